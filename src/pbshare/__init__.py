@@ -1,0 +1,3 @@
+"""pbshare — personal-bankruptcy information-sharing platform."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,25 @@
+"""Every domain's router, mounted under ``/api/v1``.
+
+Public routes (login) go on ``public``; everything else on ``protected``, which carries the
+authentication dependency once for all, so no route can forget it. A domain adds one line below.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from pbshare.exchange import api as exchange_api
+from pbshare.security import api as security_api
+from pbshare.security.deps import current_principal
+
+PREFIX = "/api/v1"
+
+public = APIRouter(prefix=PREFIX)
+public.include_router(security_api.public_router)
+
+protected = APIRouter(prefix=PREFIX, dependencies=[Depends(current_principal)])
+protected.include_router(security_api.router)
+protected.include_router(exchange_api.router)
+
+# Paths reachable without a session; tests check that every other route answers 401.
+PUBLIC_PATHS = {f"{PREFIX}/auth/login"}

@@ -1,0 +1,83 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from pbshare import __version__
+from pbshare.api import protected, public
+from pbshare.config import Settings, get_settings
+from pbshare.core import migrate
+from pbshare.core.db import Database
+from pbshare.core.http import RequestContextMiddleware, error_body, install_error_handlers
+from pbshare.core.i18n import T
+from pbshare.web.pages import STATIC_DIR
+from pbshare.web.pages import router as pages_router
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    db = database or Database.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        if database is None:
+            db.dispose()
+
+    app = FastAPI(
+        title="pbshare 个人破产信息共享平台",
+        version=__version__,
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.add_middleware(RequestContextMiddleware, behind_tls=settings.behind_tls,
+                       default_language=settings.default_language)
+    install_error_handlers(app)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict:
+        return {"status": "alive", "version": __version__}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz(request: Request):
+        engine = request.app.state.db.engine
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:
+            return JSONResponse(error_body("database_unreachable", T("数据库无法连接", "The database is unreachable")),
+                                status_code=503)
+        if not migrate.is_current(engine):
+            return JSONResponse(
+                error_body("migrations_pending", T("数据库结构不是最新，请运行 pbshare db upgrade",
+                                                   "The database schema is behind; run `pbshare db upgrade`")),
+                status_code=503,
+            )
+        return {"status": "ready", "database": engine.dialect.name}
+
+    @app.get("/api/docs", include_in_schema=False)
+    def docs():
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="pbshare API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/favicon.ico",
+        )
+
+    app.include_router(public)
+    app.include_router(protected)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

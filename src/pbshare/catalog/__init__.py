@@ -1,0 +1,1 @@
+"""Source units, the sharing catalog (resources, info items) and its publishing lifecycle."""

@@ -1,0 +1,63 @@
+"""Settings from environment variables ``PBSHARE_*`` and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PBSHARE_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path("./var"), description="SQLite files, uploads, key files")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in data_dir")
+    warehouse_url: str | None = Field(default=None, description="separate engine for topic databases")
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    mqtt_url: str = "mqtt://127.0.0.1:1883"
+    nats_url: str = "nats://127.0.0.1:4222"
+    executor: str = Field(default="local", description="local | distributed")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    default_language: str = "zh-CN"
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    log_level: str = "INFO"
+    log_json: bool = True
+    # behind a TLS-terminating proxy: mark cookies Secure and send HSTS
+    behind_tls: bool = False
+    max_upload_mb: int = 200
+    start_listeners: bool = True
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.resolved_data_dir / 'pbshare.db'}"
+
+    @property
+    def resolved_warehouse_url(self) -> str:
+        return self.warehouse_url or self.resolved_database_url
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    def ensure_dirs(self) -> None:
+        """Create the data dir layout; key files and uploads must not be world-readable."""
+        for sub in ("", "keys", "uploads", "topics", "backups", "archive"):
+            path = self.resolved_data_dir / sub
+            path.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.resolved_data_dir / "keys", 0o700)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

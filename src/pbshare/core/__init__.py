@@ -1,0 +1,1 @@
+"""Building blocks every domain reuses: database, errors, ids, clock, pagination, i18n, logging."""

@@ -1,0 +1,17 @@
+"""One place for "now", so tests and services agree on time zones (UTC stored, Asia/Shanghai shown)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite returns naive datetimes; treat them as the UTC they were stored as."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,0 +1,104 @@
+"""Database engine, sessions and the declarative base shared by every domain."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import JSON, MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from pbshare.config import Settings
+
+# Stable constraint names so Alembic migrations are the same on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict: JSON, list: JSON}
+
+
+def _sqlite_on_connect(topics_dir: Path):
+    def on_connect(dbapi_conn: sqlite3.Connection, _record) -> None:
+        # Let SQLAlchemy manage transactions; pysqlite's implicit BEGIN breaks savepoints.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        # Topic databases are separate files attached under their own schema name.
+        if topics_dir.is_dir():
+            for path in sorted(topics_dir.glob("*.db")):
+                cur.execute("ATTACH DATABASE ? AS " + '"' + path.stem + '"', (str(path),))
+        cur.close()
+
+    return on_connect
+
+
+def _sqlite_on_begin(conn) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str, *, topics_dir: Path | None = None, echo: bool = False) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_on_connect(topics_dir or Path("/nonexistent")))
+        event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+@dataclass
+class Database:
+    """One process's handle on the platform database (and the warehouse engine, often the same)."""
+
+    settings: Settings
+    engine: Engine
+    warehouse_engine: Engine
+    session_factory: sessionmaker[Session]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        settings.ensure_dirs()
+        topics = settings.resolved_data_dir / "topics"
+        engine = make_engine(settings.resolved_database_url, topics_dir=topics)
+        if settings.resolved_warehouse_url == settings.resolved_database_url:
+            warehouse = engine
+        else:
+            warehouse = make_engine(settings.resolved_warehouse_url, topics_dir=topics)
+        factory = sessionmaker(bind=engine, expire_on_commit=False)
+        return cls(settings=settings, engine=engine, warehouse_engine=warehouse, session_factory=factory)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: commits on success, rolls back on error."""
+        session = self.session_factory()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.warehouse_engine is not self.engine:
+            self.warehouse_engine.dispose()

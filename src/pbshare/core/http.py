@@ -1,0 +1,138 @@
+"""HTTP plumbing every router shares: the request's session, request ids, language, errors, headers."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.base import BaseHTTPMiddleware
+
+from pbshare.core.db import Database
+from pbshare.core.errors import AppError
+from pbshare.core.i18n import T, current_language, pick_language
+from pbshare.core.logs import request_id_var
+
+log = logging.getLogger("pbshare.http")
+
+_HTTP_MESSAGES: dict[int, T] = {
+    400: T("请求有误", "Bad request"),
+    401: T("请先登录", "Please log in first"),
+    403: T("您没有执行此操作的权限", "You do not have permission for this"),
+    404: T("找不到请求的地址或对象", "The address or object was not found"),
+    405: T("不支持此请求方法", "This method is not allowed here"),
+    413: T("内容超过大小限制", "The content is larger than allowed"),
+    429: T("请求过于频繁，请稍后再试", "Too many requests; try again later"),
+}
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.db
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One session per request, committed when the route returns without error."""
+    session = request.app.state.db.session_factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def error_body(code: str, message: T | str, detail=None) -> dict:
+    text = message.render() if isinstance(message, T) else message
+    return {"error": {"code": code, "message": text, "detail": detail}}
+
+
+class RequestContextMiddleware(BaseHTTPMiddleware):
+    """Request id, language and security headers on every response; one access log line."""
+
+    def __init__(self, app, *, behind_tls: bool = False, default_language: str = "zh-CN") -> None:
+        super().__init__(app)
+        self.behind_tls = behind_tls
+        self.default_language = default_language
+
+    async def dispatch(self, request: Request, call_next):
+        incoming = request.headers.get("x-request-id", "")
+        rid = incoming if 8 <= len(incoming) <= 64 and incoming.replace("-", "").isalnum() else uuid.uuid4().hex
+        rid_token = request_id_var.set(rid)
+        lang = pick_language(request.cookies.get("lang"), request.headers.get("accept-language"),
+                             self.default_language)
+        lang_token = current_language.set(lang)
+        request.state.request_id = rid
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        finally:
+            current_language.reset(lang_token)
+        elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+        response.headers["X-Request-ID"] = rid
+        path = request.url.path
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if path == "/api/docs" or path.startswith("/api/docs/"):
+            csp = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+                   "img-src 'self' data:; frame-ancestors 'none'")
+        else:
+            # Vue's in-browser template compiler needs 'unsafe-eval' (STACK-NOTES); nothing inline runs
+            # except the import map, whose hash the index page adds.
+            script_extra = getattr(request.state, "csp_script_hashes", "")
+            csp = (f"default-src 'self'; script-src 'self' 'unsafe-eval' {script_extra}; "
+                   "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
+                   "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+                   "frame-ancestors 'none'")
+        response.headers.setdefault("Content-Security-Policy", csp)
+        if self.behind_tls:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        log.info("%s %s %s", request.method, path, response.status_code,
+                 extra={"status": response.status_code, "ms": elapsed_ms})
+        request_id_var.reset(rid_token)
+        return response
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = _HTTP_MESSAGES.get(exc.status_code, T("请求失败", "The request failed"))
+        detail = exc.detail if isinstance(exc.detail, (dict, list)) else None
+        return JSONResponse(error_body(f"http_{exc.status_code}", message, detail), status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"loc": [str(p) for p in err.get("loc", ())], "msg": err.get("msg"), "type": err.get("type")}
+            for err in exc.errors()
+        ]
+        fields = ", ".join(".".join(p["loc"][1:] or p["loc"]) for p in problems[:5])
+        message = T("输入有误，请检查这些字段：{f}", "The input is not valid; check these fields: {f}", f=fields)
+        return JSONResponse(error_body("invalid", message, problems), status_code=422)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        message = T(
+            "服务器内部错误，已记录（请求编号 {rid}）；请稍后重试，若仍失败请联系管理员并提供请求编号",
+            "Internal error, logged as request {rid}; try again later, and if it keeps failing give the "
+            "administrator this request id",
+            rid=getattr(request.state, "request_id", "-"),
+        )
+        return JSONResponse(error_body("internal", message), status_code=500)

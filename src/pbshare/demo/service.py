@@ -1,0 +1,129 @@
+"""Idempotent demo data. Every person is synthetic: names start with 演示·, ``is_synthetic`` is set."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import date, timedelta
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pbshare.catalog import service as catalog_service
+from pbshare.exchange import service as exchange_service
+from pbshare.exchange.models import BankruptcyCase, CaseStage
+from pbshare.security import service as security_service
+from pbshare.security.models import Role
+
+SYNTHETIC_PREFIX = "演示·"
+DEMO_PASSWORD = "Demo#2026pbshare"  # noqa: S105 - documented demo-only password, never used outside demo
+DEMO_USERS: list[tuple[str, str, str, list[str]]] = [
+    ("sysadmin", "演示·系统管理员", "SZBA", [Role.sys_admin]),
+    ("secadmin", "演示·安全管理员", "SZBA", [Role.security_admin]),
+    ("auditor", "演示·安全审计员", "SZBA", [Role.auditor]),
+    ("handler", "演示·案件经办人", "SZBA", [Role.case_handler]),
+    ("dataadmin", "演示·数据管理员", "SZBA", [Role.data_admin]),
+    ("viewer", "演示·报表查看人", "SZBA", [Role.report_viewer]),
+    ("pnr_operator", "演示·不动产登记操作员", "SZPNR", [Role.unit_operator]),
+    ("ca_operator", "演示·民政操作员", "SZCA", [Role.unit_operator]),
+]
+SHENZHEN_DISTRICTS = {"440303": "罗湖区", "440304": "福田区", "440305": "南山区", "440306": "宝安区",
+                      "440307": "龙岗区", "440308": "盐田区", "440309": "龙华区", "440310": "坪山区"}
+_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+
+
+def sample_catalog() -> dict:
+    text = resources.files("pbshare.demo").joinpath("sample-catalog.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def ric_check_digit(first17: str) -> str:
+    """GB 11643 check digit of an 18-digit resident ID."""
+    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
+    return "10X98765432"[total % 11]
+
+
+def synthetic_id_no(rng: random.Random) -> str:
+    """A resident ID that passes GB 11643 checks, including the region code valid at birth."""
+    from stdnum.cn import ric
+
+    while True:
+        region = rng.choice(list(SHENZHEN_DISTRICTS))
+        born = date(1960, 1, 1) + timedelta(days=rng.randrange(365 * 40))
+        first17 = f"{region}{born:%Y%m%d}{rng.randrange(1000):03d}"
+        candidate = first17 + ric_check_digit(first17)
+        if ric.is_valid(candidate):
+            return candidate
+
+
+def load_units(db: Session) -> int:
+    for unit in sample_catalog()["units"]:
+        catalog_service.upsert_unit(db, code=unit["code"], name=unit["name"], kind=unit.get("kind", "other"),
+                                    state="integrated")
+    return len(sample_catalog()["units"])
+
+
+def load_users(db: Session) -> list[str]:
+    created = []
+    for username, display, unit_code, roles in DEMO_USERS:
+        if security_service.get_user_by_username(db, username=username) is None:
+            security_service.create_user(db, username=username, display_name=display, unit_code=unit_code,
+                                         roles=[r.value for r in roles], password=DEMO_PASSWORD,
+                                         must_change_password=False)
+            created.append(username)
+    return created
+
+
+def load_cases(db: Session, *, data_dir: Path, count: int = 300, seed: int = 20221,
+               progress: Callable[[int], None] | None = None) -> int:
+    """Synthetic debtors, each with one case; skipped if the demo cases are already there."""
+    existing = db.scalar(select(func.count()).select_from(BankruptcyCase).where(
+        BankruptcyCase.case_no.like("(演示)%"))) or 0
+    if existing >= count:
+        return 0
+    from faker import Faker
+
+    fake = Faker("zh_CN")
+    fake.seed_instance(seed)
+    rng = random.Random(seed)
+    court = catalog_service.get_unit_by_code(db, code="SZCOURT")
+    stages = list(CaseStage)
+    made = 0
+    for i in range(count):
+        case_no = f"(演示)（{2021 + i % 4}）粤03破{1000 + i}号"
+        id_no = synthetic_id_no(rng)
+        district = SHENZHEN_DISTRICTS[id_no[:6]]
+        if exchange_service.find_debtor_by_id_no(db, data_dir=data_dir, id_no=id_no) is None and \
+                db.scalar(select(BankruptcyCase.id).where(BankruptcyCase.case_no == case_no)) is None:
+            debtor = exchange_service.add_debtor(
+                db, data_dir=data_dir, name=SYNTHETIC_PREFIX + fake.name(), id_no=id_no,
+                phone=f"170{rng.randrange(10**8):08d}", address=f"深圳市{district}演示路{rng.randrange(1, 999)}号",
+                is_synthetic=True,
+            )
+            exchange_service.open_case(
+                db, case_no=case_no, debtor_id=debtor.id, court_unit_id=court.id,
+                procedure=rng.choice(["清算", "重整", "和解"]),
+                accepted_on=date(2021, 3, 1) + timedelta(days=rng.randrange(1300)),
+                stage=rng.choice(stages).value,
+            )
+            made += 1
+        if progress:
+            progress(1)
+    return made
+
+
+# Later domains add their demo steps here (catalog resources, import profiles, connections ...).
+STEPS: list[tuple[str, Callable[..., object]]] = []
+
+
+def run(db: Session, *, data_dir: Path, progress: Callable[[int], None] | None = None,
+        cases: int = 300) -> dict[str, object]:
+    summary: dict[str, object] = {"units": load_units(db)}
+    summary["users"] = load_users(db)
+    summary["cases"] = load_cases(db, data_dir=data_dir, count=cases, progress=progress)
+    for name, step in STEPS:
+        summary[name] = step(db, data_dir=data_dir)
+    return summary

@@ -1,0 +1,1 @@
+"""Cases and debtors, connections, requests, deliveries (outbox/inbox), subscriptions, corrections."""

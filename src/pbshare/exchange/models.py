@@ -1,0 +1,67 @@
+"""Exchange tables. The foundation holds debtors and their cases; channels add messages."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pbshare.core.clock import utcnow
+from pbshare.core.db import Base
+from pbshare.core.ids import new_id
+
+
+class CaseStage(enum.StrEnum):
+    accepted = "accepted"  # 已受理
+    trial = "trial"  # 审理中
+    declared = "declared"  # 已宣告破产
+    probation = "probation"  # 免责考察期
+    discharged = "discharged"  # 已免责
+    closed = "closed"  # 已终结
+
+
+CASE_STAGE_LABELS = {
+    CaseStage.accepted: ("已受理", "Accepted"),
+    CaseStage.trial: ("审理中", "In trial"),
+    CaseStage.declared: ("已宣告破产", "Declared bankrupt"),
+    CaseStage.probation: ("免责考察期", "Probation"),
+    CaseStage.discharged: ("已免责", "Discharged"),
+    CaseStage.closed: ("已终结", "Closed"),
+}
+
+
+class Debtor(Base):
+    """A natural person in a bankruptcy case. Identifiers are stored sealed, with a blind index."""
+
+    __tablename__ = "debtor"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(100))
+    id_no_sealed: Mapped[str] = mapped_column(Text)
+    id_no_index: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    id_no_masked: Mapped[str] = mapped_column(String(32))
+    phone_sealed: Mapped[str | None] = mapped_column(Text)
+    address_sealed: Mapped[str | None] = mapped_column(Text)
+    address_masked: Mapped[str | None] = mapped_column(String(100))
+    # Demo and test people: never real (names carry the 演示 prefix too).
+    is_synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class BankruptcyCase(Base):
+    __tablename__ = "bankruptcy_case"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_no: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    debtor_id: Mapped[str] = mapped_column(ForeignKey("debtor.id"), index=True)
+    court_unit_id: Mapped[str] = mapped_column(ForeignKey("unit.id"), index=True)
+    procedure: Mapped[str] = mapped_column(String(16))  # 清算 / 重整 / 和解
+    stage: Mapped[str] = mapped_column(String(16), default=CaseStage.accepted.value)
+    accepted_on: Mapped[date] = mapped_column(Date)
+    handler_user_id: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    debtor: Mapped[Debtor] = relationship(lazy="joined")

@@ -1,0 +1,95 @@
+"""Cases and debtors (the foundation part of the exchange domain)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pbshare.core.errors import Conflict, NotFound
+from pbshare.core.i18n import T, current_language
+from pbshare.core.pagination import PageParams, paginate
+from pbshare.exchange.models import CASE_STAGE_LABELS, BankruptcyCase, CaseStage, Debtor
+from pbshare.exchange.schemas import CaseOut, DebtorOut
+from pbshare.security.pii import mask, vault_for
+
+
+def add_debtor(db: Session, *, data_dir: Path, name: str, id_no: str, phone: str | None = None,
+               address: str | None = None, is_synthetic: bool = False) -> Debtor:
+    vault = vault_for(data_dir)
+    index = vault.blind_index(id_no, kind="cn_ric")
+    if db.scalar(select(Debtor.id).where(Debtor.id_no_index == index)):
+        raise Conflict(T("该证件号码的债务人已存在", "A debtor with this ID number already exists"),
+                       code="debtor_exists")
+    debtor = Debtor(
+        name=name, id_no_sealed=vault.seal(id_no.upper()), id_no_index=index, id_no_masked=mask(id_no, "cn_ric"),
+        phone_sealed=vault.seal(phone), address_sealed=vault.seal(address),
+        address_masked=mask(address, "address"), is_synthetic=is_synthetic,
+    )
+    db.add(debtor)
+    db.flush()
+    return debtor
+
+
+def find_debtor_by_id_no(db: Session, *, data_dir: Path, id_no: str) -> Debtor | None:
+    index = vault_for(data_dir).blind_index(id_no, kind="cn_ric")
+    return db.scalar(select(Debtor).where(Debtor.id_no_index == index))
+
+
+def debtor_out(debtor: Debtor, *, data_dir: Path | None = None, unmasked: bool = False) -> DebtorOut:
+    if unmasked and data_dir is not None:
+        vault = vault_for(data_dir)
+        return DebtorOut(id=debtor.id, name=debtor.name, id_no=vault.open(debtor.id_no_sealed) or "",
+                         phone=vault.open(debtor.phone_sealed), address=vault.open(debtor.address_sealed),
+                         masked=False, is_synthetic=debtor.is_synthetic)
+    return DebtorOut(id=debtor.id, name=debtor.name, id_no=debtor.id_no_masked,
+                     phone="***********" if debtor.phone_sealed else None, address=debtor.address_masked,
+                     masked=True, is_synthetic=debtor.is_synthetic)
+
+
+def open_case(db: Session, *, case_no: str, debtor_id: str, court_unit_id: str, procedure: str,
+              accepted_on: date, stage: str = CaseStage.accepted.value,
+              handler_user_id: str | None = None) -> BankruptcyCase:
+    if db.scalar(select(BankruptcyCase.id).where(BankruptcyCase.case_no == case_no)):
+        raise Conflict(T("案号 {c} 已存在", "Case number {c} already exists", c=case_no), code="case_exists")
+    case = BankruptcyCase(case_no=case_no, debtor_id=debtor_id, court_unit_id=court_unit_id,
+                          procedure=procedure, stage=CaseStage(stage).value, accepted_on=accepted_on,
+                          handler_user_id=handler_user_id)
+    db.add(case)
+    db.flush()
+    return case
+
+
+def get_case(db: Session, *, case_id: str) -> BankruptcyCase:
+    case = db.get(BankruptcyCase, case_id)
+    if case is None:
+        raise NotFound(T("案件不存在", "The case does not exist"))
+    return case
+
+
+def list_cases(db: Session, *, params: PageParams, q: str | None = None,
+               stage: str | None = None) -> tuple[list[BankruptcyCase], int]:
+    stmt = select(BankruptcyCase).join(Debtor).order_by(BankruptcyCase.accepted_on.desc(), BankruptcyCase.case_no)
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(BankruptcyCase.case_no.like(like) | Debtor.name.like(like))
+    if stage:
+        stmt = stmt.where(BankruptcyCase.stage == stage)
+    return paginate(db, stmt, params)
+
+
+def case_out(case: BankruptcyCase, **debtor_kwargs) -> CaseOut:
+    zh, en = CASE_STAGE_LABELS[CaseStage(case.stage)]
+    return CaseOut(
+        id=case.id, case_no=case.case_no, procedure=case.procedure, stage=case.stage,
+        stage_label=en if current_language.get().startswith("en") else zh, accepted_on=case.accepted_on,
+        court_unit_id=case.court_unit_id, debtor=debtor_out(case.debtor, **debtor_kwargs),
+        created_at=case.created_at,
+    )
+
+
+def cases_by_stage(db: Session) -> dict[str, int]:
+    rows = db.execute(select(BankruptcyCase.stage, func.count()).group_by(BankruptcyCase.stage)).all()
+    return {stage: count for stage, count in rows}

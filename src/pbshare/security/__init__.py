@@ -1,0 +1,1 @@
+"""Users, units' accounts, roles, login, API clients, audit chain, crypto and masking."""

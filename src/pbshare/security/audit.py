@@ -1,0 +1,150 @@
+"""Tamper-evident audit log: every record is chained to the one before by an SM3 hash.
+
+``record`` is the one call every domain makes for logins, permission and configuration changes,
+reads of a person's data, exports and exchange messages. The hash covers the record's canonical
+JSON (RFC 8785) and the previous record's hash, so a changed, removed or inserted record breaks the
+chain at that point (``verify``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import rfc8785
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from pbshare.core.clock import as_utc, utcnow
+from pbshare.core.db import Base
+from pbshare.core.logs import request_id_var, scrub
+from pbshare.security import crypto
+
+GENESIS = "0" * 64
+
+
+class AuditRecord(Base):
+    __tablename__ = "audit_record"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                    autoincrement=True)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True, index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    actor_name: Mapped[str | None] = mapped_column(String(64))
+    unit_code: Mapped[str | None] = mapped_column(String(32))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    object_type: Mapped[str | None] = mapped_column(String(64), index=True)
+    object_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    result: Mapped[str] = mapped_column(String(16), default="ok")
+    purpose: Mapped[str | None] = mapped_column(String(200))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+_CHAINED = ("seq", "at", "actor_id", "actor_name", "unit_code", "ip", "action", "object_type", "object_id",
+            "result", "purpose", "request_id", "detail", "prev_hash")
+
+
+def canonical(rec: AuditRecord) -> bytes:
+    data: dict[str, Any] = {}
+    for name in _CHAINED:
+        value = getattr(rec, name)
+        if isinstance(value, datetime):
+            value = as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        data[name] = value
+    return rfc8785.dumps(data)
+
+
+def _clean(detail: dict | None) -> dict:
+    """Details never carry identifiers or secrets in clear."""
+    if not detail:
+        return {}
+    out: dict[str, Any] = {}
+    for key, value in detail.items():
+        if isinstance(value, str):
+            out[key] = scrub(value)
+        elif isinstance(value, (int, float, bool)) or value is None:
+            out[key] = value
+        elif isinstance(value, (list, tuple)):
+            out[key] = [scrub(v) if isinstance(v, str) else v for v in value][:100]
+        elif isinstance(value, dict):
+            out[key] = _clean(value)
+        else:
+            out[key] = scrub(str(value))
+    return out
+
+
+def record(
+    db: Session,
+    *,
+    action: str,
+    principal: Any = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    result: str = "ok",
+    purpose: str | None = None,
+    detail: dict | None = None,
+    ip: str | None = None,
+    actor_name: str | None = None,
+) -> AuditRecord:
+    """Append one record. ``principal`` is a ``security.service.Principal`` (or None for the system)."""
+    # Serialise writers so two records never claim the same place in the chain.
+    if db.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        db.execute(text("SELECT pg_advisory_xact_lock(7007001)"))
+    last = db.execute(select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)).first()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    rec = AuditRecord(
+        seq=seq,
+        at=utcnow(),
+        actor_id=getattr(principal, "user_id", None),
+        actor_name=getattr(principal, "username", None) or actor_name,
+        unit_code=getattr(principal, "unit_code", None),
+        ip=ip,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        result=result,
+        purpose=purpose,
+        request_id=request_id_var.get(),
+        detail=_clean(detail),
+        prev_hash=prev,
+    )
+    rec.hash = crypto.sm3_hex(canonical(rec))
+    db.add(rec)
+    db.flush()
+    return rec
+
+
+@dataclass
+class ChainReport:
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    problem: str | None = None
+
+
+def verify(db: Session, *, batch: int = 5000) -> ChainReport:
+    """Walk the chain in order; name the first record that was changed, removed or inserted."""
+    prev_hash, expected_seq, checked = GENESIS, None, 0
+    last_seq = 0
+    while True:
+        rows = db.scalars(select(AuditRecord).where(AuditRecord.seq > last_seq).order_by(AuditRecord.seq)
+                          .limit(batch)).all()
+        if not rows:
+            return ChainReport(ok=True, checked=checked)
+        for rec in rows:
+            if expected_seq is not None and rec.seq != expected_seq:
+                return ChainReport(False, checked, expected_seq, "removed")
+            if rec.prev_hash != prev_hash:
+                return ChainReport(False, checked, rec.seq, "inserted or reordered")
+            if crypto.sm3_hex(canonical(rec)) != rec.hash:
+                return ChainReport(False, checked, rec.seq, "changed")
+            prev_hash, expected_seq, last_seq = rec.hash, rec.seq + 1, rec.seq
+            checked += 1

@@ -1,0 +1,67 @@
+"""FastAPI dependencies for authentication and permissions.
+
+``current_principal`` is applied where the protected router is mounted (``pbshare.api``), so no
+route can forget it; routes add ``require(Perm.x)`` for what they do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from pbshare.core.errors import Forbidden, Unauthorized
+from pbshare.core.http import get_db
+from pbshare.core.i18n import T
+from pbshare.security import service
+from pbshare.security.permissions import Perm
+from pbshare.security.service import Principal
+
+SESSION_COOKIE = "pbshare_session"
+CSRF_HEADER = "X-CSRF-Token"
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# While a first-login password change is pending, only these paths work.
+_PASSWORD_CHANGE_PATHS = {"/api/v1/auth/me", "/api/v1/auth/password", "/api/v1/auth/logout"}
+
+
+def current_principal(request: Request, db: Session = Depends(get_db)) -> Principal:
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    settings = request.app.state.settings
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        principal = service.principal_from_token(db, secret=auth[7:].strip())
+    else:
+        token = request.cookies.get(SESSION_COOKIE)
+        if not token:
+            raise Unauthorized()
+        principal = service.principal_from_session(db, token=token, idle_minutes=settings.session_idle_minutes)
+        # Cookies ride along on cross-site requests; a header the attacker's page cannot read stops that.
+        if request.method not in _SAFE_METHODS and request.headers.get(CSRF_HEADER) != principal.csrf_token:
+            raise Forbidden(
+                T("页面已过期（CSRF 校验失败），请刷新页面后重试", "The page is stale (CSRF check failed); "
+                  "reload the page and try again"),
+                code="csrf_failed",
+            )
+    if principal.must_change_password and request.url.path not in _PASSWORD_CHANGE_PATHS:
+        raise Forbidden(
+            T("首次登录须先修改密码", "Change your password before anything else (first login)"),
+            code="password_change_required",
+        )
+    db.commit()  # keep last-seen / last-used stamps even if the route fails
+    request.state.principal = principal
+    return principal
+
+
+def require(*perms: Perm) -> Callable[..., Principal]:
+    """A dependency that lets the call through only if the principal holds every permission."""
+
+    def check(principal: Principal = Depends(current_principal)) -> Principal:
+        missing = [p for p in perms if not principal.has(p)]
+        if missing:
+            raise Forbidden(detail={"missing": [m.value for m in missing]})
+        return principal
+
+    return check

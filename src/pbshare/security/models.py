@@ -1,0 +1,108 @@
+"""Identity tables: users, their roles, login sessions and bearer tokens."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pbshare.core.clock import utcnow
+from pbshare.core.db import Base
+from pbshare.core.ids import new_id
+
+
+class Role(enum.StrEnum):
+    sys_admin = "sys_admin"  # 系统管理员
+    security_admin = "security_admin"  # 安全管理员
+    auditor = "auditor"  # 安全审计员
+    case_handler = "case_handler"  # 案件经办人
+    data_admin = "data_admin"  # 数据管理员
+    report_viewer = "report_viewer"  # 报表查看人
+    unit_operator = "unit_operator"  # 数源单位操作员
+    api_client = "api_client"  # 数源单位系统
+
+
+ROLE_LABELS: dict[Role, tuple[str, str]] = {
+    Role.sys_admin: ("系统管理员", "System administrator"),
+    Role.security_admin: ("安全管理员", "Security administrator"),
+    Role.auditor: ("安全审计员", "Auditor"),
+    Role.case_handler: ("案件经办人", "Case handler"),
+    Role.data_admin: ("数据管理员", "Data administrator"),
+    Role.report_viewer: ("报表查看人", "Report viewer"),
+    Role.unit_operator: ("数源单位操作员", "Unit operator"),
+    Role.api_client: ("数源单位系统", "Unit system (API client)"),
+}
+
+# 三员分立: one person holds at most one of these.
+SEPARATED_ROLES = frozenset({Role.sys_admin, Role.security_admin, Role.auditor})
+
+
+class User(Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    username: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    unit_id: Mapped[str] = mapped_column(ForeignKey("unit.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    password_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    language: Mapped[str] = mapped_column(String(8), default="zh-CN")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    roles: Mapped[list[UserRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def role_names(self) -> set[str]:
+        return {r.role for r in self.roles}
+
+
+class UserRole(Base):
+    __tablename__ = "user_role"
+    __table_args__ = (UniqueConstraint("user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    user: Mapped[User] = relationship(back_populates="roles")
+
+
+class LoginSession(Base):
+    """A server-side session; the browser holds only a random token whose SM3 hash is stored."""
+
+    __tablename__ = "login_session"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ApiToken(Base):
+    """A bearer token for scripts, acting as its user; only its SM3 hash is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)

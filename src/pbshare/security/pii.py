@@ -1,0 +1,66 @@
+"""Personal identifiers at rest and on read: SM4-GCM encryption, HMAC-SM3 blind index, masking.
+
+Keys live in files under ``<data_dir>/keys`` (mode 0600): ``pii.key`` encrypts, ``index.key``
+keys the blind index, so an exact lookup by ID number works without decrypting every row.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from pbshare.security import crypto
+
+
+class PiiVault:
+    def __init__(self, keys_dir: Path, alg: str = crypto.SM4_GCM) -> None:
+        self.alg = alg
+        self._data_key = crypto.read_or_create_key_file(keys_dir / "pii.key")
+        self._index_key = crypto.read_or_create_key_file(keys_dir / "index.key")
+
+    def seal(self, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return crypto.encrypt(self.alg, self._data_key, value.encode("utf-8")).to_text()
+
+    def open(self, sealed: str | None) -> str | None:
+        if sealed is None:
+            return None
+        return crypto.decrypt(self._data_key, crypto.Sealed.from_text(sealed)).decode("utf-8")
+
+    def blind_index(self, value: str, *, kind: str = "") -> str:
+        normal = normalise(value, kind)
+        return crypto.hmac_sm3(self._index_key, normal.encode("utf-8")).hex()
+
+
+@lru_cache(maxsize=8)
+def vault_for(data_dir: Path) -> PiiVault:
+    return PiiVault(data_dir / "keys")
+
+
+def normalise(value: str, kind: str = "") -> str:
+    value = value.strip()
+    if kind in ("cn_ric", "id_no"):
+        return value.upper()
+    if kind == "phone":
+        return re.sub(r"[^0-9]", "", value)
+    return value
+
+
+def mask(value: str | None, kind: str = "") -> str | None:
+    """ID ``440301********1234``, phone ``138****5678``, address cut to the district, other text halved."""
+    if value is None:
+        return None
+    v = value.strip()
+    if kind in ("cn_ric", "id_no") or re.fullmatch(r"[0-9]{17}[0-9Xx]|[0-9]{15}", v):
+        return v[:6] + "*" * (len(v) - 10) + v[-4:] if len(v) > 10 else "*" * len(v)
+    if kind == "phone" or re.fullmatch(r"1[3-9][0-9]{9}", v):
+        return v[:3] + "****" + v[-4:] if len(v) >= 11 else "*" * len(v)
+    if kind == "uscc":
+        return v[:8] + "*" * (len(v) - 12) + v[-4:] if len(v) > 12 else "*" * len(v)
+    if kind == "address":
+        m = re.match(r"^(.*?(?:区|县|市))", v)
+        return (m.group(1) if m else v[:3]) + "****"
+    keep = max(1, len(v) // 2)
+    return v[:keep] + "*" * (len(v) - keep)

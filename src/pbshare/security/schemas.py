@@ -1,0 +1,81 @@
+"""Identity API shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class LoginIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+    totp: str | None = Field(default=None, max_length=16)
+
+
+class PasswordChangeIn(BaseModel):
+    old_password: str = Field(max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    username: str
+    display_name: str
+    unit_id: str
+    roles: list[str]
+    is_active: bool
+    must_change_password: bool
+    locked_until: datetime | None = None
+    last_login_at: datetime | None = None
+    created_at: datetime
+
+
+class MeOut(UserOut):
+    unit_code: str
+    unit_name: str
+    permissions: list[str]
+    csrf_token: str | None = None
+
+
+class UserCreateIn(BaseModel):
+    username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
+    display_name: str = Field(min_length=1, max_length=100)
+    unit_code: str = Field(min_length=1, max_length=32)
+    roles: list[str] = Field(default_factory=list)
+    password: str | None = Field(default=None, max_length=256, description="empty: generate a one-time one")
+
+
+class UserUpdateIn(BaseModel):
+    display_name: str | None = Field(default=None, max_length=100)
+    roles: list[str] | None = None
+    is_active: bool | None = None
+
+
+class UserCreatedOut(BaseModel):
+    user: UserOut
+    one_time_password: str | None = None
+
+
+class TokenCreateIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    days: int | None = Field(default=90, ge=1, le=3650)
+
+
+class TokenOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    prefix: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked: bool
+
+
+class TokenCreatedOut(BaseModel):
+    token: TokenOut
+    secret: str = Field(description="shown once; store it safely")

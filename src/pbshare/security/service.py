@@ -1,0 +1,318 @@
+"""Identity: users, roles, login sessions and bearer tokens. Knows nothing of HTTP."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pbshare.catalog import service as catalog_service
+from pbshare.core.clock import as_utc, utcnow
+from pbshare.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from pbshare.core.i18n import T
+from pbshare.security import crypto
+from pbshare.security.models import SEPARATED_ROLES, ApiToken, LoginSession, Role, User, UserRole
+from pbshare.security.passwords import check_policy, generate_password, hash_password, verify_password
+from pbshare.security.permissions import Perm, permissions_for
+
+LOCK_AFTER_FAILURES = 5
+LOCK_MINUTES = 30
+TOKEN_PREFIX = "pbs_"  # noqa: S105 - a public prefix, not a secret
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting: a logged-in user (cookie session) or a script (bearer token)."""
+
+    user_id: str
+    username: str
+    display_name: str
+    unit_id: str
+    unit_code: str
+    roles: frozenset[str]
+    permissions: frozenset[Perm]
+    via: str  # "session" | "token"
+    session_id: str | None = None
+    csrf_token: str | None = None
+    must_change_password: bool = False
+    extra: dict = field(default_factory=dict)
+
+    def has(self, perm: Perm) -> bool:
+        return perm in self.permissions
+
+    @property
+    def is_office(self) -> bool:
+        return self.unit_code == catalog_service.OFFICE_CODE
+
+    def can_see_unit(self, unit_id: str) -> bool:
+        """Unit operators and API clients see only their own unit; the office's staff see all."""
+        return self.is_office or unit_id == self.unit_id
+
+
+def _digest(token: str) -> str:
+    return crypto.sm3_hex(token.encode())
+
+
+def _validate_roles(roles: list[str]) -> set[str]:
+    chosen: set[str] = set()
+    for role in roles:
+        try:
+            chosen.add(Role(role).value)
+        except ValueError:
+            raise Invalid(T("未知角色：{r}", "Unknown role: {r}", r=role), code="unknown_role") from None
+    if len(chosen & {r.value for r in SEPARATED_ROLES}) > 1:
+        raise Conflict(
+            T(
+                "系统管理员、安全管理员、安全审计员须由不同人员担任（三员分立），一个用户只能拥有其中一个角色",
+                "System admin, security admin and auditor must be different people (separation of duties): "
+                "a user may hold only one of them",
+            ),
+            code="separation_of_duties",
+        )
+    return chosen
+
+
+# users ----------------------------------------------------------------------------------------
+def get_user(db: Session, *, user_id: str) -> User:
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFound(T("用户不存在", "The user does not exist"))
+    return user
+
+
+def get_user_by_username(db: Session, *, username: str) -> User | None:
+    return db.scalar(select(User).where(User.username == username))
+
+
+def list_users(db: Session) -> list[User]:
+    return list(db.scalars(select(User).order_by(User.username)))
+
+
+def create_user(
+    db: Session,
+    *,
+    username: str,
+    display_name: str,
+    unit_code: str,
+    roles: list[str],
+    password: str | None = None,
+    must_change_password: bool = True,
+) -> tuple[User, str | None]:
+    """Create a user; without a password a one-time one is generated and returned once."""
+    if get_user_by_username(db, username=username):
+        raise Conflict(T("用户名 {u} 已被使用", "The user name {u} is taken", u=username), code="username_taken")
+    unit = catalog_service.get_unit_by_code(db, code=unit_code)
+    chosen = _validate_roles(roles)
+    one_time = None
+    if password is None:
+        password = one_time = generate_password()
+    else:
+        check_policy(password, username=username)
+    user = User(
+        username=username,
+        display_name=display_name,
+        unit_id=unit.id,
+        password_hash=hash_password(password),
+        must_change_password=must_change_password,
+    )
+    user.roles = [UserRole(role=r) for r in sorted(chosen)]
+    db.add(user)
+    db.flush()
+    return user, one_time
+
+
+def update_user(
+    db: Session, *, user_id: str, display_name: str | None = None, roles: list[str] | None = None,
+    is_active: bool | None = None,
+) -> User:
+    user = get_user(db, user_id=user_id)
+    if display_name is not None:
+        user.display_name = display_name
+    if roles is not None:
+        chosen = _validate_roles(roles)
+        user.roles = [r for r in user.roles if r.role in chosen] + [
+            UserRole(role=r) for r in sorted(chosen - user.role_names)
+        ]
+    if is_active is not None:
+        user.is_active = is_active
+        if not is_active:
+            revoke_sessions(db, user_id=user.id)
+    db.flush()
+    return user
+
+
+def set_password(db: Session, *, user_id: str, password: str, must_change: bool = False) -> User:
+    user = get_user(db, user_id=user_id)
+    check_policy(password, username=user.username)
+    user.password_hash = hash_password(password)
+    user.must_change_password = must_change
+    user.password_changed_at = utcnow()
+    user.failed_logins = 0
+    user.locked_until = None
+    db.flush()
+    return user
+
+
+def change_own_password(db: Session, *, user_id: str, old_password: str, new_password: str) -> User:
+    user = get_user(db, user_id=user_id)
+    if not verify_password(user.password_hash, old_password):
+        raise Invalid(T("原密码不正确", "The current password is wrong"), code="wrong_password")
+    if old_password == new_password:
+        raise Invalid(T("新密码不能与原密码相同", "The new password must differ from the old one"),
+                      code="password_reused")
+    return set_password(db, user_id=user_id, password=new_password)
+
+
+# login ----------------------------------------------------------------------------------------
+_BAD_LOGIN = T("用户名或密码不正确", "Wrong user name or password")
+
+
+def authenticate(db: Session, *, username: str, password: str) -> User:
+    """Check a password; count failures and lock the account after too many."""
+    user = get_user_by_username(db, username=username)
+    now = utcnow()
+    if user is None:
+        verify_password(hash_password("timing"), password)  # same cost as a real check
+        raise Unauthorized(_BAD_LOGIN, code="bad_credentials")
+    if user.locked_until and as_utc(user.locked_until) > now:
+        raise Forbidden(
+            T(
+                "账户因多次登录失败已被锁定，请在 {m} 分钟后重试或联系安全管理员解锁",
+                "The account is locked after repeated failed logins; try again in {m} minutes "
+                "or ask the security administrator to unlock it",
+                m=max(1, int((as_utc(user.locked_until) - now).total_seconds() // 60) + 1),
+            ),
+            code="account_locked",
+        )
+    if not verify_password(user.password_hash, password):
+        user.failed_logins += 1
+        if user.failed_logins >= LOCK_AFTER_FAILURES:
+            user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+            user.failed_logins = 0
+        db.flush()
+        raise Unauthorized(_BAD_LOGIN, code="bad_credentials")
+    if not user.is_active:
+        raise Forbidden(T("账户已停用，请联系管理员", "The account is disabled; ask an administrator"),
+                        code="account_disabled")
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    db.flush()
+    return user
+
+
+def open_session(
+    db: Session, *, user: User, max_hours: int, ip: str | None = None, user_agent: str | None = None
+) -> tuple[LoginSession, str]:
+    token = secrets.token_urlsafe(32)
+    session = LoginSession(
+        token_hash=_digest(token),
+        csrf_token=secrets.token_urlsafe(24),
+        user_id=user.id,
+        expires_at=utcnow() + timedelta(hours=max_hours),
+        ip=ip,
+        user_agent=(user_agent or "")[:255],
+    )
+    db.add(session)
+    db.flush()
+    return session, token
+
+
+def close_session(db: Session, *, session_id: str) -> None:
+    session = db.get(LoginSession, session_id)
+    if session:
+        session.revoked = True
+        db.flush()
+
+
+def revoke_sessions(db: Session, *, user_id: str) -> int:
+    sessions = db.scalars(select(LoginSession).where(LoginSession.user_id == user_id, ~LoginSession.revoked))
+    count = 0
+    for s in sessions:
+        s.revoked = True
+        count += 1
+    db.flush()
+    return count
+
+
+def _principal(db: Session, user: User, *, via: str, session: LoginSession | None = None) -> Principal:
+    unit = catalog_service.get_unit(db, unit_id=user.unit_id)
+    roles = frozenset(user.role_names)
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        unit_id=user.unit_id,
+        unit_code=unit.code,
+        roles=roles,
+        permissions=permissions_for(roles),
+        via=via,
+        session_id=session.id if session else None,
+        csrf_token=session.csrf_token if session else None,
+        must_change_password=user.must_change_password,
+    )
+
+
+def principal_from_session(db: Session, *, token: str, idle_minutes: int) -> Principal:
+    session = db.scalar(select(LoginSession).where(LoginSession.token_hash == _digest(token)))
+    now = utcnow()
+    if session is None or session.revoked or as_utc(session.expires_at) <= now:
+        raise Unauthorized(code="session_expired")
+    if as_utc(session.last_seen_at) + timedelta(minutes=idle_minutes) <= now:
+        session.revoked = True
+        db.flush()
+        raise Unauthorized(
+            T("长时间未操作，会话已超时，请重新登录", "The session timed out after inactivity; please log in again"),
+            code="session_idle_timeout",
+        )
+    user = db.get(User, session.user_id)
+    if user is None or not user.is_active:
+        raise Unauthorized(code="session_expired")
+    # Touch at most once a minute to keep writes down.
+    if (now - as_utc(session.last_seen_at)).total_seconds() > 60:
+        session.last_seen_at = now
+        db.flush()
+    return _principal(db, user, via="session", session=session)
+
+
+# bearer tokens --------------------------------------------------------------------------------
+def create_token(db: Session, *, user_id: str, name: str, days: int | None = 90) -> tuple[ApiToken, str]:
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        name=name,
+        prefix=secret[:10],
+        token_hash=_digest(secret),
+        user_id=user_id,
+        expires_at=utcnow() + timedelta(days=days) if days else None,
+    )
+    db.add(token)
+    db.flush()
+    return token, secret
+
+
+def list_tokens(db: Session, *, user_id: str) -> list[ApiToken]:
+    return list(db.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.created_at)))
+
+
+def revoke_token(db: Session, *, user_id: str, token_id: str) -> None:
+    token = db.get(ApiToken, token_id)
+    if token is None or token.user_id != user_id:
+        raise NotFound(T("令牌不存在", "The token does not exist"))
+    token.revoked = True
+    db.flush()
+
+
+def principal_from_token(db: Session, *, secret: str) -> Principal:
+    token = db.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
+    now = utcnow()
+    if token is None or token.revoked or (token.expires_at and as_utc(token.expires_at) <= now):
+        raise Unauthorized(T("令牌无效或已过期", "The token is invalid or expired"), code="bad_token")
+    user = db.get(User, token.user_id)
+    if user is None or not user.is_active:
+        raise Unauthorized(T("令牌无效或已过期", "The token is invalid or expired"), code="bad_token")
+    token.last_used_at = now
+    db.flush()
+    return _principal(db, user, via="token")

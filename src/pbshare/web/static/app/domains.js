@@ -1,0 +1,7 @@
+// Each domain's UI module exports { routes, nav }. A domain adds one import line here.
+// nav entries: { path, key (i18n), icon (Element Plus icon name), perm?, group? }
+import * as core from "./pages/core/index.js";
+import * as exchange from "./pages/exchange/index.js";
+import * as security from "./pages/security/index.js";
+
+export const domains = [core, exchange, security];
