@@ -1,6 +1,9 @@
 """Imports every domain's tables so Alembic and metadata checks see the whole schema."""
 
 from pbshare.catalog import models as catalog_models  # noqa: F401
+from pbshare.collect import models as collect_models  # noqa: F401
 from pbshare.exchange import models as exchange_models  # noqa: F401
+from pbshare.quality import models as quality_models  # noqa: F401
 from pbshare.security import audit as security_audit  # noqa: F401
 from pbshare.security import models as security_models  # noqa: F401
+from pbshare.warehouse import models as warehouse_models  # noqa: F401
