@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from pbshare.catalog import service as catalog_service
 from pbshare.core.errors import AppError
 from pbshare.core.http import get_db
-from pbshare.security import audit, service
+from pbshare.security import audit, crypto, service
 from pbshare.security.deps import SESSION_COOKIE, current_principal, require
 from pbshare.security.models import ROLE_LABELS, User
 from pbshare.security.permissions import Perm
@@ -85,6 +85,15 @@ def me(principal: Principal = Depends(current_principal), db: Session = Depends(
     return me_out(db, principal)
 
 
+@router.api_route("/auth/whoami", methods=["GET", "POST"], summary="我是谁 / who is calling (any way of "
+                  "authenticating; POST echoes the body's SM3 for joint testing of signed requests)")
+async def whoami(request: Request, principal: Principal = Depends(current_principal)) -> dict:
+    body = await request.body() if request.method == "POST" else b""
+    return {"via": principal.via, "username": principal.username, "unit_code": principal.unit_code,
+            "roles": sorted(principal.roles), "permissions": sorted(p.value for p in principal.permissions),
+            "body_sm3": crypto.sm3_hex(body) if request.method == "POST" else None}
+
+
 @router.post("/auth/password", response_model=MeOut, summary="修改密码 / change my password")
 def change_password(body: PasswordChangeIn, principal: Principal = Depends(current_principal),
                     db: Session = Depends(get_db)) -> MeOut:
@@ -158,3 +167,9 @@ def reset_password(user_id: str, principal: Principal = Depends(require(Perm.use
     user = service.set_password(db, user_id=user_id, password=one_time, must_change=True)
     service.revoke_sessions(db, user_id=user_id)
     return UserCreatedOut(user=user_out(user), one_time_password=one_time)
+
+
+# The security domain's other routers ride on this one, so pbshare/api.py needs no extra line.
+from pbshare.security import clients_api  # noqa: E402
+
+router.include_router(clients_api.router)

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from pbshare.core.errors import Forbidden, Unauthorized
+from pbshare.core.errors import Forbidden, TooLarge, Unauthorized
 from pbshare.core.http import get_db
 from pbshare.core.i18n import T
-from pbshare.security import service
+from pbshare.security import api_clients, service
 from pbshare.security.permissions import Perm
 from pbshare.security.service import Principal
 
@@ -25,13 +25,42 @@ _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 _PASSWORD_CHANGE_PATHS = {"/api/v1/auth/me", "/api/v1/auth/password", "/api/v1/auth/logout"}
 
 
-def current_principal(request: Request, db: Session = Depends(get_db)) -> Principal:
+MAX_SIGNED_BODY = 50 * 1024 * 1024
+
+
+async def signed_body(request: Request) -> bytes | None:
+    """The raw body of a signed request (read once here; Starlette caches it for the route)."""
+    if not api_clients.is_signed(request.headers):
+        return None
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_SIGNED_BODY:
+        raise TooLarge()
+    body = await request.body()
+    if len(body) > MAX_SIGNED_BODY:
+        raise TooLarge()
+    return body
+
+
+def _path_as_sent(request: Request) -> str:
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    query = request.scope.get("query_string") or b""
+    return raw.decode("latin-1") + (("?" + query.decode("latin-1")) if query else "")
+
+
+def current_principal(request: Request, db: Session = Depends(get_db),
+                      body: bytes | None = Depends(signed_body)) -> Principal:
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
     settings = request.app.state.settings
     auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
+    if body is not None:
+        # A unit's system: signed with its own key; no cookie, so no CSRF check is needed.
+        principal = api_clients.verify_request(
+            db, method=request.method, path=_path_as_sent(request), headers=request.headers, body=body,
+            ip=request.client.host if request.client else None, data_dir=settings.resolved_data_dir,
+        )
+    elif auth.lower().startswith("bearer "):
         principal = service.principal_from_token(db, secret=auth[7:].strip())
     else:
         token = request.cookies.get(SESSION_COOKIE)

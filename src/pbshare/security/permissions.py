@@ -14,6 +14,7 @@ class Perm(enum.StrEnum):
     security_manage = "security:manage"  # policies, unlock, force logout, API clients
     audit_read = "audit:read"
     system_manage = "system:manage"  # settings, backup, keys, channels
+    api_clients_read = "api_clients:read"  # see API clients (a unit operator: only its own unit's)
     # catalog and metadata
     catalog_read = "catalog:read"
     catalog_write = "catalog:write"
@@ -45,7 +46,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         {Perm.system_manage, Perm.users_read, Perm.catalog_read, Perm.metadata_read, Perm.metadata_write,
          Perm.exchange_manage, Perm.units_write, Perm.reports_read}
     ),
-    Role.security_admin: frozenset({Perm.users_read, Perm.users_write, Perm.security_manage}),
+    Role.security_admin: frozenset({Perm.users_read, Perm.users_write, Perm.security_manage, Perm.api_clients_read}),
     Role.auditor: frozenset({Perm.audit_read, Perm.users_read}),
     Role.data_admin: frozenset(
         {Perm.catalog_read, Perm.catalog_write, Perm.catalog_consent, Perm.units_write, Perm.metadata_read,
@@ -57,7 +58,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
          Perm.pii_unmask, Perm.reports_read}
     ),
     Role.report_viewer: frozenset({Perm.reports_read, Perm.catalog_read}),
-    Role.unit_operator: frozenset({Perm.catalog_read, Perm.catalog_consent, Perm.requests_answer}),
+    Role.unit_operator: frozenset({Perm.catalog_read, Perm.catalog_consent, Perm.requests_answer,
+                                Perm.api_clients_read}),
     Role.api_client: frozenset({Perm.exchange_send}),
 }
 
