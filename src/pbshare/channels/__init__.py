@@ -1,0 +1,1 @@
+"""Exchange channels: one module per transport, one envelope (DESIGN.md §5)."""

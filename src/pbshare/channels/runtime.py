@@ -1,0 +1,193 @@
+"""Listeners and the outbox dispatcher, run by ``pbshare serve`` (lifespan) or ``pbshare listen``.
+
+Every few seconds the runtime looks at the connections in testing or live, starts a listener for
+each channel that has one (restarting it when its set of connections changed), sends what is due
+in the outbox, and records each connection's health for the UI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+from typing import Any
+
+from pbshare.channels.base import Channel, ChannelConfig, ConnectionInfo, Hub, channel_class, snapshot
+
+log = logging.getLogger("pbshare.channels")
+
+
+class Runtime:
+    def __init__(self, database: Any, config: ChannelConfig, *, tick: float = 1.0, health_every: float = 30.0,
+                 max_attempts: int | None = None, backoff_base: timedelta | None = None) -> None:
+        self.database = database
+        self.config = config
+        self.hub = Hub(database, config)
+        self.tick = tick
+        self.health_every = health_every
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.channels: dict[str, Channel] = {}
+        self.listeners: dict[str, asyncio.Task] = {}
+        self._listening: dict[str, tuple] = {}
+        self._main: asyncio.Task | None = None
+        self._last_health = 0.0
+
+    def channel(self, name: str) -> Channel:
+        if name not in self.channels:
+            self.channels[name] = channel_class(name)(self.config, self.hub)
+        return self.channels[name]
+
+    # life cycle -------------------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.reload()
+        self._main = asyncio.create_task(self._loop(), name="pbshare-channels")
+
+    async def stop(self) -> None:
+        tasks = [t for t in [self._main, *self.listeners.values()] if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for ch in self.channels.values():
+            with contextlib.suppress(Exception):
+                await ch.close()
+        self.listeners.clear()
+        self._listening.clear()
+
+    async def run_forever(self) -> None:
+        await self.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await self.stop()
+
+    async def _loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                await self.reload()
+                await self.dispatch_once()
+                if loop.time() - self._last_health >= self.health_every:
+                    self._last_health = loop.time()
+                    await self.check_health()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("channel runtime step failed; retrying")
+            await asyncio.sleep(self.tick)
+
+    # listeners --------------------------------------------------------------------------------
+    def _listening_connections(self) -> dict[str, list[ConnectionInfo]]:
+        from pbshare.exchange import connections
+
+        with self.database.session() as db:
+            grouped: dict[str, list[ConnectionInfo]] = {}
+            for conn in connections.list_connections(db, states=connections.LISTENING_STATES):
+                grouped.setdefault(conn.channel, []).append(snapshot(db, conn))
+            return grouped
+
+    async def reload(self) -> None:
+        grouped = await asyncio.to_thread(self._listening_connections)
+        for name in set(self.listeners) | set(grouped):
+            conns = grouped.get(name, [])
+            key = tuple(sorted((c.id, c.unit_code, c.state) for c in conns))
+            task = self.listeners.get(name)
+            if task is not None and not task.done() and self._listening.get(name) == key:
+                continue
+            if task is not None:
+                if task.done() and not task.cancelled() and task.exception():
+                    log.warning("%s listener stopped: %s; restarting", name, task.exception())
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+                self.listeners.pop(name, None)
+            if conns:
+                try:
+                    ch = self.channel(name)
+                except KeyError:
+                    log.error("no channel implementation installed for %s", name)
+                    continue
+                self.listeners[name] = asyncio.create_task(ch.listen(conns), name=f"listen-{name}")
+                self._listening[name] = key
+
+    # outbox -----------------------------------------------------------------------------------
+    def _claim(self, limit: int) -> list[tuple[str, ConnectionInfo, bytes | None, str | None]]:
+        from pbshare.exchange import connections, messaging
+
+        out = []
+        with self.database.session() as db:
+            for msg in messaging.claim_due(db, limit=limit):
+                conn = connections.get_connection(db, connection_id=msg.connection_id)
+                info = snapshot(db, conn)
+                try:
+                    body = messaging.signed_body(db, msg, data_dir=self.config.data_dir, fresh=True)
+                    out.append((msg.id, info, body, None))
+                except Exception as exc:
+                    out.append((msg.id, info, None, str(exc)))
+        return out
+
+    def _finish(self, results: list[tuple[str, ConnectionInfo, bytes | None, str | None]]) -> None:
+        from pbshare.exchange import messaging
+        from pbshare.exchange.messaging_models import OutboxMessage
+
+        kwargs: dict[str, Any] = {}
+        if self.max_attempts:
+            kwargs["max_attempts"] = self.max_attempts
+        if self.backoff_base:
+            kwargs["base"] = self.backoff_base
+        with self.database.session() as db:
+            for msg_id, info, reply, error in results:
+                msg = db.get(OutboxMessage, msg_id)
+                if msg is None:
+                    continue
+                if error is not None:
+                    messaging.mark_failed(db, msg, error=error, **kwargs)
+                    continue
+                messaging.mark_sent(db, msg)
+                if reply:
+                    outcome = messaging.receive(db, raw=reply, channel=info.channel, data_dir=self.config.data_dir,
+                                                max_bytes=self.config.max_bytes, peer="reply")
+                    if outcome.status == "rejected" and outcome.error is not None:
+                        msg.last_error = f"reply not accepted: {outcome.error.code}"
+
+    async def dispatch_once(self, limit: int = 200) -> int:
+        """Send what is due; returns how many were attempted."""
+        claimed = await asyncio.to_thread(self._claim, limit)
+        if not claimed:
+            return 0
+        results = []
+        for msg_id, info, body, error in claimed:
+            reply = None
+            if body is not None:
+                try:
+                    reply = await asyncio.wait_for(self.channel(info.channel).send(info, body),
+                                                   timeout=self.config.send_timeout)
+                except Exception as exc:
+                    error = f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__
+            results.append((msg_id, info, reply, error))
+        await asyncio.to_thread(self._finish, results)
+        return len(results)
+
+    # health -----------------------------------------------------------------------------------
+    async def check_health(self) -> None:
+        from pbshare.exchange import connections
+
+        grouped = await asyncio.to_thread(self._listening_connections)
+        results = []
+        for name, conns in grouped.items():
+            for conn in conns:
+                try:
+                    health = await asyncio.wait_for(self.channel(name).health(conn), timeout=10)
+                    results.append((conn.id, health.ok, health.detail))
+                except Exception as exc:
+                    results.append((conn.id, False, f"{type(exc).__name__}: {exc}"))
+
+        def save() -> None:
+            with self.database.session() as db:
+                for cid, ok, detail in results:
+                    connections.record_health(db, connection_id=cid, ok=ok, detail=detail)
+
+        await asyncio.to_thread(save)

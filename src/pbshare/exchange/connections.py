@@ -1,0 +1,204 @@
+"""Connections: a unit × channel × settings × credentials, and its life cycle.
+
+draft → testing → live ⇄ suspended, and from any state → terminated (keys revoked, for good).
+Only ``live`` carries production traffic; ``testing`` passes only envelopes marked ``test``.
+Secrets are generated here, shown once, and kept sealed with the PII vault.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pbshare.catalog import service as catalog_service
+from pbshare.channels.envelope import Key
+from pbshare.core.clock import utcnow
+from pbshare.core.errors import Conflict, Invalid, NotFound
+from pbshare.core.i18n import T
+from pbshare.exchange.messaging_models import (
+    ConnectionState,
+    ExchangeConnection,
+    InboxMessage,
+    OutboxMessage,
+    OutboxState,
+    RejectedMessage,
+)
+from pbshare.security import audit, crypto
+from pbshare.security.pii import vault_for
+
+TRANSITIONS: dict[ConnectionState, set[ConnectionState]] = {
+    ConnectionState.draft: {ConnectionState.testing, ConnectionState.terminated},
+    ConnectionState.testing: {ConnectionState.live, ConnectionState.draft, ConnectionState.suspended,
+                              ConnectionState.terminated},
+    ConnectionState.live: {ConnectionState.suspended, ConnectionState.testing, ConnectionState.terminated},
+    ConnectionState.suspended: {ConnectionState.live, ConnectionState.testing, ConnectionState.terminated},
+    ConnectionState.terminated: set(),
+}
+LISTENING_STATES = (ConnectionState.testing.value, ConnectionState.live.value)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Shown once when a connection is made (or its keys rotated); give these to the unit's engineer."""
+
+    key_id: str
+    sig_alg: str
+    secret_hex: str
+    enc_key_hex: str
+    platform_public_key: str
+
+
+def platform_sm2(data_dir: Path) -> crypto.KeyPair:
+    """The platform's own SM2 key pair, in a 0600 file under the data dir, created on first use."""
+    path = data_dir / "keys" / "exchange_sm2.key"
+    if not path.exists():
+        pair = crypto.sm2_generate()
+        crypto.read_or_create_key_file(path)  # creates with 0600
+        path.write_text(f"{pair.private_hex}\n{pair.public_hex}\n")
+    private_hex, public_hex = path.read_text().split()
+    return crypto.KeyPair(crypto.SM2_SM3, private_hex, public_hex)
+
+
+def _channels() -> set[str]:
+    from pbshare.channels.base import available_channels
+
+    return set(available_channels())
+
+
+def create_connection(db: Session, *, data_dir: Path, unit_code: str, channel: str, name: str,
+                      settings: dict[str, Any] | None = None, sig_alg: str = crypto.HMAC_SM3,
+                      unit_public_key: str | None = None, encrypt: bool = False,
+                      principal: Any = None) -> tuple[ExchangeConnection, Credentials]:
+    if channel not in _channels():
+        raise Invalid(T("未知的通道 {c}，可用：{a}", "Unknown channel {c}; available: {a}", c=channel,
+                        a=", ".join(sorted(_channels()))), code="unknown_channel")
+    if sig_alg not in (crypto.HMAC_SM3, crypto.SM2_SM3):
+        raise Invalid(T("签名算法须为 HMAC-SM3 或 SM2-SM3", "The signature algorithm must be HMAC-SM3 or SM2-SM3"),
+                      code="bad_sig_alg")
+    if sig_alg == crypto.SM2_SM3 and not unit_public_key:
+        raise Invalid(T("SM2-SM3 签名须提供对方单位的 SM2 公钥", "SM2-SM3 needs the unit's SM2 public key"),
+                      code="public_key_required")
+    unit = catalog_service.get_unit_by_code(db, code=unit_code)
+    conn = ExchangeConnection(unit_id=unit.id, channel=channel, name=name, settings=settings or {},
+                              sig_alg=sig_alg, unit_public_key=unit_public_key, encrypt=encrypt,
+                              key_id=f"{unit_code}-{channel}-{secrets.token_hex(4)}")
+    creds = _new_keys(conn, data_dir)
+    db.add(conn)
+    db.flush()
+    audit.record(db, action="exchange.connection.create", principal=principal, object_type="exchange_connection",
+                 object_id=conn.id, detail={"unit": unit_code, "channel": channel, "key_id": conn.key_id})
+    return conn, creds
+
+
+def _new_keys(conn: ExchangeConnection, data_dir: Path) -> Credentials:
+    secret, enc_key = secrets.token_bytes(32), secrets.token_bytes(16)
+    conn.secret_sealed = vault_for(data_dir).seal(json.dumps({"secret": secret.hex(), "enc_key": enc_key.hex()}))
+    return Credentials(key_id=conn.key_id, sig_alg=conn.sig_alg, secret_hex=secret.hex(), enc_key_hex=enc_key.hex(),
+                       platform_public_key=platform_sm2(data_dir).public_hex)
+
+
+def rotate_keys(db: Session, *, data_dir: Path, connection_id: str, principal: Any = None) -> Credentials:
+    conn = get_connection(db, connection_id=connection_id)
+    if conn.state == ConnectionState.terminated:
+        raise Conflict(T("连接已终止，不能更换密钥", "The connection is terminated; its keys cannot be renewed"),
+                       code="connection_terminated")
+    creds = _new_keys(conn, data_dir)
+    audit.record(db, action="exchange.connection.rotate_keys", principal=principal,
+                 object_type="exchange_connection", object_id=conn.id, detail={"key_id": conn.key_id})
+    return creds
+
+
+def get_connection(db: Session, *, connection_id: str) -> ExchangeConnection:
+    conn = db.get(ExchangeConnection, connection_id)
+    if conn is None:
+        raise NotFound(T("连接不存在", "The connection does not exist"))
+    return conn
+
+
+def find_by_key_id(db: Session, *, key_id: str) -> ExchangeConnection | None:
+    return db.scalar(select(ExchangeConnection).where(ExchangeConnection.key_id == key_id))
+
+
+def list_connections(db: Session, *, unit_id: str | None = None, channel: str | None = None,
+                     states: tuple[str, ...] | None = None) -> list[ExchangeConnection]:
+    stmt = select(ExchangeConnection).order_by(ExchangeConnection.created_at)
+    if unit_id:
+        stmt = stmt.where(ExchangeConnection.unit_id == unit_id)
+    if channel:
+        stmt = stmt.where(ExchangeConnection.channel == channel)
+    if states:
+        stmt = stmt.where(ExchangeConnection.state.in_(states))
+    return list(db.scalars(stmt))
+
+
+def transition(db: Session, *, connection_id: str, to: str, principal: Any = None,
+               reason: str | None = None) -> ExchangeConnection:
+    conn = get_connection(db, connection_id=connection_id)
+    try:
+        target = ConnectionState(to)
+    except ValueError:
+        raise Invalid(T("未知的连接状态 {s}", "Unknown connection state {s}", s=to), code="bad_state") from None
+    current = ConnectionState(conn.state)
+    if target not in TRANSITIONS[current]:
+        raise Conflict(T("连接不能从“{a}”变为“{b}”", "A connection cannot go from {a} to {b}", a=current.value,
+                         b=target.value), code="bad_transition",
+                       detail={"allowed": sorted(s.value for s in TRANSITIONS[current])})
+    conn.state = target.value
+    if target == ConnectionState.terminated:
+        # Revoke: the secret is destroyed, so nothing signed with it can ever be accepted again.
+        conn.secret_sealed = None
+        conn.revoked_at = utcnow()
+    audit.record(db, action="exchange.connection.state", principal=principal, object_type="exchange_connection",
+                 object_id=conn.id, detail={"from": current.value, "to": target.value, "reason": reason})
+    db.flush()
+    return conn
+
+
+def key_for(conn: ExchangeConnection, data_dir: Path, *, outbound: bool = False) -> Key | None:
+    """The key that checks a unit's envelopes (or, ``outbound``, signs ours). None once revoked."""
+    if not conn.secret_sealed:
+        return None
+    opened = json.loads(vault_for(data_dir).open(conn.secret_sealed) or "{}")
+    secret, enc_key = bytes.fromhex(opened["secret"]), bytes.fromhex(opened["enc_key"])
+    if conn.sig_alg == crypto.SM2_SM3:
+        pair = platform_sm2(data_dir)
+        return Key(key_id=conn.key_id, alg=crypto.SM2_SM3, private_hex=pair.private_hex if outbound else None,
+                   public_hex=pair.public_hex if outbound else conn.unit_public_key, enc_key=enc_key)
+    return Key(key_id=conn.key_id, alg=crypto.HMAC_SM3, secret=secret, enc_key=enc_key)
+
+
+def record_health(db: Session, *, connection_id: str, ok: bool, detail: str | None = None) -> None:
+    conn = db.get(ExchangeConnection, connection_id)
+    if conn is not None:
+        conn.health = "ok" if ok else "down"
+        conn.health_detail = (detail or "")[:500] or None
+        conn.health_checked_at = utcnow()
+
+
+def traffic(db: Session) -> dict[str, dict[str, int]]:
+    """Per connection: messages in, out, delivered, rejected and dead letters."""
+    counts: dict[str, dict[str, int]] = {}
+
+    def bump(cid: str | None, key: str, n: int) -> None:
+        if cid:
+            counts.setdefault(cid, {"in": 0, "out": 0, "delivered": 0, "rejected": 0, "dead": 0})[key] += n
+
+    for cid, n in db.execute(select(InboxMessage.connection_id, func.count()).group_by(InboxMessage.connection_id)):
+        bump(cid, "in", n)
+    for cid, state, n in db.execute(select(OutboxMessage.connection_id, OutboxMessage.state, func.count())
+                                    .group_by(OutboxMessage.connection_id, OutboxMessage.state)):
+        bump(cid, "out", n)
+        if state == OutboxState.delivered:
+            bump(cid, "delivered", n)
+        if state in (OutboxState.dead, OutboxState.refused):
+            bump(cid, "dead", n)
+    for cid, n in db.execute(select(RejectedMessage.connection_id, func.count())
+                             .group_by(RejectedMessage.connection_id)):
+        bump(cid, "rejected", n)
+    return counts

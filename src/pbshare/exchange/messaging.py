@@ -1,0 +1,409 @@
+"""Inbox, outbox, receipts and dead letters: what every channel does with an envelope.
+
+Receiving (``receive``): parse → find the connection by ``sig.key_id`` → check its state → verify
+the signature → refuse stale envelopes (replays) → decrypt → record in the inbox under a unique key
+on the envelope id → act. A duplicate (same id, same content) is answered with a receipt and
+ignored; anything refused is kept in ``exchange_rejected`` and answered with an ``error`` envelope.
+The caller commits, and only then acknowledges to the transport.
+
+Sending (``enqueue``): the signed envelope is written to the outbox in the caller's transaction; the
+dispatcher (``pbshare.channels.dispatcher``) sends it, retries with exponential backoff and parks it
+as a dead letter after the last attempt; ``replay`` puts a dead letter back in the queue.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from pbshare.catalog import service as catalog_service
+from pbshare.channels import envelope as env_mod
+from pbshare.channels.envelope import EnvelopeError
+from pbshare.core.clock import utcnow
+from pbshare.core.errors import Conflict, Invalid, NotFound
+from pbshare.core.i18n import T
+from pbshare.exchange import connections
+from pbshare.exchange.messaging_models import (
+    ConnectionState,
+    ExchangeConnection,
+    InboxMessage,
+    InboxState,
+    OutboxMessage,
+    OutboxState,
+    RejectedMessage,
+)
+from pbshare.security import audit, crypto
+from pbshare.security.pii import vault_for
+
+log = logging.getLogger("pbshare.exchange")
+
+MAX_ATTEMPTS = 6
+BACKOFF_BASE = timedelta(seconds=5)
+BACKOFF_MAX = timedelta(minutes=30)
+KEEP_RAW_BYTES = 64 * 1024  # a refused message is kept up to this size (the rest is noted as cut)
+
+# Other domains act on production envelopes by registering a handler per type. A handler gets
+# (db, envelope, connection) and may return a payload for the ``response`` (for a request).
+Handler = Callable[[Session, dict[str, Any], ExchangeConnection], dict[str, Any] | None]
+HANDLERS: dict[str, list[Handler]] = {}
+
+
+def on_message(type_: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        HANDLERS.setdefault(type_, []).append(fn)
+        return fn
+
+    return register
+
+
+@dataclass
+class Outcome:
+    """What became of one received message and what to answer (already signed when we could)."""
+
+    status: str  # accepted | duplicate | rejected
+    reply: dict[str, Any] | None
+    envelope: dict[str, Any] | None = None
+    connection_id: str | None = None
+    unit_code: str | None = None
+    error: EnvelopeError | None = None
+    response: dict[str, Any] | None = None  # the answer to a request, for query/answer channels
+
+    @property
+    def reply_bytes(self) -> bytes | None:
+        return env_mod.dumps(self.reply) if self.reply is not None else None
+
+
+def office_code() -> str:
+    return catalog_service.OFFICE_CODE
+
+
+def _digest(env: dict[str, Any]) -> str:
+    # Without sig and created_at: a dead letter replayed with a fresh timestamp is still "the same".
+    return crypto.sm3_hex(env_mod.canonical({k: v for k, v in env.items() if k != "created_at"}))
+
+
+def _sign_reply(reply: dict[str, Any], conn: ExchangeConnection | None, data_dir: Path) -> dict[str, Any]:
+    key = connections.key_for(conn, data_dir, outbound=True) if conn is not None else None
+    return env_mod.sign(reply, key) if key is not None else reply
+
+
+# receiving ------------------------------------------------------------------------------------
+class _Cache:
+    """Connections and units looked up once per batch, not once per message."""
+
+    def __init__(self, db: Session, data_dir: Path) -> None:
+        self.db, self.data_dir = db, data_dir
+        self.conns: dict[str, tuple[ExchangeConnection | None, Any, str | None]] = {}
+
+    def by_key_id(self, key_id: str) -> tuple[ExchangeConnection | None, Any, str | None]:
+        if key_id not in self.conns:
+            conn = connections.find_by_key_id(self.db, key_id=key_id)
+            unit_code = catalog_service.get_unit(self.db, unit_id=conn.unit_id).code if conn else None
+            key = connections.key_for(conn, self.data_dir) if conn else None
+            self.conns[key_id] = (conn, key, unit_code)
+        return self.conns[key_id]
+
+
+def receive(db: Session, *, raw: bytes, channel: str, data_dir: Path, max_bytes: int = env_mod.MAX_BYTES,
+            peer: str | None = None, cache: _Cache | None = None, size: int | None = None) -> Outcome:
+    """Take one message off a channel. The caller commits, then acknowledges to the transport."""
+    cache = cache or _Cache(db, data_dir)
+    conn: ExchangeConnection | None = None
+    env: dict[str, Any] | None = None
+    try:
+        if size is not None and size > max_bytes:
+            raise EnvelopeError("too_large", T("消息 {n} 字节，超过上限 {m} 字节", "The message is {n} bytes, over "
+                                               "the limit of {m} bytes", n=size, m=max_bytes))
+        env = env_mod.parse(raw, max_bytes=max_bytes)
+        conn, key, unit_code = cache.by_key_id(env["sig"]["key_id"])
+        _check_connection(env, conn, key, unit_code, channel)
+        if not env_mod.verify(env, key):
+            raise EnvelopeError("bad_signature", T("签名验证失败：请用该连接的密钥对 RFC 8785 规范化后的消息（不含 sig）"
+                                                   "签名", "The signature does not verify: sign the RFC 8785 "
+                                                   "canonical form of the envelope without sig, with this "
+                                                   "connection's key"), field="sig", answers=env["id"],
+                                sender=env["sender"])
+        env_mod.check_fresh(env)
+        if "enc" in env:
+            env = {**{k: v for k, v in env.items() if k != "enc"}, "payload": env_mod.decrypt_payload(env, key)}
+        return _accept(db, env, conn, unit_code, channel, data_dir)
+    except EnvelopeError as err:
+        return _reject(db, err, raw=raw, channel=channel, conn=conn, data_dir=data_dir, peer=peer, size=size)
+
+
+def _check_connection(env: dict[str, Any], conn: ExchangeConnection | None, key: Any, unit_code: str | None,
+                      channel: str) -> None:
+    def bad(code: str, zh: str, en: str, field: str | None = "sig.key_id", **params: Any) -> EnvelopeError:
+        return EnvelopeError(code, T(zh, en, **params), field=field, answers=env["id"], sender=env["sender"])
+
+    if conn is None:
+        raise bad("unknown_key", "未知的密钥编号 {k}：请使用平台发放的 key_id", "Unknown key id {k}: use the key_id the "
+                  "platform issued to you", k=env["sig"]["key_id"][:64])
+    state = ConnectionState(conn.state)
+    if state == ConnectionState.terminated or key is None:
+        raise bad("connection_terminated", "该连接已终止，密钥已吊销，消息不予接收；如需恢复请联系平台重新开通",
+                  "This connection is terminated and its keys are revoked; messages are refused. Ask the office "
+                  "to open a new connection")
+    if state == ConnectionState.suspended:
+        raise bad("connection_suspended", "该连接已暂停，消息不予接收，请联系平台管理员", "This connection is "
+                  "suspended; messages are refused. Contact the office's administrator")
+    if state == ConnectionState.draft:
+        raise bad("connection_not_open", "该连接尚未开通（草稿），请等待平台开启联调测试", "This connection is not "
+                  "open yet (draft); wait for the office to start joint testing")
+    if state == ConnectionState.testing and not env.get("test"):
+        raise bad("testing_only", "连接处于联调测试阶段，只接收 test=true 的测试消息", "The connection is in joint "
+                  "testing: only envelopes with test=true are accepted", field="test")
+    if conn.channel != channel:
+        raise bad("wrong_channel", "该密钥属于 {c} 通道，不能用于 {d} 通道", "This key belongs to the {c} channel, not "
+                  "{d}", c=conn.channel, d=channel)
+    if env["sender"] != unit_code:
+        raise bad("wrong_sender", "发送方 {s} 与密钥所属单位 {u} 不符", "The sender {s} does not match the key's unit "
+                  "{u}", field="sender", s=env["sender"], u=unit_code)
+    if env["receiver"] != office_code():
+        raise bad("wrong_receiver", "接收方应为平台 {o}", "The receiver must be the platform, {o}", field="receiver",
+                  o=office_code())
+
+
+def _accept(db: Session, env: dict[str, Any], conn: ExchangeConnection, unit_code: str, channel: str,
+            data_dir: Path) -> Outcome:
+    digest = _digest(env)
+    existing = db.scalar(select(InboxMessage.digest).where(InboxMessage.envelope_id == env["id"]))
+    if existing is None:
+        row = InboxMessage(envelope_id=env["id"], connection_id=conn.id, channel=channel, type=env["type"],
+                           sender=env["sender"], resource=env.get("resource"),
+                           correlation_id=env.get("correlation_id"), test=bool(env.get("test")), digest=digest,
+                           body_sealed=vault_for(data_dir).seal(env_mod.dumps(env).decode()))
+        try:
+            with db.begin_nested():
+                db.add(row)
+                db.flush()
+        except IntegrityError:  # another listener recorded it a moment ago
+            existing = db.scalar(select(InboxMessage.digest).where(InboxMessage.envelope_id == env["id"]))
+    if existing is not None:
+        if existing != digest:
+            raise EnvelopeError("id_reused", T("消息编号 {i} 已用于另一条内容不同的消息，请为新消息生成新的 id",
+                                               "The id {i} was already used for a different message; give every "
+                                               "new message a new id", i=env["id"]),
+                                field="id", answers=env["id"], sender=env["sender"])
+        reply = None if env["type"] in ("receipt", "error") else _sign_reply(
+            env_mod.receipt_for(env, sender=office_code(), status="duplicate"), conn, data_dir)
+        return Outcome("duplicate", reply, env, conn.id, unit_code)
+    conn.last_seen_at = utcnow()
+    response = _act(db, env, conn, row)
+    if env["type"] in ("receipt", "error"):
+        return Outcome("accepted", None, env, conn.id, unit_code)
+    reply = _sign_reply(env_mod.receipt_for(env, sender=office_code()), conn, data_dir)
+    resp_env = None
+    if env["type"] == "request":
+        resp_env = _sign_reply(env_mod.build(type="response", sender=office_code(), receiver=env["sender"],
+                                             resource=env.get("resource"), correlation_id=env["id"],
+                                             test=bool(env.get("test")), payload=response or {}), conn, data_dir)
+    return Outcome("accepted", reply, env, conn.id, unit_code, response=resp_env)
+
+
+def _act(db: Session, env: dict[str, Any], conn: ExchangeConnection, row: InboxMessage) -> dict[str, Any] | None:
+    """Receipts close deliveries; errors mark them refused; the rest goes to registered handlers."""
+    answered = env.get("correlation_id")
+    response: dict[str, Any] | None = None
+    if env["type"] == "receipt" and answered:
+        db.execute(update(OutboxMessage).where(OutboxMessage.envelope_id == answered,
+                                               OutboxMessage.connection_id == conn.id,
+                                               OutboxMessage.state != OutboxState.delivered.value)
+                   .values(state=OutboxState.delivered.value, delivered_at=utcnow()))
+    elif env["type"] == "error" and answered:
+        payload = env.get("payload") or {}
+        db.execute(update(OutboxMessage).where(OutboxMessage.envelope_id == answered,
+                                               OutboxMessage.connection_id == conn.id)
+                   .values(state=OutboxState.refused.value,
+                           last_error=f"{payload.get('code')}: {payload.get('message')}"[:2000]))
+    elif env.get("test"):
+        # Joint-testing traffic stops here: recorded in the inbox, never handed to production tables.
+        response = {"test": True, "status": "received", "answers": env["id"]}
+    else:
+        for handler in HANDLERS.get(env["type"], []):
+            out = handler(db, env, conn)
+            if out is not None and response is None:
+                response = out
+        if env["type"] == "request" and response is None:
+            response = {"status": "received", "answers": env["id"]}
+    row.state = InboxState.processed.value
+    row.processed_at = utcnow()
+    return response
+
+
+def _reject(db: Session, err: EnvelopeError, *, raw: bytes, channel: str, conn: ExchangeConnection | None,
+            data_dir: Path, peer: str | None, size: int | None) -> Outcome:
+    reply = env_mod.error_for(err, sender=office_code())
+    if conn is not None and conn.secret_sealed and err.code not in ("bad_signature",):
+        reply = _sign_reply(reply, conn, data_dir)
+    text = raw[:KEEP_RAW_BYTES].decode("utf-8", errors="replace")
+    row = RejectedMessage(connection_id=conn.id if conn else None, channel=channel, code=err.code,
+                          message=err.message.render("zh-CN")[:500], field=err.field, answers_id=err.answers,
+                          sender=err.sender, peer=peer, size=size if size is not None else len(raw),
+                          truncated=len(raw) > KEEP_RAW_BYTES or (size or 0) > len(raw),
+                          raw_sealed=vault_for(data_dir).seal(text), reply=env_mod.dumps(reply).decode())
+    db.add(row)
+    db.flush()
+    log.info("refused a %s message: %s", channel, err.code)
+    return Outcome("rejected", reply, None, conn.id if conn else None, error=err)
+
+
+def receive_batch(database: Any, *, raws: list[tuple[bytes, str | None]], channel: str, data_dir: Path,
+                  max_bytes: int = env_mod.MAX_BYTES) -> list[Outcome]:
+    """Many messages in one transaction (committed on return): what broker listeners use."""
+    with database.session() as db:
+        cache = _Cache(db, data_dir)
+        return [receive(db, raw=raw, channel=channel, data_dir=data_dir, max_bytes=max_bytes, peer=peer,
+                        cache=cache) for raw, peer in raws]
+
+
+def rejected_raw(db: Session, *, rejected_id: str, data_dir: Path) -> str:
+    row = db.get(RejectedMessage, rejected_id)
+    if row is None:
+        raise NotFound(T("拒收记录不存在", "The refused message does not exist"))
+    return vault_for(data_dir).open(row.raw_sealed) or ""
+
+
+def inbox_envelope(db: Session, *, envelope_id: str, data_dir: Path) -> dict[str, Any]:
+    row = db.scalar(select(InboxMessage).where(InboxMessage.envelope_id == envelope_id))
+    if row is None:
+        raise NotFound(T("收件箱中没有该消息", "No such message in the inbox"))
+    return json.loads(vault_for(data_dir).open(row.body_sealed) or "{}")
+
+
+# sending --------------------------------------------------------------------------------------
+def enqueue(db: Session, *, connection_id: str, type: str, payload: dict[str, Any],
+            data_dir: Path, resource: str | None = None, correlation_id: str | None = None,
+            test: bool = False) -> OutboxMessage:
+    """Write an envelope to the outbox, in the caller's transaction (the business change commits with it)."""
+    conn = connections.get_connection(db, connection_id=connection_id)
+    _check_can_send(conn, test)
+    unit_code = catalog_service.get_unit(db, unit_id=conn.unit_id).code
+    env = env_mod.build(type=type, sender=office_code(), receiver=unit_code, payload=payload, resource=resource,
+                        correlation_id=correlation_id, test=test)
+    row = OutboxMessage(envelope_id=env["id"], connection_id=conn.id, type=type, receiver=unit_code,
+                        resource=resource, correlation_id=correlation_id, test=test,
+                        payload_sealed=vault_for(data_dir).seal(json.dumps(env, ensure_ascii=False)))
+    db.add(row)
+    db.flush()
+    return row
+
+
+def _check_can_send(conn: ExchangeConnection, test: bool) -> None:
+    if conn.state == ConnectionState.live or (conn.state == ConnectionState.testing and test):
+        return
+    if conn.state == ConnectionState.testing:
+        raise Invalid(T("连接处于联调测试阶段，只能发送测试消息", "The connection is in joint testing: only test "
+                        "messages may be sent"), code="testing_only")
+    raise Conflict(T("连接状态为 {s}，不能发送消息", "The connection is {s}; nothing can be sent", s=conn.state),
+                   code="connection_not_live")
+
+
+def signed_body(db: Session, msg: OutboxMessage, *, data_dir: Path, fresh: bool = False) -> bytes:
+    """The wire bytes of an outbox message: signed (and encrypted when the connection asks) now."""
+    conn = connections.get_connection(db, connection_id=msg.connection_id)
+    key = connections.key_for(conn, data_dir, outbound=True)
+    if key is None:
+        raise Conflict(T("连接密钥已吊销", "The connection's keys are revoked"), code="connection_terminated")
+    env = json.loads(vault_for(data_dir).open(msg.payload_sealed) or "{}")
+    if fresh:
+        env["created_at"] = env_mod.build(type="receipt", sender="X", receiver="X")["created_at"]
+    if conn.encrypt:
+        env = env_mod.encrypt_payload(env, key)
+    return env_mod.dumps(env_mod.sign(env, key))
+
+
+def claim_due(db: Session, *, limit: int = 100) -> list[OutboxMessage]:
+    """Pending messages whose time has come; on PostgreSQL rows another dispatcher holds are skipped."""
+    stmt = (select(OutboxMessage).where(OutboxMessage.state == OutboxState.pending.value,
+                                        OutboxMessage.next_attempt_at <= utcnow())
+            .order_by(OutboxMessage.next_attempt_at).limit(limit))
+    if db.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    return list(db.scalars(stmt))
+
+
+def mark_sent(db: Session, msg: OutboxMessage) -> None:
+    msg.attempts += 1
+    if msg.state == OutboxState.pending:
+        msg.state = OutboxState.sent.value
+    msg.sent_at = utcnow()
+    msg.last_error = None
+
+
+def mark_failed(db: Session, msg: OutboxMessage, *, error: str, max_attempts: int = MAX_ATTEMPTS,
+                base: timedelta = BACKOFF_BASE) -> None:
+    """Exponential backoff (base × 2^n, capped); after the last attempt the message becomes a dead letter."""
+    msg.attempts += 1
+    msg.last_error = error[:2000]
+    if msg.attempts >= max_attempts:
+        msg.state = OutboxState.dead.value
+        log.warning("outbox message %s parked as a dead letter after %d attempts", msg.envelope_id, msg.attempts)
+        return
+    delay = min(base * (2 ** (msg.attempts - 1)), BACKOFF_MAX)
+    msg.next_attempt_at = utcnow() + delay
+
+
+def list_outbox(db: Session, *, states: tuple[str, ...] | None = None, connection_id: str | None = None,
+                limit: int = 200) -> list[OutboxMessage]:
+    stmt = select(OutboxMessage).order_by(OutboxMessage.created_at.desc()).limit(limit)
+    if states:
+        stmt = stmt.where(OutboxMessage.state.in_(states))
+    if connection_id:
+        stmt = stmt.where(OutboxMessage.connection_id == connection_id)
+    return list(db.scalars(stmt))
+
+
+DEAD_STATES = (OutboxState.dead.value, OutboxState.refused.value)
+
+
+def dead_letters(db: Session, *, connection_id: str | None = None, limit: int = 200) -> list[OutboxMessage]:
+    return list_outbox(db, states=DEAD_STATES, connection_id=connection_id, limit=limit)
+
+
+def replay(db: Session, *, outbox_id: str, principal: Any = None) -> OutboxMessage:
+    """Put a dead letter back in the queue with a fresh count of attempts (same envelope id)."""
+    msg = db.get(OutboxMessage, outbox_id)
+    if msg is None:
+        raise NotFound(T("死信不存在", "The dead letter does not exist"))
+    if msg.state not in DEAD_STATES:
+        raise Conflict(T("只有死信或被拒收的消息可以重发（当前：{s}）", "Only dead or refused messages can be replayed "
+                         "(this one is {s})", s=msg.state), code="not_dead")
+    conn = connections.get_connection(db, connection_id=msg.connection_id)
+    _check_can_send(conn, msg.test)
+    msg.state, msg.attempts, msg.next_attempt_at = OutboxState.pending.value, 0, utcnow()
+    audit.record(db, action="exchange.deadletter.replay", principal=principal, object_type="exchange_outbox",
+                 object_id=msg.id, detail={"envelope_id": msg.envelope_id, "last_error": (msg.last_error or "")[:200]})
+    msg.last_error = None
+    db.flush()
+    return msg
+
+
+def list_rejected(db: Session, *, connection_id: str | None = None, limit: int = 200) -> list[RejectedMessage]:
+    stmt = select(RejectedMessage).order_by(RejectedMessage.received_at.desc()).limit(limit)
+    if connection_id:
+        stmt = stmt.where(RejectedMessage.connection_id == connection_id)
+    return list(db.scalars(stmt))
+
+
+def list_inbox(db: Session, *, connection_id: str | None = None, limit: int = 200) -> list[InboxMessage]:
+    stmt = select(InboxMessage).order_by(InboxMessage.received_at.desc()).limit(limit)
+    if connection_id:
+        stmt = stmt.where(InboxMessage.connection_id == connection_id)
+    return list(db.scalars(stmt))
+
+
+def count_inbox(db: Session, *, test: bool | None = None) -> int:
+    stmt = select(func.count()).select_from(InboxMessage)
+    if test is not None:
+        stmt = stmt.where(InboxMessage.test == test)
+    return db.scalar(stmt) or 0

@@ -1,0 +1,137 @@
+"""Exchange messaging tables: connections, outbox (with dead letters), inbox and rejected messages.
+
+A connection is a unit × channel × settings × credentials. The outbox holds every envelope we send
+(written in the same transaction as the change that caused it); the inbox holds every envelope we
+accepted, with a unique key on the envelope id so a duplicate is recognised before anything acts on
+it; ``exchange_rejected`` keeps every message we refused, byte for byte (sealed), with the reason.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pbshare.core.clock import utcnow
+from pbshare.core.db import Base
+from pbshare.core.ids import new_id
+
+
+class ConnectionState(enum.StrEnum):
+    draft = "draft"  # 草稿
+    testing = "testing"  # 联调测试
+    live = "live"  # 正式运行
+    suspended = "suspended"  # 暂停
+    terminated = "terminated"  # 已终止
+
+
+CONNECTION_STATE_LABELS = {
+    ConnectionState.draft: ("草稿", "Draft"),
+    ConnectionState.testing: ("联调测试", "Joint testing"),
+    ConnectionState.live: ("正式运行", "Live"),
+    ConnectionState.suspended: ("暂停", "Suspended"),
+    ConnectionState.terminated: ("已终止", "Terminated"),
+}
+
+
+class OutboxState(enum.StrEnum):
+    pending = "pending"  # 待发送
+    sent = "sent"  # 已发送，待回执
+    delivered = "delivered"  # 已送达（收到回执）
+    refused = "refused"  # 对方以错误消息拒收
+    dead = "dead"  # 重试用尽，进入死信
+
+
+class InboxState(enum.StrEnum):
+    received = "received"
+    processed = "processed"
+    failed = "failed"
+
+
+class ExchangeConnection(Base):
+    __tablename__ = "exchange_connection"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("unit.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(16), default=ConnectionState.draft.value, index=True)
+    settings: Mapped[dict] = mapped_column(default=dict)
+    sig_alg: Mapped[str] = mapped_column(String(16), default="HMAC-SM3")
+    key_id: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    # {"secret": hex, "enc_key": hex} sealed with the PII vault; None once the keys are revoked.
+    secret_sealed: Mapped[str | None] = mapped_column(Text)
+    unit_public_key: Mapped[str | None] = mapped_column(Text)  # SM2 public key of the unit (hex)
+    encrypt: Mapped[bool] = mapped_column(Boolean, default=False)
+    health: Mapped[str] = mapped_column(String(16), default="unknown")  # ok | down | unknown
+    health_detail: Mapped[str | None] = mapped_column(String(500))
+    health_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class OutboxMessage(Base):
+    __tablename__ = "exchange_outbox"
+    __table_args__ = (Index("ix_exchange_outbox_due", "state", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    envelope_id: Mapped[str] = mapped_column(String(64), unique=True)
+    connection_id: Mapped[str] = mapped_column(ForeignKey("exchange_connection.id"), index=True)
+    type: Mapped[str] = mapped_column(String(16))
+    receiver: Mapped[str] = mapped_column(String(64))
+    resource: Mapped[str | None] = mapped_column(String(64))
+    correlation_id: Mapped[str | None] = mapped_column(String(64))
+    test: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(16), default=OutboxState.pending.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    payload_sealed: Mapped[str] = mapped_column(Text)  # the envelope before signing, sealed
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class InboxMessage(Base):
+    __tablename__ = "exchange_inbox"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    envelope_id: Mapped[str] = mapped_column(String(64), unique=True)
+    connection_id: Mapped[str] = mapped_column(ForeignKey("exchange_connection.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    type: Mapped[str] = mapped_column(String(16))
+    sender: Mapped[str] = mapped_column(String(64))
+    resource: Mapped[str | None] = mapped_column(String(64))
+    correlation_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    test: Mapped[bool] = mapped_column(Boolean, default=False)
+    digest: Mapped[str] = mapped_column(String(64))  # SM3 of the canonical form without sig/created_at
+    body_sealed: Mapped[str] = mapped_column(Text)  # the envelope as received (payload decrypted), sealed
+    state: Mapped[str] = mapped_column(String(16), default=InboxState.received.value)
+    result: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RejectedMessage(Base):
+    """A message we refused, kept with the reason and the error envelope we answered with."""
+
+    __tablename__ = "exchange_rejected"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    connection_id: Mapped[str | None] = mapped_column(ForeignKey("exchange_connection.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    code: Mapped[str] = mapped_column(String(64), index=True)
+    message: Mapped[str] = mapped_column(String(500))
+    field: Mapped[str | None] = mapped_column(String(64))
+    answers_id: Mapped[str | None] = mapped_column(String(64))
+    sender: Mapped[str | None] = mapped_column(String(64))
+    peer: Mapped[str | None] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(Integer)
+    truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    raw_sealed: Mapped[str] = mapped_column(Text)
+    reply: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
