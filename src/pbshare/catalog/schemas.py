@@ -1,0 +1,285 @@
+"""Catalog shapes: the resource document (the YAML/JSON import-export shape) and API in/out models."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Direction(enum.StrEnum):
+    inbound = "inbound"  # 数源单位 → 管理署
+    outbound = "outbound"  # 管理署 → 接收单位
+
+
+class ShareType(enum.StrEnum):
+    unconditional = "unconditional"  # 无条件共享
+    conditional = "conditional"  # 有条件共享
+    none = "none"  # 不予共享
+
+
+class Method(enum.StrEnum):
+    api = "api"
+    subscription = "subscription"
+    file = "file"
+    portal = "portal"
+
+
+class OpenScope(enum.StrEnum):
+    public = "public"
+    on_request = "on_request"
+    not_public = "not_public"
+
+
+class Frequency(enum.StrEnum):
+    realtime = "realtime"
+    daily = "daily"
+    weekly = "weekly"
+    monthly = "monthly"
+    quarterly = "quarterly"
+    yearly = "yearly"
+
+
+class ResourceFormat(enum.StrEnum):
+    database = "database"
+    file = "file"
+    api = "api"
+
+
+class ItemType(enum.StrEnum):
+    string = "string"
+    integer = "integer"
+    decimal = "decimal"
+    date = "date"
+    datetime = "datetime"
+    boolean = "boolean"
+    enum = "enum"
+
+
+class IdKind(enum.StrEnum):
+    cn_ric = "cn_ric"  # 居民身份证号码
+    uscc = "uscc"  # 统一社会信用代码
+    phone = "phone"  # 手机号码
+
+
+CODE_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z._-]{2,31}$"
+ITEM_CODE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+
+
+class InfoItemDoc(BaseModel):
+    """An info item (信息项). ``values`` are the allowed values of an ``enum`` item."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=ITEM_CODE_PATTERN, description="信息项代码 / item code (a column name)")
+    name: str = Field(min_length=1, max_length=200)
+    type: ItemType
+    length: int | None = Field(None, ge=1, le=100000)
+    description: str | None = Field(None, max_length=2000)
+    pii: bool = False
+    id_kind: IdKind | None = None
+    values: list[str] | None = None
+
+    @property
+    def allowed_values(self) -> list[str] | None:
+        return self.values
+
+
+class ResourceDoc(BaseModel):
+    """One resource in the shape of the sample catalog (see /work/shared/catalog/README.md)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    code: str = Field(pattern=CODE_PATTERN, description="资源代码：分类代码 + 顺序号 / classification + sequence")
+    name: str = Field(min_length=1, max_length=200)
+    classification: str | None = Field(None, max_length=32, description="默认取代码去掉末 3 位 / default: code "
+                                                                          "without its last 3 characters")
+    abstract: str | None = Field(None, max_length=2000)
+    provider: str = Field(min_length=1, max_length=32, description="提供单位代码 / provider unit code")
+    direction: Direction
+    receivers: list[str] = Field(default_factory=list)
+    share_type: ShareType
+    share_condition: str | None = Field(None, max_length=1000)
+    method: list[Method] = Field(min_length=1)
+    open_scope: OpenScope
+    frequency: Frequency
+    format: ResourceFormat
+    key: list[str] = Field(default_factory=list)
+    related: list[str] = Field(default_factory=list)
+    attributes: dict[str, Any] = Field(default_factory=dict, description="管理员自定义元数据 / custom attributes")
+    items: list[InfoItemDoc] = Field(default_factory=list)
+
+
+class ResourceSpec(ResourceDoc):
+    """What other domains read: the current published version (or the working copy if never published)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    state: str
+    version: int
+    provider_unit_id: str
+    publish_date: date | None = None
+    from_version: int | None = Field(None, description="None: the working copy")
+
+    def item(self, code: str) -> InfoItemDoc | None:
+        return next((i for i in self.items if i.code == code), None)
+
+
+class ResourceRow(BaseModel):
+    id: str
+    code: str
+    name: str
+    classification: str
+    provider: str
+    provider_name: str
+    direction: str
+    share_type: str
+    frequency: str
+    open_scope: str
+    method: list[str]
+    state: str
+    version: int
+    publish_date: date | None
+    items: int
+    updated_at: datetime
+
+
+class ConsentOut(BaseModel):
+    unit_code: str
+    unit_name: str
+    role: str
+    agreed: bool | None = None
+    decided_on: date | None = None
+    comment: str | None = None
+    recorded_by: str | None = None
+
+
+class ResourceOut(BaseModel):
+    id: str
+    state: str
+    version: int
+    consultation_round: int
+    publish_date: date | None
+    provider_name: str
+    document: ResourceDoc
+    published: ResourceDoc | None = None
+    consents: list[ConsentOut] = Field(default_factory=list)
+    can_publish: bool = False
+    updated_at: datetime
+
+
+class ConsentIn(BaseModel):
+    unit_code: str = Field(max_length=32)
+    agreed: bool
+    decided_on: date
+    comment: str | None = Field(None, max_length=2000)
+
+
+class PublishIn(BaseModel):
+    note: str | None = Field(None, max_length=2000)
+
+
+class WithdrawIn(BaseModel):
+    reason: str = Field(min_length=2, max_length=2000)
+
+
+class VersionOut(BaseModel):
+    version: int
+    published_at: datetime
+    published_by: str | None
+    note: str | None
+    consents: list[dict]
+    document: ResourceDoc
+
+
+class VersionRow(BaseModel):
+    version: int
+    published_at: datetime
+    published_by: str | None
+    note: str | None
+
+
+class EditionIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    edition_date: date
+    description: str | None = Field(None, max_length=2000)
+
+
+class EditionOut(BaseModel):
+    id: str
+    name: str
+    edition_date: date
+    description: str | None
+    created_at: datetime
+    created_by: str | None
+    resources: list[dict]
+
+
+class AttributeIn(BaseModel):
+    code: str = Field(pattern=r"^[A-Za-z_\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]{0,63}$")
+    label_zh: str = Field(min_length=1, max_length=100)
+    label_en: str = Field(min_length=1, max_length=100)
+    type: str = Field("string", pattern=r"^(string|text|number|date|boolean|enum)$")
+    required: bool = False
+    options: list[str] = Field(default_factory=list)
+    position: int = 0
+
+
+class AttributeOut(AttributeIn):
+    id: str
+
+
+class Contact(BaseModel):
+    name: str = Field(min_length=1, max_length=50)
+    role: str | None = Field(None, max_length=50)
+    phone: str | None = Field(None, max_length=32)
+    email: str | None = Field(None, max_length=100)
+
+
+class ConnectedSystem(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    kind: str | None = Field(None, max_length=32, description="api / soap / mq / file / portal …")
+    address: str | None = Field(None, max_length=300)
+
+
+class UnitIn(BaseModel):
+    code: str = Field(pattern=r"^[A-Za-z0-9_-]{2,32}$")
+    name: str = Field(min_length=1, max_length=200)
+    kind: str = "other"
+    credit_code: str | None = Field(None, max_length=18)
+    state: str | None = None
+    description: str | None = Field(None, max_length=2000)
+    contacts: list[Contact] = Field(default_factory=list)
+    systems: list[ConnectedSystem] = Field(default_factory=list)
+
+
+class UnitOut(BaseModel):
+    id: str
+    code: str
+    name: str
+    kind: str
+    credit_code: str | None
+    state: str
+    description: str | None
+    contacts: list[dict]
+    systems: list[dict]
+    resources: int = 0
+    updated_at: datetime
+
+
+class ImportProblem(BaseModel):
+    sheet: str
+    row: int
+    column: str
+    reason: str
+
+
+class ImportReport(BaseModel):
+    units: int
+    created: int
+    updated: int
+    unchanged: int
+    published: int

@@ -1,0 +1,1 @@
+"""Data sources, harvested tables and columns, metadata types, the data dictionary and lineage."""
