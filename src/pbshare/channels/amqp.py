@@ -1,0 +1,164 @@
+"""AMQP 0-9-1 channel on RabbitMQ (aio-pika).
+
+Topology (all durable, names under the configured prefix, ``pbshare`` by default):
+
+    exchange  <prefix>.exchange   direct
+    queue     <prefix>.in.<UNIT>  routing key in.<UNIT>    the unit publishes here, the platform consumes
+    queue     <prefix>.out.<UNIT> routing key out.<UNIT>   the platform publishes here, the unit consumes
+    exchange  <prefix>.dlx        fanout, queue <prefix>.dead: what a queue dead-letters
+
+Publishing uses publisher confirms and persistent messages; consuming uses manual acks, sent only
+after the inbox transaction committed. A receipt or error goes to the unit's ``out`` queue (or to the
+message's ``reply_to`` queue when it set one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+
+from pbshare.channels.base import Channel, ConnectionInfo, Health
+
+log = logging.getLogger("pbshare.channels.amqp")
+
+
+class AmqpChannel(Channel):
+    name = "amqp"
+    label = ("AMQP 消息队列（RabbitMQ）", "AMQP message queue (RabbitMQ)")
+
+    _connection: AbstractRobustConnection | None = None
+    _publisher: Any = None
+    _exchange: Any = None
+
+    @property
+    def exchange_name(self) -> str:
+        return f"{self.config.prefix}.exchange"
+
+    def in_queue(self, unit: str) -> str:
+        return f"{self.config.prefix}.in.{unit}"
+
+    def out_queue(self, unit: str) -> str:
+        return f"{self.config.prefix}.out.{unit}"
+
+    async def _connect(self) -> AbstractRobustConnection:
+        if self._connection is None or self._connection.is_closed:
+            self._connection = await aio_pika.connect_robust(
+                self.config.amqp_url, client_properties={"connection_name": f"{self.config.prefix}-platform"})
+            self._publisher = None
+        return self._connection
+
+    async def declare(self, channel: Any, unit: str) -> Any:
+        """The exchange, dead-letter exchange and the unit's two queues (idempotent)."""
+        exchange = await channel.declare_exchange(self.exchange_name, aio_pika.ExchangeType.DIRECT, durable=True)
+        dlx = await channel.declare_exchange(f"{self.config.prefix}.dlx", aio_pika.ExchangeType.FANOUT, durable=True)
+        dead = await channel.declare_queue(f"{self.config.prefix}.dead", durable=True)
+        await dead.bind(dlx)
+        args = {"x-dead-letter-exchange": f"{self.config.prefix}.dlx"}
+        for name, key in ((self.in_queue(unit), f"in.{unit}"), (self.out_queue(unit), f"out.{unit}")):
+            queue = await channel.declare_queue(name, durable=True, arguments=args)
+            await queue.bind(exchange, routing_key=key)
+        return exchange
+
+    async def _publish_channel(self) -> Any:
+        conn = await self._connect()
+        if self._publisher is None or self._publisher.is_closed:
+            self._publisher = await conn.channel(publisher_confirms=True)
+            self._exchange = await self._publisher.declare_exchange(self.exchange_name, aio_pika.ExchangeType.DIRECT,
+                                                                    durable=True)
+        return self._publisher
+
+    async def _publish(self, routing_key: str, body: bytes, *, reply_to_queue: str | None = None) -> None:
+        channel = await self._publish_channel()
+        message = aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                                   content_type="application/json")
+        if reply_to_queue:
+            await channel.default_exchange.publish(message, routing_key=reply_to_queue)
+        else:
+            await self._exchange.publish(message, routing_key=routing_key)  # awaits the broker's confirm
+
+    async def send(self, conn: ConnectionInfo, body: bytes) -> bytes | None:
+        channel = await self._publish_channel()
+        await self.declare(channel, conn.unit_code)
+        await self._publish(f"out.{conn.unit_code}", body)
+        return None
+
+    async def reply(self, unit_code: str, envelope: dict[str, Any], reply_to: str | None = None) -> None:
+        from pbshare.channels.envelope import dumps
+
+        await self._publish(f"out.{unit_code}", dumps(envelope), reply_to_queue=reply_to)
+
+    async def listen(self, conns: list[ConnectionInfo]) -> None:
+        conn = await self._connect()
+        channel = await conn.channel()
+        await channel.set_qos(prefetch_count=self.config.batch)
+        inbox: asyncio.Queue[tuple[str, AbstractIncomingMessage]] = asyncio.Queue()
+        tags = []
+        for unit in sorted({c.unit_code for c in conns}):
+            await self.declare(channel, unit)
+            queue = await channel.get_queue(self.in_queue(unit))
+
+            async def on_message(message: AbstractIncomingMessage, unit: str = unit) -> None:
+                await inbox.put((unit, message))
+
+            tags.append((queue, await queue.consume(on_message, no_ack=False)))
+        log.info("amqp listener on %d queue(s)", len(tags))
+        try:
+            while True:
+                items = [await inbox.get()]
+                while not inbox.empty() and len(items) < self.config.batch:
+                    items.append(inbox.get_nowait())
+                await self._handle(items)
+        finally:
+            for queue, tag in tags:
+                with contextlib.suppress(Exception):
+                    await queue.cancel(tag)
+            with contextlib.suppress(Exception):
+                await channel.close()
+
+    async def _handle(self, items: list[tuple[str, AbstractIncomingMessage]]) -> None:
+        try:
+            outcomes = await self.hub.receive(self.name, [(m.body, f"amqp:{unit}") for unit, m in items])
+        except Exception:
+            log.exception("inbox failed; messages go back to the queue")
+            for _, message in items:
+                with contextlib.suppress(Exception):
+                    await message.nack(requeue=True)
+            await asyncio.sleep(1)
+            return
+        # Committed: answer, then acknowledge (a lost answer is recovered by the unit resending).
+        for (unit, message), outcome in zip(items, outcomes, strict=True):
+            if outcome.reply is not None:
+                try:
+                    await self.reply(unit, outcome.reply, reply_to=message.reply_to)
+                except Exception:
+                    log.warning("could not publish the answer to %s", unit)
+            await message.ack()
+
+    async def health(self, conn: ConnectionInfo | None = None) -> Health:
+        try:
+            connection = await self._connect()
+            channel = await connection.channel()
+            try:
+                if conn is None:
+                    return Health(True, "broker reachable")
+                await self.declare(channel, conn.unit_code)
+                queue = await channel.declare_queue(self.in_queue(conn.unit_code), passive=True)
+                out = await channel.declare_queue(self.out_queue(conn.unit_code), passive=True)
+                return Health(True, f"in {queue.declaration_result.message_count} waiting, "
+                                    f"out {out.declaration_result.message_count} waiting")
+            finally:
+                await channel.close()
+        except Exception as exc:
+            return Health(False, f"{type(exc).__name__}: {exc}")
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                await self._connection.close()
+        self._connection = None
+        self._publisher = None
