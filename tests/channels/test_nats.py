@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 import nats
@@ -23,10 +24,8 @@ async def js(channel_config, prefix):
     nc = await nats.connect(channel_config.nats_url)
     jetstream = nc.jetstream()
     yield jetstream
-    try:
+    with contextlib.suppress(Exception):
         await jetstream.delete_stream(prefix.upper())
-    except Exception:
-        pass
     await nc.close()
 
 
