@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pbshare.catalog import service as catalog_service
-from pbshare.core.errors import AppError
+from pbshare.core.clock import utcnow
+from pbshare.core.errors import AppError, Forbidden, Invalid, TooManyRequests
 from pbshare.core.http import get_db
-from pbshare.security import audit, crypto, service
+from pbshare.core.i18n import T
+from pbshare.security import audit, crypto, service, totp
 from pbshare.security.deps import SESSION_COOKIE, current_principal, require
 from pbshare.security.models import ROLE_LABELS, User
 from pbshare.security.permissions import Perm
+from pbshare.security.policy import SecurityPolicy, get_policy, update_policy
 from pbshare.security.schemas import (
     LoginIn,
     MeOut,
@@ -19,6 +25,10 @@ from pbshare.security.schemas import (
     TokenCreatedOut,
     TokenCreateIn,
     TokenOut,
+    TotpCodeIn,
+    TotpCodesOut,
+    TotpEnrolOut,
+    TotpStatusOut,
     UserCreatedOut,
     UserCreateIn,
     UserOut,
@@ -37,36 +47,65 @@ def user_out(user: User) -> UserOut:
 def me_out(db: Session, principal: Principal) -> MeOut:
     user = service.get_user(db, user_id=principal.user_id)
     unit = catalog_service.get_unit(db, unit_id=user.unit_id)
+    policy = get_policy(db)
     return MeOut(
-        **user_out(user).model_dump(),
+        **user_out(user).model_dump(exclude={"totp_enrolled"}),
         unit_code=unit.code,
         unit_name=unit.name,
         permissions=sorted(p.value for p in principal.permissions),
         csrf_token=principal.csrf_token,
+        totp_enrolled=totp.is_enrolled(db, user_id=user.id),
+        totp_required=totp.is_required(policy, user),
+        totp_enrolment_required=bool(principal.extra.get("totp_enrolment_required")),
     )
 
 
-@public_router.post("/login", response_model=MeOut, summary="登录 / log in with user name and password")
+def _ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _throttle(db: Session, ip: str | None) -> None:
+    """Too many failed logins from one address in the window: refuse before even checking the password."""
+    if not ip:
+        return
+    policy = get_policy(db)
+    since = utcnow() - timedelta(minutes=policy.login_ip_window_minutes)
+    failures = db.scalar(select(func.count()).select_from(audit.AuditRecord).where(
+        audit.AuditRecord.action == "auth.login", audit.AuditRecord.result == "denied",
+        audit.AuditRecord.ip == ip, audit.AuditRecord.at >= since))
+    if failures and failures >= policy.login_ip_max_failures:
+        raise TooManyRequests(T("该地址登录失败次数过多，请 {m} 分钟后再试", "Too many failed logins from this address; "
+                                "try again in {m} minutes", m=policy.login_ip_window_minutes),
+                              code="login_throttled")
+
+
+@public_router.post("/login", response_model=MeOut, summary="登录 / log in with user name, password and TOTP code")
 def login(body: LoginIn, request: Request, response: Response, db: Session = Depends(get_db)) -> MeOut:
     settings = request.app.state.settings
-    ip = request.client.host if request.client else None
+    ip = _ip(request)
     try:
-        user = service.authenticate(db, username=body.username, password=body.password)
+        _throttle(db, ip)
+        user = service.authenticate(db, username=body.username, password=body.password, totp_code=body.totp,
+                                    data_dir=settings.resolved_data_dir)
     except AppError as exc:
-        audit.record(db, action="auth.login", actor_name=body.username[:64], result="denied", ip=ip,
+        # A correct password still waiting for its code is a challenge, not a failure.
+        result = "challenge" if exc.code == "totp_required" else "denied"
+        audit.record(db, action="auth.login", actor_name=body.username[:64], result=result, ip=ip,
                      detail={"reason": exc.code})
         db.commit()  # the failure count and its audit record must survive the error response
         raise
+    scope = "totp_enrolment" if totp.enrolment_overdue(db, policy=get_policy(db), user=user) else "full"
     _session, token = service.open_session(
         db, user=user, max_hours=settings.session_max_hours,
-        ip=ip, user_agent=request.headers.get("user-agent"),
+        ip=ip, user_agent=request.headers.get("user-agent"), scope=scope,
     )
     response.set_cookie(
         SESSION_COOKIE, token, httponly=True, samesite="strict", secure=settings.behind_tls,
         max_age=settings.session_max_hours * 3600, path="/",
     )
     principal = service.principal_from_session(db, token=token, idle_minutes=settings.session_idle_minutes)
-    audit.record(db, action="auth.login", principal=principal, ip=ip, object_type="user", object_id=user.id)
+    audit.record(db, action="auth.login", principal=principal, ip=ip, object_type="user", object_id=user.id,
+                 detail={"second_factor": bool(body.totp), "scope": scope})
     return me_out(db, principal)
 
 
@@ -85,13 +124,21 @@ def me(principal: Principal = Depends(current_principal), db: Session = Depends(
     return me_out(db, principal)
 
 
-@router.api_route("/auth/whoami", methods=["GET", "POST"], summary="我是谁 / who is calling (any way of "
-                  "authenticating; POST echoes the body's SM3 for joint testing of signed requests)")
-async def whoami(request: Request, principal: Principal = Depends(current_principal)) -> dict:
-    body = await request.body() if request.method == "POST" else b""
+def _whoami(principal: Principal, body: bytes | None) -> dict:
     return {"via": principal.via, "username": principal.username, "unit_code": principal.unit_code,
             "roles": sorted(principal.roles), "permissions": sorted(p.value for p in principal.permissions),
-            "body_sm3": crypto.sm3_hex(body) if request.method == "POST" else None}
+            "body_sm3": crypto.sm3_hex(body) if body is not None else None}
+
+
+@router.get("/auth/whoami", summary="我是谁 / who is calling (session, bearer token or signed request)")
+def whoami(principal: Principal = Depends(current_principal)) -> dict:
+    return _whoami(principal, None)
+
+
+@router.post("/auth/whoami", summary="联调回声 / who is calling, with the SM3 of the body received "
+             "(joint testing of signed requests)")
+async def whoami_echo(request: Request, principal: Principal = Depends(current_principal)) -> dict:
+    return _whoami(principal, await request.body())
 
 
 @router.post("/auth/password", response_model=MeOut, summary="修改密码 / change my password")
@@ -127,46 +174,185 @@ def revoke_token(token_id: str, principal: Principal = Depends(current_principal
     return Response(status_code=204)
 
 
+def user_row(db: Session, user: User) -> UserOut:
+    return user_out(user).model_copy(update={"totp_enrolled": totp.is_enrolled(db, user_id=user.id)})
+
+
 @router.get("/users", response_model=list[UserOut], summary="用户列表 / users")
 def list_users(principal: Principal = Depends(require(Perm.users_read)),
                db: Session = Depends(get_db)) -> list[UserOut]:
-    return [user_out(u) for u in service.list_users(db)]
+    return [user_row(db, u) for u in service.list_users(db)]
 
 
 @router.post("/users", response_model=UserCreatedOut, status_code=201, summary="新建用户 / create a user")
-def create_user(body: UserCreateIn, principal: Principal = Depends(require(Perm.users_write)),
+def create_user(body: UserCreateIn, request: Request, principal: Principal = Depends(require(Perm.users_write)),
                 db: Session = Depends(get_db)) -> UserCreatedOut:
     user, one_time = service.create_user(
         db, username=body.username, display_name=body.display_name, unit_code=body.unit_code,
         roles=body.roles, password=body.password, must_change_password=True,
     )
+    audit.record(db, action="user.create", principal=principal, object_type="user", object_id=user.id, ip=_ip(request),
+                 detail={"username": user.username, "unit": body.unit_code, "roles": sorted(user.role_names)})
     return UserCreatedOut(user=user_out(user), one_time_password=one_time)
 
 
 @router.get("/users/{user_id}", response_model=UserOut, summary="用户详情 / one user")
 def get_user(user_id: str, principal: Principal = Depends(require(Perm.users_read)),
              db: Session = Depends(get_db)) -> UserOut:
-    return user_out(service.get_user(db, user_id=user_id))
+    return user_row(db, service.get_user(db, user_id=user_id))
 
 
-@router.patch("/users/{user_id}", response_model=UserOut, summary="修改用户 / change a user")
-def update_user(user_id: str, body: UserUpdateIn, principal: Principal = Depends(require(Perm.users_write)),
-                db: Session = Depends(get_db)) -> UserOut:
+@router.patch("/users/{user_id}", response_model=UserOut, summary="修改用户 / change a user (roles, state)")
+def update_user(user_id: str, body: UserUpdateIn, request: Request,
+                principal: Principal = Depends(require(Perm.users_write)), db: Session = Depends(get_db)) -> UserOut:
+    before = sorted(service.get_user(db, user_id=user_id).role_names)
     user = service.update_user(db, user_id=user_id, display_name=body.display_name, roles=body.roles,
                                is_active=body.is_active)
-    return user_out(user)
+    after = sorted(user.role_names)
+    if before != after:
+        # a permission change: its own action so the auditor can search for it
+        audit.record(db, action="user.roles", principal=principal, object_type="user", object_id=user.id,
+                     ip=_ip(request), detail={"username": user.username, "before": before, "after": after})
+    if body.is_active is not None or body.display_name is not None:
+        audit.record(db, action="user.update", principal=principal, object_type="user", object_id=user.id,
+                     ip=_ip(request), detail={"username": user.username,
+                                              **body.model_dump(exclude_unset=True, exclude={"roles"})})
+    return user_row(db, user)
 
 
 @router.post("/users/{user_id}/reset-password", response_model=UserCreatedOut,
              summary="重置密码 / reset a user's password to a one-time one")
-def reset_password(user_id: str, principal: Principal = Depends(require(Perm.users_write)),
+def reset_password(user_id: str, request: Request, principal: Principal = Depends(require(Perm.users_write)),
                    db: Session = Depends(get_db)) -> UserCreatedOut:
-    from pbshare.security.passwords import generate_password
-
-    one_time = generate_password()
+    one_time = service.new_one_time_password(db)
     user = service.set_password(db, user_id=user_id, password=one_time, must_change=True)
     service.revoke_sessions(db, user_id=user_id)
+    audit.record(db, action="user.reset_password", principal=principal, object_type="user", object_id=user.id,
+                 ip=_ip(request), detail={"username": user.username})
     return UserCreatedOut(user=user_out(user), one_time_password=one_time)
+
+
+@router.post("/users/{user_id}/unlock", response_model=UserOut, summary="解锁账户 / unlock after failed logins")
+def unlock_user(user_id: str, request: Request, principal: Principal = Depends(require(Perm.security_manage)),
+                db: Session = Depends(get_db)) -> UserOut:
+    user = service.unlock(db, user_id=user_id)
+    audit.record(db, action="user.unlock", principal=principal, object_type="user", object_id=user.id,
+                 ip=_ip(request), detail={"username": user.username})
+    return user_row(db, user)
+
+
+@router.post("/users/{user_id}/logout", summary="强制下线 / end all of a user's sessions now")
+def force_logout(user_id: str, request: Request, principal: Principal = Depends(require(Perm.security_manage)),
+                 db: Session = Depends(get_db)) -> dict:
+    user = service.get_user(db, user_id=user_id)
+    count = service.revoke_sessions(db, user_id=user.id)
+    audit.record(db, action="user.force_logout", principal=principal, object_type="user", object_id=user.id,
+                 ip=_ip(request), detail={"username": user.username, "sessions": count})
+    return {"sessions_ended": count}
+
+
+@router.post("/users/{user_id}/totp/reset", response_model=UserOut,
+             summary="重置双因素认证 / remove a user's TOTP (lost phone); they enrol again at next login")
+def reset_totp(user_id: str, request: Request, principal: Principal = Depends(require(Perm.security_manage)),
+               db: Session = Depends(get_db)) -> UserOut:
+    user = service.get_user(db, user_id=user_id)
+    totp.disable(db, user_id=user.id)
+    service.revoke_sessions(db, user_id=user.id)
+    audit.record(db, action="user.totp_reset", principal=principal, object_type="user", object_id=user.id,
+                 ip=_ip(request), detail={"username": user.username})
+    return user_row(db, user)
+
+
+# my second factor --------------------------------------------------------------------------------
+@router.get("/auth/totp", response_model=TotpStatusOut, summary="我的双因素认证状态 / my TOTP state")
+def totp_status(principal: Principal = Depends(current_principal), db: Session = Depends(get_db)) -> TotpStatusOut:
+    user = service.get_user(db, user_id=principal.user_id)
+    return TotpStatusOut(enrolled=totp.is_enrolled(db, user_id=user.id), required=totp.is_required(get_policy(db), user),
+                         recovery_codes_left=totp.recovery_codes_left(db, user_id=user.id))
+
+
+@router.post("/auth/totp/enrol", response_model=TotpEnrolOut,
+             summary="开始绑定身份验证器 / start TOTP enrolment: secret and QR code")
+def totp_enrol(request: Request, principal: Principal = Depends(current_principal),
+               db: Session = Depends(get_db)) -> TotpEnrolOut:
+    user = service.get_user(db, user_id=principal.user_id)
+    return TotpEnrolOut(**totp.start_enrolment(db, user=user, data_dir=request.app.state.settings.resolved_data_dir))
+
+
+@router.post("/auth/totp/confirm", response_model=TotpCodesOut,
+             summary="确认绑定 / confirm with a code: TOTP is on; recovery codes shown once")
+def totp_confirm(body: TotpCodeIn, request: Request, principal: Principal = Depends(current_principal),
+                 db: Session = Depends(get_db)) -> TotpCodesOut:
+    user = service.get_user(db, user_id=principal.user_id)
+    codes = totp.confirm(db, user=user, code=body.code, data_dir=request.app.state.settings.resolved_data_dir)
+    if principal.session_id:
+        service.widen_session(db, session_id=principal.session_id)
+    audit.record(db, action="auth.totp_enrol", principal=principal, object_type="user", object_id=user.id,
+                 ip=_ip(request))
+    return TotpCodesOut(recovery_codes=codes)
+
+
+@router.post("/auth/totp/recovery-codes", response_model=TotpCodesOut,
+             summary="重新生成恢复码 / new recovery codes (the old ones stop working)")
+def totp_recovery_codes(body: TotpCodeIn, request: Request, principal: Principal = Depends(current_principal),
+                        db: Session = Depends(get_db)) -> TotpCodesOut:
+    user = service.get_user(db, user_id=principal.user_id)
+    if totp.verify(db, user=user, code=body.code, data_dir=request.app.state.settings.resolved_data_dir) != "totp":
+        raise Invalid(T("验证码不正确", "The code is wrong"), code="totp_invalid")
+    audit.record(db, action="auth.totp_recovery_codes", principal=principal, object_type="user", object_id=user.id,
+                 ip=_ip(request))
+    return TotpCodesOut(recovery_codes=totp.regenerate_recovery_codes(db, user=user))
+
+
+@router.post("/auth/totp/disable", status_code=204,
+             summary="停用双因素认证 / turn TOTP off (not allowed when your role requires it)")
+def totp_disable(body: TotpCodeIn, request: Request, principal: Principal = Depends(current_principal),
+                 db: Session = Depends(get_db)) -> Response:
+    user = service.get_user(db, user_id=principal.user_id)
+    if totp.is_required(get_policy(db), user):
+        raise Forbidden(T("您的角色须启用双因素认证，不能停用；更换手机请联系安全管理员重置",
+                          "Your role requires two-factor authentication; to move to a new phone ask the security "
+                          "administrator to reset it"), code="totp_required_by_policy")
+    if totp.verify(db, user=user, code=body.code, data_dir=request.app.state.settings.resolved_data_dir) is None:
+        raise Invalid(T("验证码不正确", "The code is wrong"), code="totp_invalid")
+    totp.disable(db, user_id=user.id)
+    audit.record(db, action="auth.totp_disable", principal=principal, object_type="user", object_id=user.id,
+                 ip=_ip(request))
+    return Response(status_code=204)
+
+
+# policy and roles ---------------------------------------------------------------------------------
+@router.get("/security/policy", response_model=SecurityPolicy, summary="安全策略 / the security policy")
+def read_policy(principal: Principal = Depends(require(Perm.users_read)), db: Session = Depends(get_db)):
+    return get_policy(db)
+
+
+@router.put("/security/policy", response_model=SecurityPolicy,
+            summary="修改安全策略 / change the security policy (security admin; audited)")
+def write_policy(body: dict, request: Request, principal: Principal = Depends(require(Perm.security_manage)),
+                 db: Session = Depends(get_db)):
+    known = set(SecurityPolicy.model_fields)
+    unknown = sorted(set(body) - known)
+    if unknown:
+        raise Invalid(T("未知的策略项：{f}", "Unknown policy settings: {f}", f=", ".join(unknown)[:200]),
+                      code="bad_policy")
+    policy, diff = update_policy(db, changes=body, actor=principal.username)
+    audit.record(db, action="security.policy", principal=principal, object_type="security_policy", object_id="1",
+                 ip=_ip(request), detail={k: {"old": v[0], "new": v[1]} for k, v in diff.items()})
+    return policy
+
+
+@router.get("/security/roles", summary="角色与权限矩阵 / roles and what each may do")
+def role_matrix(principal: Principal = Depends(require(Perm.users_read))) -> dict:
+    from pbshare.security.models import SEPARATED_ROLES
+    from pbshare.security.permissions import ROLE_PERMISSIONS
+
+    return {
+        "permissions": [p.value for p in Perm],
+        "roles": [{"code": r.value, "zh": ROLE_LABELS[r][0], "en": ROLE_LABELS[r][1],
+                   "separated": r in SEPARATED_ROLES,
+                   "permissions": sorted(p.value for p in ROLE_PERMISSIONS.get(r, frozenset()))} for r in ROLE_LABELS],
+    }
 
 
 # The security domain's other routers ride on this one, so pbshare/api.py needs no extra line.

@@ -23,6 +23,8 @@ CSRF_HEADER = "X-CSRF-Token"
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # While a first-login password change is pending, only these paths work.
 _PASSWORD_CHANGE_PATHS = {"/api/v1/auth/me", "/api/v1/auth/password", "/api/v1/auth/logout"}
+# While a required second factor is not enrolled yet, only these (and the paths above) work.
+_TOTP_PATHS = "/api/v1/auth/totp"
 
 
 MAX_SIGNED_BODY = 50 * 1024 * 1024
@@ -74,6 +76,14 @@ def current_principal(request: Request, db: Session = Depends(get_db),
                   "reload the page and try again"),
                 code="csrf_failed",
             )
+    if principal.extra.get("totp_enrolment_required") and request.url.path not in _PASSWORD_CHANGE_PATHS \
+            and not request.url.path.startswith(_TOTP_PATHS):
+        raise Forbidden(
+            T("您的角色须启用双因素认证：请先在“我的账户”中用身份验证器应用扫码绑定",
+              "Your role requires two-factor authentication: enrol an authenticator app under "
+              "\"My account\" first"),
+            code="totp_enrolment_required",
+        )
     if principal.must_change_password and request.url.path not in _PASSWORD_CHANGE_PATHS:
         raise Forbidden(
             T("首次登录须先修改密码", "Change your password before anything else (first login)"),

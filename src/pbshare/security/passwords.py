@@ -28,18 +28,18 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def check_policy(password: str, *, username: str = "", min_length: int = MIN_LENGTH) -> None:
-    """At least ``min_length`` characters and three of: lower, upper, digit, symbol; not the user name."""
+def check_policy(password: str, *, username: str = "", min_length: int = MIN_LENGTH, min_classes: int = 3) -> None:
+    """At least ``min_length`` characters and ``min_classes`` of: lower, upper, digit, symbol; not the user name."""
     classes = sum(
         bool(re.search(p, password)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9]")
     )
-    if len(password) < min_length or classes < 3:
+    if len(password) < min_length or classes < min_classes:
         raise Invalid(
             T(
-                "密码太弱：至少 {n} 位，并包含大写字母、小写字母、数字、符号中的三类",
-                "The password is too weak: use at least {n} characters from three of upper case, "
+                "密码太弱：至少 {n} 位，并包含大写字母、小写字母、数字、符号中的 {k} 类",
+                "The password is too weak: use at least {n} characters from {k} of upper case, "
                 "lower case, digits and symbols",
-                n=min_length,
+                n=min_length, k=min_classes,
             ),
             code="weak_password",
         )
@@ -50,12 +50,13 @@ def check_policy(password: str, *, username: str = "", min_length: int = MIN_LEN
 
 
 def generate_password(length: int = 16) -> str:
-    """A one-time password that satisfies the policy."""
+    """A one-time password that satisfies the strictest policy (all four classes)."""
     alphabet = string.ascii_letters + string.digits + "@#%+=-"
+    length = max(length, 16)
     while True:
         candidate = "".join(secrets.choice(alphabet) for _ in range(length))
         try:
-            check_policy(candidate)
+            check_policy(candidate, min_classes=4)
             return candidate
         except Invalid:
             continue

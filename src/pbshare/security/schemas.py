@@ -31,6 +31,7 @@ class UserOut(BaseModel):
     locked_until: datetime | None = None
     last_login_at: datetime | None = None
     created_at: datetime
+    totp_enrolled: bool = False
 
 
 class MeOut(UserOut):
@@ -38,6 +39,9 @@ class MeOut(UserOut):
     unit_name: str
     permissions: list[str]
     csrf_token: str | None = None
+    totp_enrolled: bool = False
+    totp_required: bool = False
+    totp_enrolment_required: bool = False
 
 
 class UserCreateIn(BaseModel):
@@ -136,3 +140,24 @@ class ApiKeyIssuedOut(BaseModel):
     client: ApiClientOut
     key_id: str
     secret_hex: str | None = Field(default=None, description="HMAC-SM3 shared secret: shown once, store it safely")
+
+
+# second factor -------------------------------------------------------------------------------
+class TotpStatusOut(BaseModel):
+    enrolled: bool
+    required: bool
+    recovery_codes_left: int
+
+
+class TotpEnrolOut(BaseModel):
+    secret: str = Field(description="base32, for typing into the app when the QR code cannot be scanned")
+    otpauth_uri: str
+    qr_data_url: str = Field(description="SVG QR code as a data: URL")
+
+
+class TotpCodeIn(BaseModel):
+    code: str = Field(min_length=6, max_length=16)
+
+
+class TotpCodesOut(BaseModel):
+    recovery_codes: list[str] = Field(description="shown once; each works once instead of a TOTP code")

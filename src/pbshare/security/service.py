@@ -14,7 +14,7 @@ from pbshare.core.clock import as_utc, utcnow
 from pbshare.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from pbshare.core.i18n import T
 from pbshare.security import crypto
-from pbshare.security.models import SEPARATED_ROLES, ApiToken, LoginSession, Role, User, UserRole
+from pbshare.security.models import SEPARATED_ROLES, ApiToken, LoginSession, PasswordHistory, Role, User, UserRole
 from pbshare.security.passwords import check_policy, generate_password, hash_password, verify_password
 from pbshare.security.permissions import Perm, permissions_for
 
@@ -110,7 +110,7 @@ def create_user(
     if password is None:
         password = one_time = generate_password()
     else:
-        check_policy(password, username=username)
+        _check_password_rules(db, password, username=username)
     user = User(
         username=username,
         display_name=display_name,
@@ -120,6 +120,8 @@ def create_user(
     )
     user.roles = [UserRole(role=r) for r in sorted(chosen)]
     db.add(user)
+    db.flush()
+    db.add(PasswordHistory(user_id=user.id, password_hash=user.password_hash))
     db.flush()
     return user, one_time
 
@@ -144,10 +146,41 @@ def update_user(
     return user
 
 
+def _policy(db: Session):
+    from pbshare.security.policy import get_policy
+
+    return get_policy(db)
+
+
+def _check_password_rules(db: Session, password: str, *, username: str) -> None:
+    policy = _policy(db)
+    check_policy(password, username=username, min_length=policy.password_min_length,
+                 min_classes=policy.password_min_classes)
+
+
+def _check_history(db: Session, user: User, password: str) -> None:
+    """Refuse any of the last N passwords (the current one included)."""
+    n = _policy(db).password_history
+    if n <= 0:
+        return
+    recent = list(db.scalars(select(PasswordHistory.password_hash).where(PasswordHistory.user_id == user.id)
+                             .order_by(PasswordHistory.id.desc()).limit(n)))
+    candidates = [user.password_hash, *recent][:max(n, 1)]
+    if any(verify_password(h, password) for h in dict.fromkeys(candidates)):
+        raise Invalid(T("不能使用最近 {n} 次用过的密码", "You cannot reuse any of your last {n} passwords", n=n),
+                      code="password_reused")
+
+
+def new_one_time_password(db: Session) -> str:
+    return generate_password(max(16, _policy(db).password_min_length))
+
+
 def set_password(db: Session, *, user_id: str, password: str, must_change: bool = False) -> User:
     user = get_user(db, user_id=user_id)
-    check_policy(password, username=user.username)
+    _check_password_rules(db, password, username=user.username)
+    _check_history(db, user, password)
     user.password_hash = hash_password(password)
+    db.add(PasswordHistory(user_id=user.id, password_hash=user.password_hash))
     user.must_change_password = must_change
     user.password_changed_at = utcnow()
     user.failed_logins = 0
@@ -170,8 +203,32 @@ def change_own_password(db: Session, *, user_id: str, old_password: str, new_pas
 _BAD_LOGIN = T("用户名或密码不正确", "Wrong user name or password")
 
 
-def authenticate(db: Session, *, username: str, password: str) -> User:
-    """Check a password; count failures and lock the account after too many."""
+def _count_failure(db: Session, user: User) -> None:
+    policy = _policy(db)
+    user.failed_logins += 1
+    if user.failed_logins >= policy.lockout_threshold:
+        user.locked_until = utcnow() + timedelta(minutes=policy.lockout_minutes)
+        user.failed_logins = 0
+    db.flush()
+
+
+def unlock(db: Session, *, user_id: str) -> User:
+    user = get_user(db, user_id=user_id)
+    user.locked_until = None
+    user.failed_logins = 0
+    db.flush()
+    return user
+
+
+def authenticate(db: Session, *, username: str, password: str, totp_code: str | None = None,
+                 data_dir=None) -> User:
+    """Check a password and, when the user has one, the second factor; lock after too many failures.
+
+    The failure count is reset only when the whole login succeeds, so knowing the password does not
+    open an unlimited number of guesses at the TOTP code.
+    """
+    from pbshare.security import totp
+
     user = get_user_by_username(db, username=username)
     now = utcnow()
     if user is None:
@@ -188,27 +245,43 @@ def authenticate(db: Session, *, username: str, password: str) -> User:
             code="account_locked",
         )
     if not verify_password(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= LOCK_AFTER_FAILURES:
-            user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-            user.failed_logins = 0
-        db.flush()
+        _count_failure(db, user)
         raise Unauthorized(_BAD_LOGIN, code="bad_credentials")
     if not user.is_active:
         raise Forbidden(T("账户已停用，请联系管理员", "The account is disabled; ask an administrator"),
                         code="account_disabled")
+    if totp.is_enrolled(db, user_id=user.id):
+        if not totp_code:
+            raise Unauthorized(T("请输入身份验证器应用中的 6 位验证码（或一个恢复码）",
+                                 "Enter the 6-digit code from your authenticator app (or a recovery code)"),
+                               code="totp_required")
+        if data_dir is None:
+            from pbshare.config import get_settings
+
+            data_dir = get_settings().resolved_data_dir
+        if totp.verify(db, user=user, code=totp_code, data_dir=data_dir) is None:
+            _count_failure(db, user)
+            raise Unauthorized(T("验证码不正确或已使用过，请输入应用中当前显示的验证码",
+                                 "The code is wrong or was already used; enter the code the app shows now"),
+                               code="totp_invalid")
+    policy = _policy(db)
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
+    if policy.password_max_age_days and \
+            as_utc(user.password_changed_at) + timedelta(days=policy.password_max_age_days) <= now:
+        user.must_change_password = True  # expired: the first-login change flow takes over
     db.flush()
     return user
 
 
 def open_session(
-    db: Session, *, user: User, max_hours: int, ip: str | None = None, user_agent: str | None = None
+    db: Session, *, user: User, max_hours: int, ip: str | None = None, user_agent: str | None = None,
+    scope: str = "full",
 ) -> tuple[LoginSession, str]:
     token = secrets.token_urlsafe(32)
     session = LoginSession(
+        scope=scope,
         token_hash=_digest(token),
         csrf_token=secrets.token_urlsafe(24),
         user_id=user.id,
@@ -225,6 +298,14 @@ def close_session(db: Session, *, session_id: str) -> None:
     session = db.get(LoginSession, session_id)
     if session:
         session.revoked = True
+        db.flush()
+
+
+def widen_session(db: Session, *, session_id: str) -> None:
+    """After enrolling the second factor the restricted session becomes a normal one."""
+    session = db.get(LoginSession, session_id)
+    if session:
+        session.scope = "full"
         db.flush()
 
 
@@ -253,6 +334,7 @@ def _principal(db: Session, user: User, *, via: str, session: LoginSession | Non
         session_id=session.id if session else None,
         csrf_token=session.csrf_token if session else None,
         must_change_password=user.must_change_password,
+        extra={"totp_enrolment_required": True} if session is not None and session.scope == "totp_enrolment" else {},
     )
 
 
@@ -261,6 +343,7 @@ def principal_from_session(db: Session, *, token: str, idle_minutes: int) -> Pri
     now = utcnow()
     if session is None or session.revoked or as_utc(session.expires_at) <= now:
         raise Unauthorized(code="session_expired")
+    idle_minutes = min(idle_minutes, _policy(db).session_idle_minutes)
     if as_utc(session.last_seen_at) + timedelta(minutes=idle_minutes) <= now:
         session.revoked = True
         db.flush()
