@@ -132,6 +132,7 @@ def receive(db: Session, *, raw: bytes, channel: str, data_dir: Path, max_bytes:
                                                    "canonical form of the envelope without sig, with this "
                                                    "connection's key"), field="sig", answers=env["id"],
                                 sender=env["sender"])
+        _check_addressing(env, conn, unit_code, channel)
         env_mod.check_fresh(env)
         if "enc" in env:
             env = {**{k: v for k, v in env.items() if k != "enc"}, "payload": env_mod.decrypt_payload(env, key)}
@@ -162,6 +163,12 @@ def _check_connection(env: dict[str, Any], conn: ExchangeConnection | None, key:
     if state == ConnectionState.testing and not env.get("test"):
         raise bad("testing_only", "连接处于联调测试阶段，只接收 test=true 的测试消息", "The connection is in joint "
                   "testing: only envelopes with test=true are accepted", field="test")
+
+
+def _check_addressing(env: dict[str, Any], conn: ExchangeConnection, unit_code: str | None, channel: str) -> None:
+    def bad(code: str, zh: str, en: str, field: str | None = "sig.key_id", **params: Any) -> EnvelopeError:
+        return EnvelopeError(code, T(zh, en, **params), field=field, answers=env["id"], sender=env["sender"])
+
     if conn.channel != channel:
         raise bad("wrong_channel", "该密钥属于 {c} 通道，不能用于 {d} 通道", "This key belongs to the {c} channel, not "
                   "{d}", c=conn.channel, d=channel)
