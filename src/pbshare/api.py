@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
+from pbshare.catalog import api as catalog_api
 from pbshare.exchange import api as exchange_api
+from pbshare.metadata import api as metadata_api
 from pbshare.security import api as security_api
 from pbshare.security.deps import current_principal
 
@@ -20,6 +22,8 @@ public.include_router(security_api.public_router)
 protected = APIRouter(prefix=PREFIX, dependencies=[Depends(current_principal)])
 protected.include_router(security_api.router)
 protected.include_router(exchange_api.router)
+protected.include_router(catalog_api.router)
+protected.include_router(metadata_api.router)
 
 # Paths reachable without a session; tests check that every other route answers 401.
 PUBLIC_PATHS = {f"{PREFIX}/auth/login"}

@@ -10,9 +10,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pbshare import __version__
+from pbshare.catalog import cli as catalog_cli
 from pbshare.config import get_settings
 from pbshare.core.db import Database
 from pbshare.core.errors import AppError
+from pbshare.metadata import cli as metadata_cli
 
 app = typer.Typer(help="pbshare 个人破产信息共享平台 / personal-bankruptcy information-sharing platform",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -20,6 +22,8 @@ db_app = typer.Typer(help="数据库 / database schema", no_args_is_help=True)
 user_app = typer.Typer(help="用户 / users", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+app.add_typer(catalog_cli.app, name="catalog")
+app.add_typer(metadata_cli.app, name="metadata")
 
 console = Console()
 err = Console(stderr=True)

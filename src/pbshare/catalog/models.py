@@ -167,6 +167,19 @@ class Edition(Base):
     version_ids: Mapped[list] = mapped_column(JSON, default=list)
 
 
+class CatalogInfo(Base):
+    """The catalog's own header (name, version, publisher): one row, kept so export gives back what
+    was imported."""
+
+    __tablename__ = "catalog_info"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, default=1)
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[str | None] = mapped_column(String(32))
+    publisher: Mapped[str | None] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
 class AttributeDef(Base):
     """An extra metadata field on resources that an admin adds without code changes (e.g. 法律依据)."""
 

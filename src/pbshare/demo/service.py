@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pbshare.catalog import service as catalog_service
+from pbshare.catalog import transfer as catalog_transfer
 from pbshare.exchange import service as exchange_service
 from pbshare.exchange.models import BankruptcyCase, CaseStage
 from pbshare.security import service as security_service
@@ -116,7 +117,9 @@ def load_cases(db: Session, *, data_dir: Path, count: int = 300, seed: int = 202
 
 
 # Later domains add their demo steps here (catalog resources, import profiles, connections ...).
-STEPS: list[tuple[str, Callable[..., object]]] = []
+STEPS: list[tuple[str, Callable[..., object]]] = [
+    ("catalog", catalog_transfer.load_demo_catalog),  # the sample catalog's resources, published
+]
 
 
 def run(db: Session, *, data_dir: Path, progress: Callable[[int], None] | None = None,

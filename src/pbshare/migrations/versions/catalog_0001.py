@@ -42,6 +42,14 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_catalog_edition')),
     sa.UniqueConstraint('name', name=op.f('uq_catalog_edition_name'))
     )
+    op.create_table('catalog_info',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('version', sa.String(length=32), nullable=True),
+    sa.Column('publisher', sa.String(length=32), nullable=True),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_catalog_info'))
+    )
     op.create_table('catalog_resource',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('code', sa.String(length=32), nullable=False),
@@ -166,5 +174,6 @@ def downgrade() -> None:
 
     op.drop_table('catalog_resource')
     op.drop_table('catalog_edition')
+    op.drop_table('catalog_info')
     op.drop_table('catalog_attribute')
     # ### end Alembic commands ###
