@@ -1,0 +1,639 @@
+"""Sources read as batches of text columns: CSV, Excel, a database table or SELECT, a paged JSON API.
+
+Every reader yields ``Batch`` frames whose columns are all text (identifiers must never be guessed
+as numbers: polars would read an 18-digit ID as Int64 and lose a trailing X or leading zeros) plus
+``__line``, the line or record number the user will see in the quarantine.
+Readers refuse malformed input with a clear ``Invalid``/``TooLarge`` before or while reading; the
+loader runs in one transaction, so an error part-way leaves nothing written.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from pbshare.core.errors import Invalid, TooLarge
+from pbshare.core.i18n import T
+
+LINE = "__line"
+BLOCK_BYTES = 8 * 1024 * 1024
+MAX_CELL_BYTES = 1024 * 1024  # a cell larger than this is refused (the "50 MB cell")
+SNIFF_BYTES = 64 * 1024
+# Excel files are zip archives: refuse ones that would inflate beyond this, or by more than this ratio.
+MAX_XLSX_INFLATED = 400 * 1024 * 1024
+MAX_XLSX_RATIO = 150
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
+
+
+@dataclass
+class Batch:
+    frame: pl.DataFrame
+    progress: float | None  # 0..1 where the size is known
+
+
+@dataclass
+class CsvOptions:
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    quote: str = '"'
+    header_row: int = 1  # 1-based physical line of the header; 0: no header
+
+
+# --------------------------------------------------------------------------- detection
+def detect_encoding(sample: bytes) -> str:
+    """UTF-8 (with or without BOM) or GB18030 (a superset of GBK and GB2312); anything else is refused."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise Invalid(T("文件是 UTF-16 编码，请另存为 UTF-8 或 GBK 编码的 CSV 后再导入",
+                        "The file is UTF-16; save it as a UTF-8 or GBK CSV and import it again"),
+                      code="unsupported_encoding")
+    if b"\x00" in sample:
+        raise Invalid(T("文件含有二进制内容，不是文本 CSV 文件", "The file holds binary content; it is not a text CSV"),
+                      code="not_text")
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    raise Invalid(T("无法识别文件的字符编码（支持 UTF-8、GBK/GB18030），请另存为 UTF-8 后再导入",
+                    "The file's character encoding is not recognised (UTF-8 and GBK/GB18030 are supported); "
+                    "save it as UTF-8 and import it again"), code="unknown_encoding")
+
+
+def _normal_encoding(encoding: str) -> str:
+    name = codecs.lookup(encoding).name
+    if name in ("gbk", "gb2312", "cp936"):
+        return "gb18030"  # a superset: decodes every GBK file
+    return name
+
+
+def _decode(data: bytes, encoding: str, line_base: int) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = line_base + data.count(b"\n", 0, exc.start)
+        raise Invalid(
+            T("第 {line} 行附近的内容不是 {enc} 编码，请在导入选项中选择正确的编码（如 GBK）或把文件另存为 UTF-8",
+              "Near line {line} the content is not {enc}; choose the right encoding (such as GBK) in the import "
+              "options or save the file as UTF-8", line=line, enc=encoding.upper()),
+            code="wrong_encoding", detail={"line": line}) from None
+
+
+def _split_rows(text: str, delimiter: str, quote: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text), delimiter=delimiter, quotechar=quote))
+
+
+def guess_header_row(rows: list[list[str]]) -> int:
+    """The first row that looks like a header: nearly as many filled cells as the widest row.
+
+    Title lines above the header (a report name, a merged cell in Excel) fill only one or two cells.
+    """
+    filled = [sum(1 for c in r if str(c).strip()) for r in rows]
+    if not filled or max(filled) == 0:
+        return 1
+    widest = max(filled)
+    for i, n in enumerate(filled):
+        if n >= max(1, int(widest * 0.8)):
+            return i + 1
+    return 1
+
+
+def guess_delimiter(lines: list[str]) -> str:
+    """The delimiter that splits the most lines into the same number (> 1) of fields."""
+    from collections import Counter
+
+    best, best_score = ",", (0, 0)
+    for candidate in (",", "\t", ";", "|"):
+        counts = [len(r) for r in _split_rows("\n".join(lines), candidate, '"') if r]
+        if not counts:
+            continue
+        width, hits = Counter(counts).most_common(1)[0]
+        score = (hits if width > 1 else 0, width)
+        if score > best_score:
+            best, best_score = candidate, score
+    return best
+
+
+def column_names(cells: list[Any]) -> list[str]:
+    """Header cells as column names: trimmed, empty ones named 列N, repeats numbered."""
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for i, cell in enumerate(cells):
+        name = str(cell).strip() if cell is not None else ""
+        name = name or f"列{i + 1}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}_{seen[name]}"
+        else:
+            seen[name] = 1
+        names.append(name)
+    return names
+
+
+def sniff_csv(path: Path, *, encoding: str | None = None, delimiter: str | None = None,
+              header_row: int | None = None) -> CsvOptions:
+    """Encoding, delimiter and header line from the first 64 KB, each overridable by the user."""
+    with path.open("rb") as fh:
+        sample = fh.read(SNIFF_BYTES)
+    if not sample.strip():
+        raise Invalid(T("文件是空的，没有可导入的内容", "The file is empty; there is nothing to import"),
+                      code="empty_file")
+    enc = _normal_encoding(encoding) if encoding else detect_encoding(sample)
+    text = codecs.getincrementaldecoder(enc)(errors="replace").decode(sample, final=False)
+    lines = text.splitlines()[:50]
+    if len(sample) == SNIFF_BYTES and lines:
+        lines = lines[:-1]  # the last line may be cut off
+    if not delimiter:
+        delimiter = guess_delimiter(lines[:50])
+    if header_row is None:
+        header_row = guess_header_row(_split_rows("\n".join(lines[:20]), delimiter, '"'))
+    return CsvOptions(encoding=enc, delimiter=delimiter, quote='"', header_row=header_row)
+
+
+# --------------------------------------------------------------------------- CSV
+def _safe_cut(buffer: bytes, quote: bytes, carried_quotes: int) -> int:
+    """End (exclusive) of the last complete record in ``buffer``: a newline outside quotes, or -1.
+
+    In RFC 4180 CSV a newline is inside a quoted field exactly when an odd number of quote
+    characters came before it. (GBK trail bytes are never ``"`` or ``\\n``, so this holds for GBK too.)
+    """
+    pos = buffer.rfind(b"\n")
+    while pos >= 0:
+        if (carried_quotes + buffer.count(quote, 0, pos)) % 2 == 0:
+            return pos + 1
+        pos = buffer.rfind(b"\n", 0, pos)
+    return -1
+
+
+class CsvReader:
+    kind = "csv"
+
+    def __init__(self, path: Path, options: CsvOptions, *, batch_rows: int | None = None,
+                 max_cell_bytes: int = MAX_CELL_BYTES, block_bytes: int = BLOCK_BYTES) -> None:
+        self.path = path
+        self.options = options
+        self.max_cell_bytes = max_cell_bytes
+        self.block_bytes = block_bytes
+        self.size = path.stat().st_size
+        if self.size == 0:
+            raise Invalid(T("文件是空的，没有可导入的内容", "The file is empty; there is nothing to import"),
+                          code="empty_file")
+        self.encoding = _normal_encoding(options.encoding)
+        self.utf8 = self.encoding in ("utf-8", "utf-8-sig")
+        self.columns, self._data_start, self._first_line = self._read_header()
+        self.label = path.name
+
+    def _read_header(self) -> tuple[list[str], int, int]:
+        """Parse lines up to the header; return column names, byte offset of the data, its line number."""
+        with self.path.open("rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+        offset = 3 if head.startswith(codecs.BOM_UTF8) else 0
+        hr = self.options.header_row
+        cut = offset
+        for _ in range(max(hr, 0)):
+            nl = head.find(b"\n", cut)
+            if nl < 0:
+                cut = len(head)
+                break
+            cut = nl + 1
+        if hr <= 0:
+            first = head[offset: head.find(b"\n", offset) if b"\n" in head[offset:] else len(head)]
+            width = len(_split_rows(_decode(first, self.encoding, 1), self.options.delimiter, self.options.quote)[0])
+            return [f"列{i + 1}" for i in range(width)], offset, 1
+        header_bytes = head[offset:cut].split(b"\n")[hr - 1] if hr >= 1 else b""
+        header_text = _decode(header_bytes, self.encoding, hr).rstrip("\r")
+        rows = _split_rows(header_text, self.options.delimiter, self.options.quote)
+        if not rows or not any(c.strip() for c in rows[0]):
+            raise Invalid(T("第 {n} 行是空的，不能作为表头；请选择正确的表头行",
+                            "Line {n} is empty and cannot be the header; choose the right header line", n=hr),
+                          code="empty_header")
+        if cut >= self.size and len(head) == self.size:
+            raise Invalid(T("文件只有表头，没有数据行", "The file has a header but no data rows"), code="no_rows")
+        return column_names(rows[0]), cut, hr + 1
+
+    def _parse(self, chunk: bytes, line_base: int) -> pl.DataFrame:
+        data = chunk if self.utf8 else _decode(chunk, self.encoding, line_base).encode("utf-8")
+        try:
+            frame = pl.read_csv(data, has_header=False, new_columns=self.columns, infer_schema=False,
+                                separator=self.options.delimiter, quote_char=self.options.quote,
+                                schema={c: pl.String for c in self.columns}, truncate_ragged_lines=False,
+                                raise_if_empty=False)
+        except pl.exceptions.ComputeError as exc:
+            self._explain(chunk, line_base, exc)
+            raise
+        if frame.width != len(self.columns):
+            self._explain(chunk, line_base, None)
+        return frame
+
+    def _explain(self, chunk: bytes, line_base: int, exc: Exception | None) -> None:
+        """Turn a parser failure into a message naming the line."""
+        if self.utf8:
+            _decode(chunk, "utf-8", line_base)  # raises with the line if it is an encoding problem
+        text = _decode(chunk, self.encoding, line_base)
+        for i, row in enumerate(_split_rows(text, self.options.delimiter, self.options.quote)):
+            if len(row) > len(self.columns):
+                raise Invalid(
+                    T("第 {line} 行有 {n} 个字段，比表头的 {m} 个多；请检查该行的分隔符和引号",
+                      "Line {line} has {n} fields, more than the header's {m}; check that line's delimiters "
+                      "and quotes", line=line_base + i, n=len(row), m=len(self.columns)),
+                    code="ragged_row", detail={"line": line_base + i}) from exc
+        raise Invalid(T("无法解析 CSV 文件（第 {line} 行之后）：{e}", "The CSV cannot be parsed (after line {line}): {e}",
+                        line=line_base, e=str(exc)[:200]), code="bad_csv") from exc
+
+    def _check_cells(self, frame: pl.DataFrame) -> None:
+        if frame.height == 0:
+            return
+        widest = frame.select(pl.max_horizontal([pl.col(c).str.len_bytes() for c in self.columns]).alias("w"))["w"]
+        biggest = widest.max()
+        if biggest is not None and biggest > self.max_cell_bytes:
+            line = int(frame[LINE][widest.arg_max()])
+            raise TooLarge(T("第 {line} 行有一个单元格超过 {mb} MB，不能导入", "Line {line} has a cell larger than {mb} MB; "
+                             "it cannot be imported", line=line, mb=round(self.max_cell_bytes / 1048576, 1)),
+                           code="cell_too_large", detail={"line": line})
+
+    def batches(self) -> Iterator[Batch]:
+        quote = self.options.quote.encode()
+        carried_quotes = 0
+        line = self._first_line
+        pending = b""
+        total_rows = 0
+        with self.path.open("rb") as fh:
+            fh.seek(self._data_start)
+            done = self._data_start
+            while True:
+                block = fh.read(self.block_bytes)
+                done += len(block)
+                buffer = pending + block
+                if not block:
+                    chunk, pending = buffer, b""
+                else:
+                    cut = _safe_cut(buffer, quote, carried_quotes)
+                    if cut < 0:
+                        if len(buffer) > self.max_cell_bytes + self.block_bytes:
+                            raise TooLarge(
+                                T("第 {line} 行之后有一行超过 {mb} MB，不能导入（可能是超大单元格或引号未闭合）",
+                                  "A line after line {line} is larger than {mb} MB and cannot be imported (a huge "
+                                  "cell or an unclosed quote)", line=line, mb=round(self.max_cell_bytes / 1048576, 1)),
+                                code="cell_too_large", detail={"line": line})
+                        pending = buffer
+                        continue
+                    chunk, pending = buffer[:cut], buffer[cut:]
+                carried_quotes = (carried_quotes + chunk.count(quote)) % 2
+                if chunk.strip():
+                    frame = self._parse(chunk, line)
+                    frame = frame.with_row_index(LINE, offset=line).with_columns(pl.col(LINE).cast(pl.Int64))
+                    self._check_cells(frame)
+                    total_rows += frame.height
+                    line += frame.height
+                    yield Batch(frame.select([*self.columns, LINE]), min(1.0, done / max(self.size, 1)))
+                if not block:
+                    break
+        if total_rows == 0:
+            raise Invalid(T("文件只有表头，没有数据行", "The file has a header but no data rows"), code="no_rows")
+
+
+# --------------------------------------------------------------------------- Excel
+def cell_text(value: Any) -> str | None:
+    """A spreadsheet or database value as the text a person would type."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bytes):
+        return value.hex()
+    text = str(value)
+    return text if text.strip() else None
+
+
+def check_xlsx_archive(path: Path) -> None:
+    """Refuse a file that is not a real workbook or would inflate too far (a zip bomb)."""
+    if not zipfile.is_zipfile(path):
+        raise Invalid(T("文件不是有效的 Excel (.xlsx) 工作簿", "The file is not a valid Excel (.xlsx) workbook"),
+                      code="bad_excel")
+    with zipfile.ZipFile(path) as zf:
+        infos = zf.infolist()
+        inflated = sum(i.file_size for i in infos)
+        packed = max(sum(i.compress_size for i in infos), 1)
+        if inflated > MAX_XLSX_INFLATED or (inflated > 10 * 1024 * 1024 and inflated / packed > MAX_XLSX_RATIO):
+            raise TooLarge(
+                T("Excel 文件解压后达 {mb} MB（压缩比 {r}:1），超出限制，疑似压缩炸弹，已拒绝",
+                  "The Excel file would inflate to {mb} MB (ratio {r}:1), beyond the limit; it looks like a zip "
+                  "bomb and was refused", mb=inflated // 1048576, r=inflated // packed),
+                code="zip_bomb")
+        if "[Content_Types].xml" not in {i.filename for i in infos}:
+            raise Invalid(T("文件不是有效的 Excel (.xlsx) 工作簿", "The file is not a valid Excel (.xlsx) workbook"),
+                          code="bad_excel")
+
+
+def excel_sheets(path: Path) -> list[str]:
+    from python_calamine import CalamineWorkbook
+
+    if path.suffix.lower() != ".xls":
+        check_xlsx_archive(path)
+    try:
+        return list(CalamineWorkbook.from_path(str(path)).sheet_names)
+    except Exception as exc:
+        raise Invalid(T("无法打开 Excel 文件：{e}", "The Excel file cannot be opened: {e}", e=str(exc)[:200]),
+                      code="bad_excel") from None
+
+
+class ExcelReader:
+    kind = "excel"
+
+    def __init__(self, path: Path, *, sheet: str | None = None, header_row: int | None = None,
+                 batch_rows: int = 50_000, max_cell_bytes: int = MAX_CELL_BYTES) -> None:
+        from python_calamine import CalamineWorkbook
+
+        self.path = path
+        self.batch_rows = batch_rows
+        if path.stat().st_size == 0:
+            raise Invalid(T("文件是空的，没有可导入的内容", "The file is empty; there is nothing to import"),
+                          code="empty_file")
+        sheets = excel_sheets(path)
+        if sheet and sheet not in sheets:
+            raise Invalid(T("工作簿中没有名为“{s}”的工作表；现有：{all}", "The workbook has no sheet '{s}'; it has: {all}",
+                            s=sheet, all="、".join(sheets)), code="no_sheet")
+        self.sheet = sheet or sheets[0]
+        try:
+            rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(self.sheet).to_python(
+                skip_empty_area=False)
+        except Exception as exc:
+            raise Invalid(T("无法读取工作表“{s}”：{e}", "Sheet '{s}' cannot be read: {e}", s=self.sheet,
+                            e=str(exc)[:200]), code="bad_excel") from None
+        while rows and not any(cell_text(c) for c in rows[-1]):
+            rows.pop()
+        if not rows:
+            raise Invalid(T("工作表“{s}”是空的", "Sheet '{s}' is empty", s=self.sheet), code="empty_file")
+        self.header_row = header_row or guess_header_row([[cell_text(c) or "" for c in r] for r in rows[:20]])
+        header = rows[self.header_row - 1]
+        width = max(len(r) for r in rows)
+        self.columns = column_names(list(header) + [None] * (width - len(header)))
+        self._rows = rows[self.header_row:]
+        if not self._rows:
+            raise Invalid(T("工作表只有表头，没有数据行", "The sheet has a header but no data rows"), code="no_rows")
+        self.max_cell_bytes = max_cell_bytes
+        self.label = f"{path.name}#{self.sheet}"
+
+    def batches(self) -> Iterator[Batch]:
+        total = len(self._rows)
+        width = len(self.columns)
+        for start in range(0, total, self.batch_rows):
+            part = self._rows[start:start + self.batch_rows]
+            cols: list[list[str | None]] = [[] for _ in range(width)]
+            for row in part:
+                for i in range(width):
+                    text = cell_text(row[i]) if i < len(row) else None
+                    if text is not None and len(text) * 3 > self.max_cell_bytes \
+                            and len(text.encode("utf-8")) > self.max_cell_bytes:
+                        line = self.header_row + start + len(cols[0]) + 1
+                        raise TooLarge(T("第 {line} 行有一个单元格超过 {mb} MB，不能导入",
+                                         "Line {line} has a cell larger than {mb} MB; it cannot be imported",
+                                         line=line, mb=round(self.max_cell_bytes / 1048576, 1)),
+                                       code="cell_too_large", detail={"line": line})
+                    cols[i].append(text)
+            frame = pl.DataFrame({name: pl.Series(name, values, dtype=pl.String)
+                                  for name, values in zip(self.columns, cols, strict=True)})
+            frame = frame.with_columns(pl.int_range(0, frame.height, dtype=pl.Int64).alias(LINE)
+                                       + (self.header_row + start + 1))
+            yield Batch(frame, min(1.0, (start + len(part)) / total))
+
+
+# --------------------------------------------------------------------------- rows from Python records
+def frame_from_records(records: list[dict] | list[tuple], columns: list[str], first_line: int) -> pl.DataFrame:
+    data: dict[str, list[str | None]] = {c: [] for c in columns}
+    for rec in records:
+        if isinstance(rec, dict):
+            for c in columns:
+                data[c].append(cell_text(rec.get(c)))
+        else:
+            for c, v in zip(columns, rec, strict=False):
+                data[c].append(cell_text(v))
+    frame = pl.DataFrame({c: pl.Series(c, v, dtype=pl.String) for c, v in data.items()})
+    return frame.with_columns((pl.int_range(0, frame.height, dtype=pl.Int64) + first_line).alias(LINE))
+
+
+@dataclass
+class Watermark:
+    column: str
+    value: Any = None
+    kind: str = "str"
+
+    def to_json(self) -> dict:
+        value = self.value
+        if isinstance(value, datetime):
+            return {"column": self.column, "value": value.isoformat(), "kind": "datetime"}
+        if isinstance(value, date):
+            return {"column": self.column, "value": value.isoformat(), "kind": "date"}
+        if isinstance(value, Decimal):
+            return {"column": self.column, "value": str(value), "kind": "decimal"}
+        if isinstance(value, (int, float)):
+            return {"column": self.column, "value": value, "kind": type(value).__name__}
+        return {"column": self.column, "value": None if value is None else str(value), "kind": "str"}
+
+    @classmethod
+    def from_json(cls, data: dict | None, column: str) -> Watermark:
+        if not data or data.get("column") != column or data.get("value") is None:
+            return cls(column)
+        kind, value = data.get("kind", "str"), data["value"]
+        if kind == "datetime":
+            value = datetime.fromisoformat(value)
+        elif kind == "date":
+            value = date.fromisoformat(value)
+        elif kind == "decimal":
+            value = Decimal(value)
+        return cls(column, value, kind)
+
+
+@dataclass
+class SourceState:
+    """What a run learned about its source that the profile keeps (the incremental watermark)."""
+
+    watermark: Watermark | None = None
+    extra: dict = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- database
+def check_select(sql: str, *, dialect: str | None = None) -> str:
+    """A source query must be one read-only SELECT (parsed by sqlglot, never trusted as text)."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+    except sqlglot.errors.ParseError as exc:
+        raise Invalid(T("SQL 语句有语法错误：{e}", "The SQL has a syntax error: {e}", e=str(exc).splitlines()[0][:200]),
+                      code="sql_syntax") from None
+    if len(statements) != 1:
+        raise Invalid(T("只能是一条 SELECT 语句", "Only one SELECT statement is allowed"), code="sql_not_single")
+    stmt = statements[0]
+    if not isinstance(stmt, exp.Query):
+        raise Invalid(T("只允许只读的 SELECT 查询", "Only a read-only SELECT query is allowed"), code="sql_not_select")
+    forbidden = (exp.Insert, exp.Update, exp.Delete, exp.Create, exp.Drop, exp.Alter, exp.Command, exp.Into,
+                 exp.Lock)
+    for node in stmt.walk():
+        if isinstance(node, forbidden):
+            raise Invalid(T("查询中含有写入或锁定操作，不允许", "The query writes or locks; that is not allowed"),
+                          code="sql_not_select")
+    return stmt.sql(dialect=dialect)
+
+
+class DatabaseReader:
+    """A table or a SELECT on another database, streamed in batches; incremental by a cursor column."""
+
+    kind = "database"
+
+    def __init__(self, engine, *, table: str | None = None, query: str | None = None,
+                 cursor_column: str | None = None, watermark: Watermark | None = None,
+                 batch_rows: int = 50_000, label: str = "database") -> None:
+        from sqlalchemy import MetaData, Table, bindparam, literal_column, select, text
+
+        if not table and not query:
+            raise Invalid(T("请填写源表名或查询语句", "Give a source table or a query"), code="no_source_table")
+        self.engine = engine
+        self.batch_rows = batch_rows
+        preparer = engine.dialect.identifier_preparer
+        if table:
+            schema, _, name = table.rpartition(".")
+            try:
+                source = Table(name, MetaData(), schema=schema or None, autoload_with=engine)
+            except Exception:
+                raise Invalid(T("源数据库中找不到表 {t}", "The source database has no table {t}", t=table),
+                              code="no_source_table") from None
+            stmt = select(source)
+            cursor = source.c[cursor_column] if cursor_column and cursor_column in source.c else None
+            if cursor_column and cursor is None:
+                raise Invalid(T("源表没有增量字段 {c}", "The source table has no cursor column {c}", c=cursor_column),
+                              code="no_cursor_column")
+        else:
+            clean = check_select(query or "", dialect=engine.dialect.name if engine.dialect.name != "postgresql"
+                                 else "postgres")
+            stmt = select(literal_column("*")).select_from(text(f"({clean}) AS src"))
+            cursor = literal_column(f"src.{preparer.quote(cursor_column)}") if cursor_column else None
+        self.watermark = watermark or (Watermark(cursor_column) if cursor_column else None)
+        if cursor is not None:
+            if self.watermark and self.watermark.value is not None:
+                stmt = stmt.where(cursor > bindparam("wm", self.watermark.value))
+            stmt = stmt.order_by(cursor)
+        self.stmt = stmt
+        self.label = label
+        self.cursor_column = cursor_column
+        self.columns: list[str] = []
+        self.state = SourceState(watermark=self.watermark)
+
+    def batches(self) -> Iterator[Batch]:
+        line = 1
+        with self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=self.batch_rows).execute(self.stmt)
+            self.columns = list(result.keys())
+            for part in result.partitions(self.batch_rows):
+                frame = frame_from_records([tuple(r) for r in part], self.columns, line)
+                if self.cursor_column and part:
+                    idx = self.columns.index(self.cursor_column)
+                    top = max((r[idx] for r in part if r[idx] is not None), default=None)
+                    if top is not None and (self.state.watermark.value is None or top > self.state.watermark.value):
+                        self.state.watermark = Watermark(self.cursor_column, top)
+                line += frame.height
+                yield Batch(frame, None)
+
+    def peek_columns(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(self.stmt.limit(0) if hasattr(self.stmt, "limit") else self.stmt).keys())
+
+
+# --------------------------------------------------------------------------- REST API
+class ApiReader:
+    """A JSON API returning pages of records: ``?page=N&size=M`` until a short or empty page."""
+
+    kind = "api"
+
+    def __init__(self, url: str, *, records_path: str = "", page_param: str = "page", size_param: str = "size",
+                 page_size: int = 500, start_page: int = 1, headers: dict[str, str] | None = None,
+                 max_pages: int = 10_000, timeout: float = 30.0, max_page_bytes: int = 20 * 1024 * 1024) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise Invalid(T("接口地址必须以 http:// 或 https:// 开头", "The API address must start with http:// or https://"),
+                          code="bad_url")
+        self.url = url
+        self.records_path = [p for p in records_path.split(".") if p]
+        self.page_param, self.size_param, self.page_size = page_param, size_param, page_size
+        self.start_page, self.headers, self.max_pages = start_page, headers or {}, max_pages
+        self.timeout, self.max_page_bytes = timeout, max_page_bytes
+        self.columns: list[str] = []
+        self.label = url.split("?")[0][:300]
+
+    def _records(self, body: Any) -> list[dict]:
+        for part in self.records_path:
+            body = body.get(part) if isinstance(body, dict) else None
+        if body is None:
+            return []
+        if not isinstance(body, list) or not all(isinstance(r, dict) for r in body):
+            raise Invalid(T("接口返回的不是记录列表（请检查“记录路径”）", "The API did not return a list of records "
+                            "(check the records path)"), code="bad_api_body")
+        return body
+
+    def _page(self, client, page: int) -> list[dict]:
+        import httpx
+
+        params = {self.page_param: page, self.size_param: self.page_size}
+        try:
+            with client.stream("GET", self.url, params=params, headers=self.headers) as res:
+                if res.status_code >= 400:
+                    raise Invalid(T("接口返回错误 {s}（第 {p} 页）", "The API answered {s} (page {p})", s=res.status_code,
+                                    p=page), code="api_error")
+                data = b""
+                for piece in res.iter_bytes():
+                    data += piece
+                    if len(data) > self.max_page_bytes:
+                        raise TooLarge(T("接口单页内容超过 {mb} MB", "An API page is larger than {mb} MB",
+                                         mb=self.max_page_bytes // 1048576), code="api_page_too_large")
+        except httpx.HTTPError as exc:
+            raise Invalid(T("无法访问接口：{e}", "The API cannot be reached: {e}", e=type(exc).__name__),
+                          code="api_unreachable") from None
+        try:
+            return self._records(json.loads(data))
+        except ValueError:
+            raise Invalid(T("接口返回的不是 JSON（第 {p} 页）", "The API did not return JSON (page {p})", p=page),
+                          code="bad_api_body") from None
+
+    def batches(self) -> Iterator[Batch]:
+        import httpx
+
+        line = 1
+        with httpx.Client(timeout=self.timeout, follow_redirects=False) as client:
+            for n in range(self.max_pages):
+                records = self._page(client, self.start_page + n)
+                if not records:
+                    break
+                for rec in records:
+                    for key in rec:
+                        if key not in self.columns:
+                            self.columns.append(key)
+                frame = frame_from_records(records, self.columns, line)
+                line += frame.height
+                yield Batch(frame, None)
+                if len(records) < self.page_size:
+                    break

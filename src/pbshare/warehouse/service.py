@@ -1,0 +1,231 @@
+"""Topic databases (专题库) and their tables: a registry on top of ``core.dynamic.TopicStore``.
+
+Personal identifiers in warehouse tables are stored sealed (``security.pii``) with a blind index
+column ``<name>_bidx`` beside them, so rows can be matched and joined without decrypting; reads
+show them masked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Index, func, select
+from sqlalchemy.orm import Session
+
+from pbshare.core.db import Database
+from pbshare.core.dynamic import COLUMN_TYPES, ColumnSpec, TopicStore, safe_identifier
+from pbshare.core.errors import Conflict, Invalid, NotFound
+from pbshare.core.i18n import T
+from pbshare.security import audit, pii
+from pbshare.warehouse.models import TableOrigin, TopicDB, WarehouseTable
+
+BLIND_SUFFIX = "_bidx"
+
+
+def topic_store(database: Database) -> TopicStore:
+    return TopicStore(database.warehouse_engine, database.settings.resolved_data_dir)
+
+
+# --------------------------------------------------------------------------- topics
+def list_topics(db: Session) -> list[TopicDB]:
+    return list(db.scalars(select(TopicDB).order_by(TopicDB.name)))
+
+
+def find_topic(db: Session, *, name: str) -> TopicDB | None:
+    return db.scalar(select(TopicDB).where(TopicDB.name == name))
+
+
+def get_topic(db: Session, *, name: str) -> TopicDB:
+    topic = find_topic(db, name=name)
+    if topic is None:
+        raise NotFound(T("专题库 {t} 不存在，请先创建", "Topic database {t} does not exist; create it first", t=name),
+                       code="topic_not_found")
+    return topic
+
+
+def create_topic(db: Session, database: Database, *, name: str, title: str, description: str | None = None,
+                 principal: Any = None, exist_ok: bool = False) -> TopicDB:
+    safe_identifier(name, what="topic")
+    existing = find_topic(db, name=name)
+    if existing is not None:
+        if exist_ok:
+            topic_store(database).create_topic(name)
+            return existing
+        raise Conflict(T("专题库 {t} 已存在", "Topic database {t} already exists", t=name), code="topic_exists")
+    topic_store(database).create_topic(name)
+    topic = TopicDB(name=name, title=title, description=description,
+                    created_by=getattr(principal, "username", None))
+    db.add(topic)
+    db.flush()
+    audit.record(db, action="warehouse.topic.create", principal=principal, object_type="topic", object_id=name)
+    return topic
+
+
+def table_counts(db: Session) -> dict[str, int]:
+    rows = db.execute(select(WarehouseTable.topic, func.count()).group_by(WarehouseTable.topic)).all()
+    return {t: n for t, n in rows}
+
+
+# --------------------------------------------------------------------------- tables
+def list_tables(db: Session, *, topic: str | None = None) -> list[WarehouseTable]:
+    stmt = select(WarehouseTable).order_by(WarehouseTable.topic, WarehouseTable.name)
+    if topic:
+        stmt = stmt.where(WarehouseTable.topic == topic)
+    return list(db.scalars(stmt))
+
+
+def find_table(db: Session, *, topic: str, name: str) -> WarehouseTable | None:
+    return db.scalar(select(WarehouseTable).where(WarehouseTable.topic == topic, WarehouseTable.name == name))
+
+
+def get_table(db: Session, *, topic: str, name: str) -> WarehouseTable:
+    table = find_table(db, topic=topic, name=name)
+    if table is None:
+        raise NotFound(T("表 {t}.{n} 不存在", "Table {t}.{n} does not exist", t=topic, n=name), code="table_not_found")
+    return table
+
+
+def physical_columns(fields: list[dict]) -> list[dict]:
+    """Registry columns for fields: a pii field is stored sealed and gets a blind index column."""
+    cols: list[dict] = []
+    for f in fields:
+        kind = f.get("type", "string")
+        if kind not in COLUMN_TYPES:
+            raise Invalid(T("不支持的字段类型：{t}", "Unsupported column type: {t}", t=kind), code="bad_column_type")
+        if f.get("pii"):
+            cols.append({"name": f["name"], "type": "text", "title": f.get("title"), "pii": True,
+                         "id_kind": f.get("id_kind"), "value_type": kind})
+            cols.append({"name": f["name"] + BLIND_SUFFIX, "type": "string", "length": 64,
+                         "title": (f.get("title") or f["name"]) + "（检索索引）", "blind_index_of": f["name"]})
+        else:
+            cols.append({"name": f["name"], "type": kind, "length": f.get("length"), "title": f.get("title"),
+                         "pii": False, "id_kind": f.get("id_kind")})
+    return cols
+
+
+def storage_key(columns: list[dict], key: list[str]) -> list[str]:
+    """Key columns as stored: a sealed key column is matched through its blind index."""
+    pii_cols = {c["name"] for c in columns if c.get("pii")}
+    return [k + BLIND_SUFFIX if k in pii_cols else k for k in key]
+
+
+def create_table(db: Session, database: Database, *, topic: str, name: str, title: str, fields: list[dict],
+                 key: list[str] | None = None, origin: str = TableOrigin.manual.value, origin_id: str | None = None,
+                 resource_code: str | None = None, principal: Any = None) -> WarehouseTable:
+    """Create the physical table and its registry row. ``fields``: ``[{name, type, length, title, pii, id_kind}]``."""
+    get_topic(db, name=topic)
+    store = topic_store(database)
+    if find_table(db, topic=topic, name=name) is not None or store.has_table(topic, name):
+        raise Conflict(T("表 {t}.{n} 已存在", "Table {t}.{n} already exists", t=topic, n=name), code="table_exists")
+    key = key or []
+    names = {f["name"] for f in fields}
+    missing = [k for k in key if k not in names]
+    if missing:
+        raise Invalid(T("业务主键字段不在字段列表中：{k}", "Business key columns are not among the fields: {k}",
+                        k=", ".join(missing)), code="bad_key")
+    columns = physical_columns(fields)
+    specs = [ColumnSpec(c["name"], c["type"], c.get("length")) for c in columns]
+    table = store.define_table(topic, name, specs)
+    stored_key = storage_key(columns, key)
+    if stored_key:
+        Index(f"ix_{name}_key"[:63], *[table.c[k] for k in stored_key])
+    table.create(database.warehouse_engine)
+    row = WarehouseTable(topic=topic, name=name, title=title, columns=columns, key=key, origin=origin,
+                         origin_id=origin_id, resource_code=resource_code, row_count=0)
+    db.add(row)
+    db.flush()
+    audit.record(db, action="warehouse.table.create", principal=principal, object_type="table",
+                 object_id=f"{topic}.{name}", detail={"origin": origin})
+    return row
+
+
+def register_existing(db: Session, database: Database, *, topic: str, name: str, title: str | None = None,
+                      origin: str, origin_id: str | None = None) -> WarehouseTable:
+    """Register (or refresh the registry of) a table another step created, from its reflected columns."""
+    table = topic_store(database).reflect_table(topic, name)
+    columns = []
+    for col in table.columns:
+        kind = _kind_of(col.type)
+        columns.append({"name": col.name, "type": kind, "title": col.name, "pii": False})
+    row = find_table(db, topic=topic, name=name)
+    if row is None:
+        row = WarehouseTable(topic=topic, name=name, title=title or name, columns=columns, key=[], origin=origin,
+                             origin_id=origin_id)
+        db.add(row)
+    else:
+        row.columns, row.origin, row.origin_id = columns, origin, origin_id
+        if title:
+            row.title = title
+    db.flush()
+    return row
+
+
+def _kind_of(sqltype) -> str:
+    name = type(sqltype).__name__.lower()
+    for word, kind in (("bigint", "bigint"), ("int", "integer"), ("numeric", "decimal"), ("decimal", "decimal"),
+                       ("float", "float"), ("double", "float"), ("real", "float"), ("datetime", "datetime"),
+                       ("timestamp", "datetime"), ("date", "date"), ("bool", "boolean"), ("text", "text")):
+        if word in name:
+            return kind
+    return "string"
+
+
+def drop_table(db: Session, database: Database, *, topic: str, name: str, principal: Any = None) -> None:
+    row = get_table(db, topic=topic, name=name)
+    store = topic_store(database)
+    if store.has_table(topic, name):
+        store.drop_table(topic, name)
+    db.delete(row)
+    db.flush()
+    audit.record(db, action="warehouse.table.drop", principal=principal, object_type="table",
+                 object_id=f"{topic}.{name}")
+
+
+def count_rows(database: Database, *, topic: str, name: str) -> int:
+    table = topic_store(database).reflect_table(topic, name)
+    with database.warehouse_engine.connect() as conn:
+        return int(conn.scalar(select(func.count()).select_from(table)) or 0)
+
+
+def refresh_count(db: Session, database: Database, *, topic: str, name: str) -> int:
+    n = count_rows(database, topic=topic, name=name)
+    row = find_table(db, topic=topic, name=name)
+    if row is not None:
+        row.row_count = n
+    return n
+
+
+def readable_tables(db: Session) -> set[str]:
+    """``topic.table`` names a user with warehouse:read may query (datasets, transforms)."""
+    return {f"{t.topic}.{t.name}" for t in list_tables(db)}
+
+
+def table_rows(db: Session, database: Database, *, topic: str, name: str, page: int = 1, size: int = 50,
+               principal: Any = None) -> dict:
+    """One page of a table; sealed identifiers opened and masked, blind indexes hidden."""
+    row = get_table(db, topic=topic, name=name)
+    table = topic_store(database).reflect_table(topic, name)
+    hidden = {c["name"] for c in row.columns if c.get("blind_index_of")}
+    pii_cols = {c["name"]: c.get("id_kind") or "" for c in row.columns if c.get("pii")}
+    shown = [c for c in table.columns if c.name not in hidden]
+    with database.warehouse_engine.connect() as conn:
+        total = int(conn.scalar(select(func.count()).select_from(table)) or 0)
+        rows = conn.execute(select(*shown).limit(size).offset((page - 1) * size)).all()
+    vault = pii.vault_for(database.settings.resolved_data_dir)
+    out = []
+    for r in rows:
+        item = {}
+        for col, value in zip(shown, r, strict=True):
+            if col.name in pii_cols and value is not None:
+                try:
+                    value = pii.mask(vault.open(value), pii_cols[col.name])
+                except Exception:
+                    value = "******"
+            item[col.name] = value
+        out.append(item)
+    if pii_cols:
+        audit.record(db, action="warehouse.read", principal=principal, object_type="table",
+                     object_id=f"{topic}.{name}", detail={"page": page, "masked": True})
+    titles = {c["name"]: c.get("title") or c["name"] for c in row.columns}
+    return {"columns": [{"name": c.name, "title": titles.get(c.name, c.name)} for c in shown], "rows": out,
+            "total": total, "page": page, "size": size}
