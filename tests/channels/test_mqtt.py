@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import queue
 import time
@@ -30,7 +31,7 @@ class UnitClient:
         self.client.on_message = lambda _c, _u, msg: self.received.put(json.loads(msg.payload))
         self.client.connect("127.0.0.1", 1883, 30)
         self.client.loop_start()
-        self.client.subscribe(f"{prefix}/out/{unit}/+", qos=1).__class__  # noqa: B018
+        self.client.subscribe(f"{prefix}/out/{unit}/+", qos=1)
         time.sleep(0.2)
 
     def publish(self, body: bytes, type_: str = "delivery") -> None:
@@ -40,10 +41,8 @@ class UnitClient:
         got: list[dict] = []
         end = time.monotonic() + timeout
         while until(got) and time.monotonic() < end:
-            try:
+            with contextlib.suppress(queue.Empty):
                 got.append(self.received.get(timeout=0.2))
-            except queue.Empty:
-                pass
         return got
 
     def close(self) -> None:
