@@ -15,6 +15,7 @@ from pbshare.config import get_settings
 from pbshare.core.db import Database
 from pbshare.core.errors import AppError
 from pbshare.metadata import cli as metadata_cli
+from pbshare.security import cli as security_cli
 
 app = typer.Typer(help="pbshare 个人破产信息共享平台 / personal-bankruptcy information-sharing platform",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -24,6 +25,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(metadata_cli.app, name="metadata")
+security_cli.register(app)  # keys, audit, backup, retention
 
 console = Console()
 err = Console(stderr=True)

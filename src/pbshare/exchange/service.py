@@ -93,3 +93,25 @@ def case_out(case: BankruptcyCase, **debtor_kwargs) -> CaseOut:
 def cases_by_stage(db: Session) -> dict[str, int]:
     rows = db.execute(select(BankruptcyCase.stage, func.count()).group_by(BankruptcyCase.stage)).all()
     return {stage: count for stage, count in rows}
+
+
+# retention (called by security.retention) --------------------------------------------------------
+def expired_case_ids(db: Session, *, stages: list[str], ended_before) -> list[str]:
+    """Cases in one of ``stages`` whose last change is older than ``ended_before`` (the retention anchor)."""
+    stmt = select(BankruptcyCase.id).where(BankruptcyCase.stage.in_(stages), BankruptcyCase.updated_at < ended_before)
+    return list(db.scalars(stmt))
+
+
+def destroy_cases(db: Session, *, case_ids: list[str]) -> dict[str, int]:
+    """Delete these cases and the debtors left without a case; returns how many rows of each went."""
+    from sqlalchemy import delete
+
+    if not case_ids:
+        return {"bankruptcy_case": 0, "debtor": 0}
+    debtor_ids = set(db.scalars(select(BankruptcyCase.debtor_id).where(BankruptcyCase.id.in_(case_ids))))
+    cases = db.execute(delete(BankruptcyCase).where(BankruptcyCase.id.in_(case_ids))).rowcount
+    still_used = set(db.scalars(select(BankruptcyCase.debtor_id).where(BankruptcyCase.debtor_id.in_(debtor_ids))))
+    orphans = list(debtor_ids - still_used)
+    debtors = db.execute(delete(Debtor).where(Debtor.id.in_(orphans))).rowcount if orphans else 0
+    db.flush()
+    return {"bankruptcy_case": cases, "debtor": debtors}

@@ -359,3 +359,9 @@ def role_matrix(principal: Principal = Depends(require(Perm.users_read))) -> dic
 from pbshare.security import clients_api  # noqa: E402
 
 router.include_router(clients_api.router)
+from pbshare.security import audit_api  # noqa: E402
+
+router.include_router(audit_api.router)
+from pbshare.security import retention_api  # noqa: E402
+
+router.include_router(retention_api.router)

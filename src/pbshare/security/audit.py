@@ -99,6 +99,13 @@ def record(
 
         db.execute(text("SELECT pg_advisory_xact_lock(7007001)"))
     last = db.execute(select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)).first()
+    if last is None:
+        # Everything so far may have been archived: continue from the last checkpoint.
+        from pbshare.security.models import AuditArchive
+
+        anchor = db.execute(select(AuditArchive.to_seq, AuditArchive.last_hash)
+                            .order_by(AuditArchive.to_seq.desc()).limit(1)).first()
+        last = (anchor[0], anchor[1]) if anchor else None
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     rec = AuditRecord(
         seq=seq,
@@ -128,19 +135,34 @@ class ChainReport:
     checked: int
     first_bad_seq: int | None = None
     problem: str | None = None
+    archived_up_to: int | None = None
 
 
-def verify(db: Session, *, batch: int = 5000) -> ChainReport:
-    """Walk the chain in order; name the first record that was changed, removed or inserted."""
-    prev_hash, expected_seq, checked = GENESIS, None, 0
-    last_seq = 0
+def verify(db: Session, *, batch: int = 5000, data_dir: Any = None) -> ChainReport:
+    """Walk the chain in order; name the first record that was changed, removed or inserted.
+
+    Records moved to signed archive files (``audit_log.archive``) are gone from the table; the walk
+    then starts after the last archive checkpoint, from its hash. With ``data_dir`` the checkpoint's
+    own HMAC-SM3 is checked too, so a forged checkpoint cannot hide removed records.
+    """
+    from pbshare.security.models import AuditArchive
+
+    prev_hash, expected_seq, checked, last_seq = GENESIS, 1, 0, 0
+    anchor = db.scalars(select(AuditArchive).order_by(AuditArchive.to_seq.desc()).limit(1)).first()
+    if anchor is not None:
+        if data_dir is not None:
+            from pbshare.security import audit_log
+
+            if not audit_log.checkpoint_mac_ok(data_dir, anchor):
+                return ChainReport(False, 0, anchor.to_seq, "archive checkpoint forged", anchor.to_seq)
+        prev_hash, expected_seq, last_seq = anchor.last_hash, anchor.to_seq + 1, anchor.to_seq
     while True:
         rows = db.scalars(select(AuditRecord).where(AuditRecord.seq > last_seq).order_by(AuditRecord.seq)
                           .limit(batch)).all()
         if not rows:
-            return ChainReport(ok=True, checked=checked)
+            return ChainReport(ok=True, checked=checked, archived_up_to=anchor.to_seq if anchor else None)
         for rec in rows:
-            if expected_seq is not None and rec.seq != expected_seq:
+            if rec.seq != expected_seq:
                 return ChainReport(False, checked, expected_seq, "removed")
             if rec.prev_hash != prev_hash:
                 return ChainReport(False, checked, rec.seq, "inserted or reordered")

@@ -1,7 +1,8 @@
 """Personal identifiers at rest and on read: SM4-GCM encryption, HMAC-SM3 blind index, masking.
 
-Keys live in files under ``<data_dir>/keys`` (mode 0600): ``pii.key`` encrypts, ``index.key``
-keys the blind index, so an exact lookup by ID number works without decrypting every row.
+Keys live in files under ``<data_dir>/keys`` (mode 0600), wrapped by the master key (``security.keys``):
+``pii.key`` encrypts, ``index.key`` keys the blind index, so an exact lookup by ID number works
+without decrypting every row.
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ from functools import lru_cache
 from pathlib import Path
 
 from pbshare.security import crypto
+from pbshare.security.keys import KeyRing
 
 
 class PiiVault:
     def __init__(self, keys_dir: Path, alg: str = crypto.SM4_GCM) -> None:
         self.alg = alg
-        self._data_key = crypto.read_or_create_key_file(keys_dir / "pii.key")
-        self._index_key = crypto.read_or_create_key_file(keys_dir / "index.key")
+        ring = KeyRing(keys_dir)
+        self._data_key = ring.data_key("pii")
+        self._index_key = ring.data_key("index")
 
     def seal(self, value: str | None) -> str | None:
         if value is None:

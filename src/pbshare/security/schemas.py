@@ -161,3 +161,45 @@ class TotpCodeIn(BaseModel):
 
 class TotpCodesOut(BaseModel):
     recovery_codes: list[str] = Field(description="shown once; each works once instead of a TOTP code")
+
+
+# audit -------------------------------------------------------------------------------------------
+class AuditRecordOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    at: datetime
+    actor_id: str | None
+    actor_name: str | None
+    unit_code: str | None
+    ip: str | None
+    action: str
+    object_type: str | None
+    object_id: str | None
+    result: str
+    purpose: str | None
+    detail: dict
+    hash: str
+
+
+class ChainReportOut(BaseModel):
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    problem: str | None = None
+    archived_up_to: int | None = None
+    archives: list[dict] = Field(default_factory=list)
+
+
+class DestructionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    at: datetime
+    policy_code: str
+    resource: str
+    count: int
+    method: str
+    cutoff: datetime
+    actor: str
+    detail: dict

@@ -1,0 +1,71 @@
+"""The auditor's routes: search the audit log, export it to Excel, verify the chain, see destruction records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pbshare.core.http import get_db
+from pbshare.core.pagination import Page, PageParams, page_params
+from pbshare.security import audit, audit_log
+from pbshare.security.deps import require
+from pbshare.security.models import DestructionRecord
+from pbshare.security.permissions import Perm
+from pbshare.security.schemas import AuditRecordOut, ChainReportOut, DestructionOut
+from pbshare.security.service import Principal
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+
+
+def audit_filter(
+    user: str | None = Query(None, max_length=64, description="用户名 / user name (exact)"),
+    action: str | None = Query(None, max_length=64, description="操作，如 auth 或 auth.login / action or its prefix"),
+    object_type: str | None = Query(None, max_length=64, description="对象类型 / object type"),
+    object_id: str | None = Query(None, max_length=128, description="对象编号 / object id"),
+    result: str | None = Query(None, max_length=16, description="ok | denied | challenge | error"),
+    since: datetime | None = Query(None, description="起始时间 / from (ISO 8601)"),
+    until: datetime | None = Query(None, description="截止时间 / until (ISO 8601, exclusive)"),
+) -> audit_log.AuditFilter:
+    return audit_log.AuditFilter(user=user, action=action, object_type=object_type, object_id=object_id,
+                                 result=result, since=since, until=until)
+
+
+@router.get("/records", response_model=Page[AuditRecordOut], summary="检索审计日志 / search the audit log (auditor)")
+def search(f: audit_log.AuditFilter = Depends(audit_filter), params: PageParams = Depends(page_params),
+           principal: Principal = Depends(require(Perm.audit_read)), db: Session = Depends(get_db)) -> Page:
+    rows, total = audit_log.search(db, f=f, params=params)
+    return Page(items=[AuditRecordOut.model_validate(r) for r in rows], total=total, page=params.page, size=params.size)
+
+
+@router.get("/records/export", summary="导出审计日志为 Excel / export the matching records to Excel (audited)",
+            response_class=Response, responses={200: {"content": {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
+def export(request: Request, f: audit_log.AuditFilter = Depends(audit_filter),
+           principal: Principal = Depends(require(Perm.audit_read)), db: Session = Depends(get_db)) -> Response:
+    body, count = audit_log.export_xlsx(db, f=f)
+    audit.record(db, action="audit.export", principal=principal, object_type="audit_record",
+                 ip=request.client.host if request.client else None, detail={"filter": f.as_detail(), "rows": count})
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.xlsx"'})
+
+
+@router.get("/verify", response_model=ChainReportOut, summary="校验审计链 / verify the SM3 chain and the archives")
+def verify(request: Request, principal: Principal = Depends(require(Perm.audit_read)),
+           db: Session = Depends(get_db)) -> ChainReportOut:
+    data_dir = request.app.state.settings.resolved_data_dir
+    report = audit.verify(db, data_dir=data_dir)
+    archives = audit_log.verify_archives(db, data_dir=data_dir)
+    audit.record(db, action="audit.verify", principal=principal, result="ok" if report.ok else "error",
+                 ip=request.client.host if request.client else None,
+                 detail={"checked": report.checked, "first_bad_seq": report.first_bad_seq})
+    return ChainReportOut(**report.__dict__, archives=archives)
+
+
+@router.get("/destructions", response_model=list[DestructionOut],
+            summary="销毁记录 / what personal data was destroyed, how many, when, by whom")
+def destructions(principal: Principal = Depends(require(Perm.audit_read)), db: Session = Depends(get_db)) -> list:
+    return list(db.scalars(select(DestructionRecord).order_by(DestructionRecord.at.desc()).limit(500)))

@@ -1,0 +1,260 @@
+"""``pbshare keys|audit|backup|retention``: the security commands an operator runs on the server."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from datetime import datetime
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pbshare.config import get_settings
+from pbshare.core.db import Database
+from pbshare.core.errors import AppError
+
+keys_app = typer.Typer(help="密钥 / master key and data keys", no_args_is_help=True)
+audit_app = typer.Typer(help="审计日志 / the audit log", no_args_is_help=True)
+backup_app = typer.Typer(help="备份与恢复 / backup and restore", no_args_is_help=True)
+retention_app = typer.Typer(help="保存期限与销毁 / retention and destruction", no_args_is_help=True)
+
+console = Console()
+err = Console(stderr=True)
+PASSPHRASE_ENV = "PBSHARE_BACKUP_PASSPHRASE"  # noqa: S105 - the variable's name, not a secret
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(audit_app, name="audit")
+    app.add_typer(backup_app, name="backup")
+    app.add_typer(retention_app, name="retention")
+
+
+def _actor() -> str:
+    """Who ran the command: the operating-system account, so the audit log says who."""
+    try:
+        return f"cli:{getpass.getuser()}"[:64]
+    except Exception:  # no passwd entry in some containers
+        return "cli:unknown"
+
+
+def _fail(exc: AppError) -> None:
+    err.print(f"[red]错误 / error[/red] [{exc.code}]: {exc.message.render('zh-CN')}")
+    err.print(f"                 {exc.message.render('en')}")
+    raise typer.Exit(code=2)
+
+
+def _open() -> Database:
+    return Database.from_settings(get_settings())
+
+
+def _passphrase(confirm: bool) -> str:
+    value = os.environ.get(PASSPHRASE_ENV)
+    if value:
+        return value
+    return typer.prompt("备份口令 / backup passphrase", hide_input=True, confirmation_prompt=confirm)
+
+
+# keys ------------------------------------------------------------------------------------------------
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """轮换主密钥并重新封装所有数据密钥 / new master key; every data key is re-wrapped (data untouched)."""
+    from pbshare.security import audit
+    from pbshare.security.keys import keyring_for
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    out = keyring_for(settings.resolved_data_dir).rotate_master()
+    database = _open()
+    with database.session() as s:
+        audit.record(s, action="keys.rotate", actor_name=_actor(), object_type="master_key",
+                     object_id=out["new_master_id"], detail=out)
+    database.dispose()
+    console.print(f"[green]主密钥已轮换 / master key rotated[/green]: {out['old_master_id']} → {out['new_master_id']}")
+    console.print(f"重新封装 / re-wrapped: {', '.join(out['rewrapped']) or '-'}")
+
+
+@keys_app.command("status")
+def keys_status() -> None:
+    """显示主密钥编号与数据密钥 / show the master key id and the wrapped data keys."""
+    from pbshare.security.keys import keyring_for
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    out = keyring_for(settings.resolved_data_dir).status()
+    console.print(f"master key id: {out['master_id']} (mode {out['master_mode']})")
+    console.print(f"data keys: {', '.join(out['data_keys']) or '-'}")
+
+
+# audit -----------------------------------------------------------------------------------------------
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """校验审计链，指出第一条被篡改、删除或插入的记录 / verify the chain; name the first bad record."""
+    from pbshare.security import audit, audit_log
+
+    settings = get_settings()
+    database = _open()
+    with database.session() as s:
+        report = audit.verify(s, data_dir=settings.resolved_data_dir)
+        archives = audit_log.verify_archives(s, data_dir=settings.resolved_data_dir)
+        bad = None
+        if not report.ok and report.first_bad_seq is not None:
+            bad = s.query(audit.AuditRecord).filter(audit.AuditRecord.seq == report.first_bad_seq).first()
+        audit.record(s, action="audit.verify", actor_name=_actor(), result="ok" if report.ok else "error",
+                     detail={"checked": report.checked, "first_bad_seq": report.first_bad_seq})
+        bad_text = f" ({bad.action}, {bad.at:%Y-%m-%d %H:%M:%S} UTC, {bad.actor_name})" if bad else ""
+    database.dispose()
+    for a in archives:
+        mark = "[green]ok[/green]" if a["ok"] else f"[red]{a['problem']}[/red]"
+        console.print(f"归档 / archive {a['file']} ({a['from_seq']}–{a['to_seq']}): {mark}")
+    if report.ok and all(a["ok"] for a in archives):
+        console.print(f"[green]审计链完整 / chain intact[/green]: {report.checked} records checked"
+                      + (f", archived up to #{report.archived_up_to}" if report.archived_up_to else ""))
+        return
+    if not report.ok:
+        err.print(f"[red]审计链断裂 / chain broken[/red]: first bad record #{report.first_bad_seq}: "
+                  f"{report.problem}{bad_text}")
+    raise typer.Exit(code=1)
+
+
+@audit_app.command("export")
+def audit_export(
+    out: Path = typer.Option(..., "--out", help="Excel 文件 / the .xlsx file to write"),
+    user: str = typer.Option(None, help="用户名 / user name"),
+    action: str = typer.Option(None, help="操作或前缀 / action or prefix, e.g. auth"),
+    since: datetime = typer.Option(None, help="起始 / from (YYYY-MM-DD)"),
+    until: datetime = typer.Option(None, help="截止 / until (YYYY-MM-DD, exclusive)"),
+) -> None:
+    """导出审计日志到 Excel（导出本身被审计） / export records to Excel (the export is audited)."""
+    from pbshare.security import audit, audit_log
+
+    database = _open()
+    f = audit_log.AuditFilter(user=user, action=action, since=since, until=until)
+    try:
+        with database.session() as s:
+            body, count = audit_log.export_xlsx(s, f=f)
+            audit.record(s, action="audit.export", actor_name=_actor(), object_type="audit_record",
+                         detail={"filter": f.as_detail(), "rows": count, "file": out.name})
+    except AppError as exc:
+        _fail(exc)
+    finally:
+        database.dispose()
+    out.write_bytes(body)
+    os.chmod(out, 0o600)
+    console.print(f"[green]已导出 / exported[/green] {count} records → {out}")
+
+
+# backup ----------------------------------------------------------------------------------------------
+@backup_app.command("create")
+def backup_create(out: Path = typer.Option(None, "--out", help="放备份的目录 / parent folder (default data_dir/backups)")
+                  ) -> None:
+    """一致性备份：数据库 + 加密的密钥文件 + SM3 清单 / consistent backup with encrypted keys and SM3 manifest.
+
+    口令取自环境变量 PBSHARE_BACKUP_PASSPHRASE 或交互输入 / the passphrase comes from
+    PBSHARE_BACKUP_PASSPHRASE or a prompt; it encrypts the key files: keep it apart from the backup.
+    """
+    from pbshare.security import audit, backup
+
+    passphrase = _passphrase(confirm=True)
+    database = _open()
+    try:
+        with console.status("备份中 / backing up…") as status:
+            folder = backup.create(database, passphrase=passphrase, out_dir=out,
+                                   progress=lambda step: status.update(f"备份中 / backing up: {step}"))
+        with database.session() as s:
+            audit.record(s, action="backup.create", actor_name=_actor(), object_type="backup", object_id=folder.name,
+                         detail={"folder": str(folder)})
+    except AppError as exc:
+        _fail(exc)
+    finally:
+        database.dispose()
+    console.print(f"[green]备份完成 / backup written[/green]: {folder}")
+
+
+@backup_app.command("verify")
+def backup_verify(folder: Path) -> None:
+    """校验备份（SM3 清单；有口令时再验 MAC 和密钥） / check a backup's files (and MAC and keys with the passphrase)."""
+    from pbshare.security import backup
+
+    passphrase = os.environ.get(PASSPHRASE_ENV)
+    report = backup.verify(folder, passphrase=passphrase)
+    table = Table("file", "sm3", "size")
+    for name, info in report.manifest.get("files", {}).items():
+        table.add_row(name, info["sm3"][:16] + "…", str(info["size"]))
+    console.print(table)
+    if passphrase is None:
+        console.print("未提供口令，仅校验 SM3 / no passphrase given: checked the SM3 sums only")
+    if report.ok:
+        console.print("[green]备份完好 / backup verified[/green]")
+        return
+    for p in report.problems:
+        err.print(f"[red]✗[/red] {p}")
+    raise typer.Exit(code=1)
+
+
+@backup_app.command("restore")
+def backup_restore(folder: Path) -> None:
+    """恢复到空实例（PBSHARE_DATABASE_URL / PBSHARE_DATA_DIR 指向的） / restore onto the configured empty instance."""
+    from pbshare.security import audit, backup
+
+    passphrase = _passphrase(confirm=False)
+    settings = get_settings()
+    try:
+        with console.status("恢复中 / restoring…") as status:
+            counts = backup.restore(folder, settings=settings, passphrase=passphrase,
+                                    progress=lambda step: status.update(f"恢复中 / restoring: {step}"))
+    except AppError as exc:
+        _fail(exc)
+    database = _open()
+    with database.session() as s:
+        audit.record(s, action="backup.restore", actor_name=_actor(), object_type="backup", object_id=folder.name,
+                     detail={"rows": counts})
+    database.dispose()
+    for table, n in counts.items():
+        console.print(f"  {table}: {n}")
+    console.print("[green]恢复完成 / restored[/green]; run `pbshare audit verify` to check the chain")
+
+
+# retention -------------------------------------------------------------------------------------------
+@retention_app.command("run")
+def retention_run(dry_run: bool = typer.Option(False, "--dry-run", help="只统计不删除 / count only")) -> None:
+    """删除到期的个人信息并留下销毁记录；归档超期审计记录 / destroy expired personal data with a record."""
+    from pbshare.security import retention
+
+    settings = get_settings()
+    database = _open()
+    try:
+        with database.session() as s:
+            result = retention.run(s, data_dir=settings.resolved_data_dir, actor=_actor(), dry_run=dry_run)
+    except AppError as exc:
+        _fail(exc)
+    finally:
+        database.dispose()
+    table = Table("policy", "cutoff", "expired", "destroyed")
+    for o in result.outcomes:
+        table.add_row(o.policy_code, f"{o.cutoff:%Y-%m-%d}", str(o.found),
+                      ", ".join(f"{k}={v}" for k, v in o.destroyed.items()) or "-")
+    console.print(table)
+    if dry_run:
+        console.print("仅统计，未删除 / dry run: nothing deleted")
+    else:
+        console.print(f"审计记录归档 / audit records archived: {result.audit_archived}"
+                      + (f" → {result.audit_file}" if result.audit_file else ""))
+
+
+@retention_app.command("list")
+def retention_list() -> None:
+    """列出保存策略 / list the retention policies."""
+    from pbshare.security import retention
+
+    database = _open()
+    with database.session() as s:
+        rows = [(p.code, str(p.keep_days), "yes" if p.is_active else "no", p.label_zh)
+                for p in retention.ensure_defaults(s)]
+    database.dispose()
+    table = Table("code", "keep days", "active", "rule")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)

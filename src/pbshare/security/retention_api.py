@@ -1,0 +1,61 @@
+"""Routes for retention policies and destruction runs (security admin)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from pbshare.core.http import get_db
+from pbshare.security import audit, retention
+from pbshare.security.deps import require
+from pbshare.security.permissions import Perm
+from pbshare.security.service import Principal
+
+router = APIRouter(prefix="/security/retention", tags=["retention"])
+
+
+class RetentionPolicyOut(BaseModel):
+    code: str
+    resource: str
+    label_zh: str
+    label_en: str
+    stages: list[str]
+    keep_days: int
+    is_active: bool
+
+
+class RetentionPolicyIn(BaseModel):
+    keep_days: int | None = Field(default=None, ge=30, le=36500)
+    is_active: bool | None = None
+
+
+def _out(p) -> RetentionPolicyOut:
+    return RetentionPolicyOut(code=p.code, resource=p.resource, label_zh=p.label_zh, label_en=p.label_en,
+                              stages=list(p.stages), keep_days=p.keep_days, is_active=p.is_active)
+
+
+@router.get("", response_model=list[RetentionPolicyOut], summary="保存策略 / retention policies")
+def list_policies(principal: Principal = Depends(require(Perm.users_read)),
+                  db: Session = Depends(get_db)) -> list[RetentionPolicyOut]:
+    return [_out(p) for p in retention.ensure_defaults(db)]
+
+
+@router.put("/{code}", response_model=RetentionPolicyOut, summary="修改保存策略 / change a retention policy")
+def change_policy(code: str, body: RetentionPolicyIn, request: Request,
+                  principal: Principal = Depends(require(Perm.security_manage)),
+                  db: Session = Depends(get_db)) -> RetentionPolicyOut:
+    row = retention.update(db, code=code, keep_days=body.keep_days, is_active=body.is_active)
+    audit.record(db, action="retention.policy", principal=principal, object_type="retention_policy", object_id=code,
+                 ip=request.client.host if request.client else None, detail=body.model_dump(exclude_unset=True))
+    return _out(row)
+
+
+@router.post("/run", summary="执行到期销毁 / destroy expired personal data now (dry_run=true only counts)")
+def run_now(request: Request, dry_run: bool = False, principal: Principal = Depends(require(Perm.security_manage)),
+            db: Session = Depends(get_db)) -> dict:
+    result = retention.run(db, data_dir=request.app.state.settings.resolved_data_dir,
+                           actor=principal.username, dry_run=dry_run)
+    return {"dry_run": result.dry_run, "audit_archived": result.audit_archived,
+            "outcomes": [{"policy": o.policy_code, "cutoff": o.cutoff.isoformat(), "expired": o.found,
+                          "destroyed": o.destroyed} for o in result.outcomes]}
