@@ -27,7 +27,18 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # Exchange listeners and the outbox dispatcher for connections in testing or live.
+        runtime = None
+        if settings.start_listeners:
+            from pbshare.channels.base import ChannelConfig
+            from pbshare.channels.runtime import Runtime
+
+            runtime = Runtime(db, ChannelConfig.from_settings(settings))
+            await runtime.start()
+        app.state.channels = runtime
         yield
+        if runtime is not None:
+            await runtime.stop()
         if database is None:
             db.dispose()
 
@@ -80,4 +91,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(protected)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # SOAP Web Service of the exchange (spyne under WSGI); WSDL at /ws/exchange?wsdl
+    from a2wsgi import WSGIMiddleware
+
+    from pbshare.channels import soap as soap_channel
+
+    app.router.add_route(soap_channel.PATH, WSGIMiddleware(soap_channel.wsgi_app(db, settings)),
+                         methods=["GET", "POST"], include_in_schema=False)
     return app

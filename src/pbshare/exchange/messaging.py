@@ -250,7 +250,7 @@ def _act(db: Session, env: dict[str, Any], conn: ExchangeConnection, row: InboxM
 def _reject(db: Session, err: EnvelopeError, *, raw: bytes, channel: str, conn: ExchangeConnection | None,
             data_dir: Path, peer: str | None, size: int | None) -> Outcome:
     reply = env_mod.error_for(err, sender=office_code())
-    if conn is not None and conn.secret_sealed and err.code not in ("bad_signature",):
+    if conn is not None and conn.secret_sealed:
         reply = _sign_reply(reply, conn, data_dir)
     text = raw[:KEEP_RAW_BYTES].decode("utf-8", errors="replace")
     row = RejectedMessage(connection_id=conn.id if conn else None, channel=channel, code=err.code,
@@ -414,3 +414,9 @@ def count_inbox(db: Session, *, test: bool | None = None) -> int:
     if test is not None:
         stmt = stmt.where(InboxMessage.test == test)
     return db.scalar(stmt) or 0
+
+
+def refuse(db: Session, *, raw: bytes, channel: str, err: EnvelopeError, data_dir: Path, peer: str | None = None,
+           size: int | None = None) -> Outcome:
+    """Keep a message a channel refused before it could be read as an envelope (bad XML, too large)."""
+    return _reject(db, err, raw=raw, channel=channel, conn=None, data_dir=data_dir, peer=peer, size=size)
