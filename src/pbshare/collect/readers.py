@@ -34,6 +34,7 @@ SNIFF_BYTES = 64 * 1024
 MAX_XLSX_INFLATED = 400 * 1024 * 1024
 MAX_XLSX_RATIO = 150
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
+EXCEL_CELL_LIMIT = 32767
 
 
 @dataclass
@@ -405,14 +406,17 @@ class ExcelReader:
         for start in range(0, total, self.batch_rows):
             part = self._rows[start:start + self.batch_rows]
             cols: list[list[str | None]] = [[] for _ in range(width)]
-            for row in part:
+            for n, row in enumerate(part):
                 for i in range(width):
                     text = cell_text(row[i]) if i < len(row) else None
-                    if text is not None and len(text) * 3 > self.max_cell_bytes \
-                            and len(text.encode("utf-8")) > self.max_cell_bytes:
-                        line = self.header_row + start + len(cols[0]) + 1
-                        raise TooLarge(T("第 {line} 行有一个单元格超过 {mb} MB，不能导入",
-                                         "Line {line} has a cell larger than {mb} MB; it cannot be imported",
+                    # Excel cells hold at most 32,767 characters and parsers cut longer ones there:
+                    # a cell at that limit was most likely cut, so it is refused rather than loaded short.
+                    if text is not None and (len(text) >= EXCEL_CELL_LIMIT or (
+                            len(text) * 3 > self.max_cell_bytes and len(text.encode("utf-8")) > self.max_cell_bytes)):
+                        line = self.header_row + start + n + 1
+                        raise TooLarge(T("第 {line} 行有一个单元格过大（超过 Excel 单元格上限或 {mb} MB），不能导入",
+                                         "Line {line} has a cell that is too large (beyond Excel's cell limit or "
+                                         "{mb} MB); it cannot be imported",
                                          line=line, mb=round(self.max_cell_bytes / 1048576, 1)),
                                        code="cell_too_large", detail={"line": line})
                     cols[i].append(text)
