@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends
 
 from pbshare.catalog import api as catalog_api
 from pbshare.exchange import api as exchange_api
+from pbshare.exchange import messaging_api as exchange_messaging_api
 from pbshare.metadata import api as metadata_api
 from pbshare.security import api as security_api
 from pbshare.security.deps import current_principal
@@ -22,6 +23,7 @@ public.include_router(security_api.public_router)
 protected = APIRouter(prefix=PREFIX, dependencies=[Depends(current_principal)])
 protected.include_router(security_api.router)
 protected.include_router(exchange_api.router)
+protected.include_router(exchange_messaging_api.router)
 protected.include_router(catalog_api.router)
 protected.include_router(metadata_api.router)
 

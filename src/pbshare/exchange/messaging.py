@@ -114,7 +114,8 @@ class _Cache:
 
 
 def receive(db: Session, *, raw: bytes, channel: str, data_dir: Path, max_bytes: int = env_mod.MAX_BYTES,
-            peer: str | None = None, cache: _Cache | None = None, size: int | None = None) -> Outcome:
+            peer: str | None = None, cache: _Cache | None = None, size: int | None = None,
+            caller_unit: str | None = None) -> Outcome:
     """Take one message off a channel. The caller commits, then acknowledges to the transport."""
     cache = cache or _Cache(db, data_dir)
     conn: ExchangeConnection | None = None
@@ -133,6 +134,10 @@ def receive(db: Session, *, raw: bytes, channel: str, data_dir: Path, max_bytes:
                                                    "connection's key"), field="sig", answers=env["id"],
                                 sender=env["sender"])
         _check_addressing(env, conn, unit_code, channel)
+        if caller_unit is not None and caller_unit != unit_code:
+            raise EnvelopeError("wrong_caller", T("调用方属于单位 {c}，不能代 {u} 发送消息", "The caller belongs to unit "
+                                                  "{c} and cannot send for {u}", c=caller_unit, u=unit_code),
+                                field="sender", answers=env["id"], sender=env["sender"])
         env_mod.check_fresh(env)
         if "enc" in env:
             env = {**{k: v for k, v in env.items() if k != "enc"}, "payload": env_mod.decrypt_payload(env, key)}
@@ -420,3 +425,21 @@ def refuse(db: Session, *, raw: bytes, channel: str, err: EnvelopeError, data_di
            size: int | None = None) -> Outcome:
     """Keep a message a channel refused before it could be read as an envelope (bad XML, too large)."""
     return _reject(db, err, raw=raw, channel=channel, conn=None, data_dir=data_dir, peer=peer, size=size)
+
+
+def pull(db: Session, *, unit_id: str, data_dir: Path, limit: int = 100) -> list[dict[str, Any]]:
+    """Envelopes waiting for a unit on its REST pull connections (not yet receipted), signed now."""
+    conns = [c for c in connections.list_connections(db, unit_id=unit_id, channel="rest",
+                                                     states=connections.LISTENING_STATES)
+             if not (c.settings or {}).get("url")]
+    if not conns:
+        return []
+    rows = db.scalars(select(OutboxMessage).where(
+        OutboxMessage.connection_id.in_([c.id for c in conns]),
+        OutboxMessage.state.in_((OutboxState.pending.value, OutboxState.sent.value)))
+        .order_by(OutboxMessage.created_at).limit(limit))
+    out = []
+    for msg in rows:
+        out.append(json.loads(signed_body(db, msg, data_dir=data_dir, fresh=True)))
+        mark_sent(db, msg)
+    return out

@@ -1,0 +1,123 @@
+"""API shapes for connections, outbox, dead letters, inbox and refused messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ChannelOut(BaseModel):
+    name: str
+    label: str
+
+
+class ConnectionIn(BaseModel):
+    unit_code: str = Field(min_length=1, max_length=32)
+    channel: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=100)
+    settings: dict[str, Any] = Field(default_factory=dict, description="url / wsdl / host+port, per channel")
+    sig_alg: str = Field("HMAC-SM3", pattern="^(HMAC-SM3|SM2-SM3)$")
+    unit_public_key: str | None = Field(None, max_length=200)
+    encrypt: bool = False
+
+
+class StateIn(BaseModel):
+    to: str = Field(pattern="^(draft|testing|live|suspended|terminated)$")
+    reason: str | None = Field(None, max_length=200)
+
+
+class TestMessageIn(BaseModel):
+    payload: dict[str, Any] = Field(default_factory=lambda: {"ping": "联调测试"})
+
+
+class CredentialsOut(BaseModel):
+    """Shown once; hand these to the unit's engineer over a safe path."""
+
+    key_id: str
+    sig_alg: str
+    secret_hex: str
+    enc_key_hex: str
+    platform_public_key: str
+
+
+class TrafficOut(BaseModel):
+    inbound: int = 0
+    outbound: int = 0
+    delivered: int = 0
+    rejected: int = 0
+    dead: int = 0
+
+
+class ConnectionOut(BaseModel):
+    id: str
+    unit_id: str
+    unit_code: str
+    unit_name: str
+    channel: str
+    channel_label: str
+    name: str
+    state: str
+    state_label: str
+    settings: dict[str, Any]
+    sig_alg: str
+    key_id: str
+    keys_revoked: bool
+    encrypt: bool
+    health: str
+    health_detail: str | None
+    health_checked_at: datetime | None
+    last_seen_at: datetime | None
+    created_at: datetime
+    traffic: TrafficOut
+
+
+class ConnectionCreated(BaseModel):
+    connection: ConnectionOut
+    credentials: CredentialsOut
+
+
+class OutboxOut(BaseModel):
+    id: str
+    envelope_id: str
+    connection_id: str
+    type: str
+    receiver: str
+    resource: str | None
+    test: bool
+    state: str
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    delivered_at: datetime | None
+
+
+class InboxOut(BaseModel):
+    id: str
+    envelope_id: str
+    connection_id: str
+    channel: str
+    type: str
+    sender: str
+    resource: str | None
+    correlation_id: str | None
+    test: bool
+    state: str
+    received_at: datetime
+
+
+class RejectedOut(BaseModel):
+    id: str
+    connection_id: str | None
+    channel: str
+    code: str
+    message: str
+    field: str | None
+    answers_id: str | None
+    sender: str | None
+    size: int
+    truncated: bool
+    received_at: datetime
