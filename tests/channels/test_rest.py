@@ -177,7 +177,7 @@ async def test_webhook_delivery_retries_then_receipt(runtime, open_connection, d
                 m = s.get(OutboxMessage, mid)
                 return m.state, m.attempts
 
-        state, attempts = await eventually(lambda: row()[0] == "delivered" and row())
+        _state, attempts = await eventually(lambda: row()[0] == "delivered" and row())
         assert attempts == 2, "one 503, then delivered"
         assert hook.got[0]["payload"] == {"w": 1}
     finally:
