@@ -60,7 +60,7 @@ const Shell = {
       <el-header>
         <div class="header-left">
           <el-button text :aria-label="'menu'" data-test="menu-toggle" @click="narrow ? (drawer = true) : (collapsed = !collapsed)">
-            <el-icon size="20"><component :is="Icons.Menu" /></el-icon>
+            <el-icon size="20"><component :is="narrow || collapsed ? Icons.Expand : Icons.Fold" /></el-icon>
           </el-button>
           <span class="hide-mobile">{{ t('app.title') }}</span>
         </div>

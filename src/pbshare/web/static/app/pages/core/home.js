@@ -10,6 +10,7 @@ export default {
   name: "HomePage",
   setup() {
     const stats = ref(null);
+    const roleNames = ref([]);
     const chartEl = ref(null);
     let chart = null;
     function draw() {
@@ -23,7 +24,13 @@ export default {
         series: [{ type: "bar", data: keys.map((k) => stats.value[k] || 0), itemStyle: { color: "#3a7bd5" } }],
       });
     }
+    async function loadRoles() {
+      const roles = await api("/auth/roles", { quiet: true });
+      const label = (code) => { const r = roles.find((x) => x.code === code); return r ? (lang.value === "en" ? r.en : r.zh) : code; };
+      roleNames.value = (session.user?.roles || []).map(label);
+    }
     async function load() {
+      loadRoles();
       if (!can("cases:read")) return;
       stats.value = await api("/cases/stats/by-stage");
       await nextTick();
@@ -32,16 +39,16 @@ export default {
     const onResize = () => chart && chart.resize();
     onMounted(() => { load(); window.addEventListener("resize", onResize); });
     onBeforeUnmount(() => { window.removeEventListener("resize", onResize); chart && chart.dispose(); });
-    watch(lang, draw);
+    watch(lang, () => { draw(); loadRoles(); });
     const total = () => Object.values(stats.value || {}).reduce((a, b) => a + b, 0);
-    return { t, session, stats, chartEl, total, can };
+    return { t, session, stats, chartEl, total, can, roleNames };
   },
   template: `
   <div>
     <h2 class="page-title" data-test="welcome">{{ t('home.welcome', { name: session.user?.display_name }) }}</h2>
     <div class="cards">
       <el-card shadow="never" class="stat"><div class="lbl">{{ t('home.unit') }}</div><div>{{ session.user?.unit_name }}</div></el-card>
-      <el-card shadow="never" class="stat"><div class="lbl">{{ t('home.roles') }}</div><div>{{ session.user?.roles.join(', ') }}</div></el-card>
+      <el-card shadow="never" class="stat"><div class="lbl">{{ t('home.roles') }}</div><div data-test="roles">{{ roleNames.join('、') }}</div></el-card>
       <el-card v-if="stats" shadow="never" class="stat"><div class="lbl">{{ t('home.cases') }}</div><div class="num">{{ total() }}</div></el-card>
     </div>
     <el-card v-if="can('cases:read')" shadow="never"><template #header>{{ t('home.byStage') }}</template><div ref="chartEl" class="chart"></div></el-card>
