@@ -84,7 +84,7 @@ def test_database_table_incremental_by_cursor_column(database, topic, source_db)
 
 
 def test_database_select_is_checked_and_runs(database, topic, source_db):
-    kind, url, engine, table = source_db
+    _kind, url, engine, table = source_db
     _insert(engine, table, 0, 12)
     spec = ImportSpec(source_kind="database", source={"url": url, "query": f"SELECT id, owner, price FROM {table.name} "
                                                                           "WHERE price >= 100005"},
@@ -103,7 +103,7 @@ class _Pages(BaseHTTPRequestHandler):
     records = [{"account_no": f"GJJ{i:06d}", "id_no": r[1], "monthly_yuan": f"{800 + i}.00", "state": "正常"}
                for i, r in enumerate(people(23))]
 
-    def do_GET(self):  # noqa: N802 - http.server's name
+    def do_GET(self):
         q = parse_qs(urlparse(self.path).query)
         page, size = int(q["page"][0]), int(q["size"][0])
         chunk = self.records[(page - 1) * size: page * size]
