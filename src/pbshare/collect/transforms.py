@@ -1,0 +1,278 @@
+"""No-code transforms: tables joined (inner/left) on keys, filtered, grouped and aggregated, with
+computed columns, written to a new table. Built with SQLAlchemy Core, so they run on every engine.
+
+A spec::
+
+    {"tables": [{"table": "case.si_monthly", "alias": "s"}, {"table": "case.vehicle", "alias": "v"}],
+     "joins": [{"kind": "left", "alias": "v", "on": [["s.id_no_bidx", "v.id_no_bidx"]]}],
+     "filters": [{"column": "s.base_yuan", "op": ">", "value": 1000}],
+     "computed": [{"as": "base_wan", "op": "/", "args": ["s.base_yuan", 10000]}],
+     "group_by": ["s.insurance"],
+     "aggregates": [{"fn": "count_distinct", "column": "s.id_no_bidx", "as": "people"}],
+     "columns": ["s.name", "v.plate"]}     # without grouping: the columns to keep (default: all)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Column, Float, Integer, MetaData, Numeric, String, Table, and_, func, insert, literal, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import NullType
+
+from pbshare.collect.datasets import _claim_table, _lineage
+from pbshare.collect.models import Transform
+from pbshare.collect.schemas import TransformIn
+from pbshare.core.clock import utcnow
+from pbshare.core.db import Database
+from pbshare.core.dynamic import safe_identifier
+from pbshare.core.errors import Conflict, Invalid, NotFound
+from pbshare.core.i18n import T
+from pbshare.security import audit
+from pbshare.warehouse import service as warehouse
+from pbshare.warehouse.models import TableOrigin
+
+OPS = {">", "<", "=", "!=", ">=", "<=", "range", "contains", "in", "is_null", "not_null"}
+AGGREGATES = {"count", "count_distinct", "sum", "avg", "min", "max"}
+ARITH = {"+", "-", "*", "/", "concat"}
+PREVIEW_ROWS = 200
+
+
+def _bad(zh: str, en: str, **kw) -> Invalid:
+    return Invalid(T(zh, en, **kw), code="bad_transform")
+
+
+class _Builder:
+    def __init__(self, db: Session, database: Database, spec: dict) -> None:
+        self.db, self.database, self.spec = db, database, spec
+        self.allowed = warehouse.readable_tables(db)
+        self.tables: dict[str, Table] = {}
+        self.sources: list[str] = []
+        store = warehouse.topic_store(database)
+        for entry in spec.get("tables") or []:
+            full = str(entry.get("table", ""))
+            topic, _, name = full.partition(".")
+            alias = safe_identifier(entry.get("alias") or name, what="alias")
+            if full not in self.allowed:
+                raise _bad("不能使用表 {t}：只能使用您有权读取的专题库表", "Table {t} cannot be used: only warehouse tables "
+                           "you may read", t=full)
+            self.tables[alias] = store.reflect_table(topic, name).alias(alias)
+            self.sources.append(full)
+        if not self.tables:
+            raise _bad("请至少选择一张表", "Choose at least one table")
+        self.computed: dict[str, ColumnElement] = {}
+
+    def col(self, ref: Any) -> ColumnElement:
+        if isinstance(ref, (int, float)) and not isinstance(ref, bool):
+            return literal(ref)
+        ref = str(ref)
+        if ref in self.computed:
+            return self.computed[ref]
+        alias, _, name = ref.partition(".")
+        if not name and len(self.tables) == 1:
+            alias, name = next(iter(self.tables)), alias
+        table = self.tables.get(alias)
+        if table is None or name not in table.c:
+            raise _bad("找不到字段 {c}", "There is no column {c}", c=ref)
+        return table.c[name]
+
+    def from_clause(self):
+        aliases = list(self.tables)
+        clause = self.tables[aliases[0]]
+        joined = {aliases[0]}
+        for j in self.spec.get("joins") or []:
+            alias = j.get("alias")
+            if alias not in self.tables or alias in joined:
+                raise _bad("连接的表 {a} 无效", "The joined table {a} is not valid", a=alias)
+            pairs = j.get("on") or []
+            if not pairs:
+                raise _bad("连接需要关联字段", "A join needs key columns")
+            cond = and_(*[self.col(left) == self.col(right) for left, right in pairs])
+            kind = j.get("kind", "inner")
+            if kind not in ("inner", "left"):
+                raise _bad("连接方式只能是内连接或左连接", "A join is inner or left")
+            clause = clause.join(self.tables[alias], cond, isouter=kind == "left")
+            joined.add(alias)
+        if joined != set(aliases):
+            raise _bad("每张表都要与第一张表连接", "Every table must be joined to the first one")
+        return clause
+
+    def filters(self) -> list[ColumnElement]:
+        out = []
+        for f in self.spec.get("filters") or []:
+            op, column, value = f.get("op"), self.col(f.get("column")), f.get("value")
+            if op not in OPS:
+                raise _bad("不支持的筛选条件 {o}", "Unsupported filter {o}", o=op)
+            if op == "range":
+                if not isinstance(value, list) or len(value) != 2:
+                    raise _bad("范围条件需要两个值", "A range needs two values")
+                out.append(column.between(value[0], value[1]))
+            elif op == "contains":
+                out.append(column.contains(str(value), autoescape=True))
+            elif op == "in":
+                out.append(column.in_(list(value or [])))
+            elif op == "is_null":
+                out.append(column.is_(None))
+            elif op == "not_null":
+                out.append(column.is_not(None))
+            else:
+                out.append({">": column > value, "<": column < value, "=": column == value, "!=": column != value,
+                            ">=": column >= value, "<=": column <= value}[op])
+        return out
+
+    def add_computed(self) -> None:
+        for c in self.spec.get("computed") or []:
+            name = safe_identifier(c.get("as", ""), what="computed")
+            op, args = c.get("op"), c.get("args") or []
+            if op not in ARITH or len(args) < 2:
+                raise _bad("计算列 {n} 需要运算符和两个以上的值", "Computed column {n} needs an operator and two values", n=name)
+            parts = [self.col(a) for a in args]
+            if op == "concat":
+                expr = func.concat(*parts) if self.database.warehouse_engine.dialect.name != "sqlite" else \
+                    _sqlite_concat(parts)
+            else:
+                expr = parts[0]
+                for p in parts[1:]:
+                    expr = {"+": expr + p, "-": expr - p, "*": expr * p, "/": expr / p}[op]
+            self.computed[name] = expr
+
+    def build(self):
+        self.add_computed()
+        from_clause = self.from_clause()
+        out: list[ColumnElement] = []
+        group = self.spec.get("group_by") or []
+        aggregates = self.spec.get("aggregates") or []
+        if group or aggregates:
+            for ref in group:
+                out.append(self.col(ref).label(_out_name(ref)))
+            for a in aggregates:
+                fn, name = a.get("fn"), safe_identifier(a.get("as", ""), what="aggregate")
+                if fn not in AGGREGATES:
+                    raise _bad("不支持的汇总方式 {f}", "Unsupported aggregate {f}", f=fn)
+                if fn == "count" and not a.get("column"):
+                    expr = func.count()
+                else:
+                    c = self.col(a.get("column"))
+                    expr = {"count": func.count(c), "count_distinct": func.count(c.distinct()), "sum": func.sum(c),
+                            "avg": func.avg(c), "min": func.min(c), "max": func.max(c)}[fn]
+                out.append(expr.label(name))
+            stmt = select(*out).select_from(from_clause).group_by(*[self.col(g) for g in group])
+        else:
+            refs = self.spec.get("columns") or [f"{a}.{c.name}" for a, t in self.tables.items() for c in t.columns]
+            out = [self.col(r).label(_out_name(r)) for r in refs]
+            out += [expr.label(name) for name, expr in self.computed.items()]
+            stmt = select(*out).select_from(from_clause)
+        names = [c.name for c in stmt.selected_columns]
+        if len(set(names)) != len(names):
+            raise _bad("结果中有重名字段，请给字段起别名", "The result has repeated column names; rename them")
+        conditions = self.filters()
+        if conditions:
+            stmt = stmt.where(and_(*conditions))
+        return stmt
+
+
+def _sqlite_concat(parts):
+    expr = func.coalesce(parts[0], "")
+    for p in parts[1:]:
+        expr = expr.op("||")(func.coalesce(p, ""))
+    return expr
+
+
+def _out_name(ref: Any) -> str:
+    ref = str(ref)
+    return safe_identifier(ref.partition(".")[2] or ref, what="column")
+
+
+def build(db: Session, database: Database, spec: dict):
+    builder = _Builder(db, database, spec)
+    return builder.build(), builder.sources
+
+
+def preview(db: Session, database: Database, *, spec: dict, limit: int = PREVIEW_ROWS) -> dict:
+    stmt, sources = build(db, database, spec)
+    with database.warehouse_engine.connect() as conn:
+        result = conn.execute(stmt.limit(limit))
+        columns = list(result.keys())
+        rows = [[v if v is None or isinstance(v, (int, float, str, bool)) else str(v) for v in r] for r in result]
+    return {"columns": columns, "rows": rows, "tables": sources}
+
+
+def _result_table(stmt, topic: str, name: str) -> Table:
+    cols = []
+    for c in stmt.selected_columns:
+        kind = c.type
+        if isinstance(kind, NullType):
+            kind = String()
+        elif isinstance(kind, Integer):
+            kind = Integer() if kind.__class__.__name__ != "BigInteger" else kind
+        elif isinstance(kind, (Numeric, Float)):
+            kind = Numeric(38, 10) if isinstance(kind, Numeric) and not isinstance(kind, Float) else Float()
+        cols.append(Column(c.name, kind))
+    return Table(name, MetaData(), *cols, schema=topic)
+
+
+def list_transforms(db: Session) -> list[Transform]:
+    from sqlalchemy import select as sselect
+
+    return list(db.scalars(sselect(Transform).order_by(Transform.name)))
+
+
+def get_transform(db: Session, *, transform_id: str) -> Transform:
+    from sqlalchemy import select as sselect
+
+    tf = db.get(Transform, transform_id) or db.scalar(sselect(Transform).where(Transform.name == transform_id))
+    if tf is None:
+        raise NotFound(T("数据加工不存在", "There is no such transform"), code="transform_not_found")
+    return tf
+
+
+def save_transform(db: Session, database: Database, *, data: TransformIn, principal: Any = None,
+                   transform_id: str | None = None) -> Transform:
+    from sqlalchemy import select as sselect
+
+    warehouse.get_topic(db, name=data.target_topic)
+    table = safe_identifier(data.target_table or data.name, what="table")
+    build(db, database, data.spec)  # refuse a spec that does not build
+    other = db.scalar(sselect(Transform).where(Transform.name == data.name))
+    if other is not None and other.id != transform_id:
+        raise Conflict(T("数据加工 {n} 已存在", "Transform {n} already exists", n=data.name), code="transform_exists")
+    tf = get_transform(db, transform_id=transform_id) if transform_id else \
+        Transform(created_by=getattr(principal, "username", None))
+    tf.name, tf.title, tf.spec, tf.target_topic, tf.target_table = data.name, data.title, data.spec, \
+        data.target_topic, table
+    if transform_id is None:
+        db.add(tf)
+    db.flush()
+    audit.record(db, action="collect.transform.save", principal=principal, object_type="transform", object_id=tf.id,
+                 detail={"name": tf.name})
+    return tf
+
+
+def refresh_transform(db: Session, database: Database, *, transform_id: str, principal: Any = None) -> Transform:
+    """Rebuild the transform's table in one transaction: drop, create, insert … select."""
+    tf = get_transform(db, transform_id=transform_id)
+    stmt, sources = build(db, database, tf.spec)
+    _claim_table(db, topic=tf.target_topic, name=tf.target_table, origin=TableOrigin.transform.value, origin_id=tf.id)
+    target = _result_table(stmt, tf.target_topic, tf.target_table)
+    if f"{tf.target_topic}.{tf.target_table}" in sources:
+        raise _bad("加工结果不能写回它读取的表", "A transform cannot write into a table it reads")
+    with database.warehouse_engine.begin() as conn:
+        target.drop(conn, checkfirst=True)
+        target.create(conn)
+        conn.execute(insert(target).from_select([c.name for c in target.columns], stmt))
+    warehouse.register_existing(db, database, topic=tf.target_topic, name=tf.target_table, title=tf.title,
+                                origin=TableOrigin.transform.value, origin_id=tf.id)
+    tf.row_count = warehouse.refresh_count(db, database, topic=tf.target_topic, name=tf.target_table)
+    tf.refreshed_at = utcnow()
+    _lineage(db, target=f"{tf.target_topic}.{tf.target_table}", sources=sources, via_kind="transform", via_id=tf.id)
+    audit.record(db, action="collect.transform.refresh", principal=principal, object_type="transform",
+                 object_id=tf.id, detail={"rows": tf.row_count})
+    return tf
+
+
+def delete_transform(db: Session, *, transform_id: str, principal: Any = None) -> None:
+    tf = get_transform(db, transform_id=transform_id)
+    db.delete(tf)
+    audit.record(db, action="collect.transform.delete", principal=principal, object_type="transform",
+                 object_id=tf.id)
