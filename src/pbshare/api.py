@@ -9,11 +9,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from pbshare.catalog import api as catalog_api
+from pbshare.collect import api as collect_api
 from pbshare.exchange import api as exchange_api
 from pbshare.exchange import messaging_api as exchange_messaging_api
 from pbshare.metadata import api as metadata_api
 from pbshare.security import api as security_api
 from pbshare.security.deps import current_principal
+from pbshare.warehouse import api as warehouse_api
 
 PREFIX = "/api/v1"
 
@@ -26,6 +28,8 @@ protected.include_router(exchange_api.router)
 protected.include_router(exchange_messaging_api.router)
 protected.include_router(catalog_api.router)
 protected.include_router(metadata_api.router)
+protected.include_router(collect_api.router)
+protected.include_router(warehouse_api.router)
 
 # Paths reachable without a session; tests check that every other route answers 401.
 PUBLIC_PATHS = {f"{PREFIX}/auth/login"}

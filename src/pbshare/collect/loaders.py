@@ -46,7 +46,9 @@ class TableLoader:
                 self._conn.rollback()
             cur.execute("SET LOCAL statement_timeout = 0")
         else:
-            cur.execute("BEGIN IMMEDIATE")
+            # Deferred: IMMEDIATE would lock every attached database, the platform's own included,
+            # and block the progress updates other connections write meanwhile.
+            cur.execute("BEGIN")
         if self.mode == "replace":
             cur.execute(f"TRUNCATE {self.target}" if self.is_pg else f"DELETE FROM {self.target}")
         if self.mode == "upsert" and self.is_pg:
