@@ -12,6 +12,7 @@ from rich.table import Table
 from pbshare import __version__
 from pbshare.catalog import cli as catalog_cli
 from pbshare.channels import cli as channels_cli
+from pbshare.collect import cli as collect_cli
 from pbshare.config import get_settings
 from pbshare.core.db import Database
 from pbshare.core.errors import AppError
@@ -28,6 +29,7 @@ app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(metadata_cli.app, name="metadata")
 security_cli.register(app)  # keys, audit, backup, retention
 channels_cli.register(app)  # listen, socket send, connection, deadletter
+collect_cli.register(app)  # import, topic, dataset, transform
 
 console = Console()
 err = Console(stderr=True)

@@ -1,0 +1,355 @@
+"""``pbshare import …``, ``pbshare topic …``, ``pbshare dataset …``, ``pbshare transform …``."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+import_app = typer.Typer(help="数据导入 / imports (CSV, Excel, database, API)", no_args_is_help=True)
+topic_app = typer.Typer(help="专题库 / topic databases", no_args_is_help=True)
+dataset_app = typer.Typer(help="SQL 数据集 / SQL datasets", no_args_is_help=True)
+transform_app = typer.Typer(help="数据加工 / no-code transforms", no_args_is_help=True)
+console = Console()
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(import_app, name="import")
+    app.add_typer(topic_app, name="topic")
+    app.add_typer(dataset_app, name="dataset")
+    app.add_typer(transform_app, name="transform")
+
+
+def _who() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"[:64]
+    except Exception:
+        return "cli"
+
+
+def _run_with_bar(database, spec, *, profile_id=None, file: Path | None = None) -> None:
+    from pbshare.cli import fail
+    from pbshare.collect import service
+    from pbshare.core.errors import AppError
+
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(),
+               TextColumn("{task.fields[rows]:,} 行/rows"), TimeElapsedColumn()]
+    try:
+        with Progress(*columns, console=console) as bar:
+            task = bar.add_task("导入 / importing", total=100, rows=0)
+
+            def progress(fraction, rows):
+                bar.update(task, completed=100 * fraction if fraction is not None else None, rows=rows)
+
+            run = service.run_now(database, spec=spec, profile_id=profile_id, file=file, run_by=_who(),
+                                  trusted=True, progress=progress)
+            if run.status == "succeeded":
+                bar.update(task, completed=100, rows=run.rows_read)
+    except AppError as exc:
+        fail(exc)
+    if run.status != "succeeded":
+        console.print(f"[red]导入失败 / import failed[/red] \\[{run.error_code}]")
+        console.print(escape(run.error or ""))
+        raise typer.Exit(2)
+    console.print(f"[green]完成 / done[/green] {run.target}: 读取 read {run.rows_read:,}, 装载 loaded "
+                  f"{run.rows_loaded:,}, 隔离 quarantined {run.rows_quarantined:,} ({run.seconds:.1f} s)")
+    if run.rows_quarantined:
+        console.print(f"隔离数据 / quarantine: pbshare import quarantine {run.id} --out quarantine.xlsx")
+
+
+@import_app.command("run")
+def import_run(profile: str = typer.Argument(..., help="导入配置名称或编号 / profile name or id"),
+               file: Path = typer.Argument(None, exists=True, dir_okay=False,
+                                           help="本次交付的文件（可选） / this delivery's file (optional)")) -> None:
+    """按导入配置一键导入 / run a saved import profile."""
+    from pbshare.cli import fail, open_database
+    from pbshare.collect import service
+    from pbshare.core.errors import AppError
+
+    database = open_database()
+    try:
+        with database.session() as db:
+            p = service.get_profile(db, profile_id=profile)
+            spec, pid = service.spec_of(p), p.id
+        _run_with_bar(database, spec, profile_id=pid, file=file.resolve() if file else None)
+    except AppError as exc:
+        fail(exc)
+    finally:
+        database.dispose()
+
+
+@import_app.command("file")
+def import_file(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV 或 Excel 文件 / CSV or Excel file"),
+    topic: str = typer.Option(..., "--topic", help="专题库 / topic database"),
+    table: str = typer.Option(..., "--table", help="目标表 / target table"),
+    mode: str = typer.Option("append", help="append | replace | upsert"),
+    key: list[str] = typer.Option([], "--key", help="业务主键，可多次 / business key column, repeatable"),
+    encoding: str = typer.Option(None, help="字符编码（默认自动识别） / encoding (default: detected)"),
+    delimiter: str = typer.Option(None, help="分隔符 / delimiter"),
+    sheet: str = typer.Option(None, help="工作表 / Excel sheet"),
+    header_row: int = typer.Option(None, "--header-row", help="表头所在行 / header line (1-based)"),
+    mapping: Path = typer.Option(None, exists=True, help="字段映射 JSON 文件 / mapping JSON file"),
+    resource: str = typer.Option(None, help="按目录资源建表 / create the table from this catalog resource"),
+    save_as: str = typer.Option(None, "--save-as", help="另存为导入配置 / also save as a profile"),
+    title: str = typer.Option(None, help="配置或表的中文名 / title"),
+) -> None:
+    """导入一个文件（可另存为配置） / import one file (optionally saving a profile)."""
+    from pbshare.cli import fail, open_database
+    from pbshare.collect import service
+    from pbshare.collect.schemas import ImportSpec, ProfileIn
+    from pbshare.core.errors import AppError
+
+    path = file.resolve()
+    source = {"path": str(path)}
+    for name, value in (("encoding", encoding), ("delimiter", delimiter), ("sheet", sheet),
+                        ("header_row", header_row)):
+        if value is not None:
+            source[name] = value
+    database = open_database()
+    try:
+        spec = ImportSpec(source_kind=service.file_kind(path.name), source=source,
+                          mapping=json.loads(mapping.read_text(encoding="utf-8")) if mapping else [],
+                          target_topic=topic, target_table=table, target_title=title, mode=mode, key=key,
+                          resource_code=resource)
+        profile_id = None
+        if save_as:
+            with database.session() as db:
+                profile_id = service.create_profile(db, data=ProfileIn(**spec.model_dump(), name=save_as,
+                                                                       title=title or save_as)).id
+            console.print(f"已保存导入配置 / profile saved: {save_as}")
+        _run_with_bar(database, spec, profile_id=profile_id, file=path)
+    except AppError as exc:
+        fail(exc)
+    finally:
+        database.dispose()
+
+
+@import_app.command("profiles")
+def import_profiles() -> None:
+    """导入配置列表 / list saved profiles."""
+    from pbshare.cli import open_database
+    from pbshare.collect import service
+
+    database = open_database()
+    table = Table("name", "title", "source", "target", "mode", "last run")
+    with database.session() as db:
+        for p in service.list_profiles(db):
+            last = service.list_runs(db, profile_id=p.id, limit=1)
+            table.add_row(p.name, p.title, p.source_kind, f"{p.target_topic}.{p.target_table}", p.mode,
+                          f"{last[0].status} {last[0].rows_loaded}/{last[0].rows_read}" if last else "-")
+    database.dispose()
+    console.print(table)
+
+
+@import_app.command("runs")
+def import_runs(profile: str = typer.Option(None, help="导入配置 / profile"),
+                limit: int = typer.Option(20, min=1, max=500)) -> None:
+    """导入记录 / run history."""
+    from pbshare.cli import open_database
+    from pbshare.collect import service
+
+    database = open_database()
+    table = Table("id", "started", "source", "target", "status", "read", "loaded", "quarantined", "s", "by")
+    with database.session() as db:
+        pid = service.get_profile(db, profile_id=profile).id if profile else None
+        for r in service.list_runs(db, profile_id=pid, limit=limit):
+            table.add_row(r.id, str(r.started_at)[:19], r.source_label, r.target, r.status, str(r.rows_read),
+                          str(r.rows_loaded), str(r.rows_quarantined), f"{r.seconds or 0:.1f}", r.run_by or "")
+    database.dispose()
+    console.print(table)
+
+
+@import_app.command("quarantine")
+def import_quarantine(run_id: str, out: Path = typer.Option(..., "--out", help="导出的 .xlsx / output .xlsx")) -> None:
+    """导出隔离数据（含原因列），修正后可再次导入 / export the quarantine to fix and re-import."""
+    from pbshare.cli import fail, open_database
+    from pbshare.collect import service
+    from pbshare.core.errors import AppError
+    from pbshare.quality import service as quality_service
+
+    database = open_database()
+    try:
+        with database.session() as db:
+            service.get_run(db, run_id=run_id)
+            data = quality_service.export_excel(db, data_dir=database.settings.resolved_data_dir, run_id=run_id)
+    except AppError as exc:
+        fail(exc)
+    finally:
+        database.dispose()
+    out.write_bytes(data)
+    console.print(f"[green]已导出 / written[/green] {out}")
+
+
+# ---------------------------------------------------------------- topics
+@topic_app.command("create")
+def topic_create(name: str, title: str = typer.Option(..., help="中文名称 / title"),
+                 description: str = typer.Option(None)) -> None:
+    """新建专题库 / create a topic database."""
+    from pbshare.cli import fail, open_database
+    from pbshare.core.errors import AppError
+    from pbshare.warehouse import service as warehouse
+
+    database = open_database()
+    try:
+        with database.session() as db:
+            warehouse.create_topic(db, database, name=name, title=title, description=description)
+    except AppError as exc:
+        fail(exc)
+    finally:
+        database.dispose()
+    console.print(f"[green]已创建 / created[/green] {name}")
+
+
+@topic_app.command("list")
+def topic_list() -> None:
+    """专题库及其表 / topic databases and their tables."""
+    from pbshare.cli import open_database
+    from pbshare.warehouse import service as warehouse
+
+    database = open_database()
+    table = Table("topic", "title", "table", "origin", "rows")
+    with database.session() as db:
+        for t in warehouse.list_topics(db):
+            tables = warehouse.list_tables(db, topic=t.name)
+            if not tables:
+                table.add_row(t.name, t.title, "-", "", "")
+            for tb in tables:
+                table.add_row(t.name, t.title, f"{tb.name} ({tb.title})", tb.origin, str(tb.row_count or 0))
+    database.dispose()
+    console.print(table)
+
+
+# ---------------------------------------------------------------- datasets and transforms
+@dataset_app.command("create")
+def dataset_create(name: str, sql: str = typer.Option(..., help="SELECT 语句 / the SELECT"),
+                   topic: str = typer.Option(..., "--topic"), title: str = typer.Option(None),
+                   dialect: str = typer.Option("postgres", help="postgres | sqlite | mysql"),
+                   refresh: bool = typer.Option(True, help="立即生成 / materialise now")) -> None:
+    """保存 SQL 数据集并生成表 / save a SQL dataset and materialise it."""
+    from pbshare.cli import fail, open_database
+    from pbshare.collect import datasets
+    from pbshare.collect.schemas import DatasetIn
+    from pbshare.core.errors import AppError
+
+    database = open_database()
+    try:
+        with database.session() as db:
+            ds = datasets.save_dataset(db, data=DatasetIn(name=name, title=title or name, sql=sql, sql_dialect=dialect,
+                                                          target_topic=topic))
+            if refresh:
+                datasets.refresh_dataset(db, database, dataset_id=ds.id)
+            rows = ds.row_count
+    except AppError as exc:
+        fail(exc)
+    finally:
+        database.dispose()
+    console.print(f"[green]已保存 / saved[/green] {name}" + (f": {rows} 行/rows" if refresh else ""))
+
+
+@dataset_app.command("refresh")
+def dataset_refresh(name: str) -> None:
+    """刷新数据集表 / refresh a dataset's table."""
+    from pbshare.cli import fail, open_database
+    from pbshare.collect import datasets
+    from pbshare.core.errors import AppError
+
+    database = open_database()
+    try:
+        with database.session() as db:
+            ds = datasets.refresh_dataset(db, database, dataset_id=name)
+            rows, target = ds.row_count, f"{ds.target_topic}.{ds.target_table}"
+    except AppError as exc:
+        fail(exc)
+    finally:
+        database.dispose()
+    console.print(f"[green]已刷新 / refreshed[/green] {target}: {rows} 行/rows")
+
+
+@dataset_app.command("list")
+def dataset_list() -> None:
+    """SQL 数据集 / list datasets."""
+    from pbshare.cli import open_database
+    from pbshare.collect import datasets
+
+    database = open_database()
+    table = Table("name", "title", "target", "rows", "refreshed", "sql")
+    with database.session() as db:
+        for d in datasets.list_datasets(db):
+            table.add_row(d.name, d.title, f"{d.target_topic}.{d.target_table}", str(d.row_count or "-"),
+                          str(d.refreshed_at or "-")[:19], d.sql[:60])
+    database.dispose()
+    console.print(table)
+
+
+@dataset_app.command("check")
+def dataset_check(sql: str, dialect: str = typer.Option("postgres")) -> None:
+    """检查并预览 SELECT / check and preview a SELECT."""
+    from pbshare.cli import fail, open_database
+    from pbshare.collect import datasets
+    from pbshare.core.errors import AppError
+
+    database = open_database()
+    try:
+        with database.session() as db:
+            out = datasets.run_preview(db, database, sql=sql, dialect=dialect, limit=20)
+    except AppError as exc:
+        fail(exc)
+    finally:
+        database.dispose()
+    table = Table(*out["columns"])
+    for r in out["rows"]:
+        table.add_row(*[str(v) for v in r])
+    console.print(table)
+
+
+@transform_app.command("save")
+def transform_save(name: str, spec: Path = typer.Option(..., exists=True, help="加工定义 JSON / spec JSON"),
+                   topic: str = typer.Option(..., "--topic"), title: str = typer.Option(None),
+                   refresh: bool = typer.Option(True, help="立即运行 / run now")) -> None:
+    """保存数据加工并运行 / save a transform and run it."""
+    from pbshare.cli import fail, open_database
+    from pbshare.collect import transforms
+    from pbshare.collect.schemas import TransformIn
+    from pbshare.core.errors import AppError
+
+    database = open_database()
+    try:
+        with database.session() as db:
+            existing = next((t for t in transforms.list_transforms(db) if t.name == name), None)
+            tf = transforms.save_transform(db, database, data=TransformIn(
+                name=name, title=title or name, spec=json.loads(spec.read_text(encoding="utf-8")), target_topic=topic),
+                transform_id=existing.id if existing else None)
+            if refresh:
+                transforms.refresh_transform(db, database, transform_id=tf.id)
+            rows = tf.row_count
+    except AppError as exc:
+        fail(exc)
+    finally:
+        database.dispose()
+    console.print(f"[green]已保存 / saved[/green] {name}" + (f": {rows} 行/rows" if refresh else ""))
+
+
+@transform_app.command("refresh")
+def transform_refresh(name: str) -> None:
+    """运行数据加工 / run a transform."""
+    from pbshare.cli import fail, open_database
+    from pbshare.collect import transforms
+    from pbshare.core.errors import AppError
+
+    database = open_database()
+    try:
+        with database.session() as db:
+            tf = transforms.refresh_transform(db, database, transform_id=name)
+            rows, target = tf.row_count, f"{tf.target_topic}.{tf.target_table}"
+    except AppError as exc:
+        fail(exc)
+    finally:
+        database.dispose()
+    console.print(f"[green]已运行 / done[/green] {target}: {rows} 行/rows")

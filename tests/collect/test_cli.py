@@ -1,0 +1,73 @@
+"""The command line: topic create/list, import file with a saved profile, import run PROFILE FILE,
+quarantine export, datasets and transforms."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from pbshare.cli import app
+from pbshare.config import get_settings
+from tests.collect.conftest import MAPPING, people, write_csv
+
+
+@pytest.fixture
+def cli(database, settings, monkeypatch):
+    monkeypatch.setenv("PBSHARE_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("COLUMNS", "300")  # Rich tables wide enough to read run ids back
+    if settings.database_url:
+        monkeypatch.setenv("PBSHARE_DATABASE_URL", settings.database_url)
+    get_settings.cache_clear()
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        result = runner.invoke(app, list(args))
+        return result
+
+    yield invoke
+    get_settings.cache_clear()
+
+
+def test_import_profile_rerun_quarantine_dataset_transform(cli, tmp_path):
+    assert cli("topic", "create", "case", "--title", "案件专题库").exit_code == 0
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(json.dumps(MAPPING, ensure_ascii=False), encoding="utf-8")
+    first = write_csv(tmp_path / "si-202301.csv", people(50, bad_ids=3), encoding="gbk", title="一月")
+    res = cli("import", "file", str(first), "--topic", "case", "--table", "si_monthly", "--mapping", str(mapping),
+              "--mode", "upsert", "--key", "id_no", "--key", "period", "--save-as", "si_monthly", "--title", "社保月度")
+    assert res.exit_code == 0, res.output
+    assert "装载 loaded 47" in res.output and "隔离 quarantined 3" in res.output
+    second = write_csv(tmp_path / "si-202302.csv", people(8, seed=3), encoding="gbk", title="二月")
+    res = cli("import", "run", "si_monthly", str(second))
+    assert res.exit_code == 0, res.output
+    assert "装载 loaded 8" in res.output
+    res = cli("import", "runs", "--profile", "si_monthly")
+    assert res.output.count("succeeded") == 2
+    run_id = next(line.split("│")[1].strip() for line in res.output.splitlines() if "si-202301.csv" in line)
+    out = tmp_path / "q.xlsx"
+    assert cli("import", "quarantine", run_id, "--out", str(out)).exit_code == 0
+    assert load_workbook(out).active.max_row == 4
+    res = cli("topic", "list")
+    assert "si_monthly" in res.output and "55" in res.output
+    res = cli("dataset", "create", "si_count", "--topic", "case",
+              "--sql", 'SELECT period, COUNT(*) AS n FROM "case".si_monthly GROUP BY period')
+    assert res.exit_code == 0 and "1 行/rows" in res.output, res.output
+    res = cli("dataset", "create", "evil", "--topic", "case", "--sql", "DELETE FROM \"case\".si_monthly")
+    assert res.exit_code == 2 and "SELECT" in res.output
+    spec = tmp_path / "tf.json"
+    spec.write_text(json.dumps({"tables": [{"table": "case.si_monthly", "alias": "s"}], "group_by": ["s.insurance"],
+                                "aggregates": [{"fn": "count", "as": "n"}]}), encoding="utf-8")
+    res = cli("transform", "save", "si_by_ins", "--spec", str(spec), "--topic", "case")
+    assert res.exit_code == 0 and "1 行/rows" in res.output, res.output
+
+
+def test_import_of_a_broken_file_exits_non_zero_with_the_reason(cli, tmp_path):
+    cli("topic", "create", "case", "--title", "案件专题库")
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    res = cli("import", "file", str(empty), "--topic", "case", "--table", "t")
+    assert res.exit_code == 2
+    assert "empty_file" in res.output and "空" in res.output
