@@ -52,3 +52,47 @@ def test_a_wrong_master_key_or_swapped_file_is_detected(tmp_path):
     (keys / "master.key").write_bytes(os.urandom(32))
     with pytest.raises(KeyFileError):
         KeyRing(keys).data_key("index")
+
+
+def test_masked_export_masks_identifiers_and_is_audited(db):
+    import io
+
+    from openpyxl import load_workbook
+    from sqlalchemy import select
+
+    from pbshare.security.audit import AuditRecord
+    from pbshare.security.exports import ExportColumn, masked_workbook
+
+    rows = [{"name": "演示·张三", "id_no": "440301199001011234", "phone": "13800001111", "address": "深圳市福田区某路1号"}]
+    cols = [ExportColumn("name", "姓名"), ExportColumn("id_no", "证件号码", "cn_ric"),
+            ExportColumn("phone", "电话", "phone"), ExportColumn("address", "地址", "address")]
+    body, count = masked_workbook(db, principal=None, sheet="债务人", columns=cols, rows=rows,
+                                  object_type="debtor", purpose="测试")
+    values = list(load_workbook(io.BytesIO(body)).worksheets[0].iter_rows(values_only=True))[1]
+    assert values == ("演示·张三", "440301********1234", "138****1111", "深圳市福田区****")
+    rec = db.scalars(select(AuditRecord).where(AuditRecord.action == "data.export")).one()
+    assert rec.detail["masked"] == ["id_no", "phone", "address"] and rec.purpose == "测试" and count == 1
+
+
+def test_cli_keys_rotate_is_audited(database, settings, monkeypatch):
+    from sqlalchemy import select
+    from typer.testing import CliRunner
+
+    from pbshare.cli import app
+    from pbshare.config import get_settings
+    from pbshare.security.audit import AuditRecord
+
+    PiiVault(settings.resolved_data_dir / "keys")
+    monkeypatch.setenv("PBSHARE_DATA_DIR", str(settings.data_dir))
+    if settings.database_url:
+        monkeypatch.setenv("PBSHARE_DATABASE_URL", settings.database_url)
+    get_settings.cache_clear()
+    try:
+        res = CliRunner().invoke(app, ["keys", "rotate"])
+    finally:
+        get_settings.cache_clear()
+    assert res.exit_code == 0, res.output
+    assert "pii" in res.output and "index" in res.output
+    with database.session() as s:
+        rec = s.scalars(select(AuditRecord).where(AuditRecord.action == "keys.rotate")).one()
+        assert rec.actor_name.startswith("cli:")

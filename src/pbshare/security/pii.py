@@ -63,7 +63,8 @@ def mask(value: str | None, kind: str = "") -> str | None:
     if kind == "uscc":
         return v[:8] + "*" * (len(v) - 12) + v[-4:] if len(v) > 12 else "*" * len(v)
     if kind == "address":
-        m = re.match(r"^(.*?(?:区|县|市))", v)
+        # keep up to the district (区/县/旗; an autonomous region's 自治区 is a province, not a district)
+        m = re.match(r"^(.*?(?<!自治)(?:区|县|旗))", v) or re.match(r"^(.*?市)", v)
         return (m.group(1) if m else v[:3]) + "****"
     keep = max(1, len(v) // 2)
     return v[:keep] + "*" * (len(v) - keep)
