@@ -1,0 +1,142 @@
+// Connections: each is one unit on one channel, with its state, health and traffic counts.
+import { ref, reactive, computed, onMounted } from "vue";
+import { ElMessage, ElMessageBox } from "element-plus";
+import { t, register } from "../../i18n.js";
+import { api } from "../../api.js";
+
+register({
+  "conn.title": ["接入连接", "Connections"],
+  "conn.intro": ["每个连接是“单位 × 通道 × 设置 × 密钥”。草稿 → 联调测试（只收发 test 测试消息）→ 正式运行；暂停或终止后消息被拒收，终止时密钥吊销。", "A connection is unit × channel × settings × keys. Draft → joint testing (test messages only) → live; suspended or terminated connections refuse messages, and terminating revokes the keys."],
+  "conn.new": ["新建连接", "New connection"],
+  "conn.unit": ["单位代码", "Unit code"],
+  "conn.channel": ["通道", "Channel"],
+  "conn.name": ["名称", "Name"],
+  "conn.state": ["状态", "State"],
+  "conn.health": ["连通性", "Health"],
+  "conn.traffic": ["流量（收/发/送达）", "Traffic (in/out/delivered)"],
+  "conn.rejected": ["拒收", "Refused"],
+  "conn.dead": ["死信", "Dead"],
+  "conn.lastSeen": ["最近来信", "Last message"],
+  "conn.settings": ["通道设置", "Channel settings"],
+  "conn.settingsHelp": ["按通道填写：REST 推送地址 url（留空为对方拉取）；SOAP 对方 wsdl；套接字对方 host 与 port；消息队列无需填写", "Per channel: REST webhook url (empty: the unit pulls); SOAP the unit's wsdl; socket the unit's host and port; message queues need nothing"],
+  "conn.sigAlg": ["签名算法", "Signature"],
+  "conn.pub": ["单位 SM2 公钥（十六进制）", "Unit's SM2 public key (hex)"],
+  "conn.encrypt": ["SM4-GCM 加密载荷", "Encrypt payloads (SM4-GCM)"],
+  "conn.move": ["变更状态", "Change state"],
+  "conn.check": ["检查连通", "Check"],
+  "conn.testMsg": ["发测试消息", "Send test"],
+  "conn.testSent": ["测试消息已进入发件箱，将由投递程序发送", "The test message is in the outbox; the dispatcher will send it"],
+  "conn.rotate": ["更换密钥", "New keys"],
+  "conn.creds": ["连接密钥（只显示这一次，请通过安全渠道交给对方单位的工程师）", "Connection keys (shown only now; hand them to the unit's engineer over a safe path)"],
+  "conn.moveAsk": ["将连接“{n}”改为：", "Move connection “{n}” to:"],
+  "conn.terminateAsk": ["终止后密钥立即吊销、消息一律拒收，且不可恢复。继续？", "Terminating revokes the keys and refuses every message, for good. Continue?"],
+  "conn.never": ["从未", "never"],
+  "state.draft": ["草稿", "Draft"],
+  "state.testing": ["联调测试", "Joint testing"],
+  "state.live": ["正式运行", "Live"],
+  "state.suspended": ["暂停", "Suspended"],
+  "state.terminated": ["已终止", "Terminated"],
+  "health.ok": ["正常", "OK"],
+  "health.down": ["异常", "Down"],
+  "health.unknown": ["未检查", "Unknown"],
+});
+
+const NEXT = { draft: ["testing", "terminated"], testing: ["live", "draft", "suspended", "terminated"],
+  live: ["suspended", "testing", "terminated"], suspended: ["live", "testing", "terminated"], terminated: [] };
+const STATE_TYPE = { draft: "info", testing: "warning", live: "success", suspended: "danger", terminated: "info" };
+
+export default {
+  name: "ConnectionsPage",
+  setup() {
+    const rows = ref([]);
+    const channels = ref([]);
+    const loading = ref(false);
+    const dialog = ref(false);
+    const issued = ref(null);
+    const form = reactive({ unit_code: "", channel: "rest", name: "", url: "", wsdl: "", host: "", port: "",
+      sig_alg: "HMAC-SM3", unit_public_key: "", encrypt: false });
+    async function load() {
+      loading.value = true;
+      try { rows.value = await api("/exchange/connections"); } finally { loading.value = false; }
+    }
+    async function create() {
+      const settings = {};
+      if (form.channel === "rest" && form.url) settings.url = form.url;
+      if (form.channel === "soap" && form.wsdl) settings.wsdl = form.wsdl;
+      if (form.channel === "socket" && form.host) { settings.host = form.host; settings.port = Number(form.port); }
+      const body = { unit_code: form.unit_code, channel: form.channel, name: form.name, settings,
+        sig_alg: form.sig_alg, encrypt: form.encrypt };
+      if (form.sig_alg === "SM2-SM3") body.unit_public_key = form.unit_public_key.trim();
+      const out = await api("/exchange/connections", { method: "POST", body });
+      dialog.value = false; issued.value = out.credentials; load();
+    }
+    async function move(row, to) {
+      if (to === "terminated") await ElMessageBox.confirm(t("conn.terminateAsk"), t("conn.move"), { type: "warning" });
+      await api(`/exchange/connections/${row.id}/state`, { method: "POST", body: { to } });
+      load();
+    }
+    async function check(row) {
+      Object.assign(row, await api(`/exchange/connections/${row.id}/health`, { method: "POST" }));
+    }
+    async function sendTest(row) {
+      await api(`/exchange/connections/${row.id}/test-message`, { method: "POST", body: {} });
+      ElMessage.success(t("conn.testSent")); load();
+    }
+    async function rotate(row) {
+      issued.value = await api(`/exchange/connections/${row.id}/rotate-keys`, { method: "POST" });
+    }
+    const credsText = computed(() => issued.value ? Object.entries(issued.value).map(([k, v]) => `${k}: ${v}`).join("\n") : "");
+    onMounted(async () => { channels.value = await api("/exchange/channels"); load(); });
+    return { t, rows, channels, loading, dialog, form, issued, credsText, NEXT, STATE_TYPE, load, create, move, check, sendTest, rotate };
+  },
+  template: `
+  <div>
+    <h2 class="page-title">{{ t('conn.title') }}</h2>
+    <el-alert :title="t('conn.intro')" type="info" :closable="false" show-icon style="margin-bottom:12px" />
+    <div class="toolbar">
+      <el-button type="primary" data-test="conn-new" @click="dialog = true">{{ t('conn.new') }}</el-button>
+      <el-button @click="load">{{ t('common.refresh') }}</el-button>
+    </div>
+    <el-table :data="rows" v-loading="loading" stripe style="width:100%" :empty-text="t('common.empty')" data-test="conn-table">
+      <el-table-column :label="t('conn.name')" min-width="160"><template #default="{ row }"><div>{{ row.name }}</div><div class="muted">{{ row.unit_code }} · {{ row.unit_name }}</div></template></el-table-column>
+      <el-table-column prop="channel_label" :label="t('conn.channel')" min-width="120" />
+      <el-table-column :label="t('conn.state')" width="110"><template #default="{ row }"><el-tag :type="STATE_TYPE[row.state]" :data-test="'state-' + row.id">{{ t('state.' + row.state) }}</el-tag></template></el-table-column>
+      <el-table-column :label="t('conn.health')" width="100"><template #default="{ row }"><el-tooltip :content="row.health_detail || '-'"><el-tag :type="row.health === 'ok' ? 'success' : row.health === 'down' ? 'danger' : 'info'" :data-test="'health-' + row.id">{{ t('health.' + row.health) }}</el-tag></el-tooltip></template></el-table-column>
+      <el-table-column :label="t('conn.traffic')" min-width="130" class-name="hide-mobile" label-class-name="hide-mobile"><template #default="{ row }"><span :data-test="'traffic-' + row.id">{{ row.traffic.inbound }} / {{ row.traffic.outbound }} / {{ row.traffic.delivered }}</span></template></el-table-column>
+      <el-table-column :label="t('conn.rejected')" width="70" class-name="hide-mobile" label-class-name="hide-mobile"><template #default="{ row }">{{ row.traffic.rejected }}</template></el-table-column>
+      <el-table-column :label="t('conn.dead')" width="70"><template #default="{ row }"><router-link v-if="row.traffic.dead" to="/channels/dead-letters"><el-tag type="danger">{{ row.traffic.dead }}</el-tag></router-link><span v-else>0</span></template></el-table-column>
+      <el-table-column :label="t('conn.lastSeen')" min-width="150" class-name="hide-mobile" label-class-name="hide-mobile"><template #default="{ row }">{{ row.last_seen_at ? new Date(row.last_seen_at).toLocaleString() : t('conn.never') }}</template></el-table-column>
+      <el-table-column :label="t('common.actions')" min-width="230"><template #default="{ row }">
+        <el-dropdown v-if="NEXT[row.state].length" trigger="click" @command="(to) => move(row, to)">
+          <el-button link type="primary" :data-test="'move-' + row.id">{{ t('conn.move') }}</el-button>
+          <template #dropdown><el-dropdown-menu><el-dropdown-item v-for="s in NEXT[row.state]" :key="s" :command="s" :data-test="'to-' + s">{{ t('state.' + s) }}</el-dropdown-item></el-dropdown-menu></template>
+        </el-dropdown>
+        <el-button link @click="check(row)" :data-test="'check-' + row.id">{{ t('conn.check') }}</el-button>
+        <el-button v-if="row.state === 'testing'" link @click="sendTest(row)">{{ t('conn.testMsg') }}</el-button>
+        <el-button v-if="row.state !== 'terminated'" link @click="rotate(row)">{{ t('conn.rotate') }}</el-button>
+      </template></el-table-column>
+    </el-table>
+
+    <el-dialog v-model="dialog" :title="t('conn.new')" width="min(560px, 95vw)">
+      <el-form label-position="top" @submit.prevent>
+        <el-form-item :label="t('conn.unit')"><el-input v-model="form.unit_code" data-test="conn-unit" /></el-form-item>
+        <el-form-item :label="t('conn.channel')"><el-select v-model="form.channel" data-test="conn-channel"><el-option v-for="c in channels" :key="c.name" :label="c.label" :value="c.name" /></el-select></el-form-item>
+        <el-form-item :label="t('conn.name')"><el-input v-model="form.name" data-test="conn-name" /></el-form-item>
+        <el-form-item :label="t('conn.settings')">
+          <div class="muted" style="margin-bottom:6px">{{ t('conn.settingsHelp') }}</div>
+          <el-input v-if="form.channel === 'rest'" v-model="form.url" placeholder="https://unit.example/pbshare/inbox" />
+          <el-input v-if="form.channel === 'soap'" v-model="form.wsdl" placeholder="https://unit.example/ws?wsdl" />
+          <div v-if="form.channel === 'socket'" style="display:flex;gap:8px;width:100%"><el-input v-model="form.host" placeholder="host" /><el-input v-model="form.port" placeholder="port" style="width:120px" /></div>
+        </el-form-item>
+        <el-form-item :label="t('conn.sigAlg')"><el-radio-group v-model="form.sig_alg"><el-radio value="HMAC-SM3">HMAC-SM3</el-radio><el-radio value="SM2-SM3">SM2-SM3</el-radio></el-radio-group></el-form-item>
+        <el-form-item v-if="form.sig_alg === 'SM2-SM3'" :label="t('conn.pub')"><el-input v-model="form.unit_public_key" type="textarea" /></el-form-item>
+        <el-form-item><el-checkbox v-model="form.encrypt">{{ t('conn.encrypt') }}</el-checkbox></el-form-item>
+      </el-form>
+      <template #footer><el-button @click="dialog = false">{{ t('common.cancel') }}</el-button><el-button type="primary" data-test="conn-save" @click="create">{{ t('common.save') }}</el-button></template>
+    </el-dialog>
+
+    <el-dialog :model-value="!!issued" @update:model-value="issued = null" :title="t('conn.creds')" width="min(640px, 95vw)">
+      <pre class="mono" data-test="conn-creds" style="white-space:pre-wrap;word-break:break-all">{{ credsText }}</pre>
+    </el-dialog>
+  </div>`,
+};
