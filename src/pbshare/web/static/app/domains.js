@@ -1,8 +1,10 @@
 // Each domain's UI module exports { routes, nav }. A domain adds one import line here.
 // nav entries: { path, key (i18n), icon (Element Plus icon name), perm?, group? }
 import * as core from "./pages/core/index.js";
+import * as catalog from "./pages/catalog/index.js";
 import * as channels from "./pages/channels/index.js";
 import * as exchange from "./pages/exchange/index.js";
+import * as metadata from "./pages/metadata/index.js";
 import * as security from "./pages/security/index.js";
 
-export const domains = [core, exchange, channels, security];
+export const domains = [core, catalog, metadata, exchange, channels, security];

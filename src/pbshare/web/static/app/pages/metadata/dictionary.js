@@ -1,0 +1,45 @@
+// The searchable data dictionary: harvested tables and columns and the catalog's info items.
+import { ref } from "vue";
+import { t } from "../../i18n.js";
+import { api } from "../../api.js";
+import "./labels.js";
+
+export default {
+  name: "DictionaryPage",
+  setup() {
+    const q = ref("");
+    const kind = ref("");
+    const rows = ref([]);
+    const loading = ref(false);
+    const searched = ref(false);
+    async function search() {
+      if (!q.value.trim()) return;
+      loading.value = true;
+      try {
+        const params = new URLSearchParams({ q: q.value.trim() });
+        if (kind.value) params.set("kind", kind.value);
+        rows.value = await api(`/metadata/dictionary?${params}`);
+        searched.value = true;
+      } finally { loading.value = false; }
+    }
+    return { t, q, kind, rows, loading, searched, search };
+  },
+  template: `
+  <div>
+    <h2 class="page-title">{{ t('md.dictionary') }}</h2>
+    <div class="toolbar">
+      <el-input v-model="q" :placeholder="t('md.search')" clearable @keyup.enter="search" data-test="dict-q" />
+      <el-select v-model="kind" clearable :placeholder="t('md.kind')" style="width:130px">
+        <el-option label="table" value="table" /><el-option label="column" value="column" /><el-option label="item" value="item" />
+      </el-select>
+      <el-button type="primary" @click="search" data-test="dict-search">{{ t('common.search') }}</el-button>
+    </div>
+    <el-table v-if="searched" :data="rows" v-loading="loading" stripe :empty-text="t('common.empty')" data-test="dict-results">
+      <el-table-column prop="kind" :label="t('md.kind')" width="80" />
+      <el-table-column prop="qualified_name" :label="t('md.qualified')" min-width="240" />
+      <el-table-column prop="comment" :label="t('md.comment')" min-width="160" />
+      <el-table-column prop="data_type" :label="t('md.type')" width="120" class-name="hide-mobile" label-class-name="hide-mobile" />
+      <el-table-column :label="t('md.rows')" width="90" class-name="hide-mobile" label-class-name="hide-mobile"><template #default="{ row }">{{ row.row_count ?? '' }}</template></el-table-column>
+    </el-table>
+  </div>`,
+};

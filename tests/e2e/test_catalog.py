@@ -1,0 +1,137 @@
+"""A data admin creates a resource in the browser, the source unit's operator and the office record
+their consents, and the admin publishes it; then the catalog pages for lineage and units render."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from pbshare.demo import service as demo_service
+from pbshare.metadata import service as metadata_service
+from tests.conftest import PASSWORD, make_user
+
+pytestmark = pytest.mark.browser
+
+
+def _login(browser, base: str, username: str):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.js_errors = errors
+    page.goto(base + "/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("[data-test=login-submit]")
+    expect(page.locator("[data-test=welcome]")).to_be_visible()
+    return context, page
+
+
+def _pick(page, select: str, option: str) -> None:
+    page.click(f"[data-test={select}]")
+    page.locator(".el-select-dropdown__item:visible", has_text=option).first.click()
+
+
+def test_create_consult_and_publish_a_resource(browser, live_server, database):
+    with database.session() as s:
+        demo_service.load_units(s)
+    make_user(database, "dadmin", ["data_admin"])
+    make_user(database, "pnr_op", ["unit_operator"], unit_code="SZPNR")
+
+    ctx, page = _login(browser, live_server, "dadmin")
+    page.click("[data-test='nav-/catalog']")
+    expect(page.locator(".page-title")).to_contain_text("共享目录")
+    page.click("[data-test=cat-new]")
+    page.fill("[data-test=ed-code]", "201009")
+    page.fill("[data-test=ed-name]", "不动产查封登记信息")
+    page.fill("[data-test=ed-abstract]", "债务人名下不动产查封、解封登记")
+    _pick(page, "ed-provider", "深圳市规划和自然资源局")
+    page.click("[data-test=ed-add-item]")
+    page.fill("[data-test=item-code-0]", "seal_no")
+    page.fill("[data-test=item-name-0]", "查封文号")
+    page.fill("[data-test=item-length-0]", "64")
+    # checking before the share condition is filled names the problem
+    page.click("[data-test=ed-check]")
+    expect(page.locator("[data-test=editor-problems]")).to_contain_text("share_condition")
+    page.fill("[data-test=ed-condition]", "仅用于个人破产案件财产调查")
+    _pick(page, "ed-key", "seal_no")
+    page.click("[data-test=ed-save]")
+    expect(page.locator("[data-test=res-title]")).to_contain_text("201009 不动产查封登记信息")
+    expect(page.locator("[data-test=res-state]")).to_have_text("草稿")
+
+    page.click("[data-test=res-consult]")
+    expect(page.locator("[data-test=res-state]")).to_have_text("征求意见中")
+    page.click("#tab-consult")
+    consents = page.locator("[data-test=consents]")
+    expect(consents).to_contain_text("深圳市规划和自然资源局")
+    expect(consents).to_contain_text("深圳市政务服务和数据管理局")
+    expect(page.locator("[data-test=res-publish]")).to_be_disabled()
+    # the office records the data authority's consent
+    page.click("[data-test=consent-SZGDATA]")
+    page.fill("[data-test=consent-comment]", "同意纳入目录")
+    page.click("[data-test=consent-save]")
+    expect(consents).to_contain_text("同意纳入目录")
+
+    # the source unit's operator sees only its own unit's button and agrees
+    ctx2, op = _login(browser, live_server, "pnr_op")
+    op.goto(live_server + "/#/catalog/r/201009")
+    op.click("#tab-consult")
+    expect(op.locator("[data-test=consent-SZPNR]")).to_be_visible()
+    expect(op.locator("[data-test=consent-SZGDATA]")).to_have_count(0)
+    op.click("[data-test=consent-SZPNR]")
+    op.fill("[data-test=consent-comment]", "同意共享")
+    op.click("[data-test=consent-save]")
+    expect(op.locator("[data-test=consents]")).to_contain_text("同意共享")
+    assert op.js_errors == []
+    ctx2.close()
+
+    page.reload()
+    expect(page.locator("[data-test=res-publish]")).to_be_enabled()
+    page.click("[data-test=res-publish]")
+    page.locator(".el-message-box input").fill("首次发布")
+    page.locator(".el-message-box__btns .el-button--primary").click()
+    expect(page.locator("[data-test=res-state]")).to_have_text("已发布")
+    page.click("#tab-versions")
+    expect(page.locator("[data-test=versions]")).to_contain_text("首次发布")
+
+    # the catalog list finds it
+    page.goto(live_server + "/#/catalog")
+    page.fill("[data-test=cat-search]", "查封")
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-test=cat-table]")).to_contain_text("已发布")
+    assert page.js_errors == []
+    ctx.close()
+
+
+def test_revision_diff_units_and_lineage_pages(browser, live_server, database):
+    with database.session() as s:
+        demo_service.load_units(s)
+        from pbshare.catalog import transfer
+
+        transfer.load_demo_catalog(s)
+        metadata_service.record_lineage(s, target="case.debtor_assets", sources=["case.property", "file:tax.csv"],
+                                        via_kind="job", via_id="nightly")
+    make_user(database, "dadmin2", ["data_admin"])
+    ctx, page = _login(browser, live_server, "dadmin2")
+    page.goto(live_server + "/#/catalog/r/101001/edit")
+    page.fill("[data-test=item-length-0]", "80")
+    page.click("[data-test=ed-save]")
+    expect(page.locator("[data-test=res-state]")).to_have_text("修订中")
+    page.click("#tab-versions")
+    page.click("[data-test=cmp-run]")
+    expect(page.locator("[data-test=diff]")).to_contain_text("case_no")
+    expect(page.locator("[data-test=diff]")).to_contain_text("64 → 80")
+
+    page.goto(live_server + "/#/units")
+    expect(page.locator("[data-test=units-table]")).to_contain_text("深圳市中级人民法院")
+    page.goto(live_server + "/#/metadata/lineage")
+    expect(page.locator("[data-test=lin-edges]")).to_contain_text("file:tax.csv")
+    expect(page.locator("[data-test=lin-chart] canvas")).to_have_count(1)
+
+    page.click("[data-test=lang-switch]")
+    page.click("[data-test=lang-en]")
+    page.goto(live_server + "/#/catalog")
+    expect(page.locator(".page-title")).to_contain_text("Sharing catalog")
+    expect(page.locator(".el-menu").first).to_contain_text("Data sources")
+    assert page.js_errors == []
+    ctx.close()
