@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -21,6 +22,16 @@ from pbshare.web.pages import STATIC_DIR
 from pbshare.web.pages import router as pages_router
 
 
+def _schema_current(db: Database) -> bool:
+    try:
+        current = migrate.is_current(db.engine)
+    except Exception:
+        current = False
+    if not current:
+        logging.getLogger("pbshare.app").warning("database schema not current: listeners not started")
+    return current
+
+
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     db = database or Database.from_settings(settings)
@@ -29,7 +40,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     async def lifespan(app: FastAPI):
         # Exchange listeners and the outbox dispatcher for connections in testing or live.
         runtime = None
-        if settings.start_listeners:
+        # An unmigrated database must not stop the process: /readyz then says what to run.
+        if settings.start_listeners and _schema_current(db):
             from pbshare.channels.base import ChannelConfig
             from pbshare.channels.runtime import Runtime
 
