@@ -134,3 +134,23 @@ def test_dcat_export_lists_published_resources(db):
     assert ids["101001"]["dct:accrualPeriodicity"]["@id"].endswith("/frequency/CONT")
     assert ids["201001"]["dct:accessRights"]["@id"].endswith("/access-right/NON_PUBLIC")
     assert ids["201001"]["dct:publisher"]["foaf:name"]["@value"] == "深圳市规划和自然资源局"
+
+
+def test_dcat_export_parses_as_rdf(db):
+    """A harvester reads the JSON-LD as RDF: one dcat:Dataset per published resource, with publisher and frequency."""
+    from rdflib import Graph, Namespace
+    from rdflib.namespace import DCAT, DCTERMS, RDF
+
+    transfer.import_file(db, content=_sample_bytes(), filename="s.yaml", publish=True)
+    body, _ = transfer.export_catalog(db, fmt="dcat")
+    graph = Graph().parse(data=body.decode("utf-8"), format="json-ld")
+    datasets = set(graph.subjects(RDF.type, DCAT.Dataset))
+    assert len(datasets) == len(SAMPLE["resources"])
+    catalog = next(graph.subjects(RDF.type, DCAT.Catalog))
+    assert set(graph.objects(catalog, DCAT.dataset)) == datasets
+    frequency = Namespace("http://publications.europa.eu/resource/authority/frequency/")
+    ds = next(d for d in datasets if str(graph.value(d, DCTERMS.identifier)) == "601001")
+    assert graph.value(ds, DCTERMS.accrualPeriodicity) == frequency.MONTHLY
+    publisher = graph.value(ds, DCTERMS.publisher)
+    assert str(graph.value(publisher, Namespace("http://xmlns.com/foaf/0.1/").name)) == "深圳市人力资源和社会保障局"
+    assert len(list(graph.objects(ds, DCAT.distribution))) == 2
