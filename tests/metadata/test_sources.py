@@ -116,6 +116,10 @@ def test_sqlite_source_and_failed_connection(db, settings, tmp_path):
     run = service.harvest(db, source_id="psb_file", data_dir=data_dir)
     assert run.tables == 1 and service.source_tables(db, source_id="psb_file")[0].harvested["row_count"] == 1
 
+    service.add_source(db, data_dir=data_dir, name="typo", url=f"sqlite:///{tmp_path}/nosuch.db")
+    result = service.test_source(db, source_id="typo", data_dir=data_dir)
+    assert result["ok"] is False and "nosuch.db" in result["message"]
+    assert not (tmp_path / "nosuch.db").exists()
     service.add_source(db, data_dir=data_dir, name="down", url="postgresql+psycopg://nobody:pw@127.0.0.1:1/none")
     result = service.test_source(db, source_id="down", data_dir=data_dir)
     assert result["ok"] is False and "pw" not in result["message"].replace("password", "")

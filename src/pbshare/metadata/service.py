@@ -119,6 +119,11 @@ def get_source_engine(db: Session, *, source_id: str, data_dir: Path) -> Engine:
     elif backend in ("mysql", "mariadb"):
         args = {"connect_timeout": CONNECT_TIMEOUT_S, "read_timeout": 60}
     elif backend == "sqlite":
+        # SQLite would quietly create an empty file for a mistyped path; open existing files only.
+        path = url.database or ""
+        if path and path != ":memory:" and not Path(path).is_file():
+            raise Invalid(T("SQLite 文件不存在：{p}，请检查路径", "The SQLite file does not exist: {p}; check the path",
+                            p=path), code="sqlite_missing")
         args = {"timeout": CONNECT_TIMEOUT_S}
     try:
         return sa.create_engine(url, connect_args=args, pool_pre_ping=True, poolclass=sa.pool.NullPool)
@@ -137,7 +142,12 @@ def test_source(db: Session, *, source_id: str, data_dir: Path, principal: Any =
     """Connect and run ``SELECT 1``; remember the result on the source."""
     source = get_source(db, source_id=source_id)
     started = time.perf_counter()
-    engine = get_source_engine(db, source_id=source.id, data_dir=data_dir)
+    try:
+        engine = get_source_engine(db, source_id=source.id, data_dir=data_dir)
+    except Invalid as exc:
+        source.last_tested_at, source.last_test_ok, source.last_test_message = utcnow(), False, exc.message.render()
+        db.flush()
+        return {"ok": False, "message": exc.message.render(), "ms": 0}
     try:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
