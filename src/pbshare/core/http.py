@@ -38,15 +38,8 @@ def get_database(request: Request) -> Database:
 
 def get_db(request: Request) -> Iterator[Session]:
     """One session per request, committed when the route returns without error."""
-    session = request.app.state.db.session_factory()
-    try:
+    with request.app.state.db.session() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def error_body(code: str, message: T | str, detail=None) -> dict:
