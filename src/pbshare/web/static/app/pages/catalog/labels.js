@@ -174,6 +174,17 @@ export function options(kind) {
   return Object.keys(ENUMS[kind]).map((value) => ({ value, label: label(kind, value) }));
 }
 
+// Times arrive as UTC ISO strings; show them in Shenzhen time, to the minute.
+export function fmtTime(v) {
+  if (!v) return "—";
+  const d = new Date(/[zZ]|[+-]\d\d:\d\d$/.test(v) ? v : v + "Z");
+  return d.toLocaleString(lang.value === "en" ? "en-GB" : "zh-CN", { timeZone: "Asia/Shanghai", hour12: false, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+}
+
+// Field names in a version comparison, in the user's words.
+const FIELD_KEYS = { name: "cat.name", classification: "cat.classification", abstract: "cat.abstract", provider: "cat.provider", direction: "cat.direction", receivers: "cat.receivers", share_type: "cat.shareType", share_condition: "cat.shareCondition", method: "cat.method", open_scope: "cat.openScope", frequency: "cat.frequency", format: "cat.format", key: "cat.key", related: "cat.related", attributes: "cat.customAttrs", type: "cat.itemType", length: "cat.length", description: "cat.description", pii: "cat.pii", id_kind: "cat.idKind", values: "cat.values" };
+export function fieldLabel(f) { return FIELD_KEYS[f] ? t(FIELD_KEYS[f]) : f; }
+
 export const STATE_TAG = { draft: "info", consultation: "warning", published: "success", revised: "primary", withdrawn: "danger" };
 
 export { t };

@@ -53,8 +53,8 @@ export default {
   template: `
   <div>
     <h2 class="page-title">{{ t('cat.title') }}</h2>
-    <div class="cards">
-      <el-card v-for="(n, s) in stats" :key="s" shadow="never" class="stat" :data-test="'stat-' + s"><div class="lbl">{{ label('state', s) }}</div><div class="num">{{ n }}</div></el-card>
+    <div class="cards" style="grid-template-columns: repeat(auto-fill, minmax(110px, 1fr))">
+      <el-card v-for="(n, s) in stats" :key="s" shadow="never" class="stat" body-style="padding:10px 14px" :data-test="'stat-' + s"><div class="lbl">{{ label('state', s) }}</div><div class="num">{{ n }}</div></el-card>
     </div>
     <div class="toolbar">
       <el-input v-model="q.q" :placeholder="t('cat.search')" clearable @keyup.enter="search" data-test="cat-search" />

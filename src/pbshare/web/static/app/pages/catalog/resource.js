@@ -2,7 +2,7 @@
 import { ref, reactive, computed, onMounted, watch } from "vue";
 import { useRoute, useRouter } from "vue-router";
 import { ElMessage, ElMessageBox } from "element-plus";
-import { t, label, STATE_TAG } from "./labels.js";
+import { t, label, STATE_TAG, fmtTime, fieldLabel } from "./labels.js";
 import { api } from "../../api.js";
 import { can, session } from "../../session.js";
 import { lang } from "../../i18n.js";
@@ -65,7 +65,7 @@ export default {
     watch(code, load);
     // Re-read the history when its tab opens, so a version published a moment ago is listed.
     watch(tab, async (name) => { if (name === "versions") versions.value = await api(`/catalog/resources/${code.value}/versions`); });
-    return { t, label, STATE_TAG, res, doc, tab, versions, viewing, cmp, consent, consult, publish, withdraw, reinstate, remove, mayAnswer, openConsent, saveConsent, view, compare, show, can, attrLabel };
+    return { t, label, STATE_TAG, fmtTime, fieldLabel, res, doc, tab, versions, viewing, cmp, consent, consult, publish, withdraw, reinstate, remove, mayAnswer, openConsent, saveConsent, view, compare, show, can, attrLabel };
   },
   template: `
   <div v-if="res">
@@ -143,7 +143,7 @@ export default {
       <el-tab-pane :label="t('cat.versions')" name="versions">
         <el-table :data="versions" size="small" data-test="versions">
           <el-table-column prop="version" :label="t('cat.version')" width="70" />
-          <el-table-column prop="published_at" :label="t('cat.publishedAt')" min-width="170" />
+          <el-table-column :label="t('cat.publishedAt')" min-width="150"><template #default="{ row }">{{ fmtTime(row.published_at) }}</template></el-table-column>
           <el-table-column prop="published_by" :label="t('cat.publishedBy')" width="110" />
           <el-table-column prop="note" :label="t('cat.note')" min-width="140" />
           <el-table-column :label="t('common.actions')" width="80"><template #default="{ row }"><el-button link type="primary" @click="view(row)">{{ t('cat.view') }}</el-button></template></el-table-column>
@@ -159,7 +159,7 @@ export default {
         <div v-if="cmp.result" data-test="diff">
           <p v-if="!cmp.result.fields.length && !cmp.result.items.length" class="muted">{{ t('cat.noDiff') }}</p>
           <el-table v-if="cmp.result.fields.length" :data="cmp.result.fields" size="small">
-            <el-table-column prop="field" :label="t('cat.field')" width="150" />
+            <el-table-column :label="t('cat.field')" width="150"><template #default="{ row }">{{ fieldLabel(row.field) }}</template></el-table-column>
             <el-table-column :label="t('cat.before')"><template #default="{ row }">{{ show(row.before) }}</template></el-table-column>
             <el-table-column :label="t('cat.after')"><template #default="{ row }">{{ show(row.after) }}</template></el-table-column>
           </el-table>
@@ -167,7 +167,7 @@ export default {
             <el-table-column prop="code" :label="t('cat.itemCode')" width="140" />
             <el-table-column prop="name" :label="t('cat.itemName')" width="150" />
             <el-table-column :label="t('cat.change')" width="80"><template #default="{ row }"><el-tag size="small" :type="row.change === 'added' ? 'success' : row.change === 'removed' ? 'danger' : 'warning'">{{ t('cat.' + row.change) }}</el-tag></template></el-table-column>
-            <el-table-column :label="t('cat.field')"><template #default="{ row }"><div v-for="f in row.fields" :key="f.field">{{ f.field }}: {{ show(f.before) }} → {{ show(f.after) }}</div></template></el-table-column>
+            <el-table-column :label="t('cat.field')"><template #default="{ row }"><div v-for="f in row.fields" :key="f.field">{{ fieldLabel(f.field) }}: {{ show(f.before) }} → {{ show(f.after) }}</div></template></el-table-column>
           </el-table>
         </div>
       </el-tab-pane>
@@ -183,7 +183,7 @@ export default {
     </el-dialog>
     <el-dialog :model-value="!!viewing" @update:model-value="viewing = null" :title="viewing ? 'v' + viewing.version + ' ' + viewing.document.name : ''" width="760px" style="max-width:96vw">
       <template v-if="viewing">
-        <p class="muted">{{ viewing.published_at }} · {{ viewing.published_by }} · {{ viewing.note }}</p>
+        <p class="muted">{{ fmtTime(viewing.published_at) }} · {{ viewing.published_by }} · {{ viewing.note }}</p>
         <el-table :data="viewing.document.items" size="small">
           <el-table-column prop="code" :label="t('cat.itemCode')" />
           <el-table-column prop="name" :label="t('cat.itemName')" />

@@ -65,4 +65,9 @@ register({
   "md.fill": ["填写属性", "Fill attributes"],
   "md.noLineage": ["还没有血缘记录。导入、作业和转换运行后会自动登记。", "No lineage yet. Imports, jobs and transforms record it as they run."],
   "md.delete": ["删除", "Delete"],
+  "md.recordedAt": ["最近登记", "Last recorded"],
+  "md.kind.table": ["专题库表", "Table"],
+  "md.kind.source": ["数据源表", "Source table"],
+  "md.kind.file": ["文件", "File"],
+  "md.kind.resource": ["目录资源", "Catalog resource"],
 });

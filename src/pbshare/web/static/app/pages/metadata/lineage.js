@@ -3,6 +3,7 @@ import { ref, onMounted, onBeforeUnmount, nextTick } from "vue";
 import * as echarts from "echarts";
 import { t } from "../../i18n.js";
 import { api } from "../../api.js";
+import { fmtTime } from "../catalog/labels.js";
 import "./labels.js";
 
 const COLORS = { table: "#3a7bd5", source: "#67c23a", file: "#e6a23c", resource: "#909399" };
@@ -19,15 +20,16 @@ export default {
       if (!el.value) return;
       chart = chart || echarts.init(el.value);
       const cats = Object.keys(COLORS);
+      const names = Object.fromEntries(cats.map((c) => [c, t("md.kind." + c)]));
       chart.setOption({
         tooltip: { formatter: (p) => (p.dataType === "edge" ? `${p.data.source} → ${p.data.target}<br>${p.data.via}` : p.data.name) },
-        legend: { data: cats, bottom: 0 },
+        legend: { data: cats.map((c) => names[c]), bottom: 0 },
         series: [{
           type: "graph", layout: "force", roam: true, draggable: true, edgeSymbol: ["none", "arrow"], edgeSymbolSize: 9,
           force: { repulsion: 320, edgeLength: 140 },
-          categories: cats.map((c) => ({ name: c, itemStyle: { color: COLORS[c] } })),
+          categories: cats.map((c) => ({ name: names[c], itemStyle: { color: COLORS[c] } })),
           label: { show: true, position: "right", fontSize: 12 },
-          data: graph.value.nodes.map((n) => ({ name: n.name, category: cats.includes(n.kind) ? n.kind : "table", symbolSize: n.name === node.value ? 26 : 16 })),
+          data: graph.value.nodes.map((n) => ({ name: n.name, category: cats.indexOf(cats.includes(n.kind) ? n.kind : "table"), symbolSize: n.name === node.value ? 26 : 16 })),
           links: graph.value.edges.map((e) => ({ source: e.source, target: e.target, via: `${e.via_kind}${e.via_id ? " " + e.via_id : ""}` })),
           lineStyle: { color: "#999", curveness: 0.1 },
         }],
@@ -44,7 +46,7 @@ export default {
     const onResize = () => chart && chart.resize();
     onMounted(async () => { await load(); chart && chart.on("click", onClick); window.addEventListener("resize", onResize); });
     onBeforeUnmount(() => { window.removeEventListener("resize", onResize); chart && chart.dispose(); });
-    return { t, node, depth, graph, el, load };
+    return { t, node, depth, graph, el, load, fmtTime };
   },
   template: `
   <div>
@@ -60,7 +62,7 @@ export default {
       <el-table-column prop="source" :label="t('md.source')" min-width="180" />
       <el-table-column prop="target" :label="t('md.target')" min-width="160" />
       <el-table-column :label="t('md.via')" width="200"><template #default="{ row }">{{ row.via_kind }} {{ row.via_id || '' }}</template></el-table-column>
-      <el-table-column prop="last_recorded_at" :label="t('md.lastHarvest')" width="180" class-name="hide-mobile" label-class-name="hide-mobile" />
+      <el-table-column :label="t('md.recordedAt')" width="160" class-name="hide-mobile" label-class-name="hide-mobile"><template #default="{ row }">{{ fmtTime(row.last_recorded_at) }}</template></el-table-column>
     </el-table>
   </div>`,
 };

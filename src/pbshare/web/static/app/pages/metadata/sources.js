@@ -4,6 +4,7 @@ import { ElMessage, ElMessageBox } from "element-plus";
 import { t } from "../../i18n.js";
 import { api } from "../../api.js";
 import { can } from "../../session.js";
+import { fmtTime } from "../catalog/labels.js";
 import "./labels.js";
 
 export default {
@@ -73,7 +74,7 @@ export default {
       attrForm.open = false;
     }
     onMounted(load);
-    return { t, rows, loading, busy, form, current, tables, harvests, table, lastChanges, attrForm, add, test, harvest, open, showTable, remove, fill, saveAttrs, can };
+    return { t, fmtTime, rows, loading, busy, form, current, tables, harvests, table, lastChanges, attrForm, add, test, harvest, open, showTable, remove, fill, saveAttrs, can };
   },
   template: `
   <div>
@@ -110,7 +111,7 @@ export default {
       </el-table>
       <h4>{{ t('md.history') }}</h4>
       <el-table :data="harvests" size="small">
-        <el-table-column prop="started_at" :label="t('md.lastHarvest')" min-width="170" />
+        <el-table-column :label="t('md.lastHarvest')" min-width="150"><template #default="{ row }">{{ fmtTime(row.started_at) }}</template></el-table-column>
         <el-table-column prop="tables" :label="t('md.tables')" width="70" />
         <el-table-column prop="columns" :label="t('md.columns')" width="70" />
         <el-table-column :label="t('md.changes')" width="90"><template #default="{ row }"><el-button link @click="lastChanges = row.changes">{{ row.changes.length }}</el-button></template></el-table-column>
