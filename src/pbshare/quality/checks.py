@@ -17,11 +17,15 @@ _RIC_CHECK = "10X98765432"
 
 
 def ric_check_digit(first17: pl.Expr) -> pl.Expr:
-    """The GB 11643 check digit of the first 17 characters, computed column-wise."""
-    total = pl.sum_horizontal(
-        [first17.str.slice(i, 1).cast(pl.Int32, strict=False) * w for i, w in enumerate(_RIC_WEIGHTS)]
-    )
-    return (total % 11).replace_strict(list(range(11)), list(_RIC_CHECK), return_dtype=pl.String, default=None)
+    """The GB 11643 check digit of the first 17 characters, computed column-wise; null unless 17 digits.
+
+    The weights 7, 9, 10, 5 … are 2^(17-i) mod 11, and 13 ≡ 2 (mod 11): reading the 17 digits as a
+    base-13 number gives the weighted sum mod 11 in one parse, where 17 slices or 17 integer
+    divisions per value cost ten times as much (13^17 still fits in Int64).
+    """
+    digits = pl.when(first17.str.contains(r"^[0-9]{17}$")).then(first17).otherwise(None)
+    total = (digits.str.to_integer(base=13, strict=False) % 11) * 2 % 11
+    return pl.lit(pl.Series(list(_RIC_CHECK))).gather(total)
 
 
 def ric_normalise(value: pl.Expr) -> pl.Expr:
