@@ -177,14 +177,14 @@ def resource_fields(db: Session, code: str) -> tuple[list[dict], list[str]]:
 
 
 def target_fields(db: Session, spec: ImportSpec) -> tuple[list[dict] | None, list[str], bool]:
-    """Fields of the target: the existing table's, else the catalog resource's, else None."""
+    """Fields of the target: the existing table's, else (without a mapping) the catalog resource's, else None."""
     row = warehouse.find_table(db, topic=spec.target_topic, name=spec.target_table)
     if row is not None:
         fields = [{"name": c["name"], "title": c.get("title"), "type": c.get("value_type") or c["type"],
                    "length": c.get("length"), "pii": c.get("pii", False), "id_kind": c.get("id_kind")}
                   for c in row.columns if not c.get("blind_index_of")]
         return fields, list(row.key or []), True
-    if spec.resource_code:
+    if spec.resource_code and not spec.mapping:
         fields, key = resource_fields(db, spec.resource_code)
         return fields, key, False
     return None, [], False

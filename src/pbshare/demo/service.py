@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from pbshare.catalog import service as catalog_service
 from pbshare.catalog import transfer as catalog_transfer
+from pbshare.collect import demo as collect_demo
 from pbshare.exchange import service as exchange_service
 from pbshare.exchange.models import BankruptcyCase, CaseStage
 from pbshare.security import service as security_service
@@ -119,6 +120,7 @@ def load_cases(db: Session, *, data_dir: Path, count: int = 300, seed: int = 202
 # Later domains add their demo steps here (catalog resources, import profiles, connections ...).
 STEPS: list[tuple[str, Callable[..., object]]] = [
     ("catalog", catalog_transfer.load_demo_catalog),  # the sample catalog's resources, published
+    ("collect", collect_demo.load_demo),  # topic database "case", social security's GBK CSV, its import profile
 ]
 
 

@@ -52,7 +52,14 @@ def create_topic(db: Session, database: Database, *, name: str, title: str, desc
             topic_store(database).create_topic(name)
             return existing
         raise Conflict(T("专题库 {t} 已存在", "Topic database {t} already exists", t=name), code="topic_exists")
-    topic_store(database).create_topic(name)
+    return register_topic(db, topic_store(database), name=name, title=title, description=description,
+                          principal=principal)
+
+
+def register_topic(db: Session, store: TopicStore, *, name: str, title: str, description: str | None = None,
+                   principal: Any = None) -> TopicDB:
+    """Create the topic database on ``store`` and its registry row."""
+    store.create_topic(name)
     topic = TopicDB(name=name, title=title, description=description,
                     created_by=getattr(principal, "username", None))
     db.add(topic)
