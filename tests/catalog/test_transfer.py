@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from pbshare.catalog import service, transfer
 from pbshare.core.errors import Invalid
 from pbshare.demo import service as demo_service
+from pbshare.security.audit import AuditRecord
 
 SAMPLE = demo_service.sample_catalog()
 
@@ -136,6 +137,7 @@ def test_dcat_export_lists_published_resources(db):
     assert ids["201001"]["dct:publisher"]["foaf:name"]["@value"] == "深圳市规划和自然资源局"
 
 
+@pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
 def test_dcat_export_parses_as_rdf(db):
     """A harvester reads the JSON-LD as RDF: one dcat:Dataset per published resource, with publisher and frequency."""
     from rdflib import Graph, Namespace
@@ -154,3 +156,27 @@ def test_dcat_export_parses_as_rdf(db):
     publisher = graph.value(ds, DCTERMS.publisher)
     assert str(graph.value(publisher, Namespace("http://xmlns.com/foaf/0.1/").name)) == "深圳市人力资源和社会保障局"
     assert len(list(graph.objects(ds, DCAT.distribution))) == 2
+
+
+def test_import_and_export_over_http(client, database, as_user):
+    with database.session() as s:
+        demo_service.load_units(s)
+    admin = as_user("porter", ["data_admin"])
+    res = admin.post("/api/v1/catalog/import", files={"file": ("c.yaml", _sample_bytes(), "application/yaml")},
+                     data={"publish": "true"})
+    assert res.status_code == 200, res.text
+    assert res.json()["published"] == len(SAMPLE["resources"])
+    xlsx = admin.get("/api/v1/catalog/export?format=excel")
+    assert xlsx.status_code == 200 and 'filename="catalog.xlsx"' in xlsx.headers["content-disposition"]
+    broken = admin.post("/api/v1/catalog/import", files={"file": ("c.yaml", b"resources: [{code: 1}]", "text/yaml")})
+    assert broken.status_code == 422 and broken.json()["error"]["code"] == "import_rejected"
+    assert {p["column"] for p in broken.json()["error"]["detail"]} >= {"name", "provider"}
+    assert admin.post("/api/v1/catalog/import", files={"file": ("c.txt", b"x", "text/plain")}).status_code == 422
+    dcat = admin.get("/api/v1/catalog/dcat")
+    assert dcat.headers["content-type"].startswith("application/ld+json")
+    viewer = as_user("viewer9", ["report_viewer"])
+    assert viewer.post("/api/v1/catalog/import", files={"file": ("c.yaml", _sample_bytes(), "text/yaml")}
+                       ).status_code == 403
+    with database.session() as s:
+        actions = {a for (a,) in s.query(AuditRecord.action)}
+    assert {"catalog.import", "catalog.export"} <= actions

@@ -74,7 +74,9 @@ def test_create_consult_and_publish_a_resource(browser, live_server, database):
 
     # the source unit's operator sees only its own unit's button and agrees
     ctx2, op = _login(browser, live_server, "pnr_op")
-    op.goto(live_server + "/#/catalog/r/201009")
+    op.goto(live_server + "/#/catalog")
+    expect(op.locator("[data-test=cat-waiting]")).to_contain_text("201009 不动产查封登记信息")
+    op.locator("[data-test=cat-waiting] button").first.click()
     op.click("#tab-consult")
     expect(op.locator("[data-test=consent-SZPNR]")).to_be_visible()
     expect(op.locator("[data-test=consent-SZGDATA]")).to_have_count(0)

@@ -72,6 +72,7 @@ register({
   "cat.allAgreed": ["各方均已同意，可以发布。", "All parties agree; it can be published."],
   "cat.waiting": ["须各方同意后才能发布。", "Every party must agree before publishing."],
   "cat.view": ["查看", "View"],
+  "cat.waitingMine": ["{n} 个资源正在征求意见，等待反馈", "{n} resources in consultation are waiting for an opinion"],
   "cat.compare": ["比较", "Compare"],
   "cat.compareTitle": ["版本比较", "Compare versions"],
   "cat.from": ["从", "From"],

@@ -15,6 +15,7 @@ export default {
     const loading = ref(false);
     const units = ref([]);
     const stats = ref({});
+    const waiting = ref([]);
     const q = reactive({ q: "", provider: "", direction: "", frequency: "", share_type: "", state: "", page: 1, size: 20 });
     const imp = reactive({ open: false, file: null, publish: false, busy: false, problems: [], result: null });
     async function load() {
@@ -47,8 +48,14 @@ export default {
       } finally { imp.busy = false; }
     }
     const exportUrl = (fmt) => `/api/v1/catalog/export?format=${fmt}`;
-    onMounted(async () => { units.value = await api("/catalog/units"); load(); });
-    return { t, label, options, STATE_TAG, rows, total, loading, units, stats, q, load, search, open, can, imp, pick, doImport, exportUrl, session };
+    // Resources waiting for this user's unit's opinion (or, for office staff, for anyone's).
+    async function loadWaiting() {
+      if (!can("catalog:consent")) return;
+      const mine = session.user.unit_code;
+      waiting.value = (await api("/catalog/consultations")).filter((r) => r.consents.some((c) => c.agreed === null && (mine === "SZBA" || c.unit_code === mine)));
+    }
+    onMounted(async () => { units.value = await api("/catalog/units"); load(); loadWaiting(); });
+    return { t, label, options, STATE_TAG, waiting, rows, total, loading, units, stats, q, load, search, open, can, imp, pick, doImport, exportUrl, session };
   },
   template: `
   <div>
@@ -56,6 +63,9 @@ export default {
     <div class="cards" style="grid-template-columns: repeat(auto-fill, minmax(110px, 1fr))">
       <el-card v-for="(n, s) in stats" :key="s" shadow="never" class="stat" body-style="padding:10px 14px" :data-test="'stat-' + s"><div class="lbl">{{ label('state', s) }}</div><div class="num">{{ n }}</div></el-card>
     </div>
+    <el-alert v-if="waiting.length" type="warning" :closable="false" style="margin-bottom:12px" :title="t('cat.waitingMine', { n: waiting.length })" data-test="cat-waiting">
+      <div v-for="w in waiting" :key="w.code"><el-button link type="primary" @click="$router.push('/catalog/r/' + w.code)">{{ w.code }} {{ w.name }}</el-button></div>
+    </el-alert>
     <div class="toolbar">
       <el-input v-model="q.q" :placeholder="t('cat.search')" clearable @keyup.enter="search" data-test="cat-search" />
       <el-select v-model="q.provider" :placeholder="t('cat.provider')" clearable filterable style="width:200px" @change="search" data-test="filter-provider">
