@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -164,13 +165,19 @@ def key_for(conn: ExchangeConnection, data_dir: Path, *, outbound: bool = False)
     """The key that checks a unit's envelopes (or, ``outbound``, signs ours). None once revoked."""
     if not conn.secret_sealed:
         return None
-    opened = json.loads(vault_for(data_dir).open(conn.secret_sealed) or "{}")
-    secret, enc_key = bytes.fromhex(opened["secret"]), bytes.fromhex(opened["enc_key"])
+    secret, enc_key = _opened(data_dir, conn.secret_sealed)
     if conn.sig_alg == crypto.SM2_SM3:
         pair = platform_sm2(data_dir)
         return Key(key_id=conn.key_id, alg=crypto.SM2_SM3, private_hex=pair.private_hex if outbound else None,
                    public_hex=pair.public_hex if outbound else conn.unit_public_key, enc_key=enc_key)
     return Key(key_id=conn.key_id, alg=crypto.HMAC_SM3, secret=secret, enc_key=enc_key)
+
+
+@lru_cache(maxsize=1024)
+def _opened(data_dir: Path, sealed: str) -> tuple[bytes, bytes]:
+    """Keys opened once per sealed value (a rotation seals new ones, so the cache never goes stale)."""
+    opened = json.loads(vault_for(data_dir).open(sealed) or "{}")
+    return bytes.fromhex(opened["secret"]), bytes.fromhex(opened["enc_key"])
 
 
 def record_health(db: Session, *, connection_id: str, ok: bool, detail: str | None = None) -> None:

@@ -21,7 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,7 @@ from pbshare.channels.envelope import EnvelopeError
 from pbshare.core.clock import utcnow
 from pbshare.core.errors import Conflict, Invalid, NotFound
 from pbshare.core.i18n import T
+from pbshare.core.ids import new_id
 from pbshare.exchange import connections
 from pbshare.exchange.messaging_models import (
     ConnectionState,
@@ -88,7 +89,8 @@ def office_code() -> str:
 
 def _digest(env: dict[str, Any]) -> str:
     # Without sig and created_at: a dead letter replayed with a fresh timestamp is still "the same".
-    return crypto.sm3_hex(env_mod.canonical({k: v for k, v in env.items() if k != "created_at"}))
+    body = {k: v for k, v in env.items() if k not in ("created_at", "sig")}
+    return crypto.sm3_hex(json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode())
 
 
 def _sign_reply(reply: dict[str, Any], conn: ExchangeConnection | None, data_dir: Path) -> dict[str, Any]:
@@ -118,32 +120,42 @@ def receive(db: Session, *, raw: bytes, channel: str, data_dir: Path, max_bytes:
             caller_unit: str | None = None) -> Outcome:
     """Take one message off a channel. The caller commits, then acknowledges to the transport."""
     cache = cache or _Cache(db, data_dir)
-    conn: ExchangeConnection | None = None
-    env: dict[str, Any] | None = None
+    found: list[ExchangeConnection] = []
     try:
-        if size is not None and size > max_bytes:
-            raise EnvelopeError("too_large", T("消息 {n} 字节，超过上限 {m} 字节", "The message is {n} bytes, over "
-                                               "the limit of {m} bytes", n=size, m=max_bytes))
-        env = env_mod.parse(raw, max_bytes=max_bytes)
-        conn, key, unit_code = cache.by_key_id(env["sig"]["key_id"])
-        _check_connection(env, conn, key, unit_code, channel)
-        if not env_mod.verify(env, key):
-            raise EnvelopeError("bad_signature", T("签名验证失败：请用该连接的密钥对 RFC 8785 规范化后的消息（不含 sig）"
-                                                   "签名", "The signature does not verify: sign the RFC 8785 "
-                                                   "canonical form of the envelope without sig, with this "
-                                                   "connection's key"), field="sig", answers=env["id"],
-                                sender=env["sender"])
-        _check_addressing(env, conn, unit_code, channel)
-        if caller_unit is not None and caller_unit != unit_code:
-            raise EnvelopeError("wrong_caller", T("调用方属于单位 {c}，不能代 {u} 发送消息", "The caller belongs to unit "
-                                                  "{c} and cannot send for {u}", c=caller_unit, u=unit_code),
-                                field="sender", answers=env["id"], sender=env["sender"])
-        env_mod.check_fresh(env)
-        if "enc" in env:
-            env = {**{k: v for k, v in env.items() if k != "enc"}, "payload": env_mod.decrypt_payload(env, key)}
+        env, conn, unit_code = _verified(raw, channel=channel, cache=cache, max_bytes=max_bytes, size=size,
+                                         caller_unit=caller_unit, found=found)
         return _accept(db, env, conn, unit_code, channel, data_dir)
     except EnvelopeError as err:
-        return _reject(db, err, raw=raw, channel=channel, conn=conn, data_dir=data_dir, peer=peer, size=size)
+        return _reject(db, err, raw=raw, channel=channel, conn=found[0] if found else None, data_dir=data_dir,
+                       peer=peer, size=size)
+
+
+def _verified(raw: bytes, *, channel: str, cache: _Cache, max_bytes: int, size: int | None,
+              caller_unit: str | None, found: list) -> tuple[dict[str, Any], ExchangeConnection, str]:
+    """Parse, find the connection, check its state, the signature, the addressing and the age; decrypt."""
+    if size is not None and size > max_bytes:
+        raise EnvelopeError("too_large", T("消息 {n} 字节，超过上限 {m} 字节", "The message is {n} bytes, over "
+                                           "the limit of {m} bytes", n=size, m=max_bytes))
+    env = env_mod.parse(raw, max_bytes=max_bytes)
+    conn, key, unit_code = cache.by_key_id(env["sig"]["key_id"])
+    if conn is not None:
+        found.append(conn)
+    _check_connection(env, conn, key, unit_code, channel)
+    if not env_mod.verify(env, key):
+        raise EnvelopeError("bad_signature", T("签名验证失败：请用该连接的密钥对 RFC 8785 规范化后的消息（不含 sig）"
+                                               "签名", "The signature does not verify: sign the RFC 8785 "
+                                               "canonical form of the envelope without sig, with this "
+                                               "connection's key"), field="sig", answers=env["id"],
+                            sender=env["sender"])
+    _check_addressing(env, conn, unit_code, channel)
+    if caller_unit is not None and caller_unit != unit_code:
+        raise EnvelopeError("wrong_caller", T("调用方属于单位 {c}，不能代 {u} 发送消息", "The caller belongs to unit "
+                                              "{c} and cannot send for {u}", c=caller_unit, u=unit_code),
+                            field="sender", answers=env["id"], sender=env["sender"])
+    env_mod.check_fresh(env)
+    if "enc" in env:
+        env = {**{k: v for k, v in env.items() if k != "enc"}, "payload": env_mod.decrypt_payload(env, key)}
+    return env, conn, unit_code
 
 
 def _check_connection(env: dict[str, Any], conn: ExchangeConnection | None, key: Any, unit_code: str | None,
@@ -185,32 +197,30 @@ def _check_addressing(env: dict[str, Any], conn: ExchangeConnection, unit_code: 
                   o=office_code())
 
 
-def _accept(db: Session, env: dict[str, Any], conn: ExchangeConnection, unit_code: str, channel: str,
+def _inbox_row(env: dict[str, Any], conn: ExchangeConnection, channel: str, digest: str,
+               data_dir: Path) -> dict[str, Any]:
+    now = utcnow()
+    return {"id": new_id(), "envelope_id": env["id"], "connection_id": conn.id, "channel": channel,
+            "type": env["type"], "sender": env["sender"], "resource": env.get("resource"),
+            "correlation_id": env.get("correlation_id"), "test": bool(env.get("test")), "digest": digest,
+            "body_sealed": vault_for(data_dir).seal(json.dumps(env, ensure_ascii=False)),
+            "state": InboxState.processed.value, "received_at": now, "processed_at": now}
+
+
+def _duplicate(env: dict[str, Any], digest: str, stored: str, conn: ExchangeConnection, unit_code: str,
+               data_dir: Path) -> Outcome:
+    if stored != digest:
+        raise EnvelopeError("id_reused", T("消息编号 {i} 已用于另一条内容不同的消息，请为新消息生成新的 id",
+                                           "The id {i} was already used for a different message; give every "
+                                           "new message a new id", i=env["id"]),
+                            field="id", answers=env["id"], sender=env["sender"])
+    reply = None if env["type"] in ("receipt", "error") else _sign_reply(
+        env_mod.receipt_for(env, sender=office_code(), status="duplicate"), conn, data_dir)
+    return Outcome("duplicate", reply, env, conn.id, unit_code)
+
+
+def _answer(env: dict[str, Any], conn: ExchangeConnection, unit_code: str, response: dict[str, Any] | None,
             data_dir: Path) -> Outcome:
-    digest = _digest(env)
-    existing = db.scalar(select(InboxMessage.digest).where(InboxMessage.envelope_id == env["id"]))
-    if existing is None:
-        row = InboxMessage(envelope_id=env["id"], connection_id=conn.id, channel=channel, type=env["type"],
-                           sender=env["sender"], resource=env.get("resource"),
-                           correlation_id=env.get("correlation_id"), test=bool(env.get("test")), digest=digest,
-                           body_sealed=vault_for(data_dir).seal(env_mod.dumps(env).decode()))
-        try:
-            with db.begin_nested():
-                db.add(row)
-                db.flush()
-        except IntegrityError:  # another listener recorded it a moment ago
-            existing = db.scalar(select(InboxMessage.digest).where(InboxMessage.envelope_id == env["id"]))
-    if existing is not None:
-        if existing != digest:
-            raise EnvelopeError("id_reused", T("消息编号 {i} 已用于另一条内容不同的消息，请为新消息生成新的 id",
-                                               "The id {i} was already used for a different message; give every "
-                                               "new message a new id", i=env["id"]),
-                                field="id", answers=env["id"], sender=env["sender"])
-        reply = None if env["type"] in ("receipt", "error") else _sign_reply(
-            env_mod.receipt_for(env, sender=office_code(), status="duplicate"), conn, data_dir)
-        return Outcome("duplicate", reply, env, conn.id, unit_code)
-    conn.last_seen_at = utcnow()
-    response = _act(db, env, conn, row)
     if env["type"] in ("receipt", "error"):
         return Outcome("accepted", None, env, conn.id, unit_code)
     reply = _sign_reply(env_mod.receipt_for(env, sender=office_code()), conn, data_dir)
@@ -222,7 +232,23 @@ def _accept(db: Session, env: dict[str, Any], conn: ExchangeConnection, unit_cod
     return Outcome("accepted", reply, env, conn.id, unit_code, response=resp_env)
 
 
-def _act(db: Session, env: dict[str, Any], conn: ExchangeConnection, row: InboxMessage) -> dict[str, Any] | None:
+def _accept(db: Session, env: dict[str, Any], conn: ExchangeConnection, unit_code: str, channel: str,
+            data_dir: Path) -> Outcome:
+    digest = _digest(env)
+    stored = db.scalar(select(InboxMessage.digest).where(InboxMessage.envelope_id == env["id"]))
+    if stored is None:
+        try:
+            with db.begin_nested():
+                db.execute(insert(InboxMessage), [_inbox_row(env, conn, channel, digest, data_dir)])
+        except IntegrityError:  # another listener recorded it a moment ago
+            stored = db.scalar(select(InboxMessage.digest).where(InboxMessage.envelope_id == env["id"]))
+    if stored is not None:
+        return _duplicate(env, digest, stored, conn, unit_code, data_dir)
+    conn.last_seen_at = utcnow()
+    return _answer(env, conn, unit_code, _act(db, env, conn), data_dir)
+
+
+def _act(db: Session, env: dict[str, Any], conn: ExchangeConnection) -> dict[str, Any] | None:
     """Receipts close deliveries; errors mark them refused; the rest goes to registered handlers."""
     answered = env.get("correlation_id")
     response: dict[str, Any] | None = None
@@ -247,8 +273,6 @@ def _act(db: Session, env: dict[str, Any], conn: ExchangeConnection, row: InboxM
                 response = out
         if env["type"] == "request" and response is None:
             response = {"status": "received", "answers": env["id"]}
-    row.state = InboxState.processed.value
-    row.processed_at = utcnow()
     return response
 
 
@@ -271,11 +295,55 @@ def _reject(db: Session, err: EnvelopeError, *, raw: bytes, channel: str, conn: 
 
 def receive_batch(database: Any, *, raws: list[tuple[bytes, str | None]], channel: str, data_dir: Path,
                   max_bytes: int = env_mod.MAX_BYTES) -> list[Outcome]:
-    """Many messages in one transaction (committed on return): what broker listeners use."""
+    """Many messages in one transaction (committed on return): what broker listeners use.
+
+    The duplicate check is one query for the batch and new envelopes are inserted in one statement;
+    if another listener raced us to one of them, the batch falls back to one message at a time.
+    """
     with database.session() as db:
         cache = _Cache(db, data_dir)
-        return [receive(db, raw=raw, channel=channel, data_dir=data_dir, max_bytes=max_bytes, peer=peer,
-                        cache=cache) for raw, peer in raws]
+        outcomes: list[Outcome | None] = [None] * len(raws)
+        good: list[tuple[int, dict[str, Any], ExchangeConnection, str]] = []
+        for i, (raw, peer) in enumerate(raws):
+            found: list[ExchangeConnection] = []
+            try:
+                env, conn, unit_code = _verified(raw, channel=channel, cache=cache, max_bytes=max_bytes, size=None,
+                                                 caller_unit=None, found=found)
+                good.append((i, env, conn, unit_code))
+            except EnvelopeError as err:
+                outcomes[i] = _reject(db, err, raw=raw, channel=channel, conn=found[0] if found else None,
+                                      data_dir=data_dir, peer=peer, size=None)
+        ids = [env["id"] for _, env, _, _ in good]
+        stored: dict[str, str] = {}
+        for chunk in range(0, len(ids), 500):
+            stored.update(db.execute(select(InboxMessage.envelope_id, InboxMessage.digest)
+                                     .where(InboxMessage.envelope_id.in_(ids[chunk:chunk + 500]))).all())
+        rows, fresh = [], []
+        for i, env, conn, unit_code in good:
+            digest = _digest(env)
+            if env["id"] in stored:
+                try:
+                    outcomes[i] = _duplicate(env, digest, stored[env["id"]], conn, unit_code, data_dir)
+                except EnvelopeError as err:
+                    outcomes[i] = _reject(db, err, raw=raws[i][0], channel=channel, conn=conn, data_dir=data_dir,
+                                          peer=raws[i][1], size=None)
+                continue
+            stored[env["id"]] = digest  # a second copy inside this batch is a duplicate of the first
+            rows.append(_inbox_row(env, conn, channel, digest, data_dir))
+            fresh.append((i, env, conn, unit_code))
+        if rows:
+            try:
+                with db.begin_nested():
+                    db.execute(insert(InboxMessage), rows)
+            except IntegrityError:
+                for i, env, conn, unit_code in fresh:
+                    outcomes[i] = _accept(db, env, conn, unit_code, channel, data_dir)
+                fresh = []
+        now = utcnow()
+        for i, env, conn, unit_code in fresh:
+            conn.last_seen_at = now
+            outcomes[i] = _answer(env, conn, unit_code, _act(db, env, conn), data_dir)
+        return [o for o in outcomes if o is not None]
 
 
 def rejected_raw(db: Session, *, rejected_id: str, data_dir: Path) -> str:

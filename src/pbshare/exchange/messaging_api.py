@@ -80,6 +80,7 @@ async def submit_message(request: Request, wait: str | None = Query(None, patter
     peer = request.client.host if request.client else None
     outcome = messaging.receive(db, raw=body, channel="rest", data_dir=_data_dir(request), peer=peer,
                                 caller_unit=principal.unit_code)
+    db.commit()  # the receipt is an acknowledgement: it leaves only after the inbox row is durable
     answer = outcome.response if wait == "response" and outcome.response is not None else outcome.reply
     if outcome.status == "rejected":
         status = 413 if outcome.error and outcome.error.code == "too_large" else 422
@@ -94,6 +95,7 @@ def pull_messages(request: Request, limit: int = Query(100, ge=1, le=500),
                   principal: Principal = Depends(require(Perm.exchange_send)),
                   db: Session = Depends(get_db)) -> dict[str, Any]:
     items = messaging.pull(db, unit_id=principal.unit_id, data_dir=_data_dir(request), limit=limit)
+    db.commit()
     return {"items": items, "count": len(items)}
 
 

@@ -1,0 +1,504 @@
+"""Exchange channels: N signed envelopes through each channel, beside raw traffic measured in the same run.
+
+    .venv/bin/python bench/channels.py                 # 10,000 per channel, SQLite platform database
+    .venv/bin/python bench/channels.py --count 1000
+    .venv/bin/python bench/channels.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench
+
+Ours, per message: the unit's client builds and signs (HMAC-SM3 over RFC 8785) an envelope and
+publishes it; the platform's listener verifies it, records it in the inbox (unique envelope id,
+sealed body), commits, signs a receipt, publishes it, then acknowledges; the client reads the receipt.
+Baseline: the same number of messages of the same size published with the broker's own client to a
+raw echo consumer (no envelope work, no database) that republishes each and acknowledges; the client
+reads the echoes. Both are round trips through the same broker, with the same client settings.
+Socket, SOAP and REST are measured the same way against a raw echo server of the same transport.
+
+Printed per channel: messages/s, median and p99 round trip, and ours/raw time ratio. The last line is
+the worst message-queue ratio (AMQP, MQTT, NATS): ``RATIO <x>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import statistics
+import struct
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aio_pika
+import nats
+import paho.mqtt.client as mqtt
+
+from pbshare.catalog import service as catalog_service
+from pbshare.channels import envelope as env_mod
+from pbshare.channels.base import ChannelConfig
+from pbshare.channels.runtime import Runtime
+from pbshare.config import Settings
+from pbshare.core import migrate
+from pbshare.core.db import Database
+from pbshare.exchange import connections
+
+OFFICE = "SZBA"
+PAYLOAD = {"case_no": "(2026)粤03破100号", "name": "演示·王五", "amount": "12345.67", "items": list(range(20))}
+
+
+class Result:
+    def __init__(self, name: str, count: int, seconds: float, rtts: list[float]) -> None:
+        self.name, self.count, self.seconds = name, count, seconds
+        self.rtts = sorted(rtts)
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds
+
+    def pct(self, p: float) -> float:
+        if not self.rtts:
+            return float("nan")
+        return self.rtts[min(len(self.rtts) - 1, int(p * len(self.rtts)))] * 1000
+
+    def line(self) -> str:
+        return (f"{self.name:<16} {self.count:>7} msgs {self.seconds:8.2f} s {self.rate:9.0f} msg/s  "
+                f"median {statistics.median(self.rtts) * 1000 if self.rtts else float('nan'):8.1f} ms  "
+                f"p99 {self.pct(0.99):8.1f} ms")
+
+
+def raw_body(i: int) -> bytes:
+    return json.dumps({"id": str(uuid.uuid4()), "i": i, "payload": PAYLOAD}, ensure_ascii=False).encode()
+
+
+class Unit:
+    def __init__(self, code: str, key: env_mod.Key) -> None:
+        self.code, self.key = code, key
+
+    def body(self, i: int) -> tuple[str, bytes]:
+        env = env_mod.sign(env_mod.build(type="delivery", sender=self.code, receiver=OFFICE,
+                                         payload={**PAYLOAD, "i": i}), self.key)
+        return env["id"], env_mod.dumps(env)
+
+
+async def round_trips(name: str, n: int, make: Callable[[int], tuple[str, bytes]],
+                      publish: Callable[[bytes], Awaitable[None]], replies: asyncio.Queue,
+                      id_of: Callable[[dict], str]) -> Result:
+    """Publish n messages (pipelined) while reading n answers; time from first publish to last answer."""
+    sent_at: dict[str, float] = {}
+    rtts: list[float] = []
+    start = time.perf_counter()
+
+    async def reader() -> None:
+        while len(rtts) < n:
+            raw, at = await replies.get()
+            key = id_of(json.loads(raw))
+            if key in sent_at:
+                rtts.append(at - sent_at.pop(key))
+
+    task = asyncio.create_task(reader())
+    pending = []
+    for i in range(n):
+        key, body = make(i)
+        sent_at[key] = time.perf_counter()
+        pending.append(publish(body))
+        if len(pending) >= 100:
+            await asyncio.gather(*pending)
+            pending = []
+    await asyncio.gather(*pending)
+    await asyncio.wait_for(task, timeout=600)
+    return Result(name, n, time.perf_counter() - start, rtts)
+
+
+def raw_make(i: int) -> tuple[str, bytes]:
+    body = raw_body(i)
+    return json.loads(body)["id"], body
+
+
+# AMQP -----------------------------------------------------------------------------------------
+async def bench_amqp(n: int, runtime: Runtime, unit: Unit, prefix: str, url: str) -> tuple[Result, Result]:
+    conn = await aio_pika.connect(url)
+    pub = await conn.channel(publisher_confirms=True)
+    # raw: client -> raw.in -> echo consumer -> raw.out -> client
+    raw_in = await pub.declare_queue(f"{prefix}.raw.in", durable=True)
+    raw_out = await pub.declare_queue(f"{prefix}.raw.out", durable=True)
+    echo_conn = await aio_pika.connect(url)
+    echo_ch = await echo_conn.channel(publisher_confirms=True)
+    await echo_ch.set_qos(prefetch_count=200)
+    echo_in = await echo_ch.get_queue(raw_in.name)
+
+    async def echo(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        await echo_ch.default_exchange.publish(aio_pika.Message(message.body, delivery_mode=2), routing_key=raw_out.name)
+        await message.ack()
+
+    await echo_in.consume(echo)
+    replies: asyncio.Queue = asyncio.Queue()
+    reader_ch = await conn.channel()
+    await reader_ch.set_qos(prefetch_count=500)
+
+    async def on_reply(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        replies.put_nowait((message.body, time.perf_counter()))
+        await message.ack()
+
+    tag = await (await reader_ch.get_queue(raw_out.name)).consume(on_reply)
+
+    async def publish_raw(body: bytes) -> None:
+        await pub.default_exchange.publish(aio_pika.Message(body, delivery_mode=2), routing_key=raw_in.name)
+
+    raw = await round_trips("amqp raw", n, raw_make, publish_raw, replies, lambda m: m["id"])
+    await (await reader_ch.get_queue(raw_out.name)).cancel(tag)
+
+    amqp = runtime.channel("amqp")
+    exchange = await amqp.declare(pub, unit.code)
+    ours_replies: asyncio.Queue = asyncio.Queue()
+    out_q = await reader_ch.get_queue(amqp.out_queue(unit.code))
+
+    async def on_receipt(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        ours_replies.put_nowait((message.body, time.perf_counter()))
+        await message.ack()
+
+    await out_q.consume(on_receipt)
+
+    async def publish_env(body: bytes) -> None:
+        await exchange.publish(aio_pika.Message(body, delivery_mode=2), routing_key=f"in.{unit.code}")
+
+    ours = await round_trips("amqp envelope", n, unit.body, publish_env, ours_replies, lambda m: m["correlation_id"])
+    for q in (raw_in.name, raw_out.name, amqp.in_queue(unit.code), amqp.out_queue(unit.code), f"{prefix}.dead"):
+        await pub.queue_delete(q)
+    await pub.exchange_delete(amqp.exchange_name)
+    await pub.exchange_delete(f"{prefix}.dlx")
+    await echo_conn.close()
+    await conn.close()
+    return raw, ours
+
+
+# MQTT -----------------------------------------------------------------------------------------
+class PahoClient:
+    def __init__(self, client_id: str, topic: str, sink: Callable[[bytes], None]) -> None:
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+        self.client.max_queued_messages_set(0)
+        self.client.max_inflight_messages_set(200)
+        self.client.on_message = lambda _c, _u, msg: sink(msg.payload)
+        self.client.connect("127.0.0.1", 1883, 60)
+        self.client.loop_start()
+        self.client.subscribe(topic, qos=1)
+        time.sleep(0.3)
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+async def bench_mqtt(n: int, runtime: Runtime, unit: Unit, prefix: str) -> tuple[Result, Result]:
+    loop = asyncio.get_running_loop()
+    replies: asyncio.Queue = asyncio.Queue()
+
+    def sink(payload: bytes) -> None:
+        at = time.perf_counter()
+        loop.call_soon_threadsafe(replies.put_nowait, (payload, at))
+
+    echo_holder: dict = {}
+
+    def echo(payload: bytes) -> None:
+        echo_holder["c"].client.publish(f"{prefix}/raw/out", payload, qos=1)
+
+    echo_holder["c"] = PahoClient(f"{prefix}-echo", f"{prefix}/raw/in", echo)
+    client = PahoClient(f"{prefix}-bench", f"{prefix}/raw/out", sink)
+
+    async def publish_raw(body: bytes) -> None:
+        client.client.publish(f"{prefix}/raw/in", body, qos=1)
+
+    raw = await round_trips("mqtt raw", n, raw_make, publish_raw, replies, lambda m: m["id"])
+    echo_holder["c"].close()
+    client.client.unsubscribe(f"{prefix}/raw/out")
+    ours_replies: asyncio.Queue = asyncio.Queue()
+
+    def sink2(payload: bytes) -> None:
+        at = time.perf_counter()
+        loop.call_soon_threadsafe(ours_replies.put_nowait, (payload, at))
+
+    client.client.on_message = lambda _c, _u, msg: sink2(msg.payload)
+    client.client.subscribe(f"{prefix}/out/{unit.code}/+", qos=1)
+    await asyncio.sleep(0.3)
+
+    async def publish_env(body: bytes) -> None:
+        client.client.publish(f"{prefix}/in/{unit.code}/delivery", body, qos=1)
+
+    ours = await round_trips("mqtt envelope", n, unit.body, publish_env, ours_replies, lambda m: m["correlation_id"])
+    client.close()
+    return raw, ours
+
+
+# NATS -----------------------------------------------------------------------------------------
+async def bench_nats(n: int, runtime: Runtime, unit: Unit, prefix: str, url: str) -> tuple[Result, Result]:
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    raw_stream = f"{prefix.upper()}RAW"
+    await js.add_stream(name=raw_stream, subjects=[f"{prefix}raw.>"])
+    echo_nc = await nats.connect(url)
+    echo_js = echo_nc.jetstream()
+    echo_sub = await echo_js.pull_subscribe(f"{prefix}raw.in", durable="echo", stream=raw_stream)
+
+    async def echo_loop() -> None:
+        while True:
+            try:
+                msgs = await echo_sub.fetch(200, timeout=1)
+            except nats.errors.TimeoutError:
+                continue
+            for m in msgs:
+                await echo_js.publish(f"{prefix}raw.out", m.data)
+                await m.ack()
+
+    echo_task = asyncio.create_task(echo_loop())
+
+    async def reader(sub, q: asyncio.Queue) -> None:
+        while True:
+            try:
+                msgs = await sub.fetch(500, timeout=1)
+            except nats.errors.TimeoutError:
+                continue
+            at = time.perf_counter()
+            for m in msgs:
+                q.put_nowait((m.data, at))
+                await m.ack()
+
+    replies: asyncio.Queue = asyncio.Queue()
+    out_sub = await js.pull_subscribe(f"{prefix}raw.out", durable="client", stream=raw_stream)
+    read_task = asyncio.create_task(reader(out_sub, replies))
+
+    async def publish_raw(body: bytes) -> None:
+        await js.publish(f"{prefix}raw.in", body)
+
+    raw = await round_trips("nats raw", n, raw_make, publish_raw, replies, lambda m: m["id"])
+    for t in (echo_task, read_task):
+        t.cancel()
+    await js.delete_stream(raw_stream)
+
+    ch = runtime.channel("nats")
+    await ch._connect()
+    ours_replies: asyncio.Queue = asyncio.Queue()
+    sub = await js.pull_subscribe(ch.out_subject(unit.code), durable=f"unit-{unit.code}", stream=ch.stream)
+    read_task = asyncio.create_task(reader(sub, ours_replies))
+
+    async def publish_env(body: bytes) -> None:
+        await js.publish(ch.in_subject(unit.code, "delivery"), body)
+
+    ours = await round_trips("nats envelope", n, unit.body, publish_env, ours_replies, lambda m: m["correlation_id"])
+    read_task.cancel()
+    await js.delete_stream(ch.stream)
+    await echo_nc.close()
+    await nc.close()
+    return raw, ours
+
+
+# socket ---------------------------------------------------------------------------------------
+async def bench_socket(n: int, runtime: Runtime, unit: Unit) -> tuple[Result, Result]:
+    from pbshare.channels.socket import frame, read_frame
+
+    async def echo_server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                body, _ = await read_frame(reader, 1 << 20)
+                writer.write(frame(body))
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    server = await asyncio.start_server(echo_server, "127.0.0.1", 0)
+    raw_port = server.sockets[0].getsockname()[1]
+
+    async def run(name: str, port: int, make, id_of) -> Result:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        replies: asyncio.Queue = asyncio.Queue()
+
+        async def pump() -> None:
+            while True:
+                body, _ = await read_frame(reader, 1 << 20)
+                replies.put_nowait((body, time.perf_counter()))
+
+        task = asyncio.create_task(pump())
+
+        async def publish(body: bytes) -> None:
+            writer.write(struct.pack(">I", len(body)) + body)
+            await writer.drain()
+
+        result = await round_trips(name, n, make, publish, replies, id_of)
+        task.cancel()
+        writer.close()
+        return result
+
+    raw = await run("socket raw", raw_port, raw_make, lambda m: m["id"])
+    server.close()
+    port = runtime.channels["socket"].port
+    ours = await run("socket envelope", port, unit.body, lambda m: m["correlation_id"])
+    return raw, ours
+
+
+# SOAP and REST: sequential request/response calls, as a unit's system makes them -------------------
+def sync_calls(name: str, n: int, call: Callable[[int], None]) -> Result:
+    rtts = []
+    start = time.perf_counter()
+    for i in range(n):
+        t0 = time.perf_counter()
+        call(i)
+        rtts.append(time.perf_counter() - t0)
+    return Result(name, n, time.perf_counter() - start, rtts)
+
+
+def serve(app, port: int):
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    return server
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_soap_rest(n: int, settings: Settings, database: Database, units: dict[str, Unit],
+                    rest_client: tuple[str, str, bytes]) -> list[tuple[Result, Result]]:
+    import httpx
+    import zeep
+    from a2wsgi import WSGIMiddleware
+    from fastapi import FastAPI
+    from fastapi.responses import Response
+    from spyne.server.wsgi import WsgiApplication
+
+    from pbshare.app import create_app
+    from pbshare.channels.soap import build_application
+    from pbshare.security import api_clients, crypto
+
+    app = create_app(settings, database=database)
+    port = free_port()
+    server = serve(app, port)
+    # raw echo servers of the same transports: spyne echo and a plain FastAPI echo
+    raw_app = FastAPI()
+    echo_soap = WSGIMiddleware(WsgiApplication(build_application(
+        lambda raw, peer, want: {"status": "accepted", "envelope": raw.decode()})))
+    raw_app.router.add_route("/ws", echo_soap, methods=["GET", "POST"])
+
+    async def echo(request):
+        return Response(await request.body(), media_type="application/json")
+
+    raw_app.router.add_route("/echo", echo, methods=["POST"], include_in_schema=False)
+
+    raw_port = free_port()
+    raw_server = serve(raw_app, raw_port)
+    results = []
+    try:
+        raw_zeep = zeep.Client(f"http://127.0.0.1:{raw_port}/ws?wsdl")
+        our_zeep = zeep.Client(f"http://127.0.0.1:{port}/ws/exchange?wsdl")
+        raw = sync_calls("soap raw", n, lambda i: raw_zeep.service.SubmitJson(raw_body(i).decode()))
+        ours = sync_calls("soap envelope", n, lambda i: _check(our_zeep.service.SubmitJson(
+            units["soap"].body(i)[1].decode()).status == "accepted"))
+        results.append((raw, ours))
+        client_id, key_id, secret = rest_client
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as http, \
+                httpx.Client(base_url=f"http://127.0.0.1:{raw_port}") as raw_http:
+            raw = sync_calls("rest raw", n, lambda i: raw_http.post("/echo", content=raw_body(i)).raise_for_status())
+
+            def post(i: int) -> None:
+                body = units["rest"].body(i)[1]
+                headers = api_clients.sign_request("POST", "/api/v1/exchange/messages", body, client_id=client_id,
+                                                   key_id=key_id, alg=crypto.HMAC_SM3, secret=secret)
+                res = http.post("/api/v1/exchange/messages", content=body, headers=headers)
+                _check(res.status_code == 200, res.text)
+
+            ours = sync_calls("rest envelope", n, post)
+        results.append((raw, ours))
+    finally:
+        server.should_exit = True
+        raw_server.should_exit = True
+    return results
+
+
+def _check(ok: bool, detail: str = "") -> None:
+    if not ok:
+        raise RuntimeError(f"unexpected answer {detail[:200]}")
+
+
+# main -----------------------------------------------------------------------------------------
+def setup(database: Database, settings: Settings, channels: list[str]) -> tuple[dict[str, Unit], tuple]:
+    from pbshare.security import api_clients, crypto
+
+    units: dict[str, Unit] = {}
+    with database.session() as s:
+        catalog_service.ensure_office(s)
+        for ch in channels:
+            code = f"B{ch.upper()}"
+            catalog_service.upsert_unit(s, code=code, name=f"压测单位 {ch}", kind="other")
+            conn, creds = connections.create_connection(s, data_dir=settings.resolved_data_dir, unit_code=code,
+                                                        channel=ch, name=f"bench {ch}")
+            connections.transition(s, connection_id=conn.id, to="testing")
+            connections.transition(s, connection_id=conn.id, to="live")
+            units[ch] = Unit(code, env_mod.Key(key_id=creds.key_id, secret=bytes.fromhex(creds.secret_hex)))
+        client, key, secret_hex = api_clients.create_client(s, unit_code="BREST", name="bench", alg=crypto.HMAC_SM3,
+                                                            data_dir=settings.resolved_data_dir,
+                                                            rate_limit_per_minute=10_000_000)
+        rest_client = (client.id, key.id, bytes.fromhex(secret_hex))
+    return units, rest_client
+
+
+async def main_async(args: argparse.Namespace, database: Database, settings: Settings) -> list[tuple[Result, Result]]:
+    prefix = f"pbb{uuid.uuid4().hex[:8]}"
+    config = ChannelConfig.from_settings(settings, prefix=prefix, socket_host="127.0.0.1", socket_port=0,
+                                         batch=200)
+    channels = ["amqp", "mqtt", "nats", "socket", "soap", "rest"]
+    units, rest_client = await asyncio.to_thread(setup, database, settings, channels)
+    runtime = Runtime(database, config, tick=0.5, health_every=3600)
+    await runtime.start()
+    while runtime.channels.get("socket") is None or runtime.channels["socket"].port is None:
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(1.0)
+    pairs = []
+    try:
+        pairs.append(await bench_amqp(args.count, runtime, units["amqp"], prefix, settings.amqp_url))
+        pairs.append(await bench_mqtt(args.count, runtime, units["mqtt"], prefix))
+        pairs.append(await bench_nats(args.count, runtime, units["nats"], prefix, settings.nats_url))
+        pairs.append(await bench_socket(args.count, runtime, units["socket"]))
+    finally:
+        await runtime.stop()
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{prefix}-platform", clean_session=True)
+        c.connect("127.0.0.1", 1883, 10)
+        c.disconnect()
+    pairs += await asyncio.to_thread(bench_soap_rest, args.count, settings, database, units, rest_client)
+    return pairs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--database-url", default=None, help="platform database (default: SQLite in a temp dir)")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="pbbench-"))
+    settings = Settings(data_dir=tmp, database_url=args.database_url, start_listeners=False)
+    database = Database.from_settings(settings)
+    migrate.upgrade(database.engine)
+    print(f"exchange channels: {args.count} messages per channel, platform database {database.dialect}")
+    try:
+        pairs = asyncio.run(main_async(args, database, settings))
+    finally:
+        database.dispose()
+        shutil.rmtree(tmp, ignore_errors=True)
+    worst_mq = 0.0
+    print(f"{'':<16} {'':>7}      {'time':>8}   {'rate':>9}")
+    for raw, ours in pairs:
+        ratio = ours.seconds / raw.seconds
+        print(raw.line())
+        print(ours.line() + f"  ratio {ratio:5.2f}")
+        if raw.name.split()[0] in ("amqp", "mqtt", "nats"):
+            worst_mq = max(worst_mq, ratio)
+    print(f"RATIO {worst_mq:.2f}")
+
+
+if __name__ == "__main__":
+    main()
