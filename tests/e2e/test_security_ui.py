@@ -16,6 +16,7 @@ pytestmark = pytest.mark.browser
 
 
 def _login(page, base: str, username: str, password: str = PASSWORD) -> None:
+    page.set_default_timeout(20000)  # the machine is shared: allow for a slow argon2 check under load
     page.goto(base + "/#/login")
     expect(page.locator(".login-card")).to_be_visible()
     page.wait_for_load_state("networkidle")  # the router's first /auth/me has answered; the form stays put
@@ -28,7 +29,8 @@ def test_enrol_totp_then_log_in_with_a_code(page, live_server, database):
     make_user(database, "twofactor", ["case_handler"])
     _login(page, live_server, "twofactor")
     expect(page.locator("[data-test=welcome]")).to_be_visible(timeout=15000)
-    page.click("[data-test='nav-/account']")
+    expect(page.locator("[data-test='nav-/account']")).to_be_visible()
+    page.goto(live_server + "/#/account")
     expect(page.locator("[data-test=totp-state]")).to_contain_text("未启用")
     page.click("[data-test=totp-start]")
     qr = page.locator("[data-test=totp-qr]")
