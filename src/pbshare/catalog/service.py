@@ -337,8 +337,8 @@ def pydantic_problems(exc: ValidationError) -> list[dict]:
 # ---------------------------------------------------------------- resources
 
 
-def _apply(db: Session, res: Resource, doc: ResourceDoc) -> None:
-    provider = get_unit_by_code(db, code=doc.provider)
+def _apply(db: Session, res: Resource, doc: ResourceDoc, units: dict[str, Unit] | None = None) -> None:
+    provider = units[doc.provider] if units and doc.provider in units else get_unit_by_code(db, code=doc.provider)
     res.name, res.abstract = doc.name, doc.abstract
     res.classification = doc.classification or default_classification(doc.code)
     res.provider_unit_id, res.provider = provider.id, provider
@@ -376,9 +376,7 @@ def create_resource(db: Session, *, doc: dict | ResourceDoc, principal: Any = No
     if find_resource(db, code=doc.code):
         raise Conflict(T("资源代码 {c} 已存在", "The resource code {c} already exists", c=doc.code),
                        code="resource_exists")
-    res = Resource(code=doc.code, state=ResourceState.draft.value, version=0, consultation_round=0, items=[])
-    _apply(db, res, doc)
-    db.add(res)
+    res = new_draft(db, doc)
     db.flush()
     audit.record(db, action="catalog.resource.create", principal=principal, object_type="resource",
                  object_id=res.code, detail={"name": res.name})
@@ -396,18 +394,33 @@ def update_resource(db: Session, *, code: str, doc: dict | ResourceDoc, principa
     if res.state == ResourceState.withdrawn:
         raise Conflict(T("已撤销的资源须先恢复为草稿再修改", "Reinstate the withdrawn resource as a draft before "
                          "editing it"), code="resource_withdrawn")
-    before = document_of(res)
-    _apply(db, res, doc)
-    db.flush()
-    if document_of(res) == before:
+    if not apply_changes(db, res, doc):
         return res
+    db.flush()
+    audit.record(db, action="catalog.resource.update", principal=principal, object_type="resource",
+                 object_id=res.code, detail={"state": res.state})
+    return res
+
+
+def apply_changes(db: Session, res: Resource, doc: ResourceDoc, units: dict[str, Unit] | None = None) -> bool:
+    """Write a checked document into an existing working copy and move the state on; False if
+    nothing changed. (No audit: callers record it.)"""
+    before = document_of(res)
+    _apply(db, res, doc, units)
+    if document_of(res) == before:
+        return False
     if res.state == ResourceState.published:
         res.state = ResourceState.revised.value
     elif res.state == ResourceState.consultation:
         res.state = ResourceState.revised.value if res.version else ResourceState.draft.value
-    db.flush()
-    audit.record(db, action="catalog.resource.update", principal=principal, object_type="resource",
-                 object_id=res.code, detail={"state": res.state})
+    return True
+
+
+def new_draft(db: Session, doc: ResourceDoc, units: dict[str, Unit] | None = None) -> Resource:
+    """A draft from a checked document (no audit: callers record it)."""
+    res = Resource(code=doc.code, state=ResourceState.draft.value, version=0, consultation_round=0, items=[])
+    _apply(db, res, doc, units)
+    db.add(res)
     return res
 
 
