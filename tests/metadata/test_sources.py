@@ -11,7 +11,6 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from pbshare.core.errors import Unavailable
 from pbshare.metadata import service
 from pbshare.metadata.models import DataSource
 from tests.conftest import PG_ADMIN_DSN, RUN_ID, _pg_url
@@ -123,9 +122,9 @@ def test_sqlite_source_and_failed_connection(db, settings, tmp_path):
     service.add_source(db, data_dir=data_dir, name="down", url="postgresql+psycopg://nobody:pw@127.0.0.1:1/none")
     result = service.test_source(db, source_id="down", data_dir=data_dir)
     assert result["ok"] is False and "pw" not in result["message"].replace("password", "")
-    with pytest.raises(Unavailable) as caught:
-        service.harvest(db, source_id="down", data_dir=data_dir)
-    assert caught.value.code == "harvest_failed"
+    failed = service.harvest(db, source_id="down", data_dir=data_dir)
+    assert failed.ok is False and "refused" in failed.error.lower()
+    assert [h.ok for h in service.list_harvests(db, source_id="down")] == [False]
 
 
 def test_metadata_types_and_object_attributes(client, database, settings, as_user, tmp_path):

@@ -73,11 +73,15 @@ def harvest(source: str = typer.Argument(..., help="数据源名称或编号 / s
             run = service.harvest(session, source_id=source, data_dir=get_settings().resolved_data_dir,
                                   progress=lambda n, total: bar.update(task, completed=n, total=total))
             changes = list(run.changes)
-            tables, columns = run.tables, run.columns
+            tables, columns, ok, error = run.tables, run.columns, run.ok, run.error
     except AppError as exc:
         fail(exc)
     finally:
         database.dispose()
+    if not ok:
+        console.print(f"[red]采集失败 / harvest failed[/red]: {error}")
+        console.print("请先测试连接，检查地址、账号和网络 / check the URL, account and network (source add --test)")
+        raise typer.Exit(2)
     console.print(f"[green]采集完成 / harvested[/green]: {tables} 表 tables, {columns} 字段 columns")
     if changes:
         table = Table("对象 object", "变化 change", "原 before", "新 after", title="自上次采集以来的变化 / changes")

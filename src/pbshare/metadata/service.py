@@ -18,7 +18,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from pbshare.core.clock import utcnow
-from pbshare.core.errors import Conflict, Invalid, NotFound, Unavailable
+from pbshare.core.errors import Conflict, Invalid, NotFound
 from pbshare.core.i18n import T
 from pbshare.core.logs import scrub
 from pbshare.metadata.models import DataSource, Harvest, LineageEdge, MetaObject, MetaType
@@ -171,9 +171,9 @@ def _qualified(source: DataSource, *parts: str) -> str:
     return "source:" + ".".join([source.name, *parts])
 
 
-def _read_schema(engine: Engine, schema: str | None, progress=None) -> dict[str, dict]:
+def _read_schema(engine: Engine, schema: str | None, progress=None) -> tuple[dict[str, dict], int]:
     """Tables of one schema: columns (type, nullable, default, comment), primary key, foreign keys,
-    indexes, row count."""
+    unique constraints, row count; and how many tables there are in all."""
     insp = sa.inspect(engine)
     names = sorted(insp.get_table_names(schema=schema))
     out: dict[str, dict] = {}
@@ -206,8 +206,8 @@ def _read_schema(engine: Engine, schema: str | None, progress=None) -> dict[str,
             out[name] = {"comment": comment, "primary_key": pk, "foreign_keys": fks, "unique": uniques,
                          "row_count": rows, "columns": columns}
             if progress:
-                progress(n + 1, len(names))
-    return out
+                progress(n + 1, min(len(names), MAX_TABLES))
+    return out, len(names)
 
 
 def _compare(old: dict[str, dict], new: dict[str, dict]) -> list[dict]:
@@ -252,22 +252,22 @@ def _stored_schema(db: Session, source: DataSource) -> dict[str, dict]:
 
 
 def harvest(db: Session, *, source_id: str, data_dir: Path, principal: Any = None, progress=None) -> Harvest:
-    """Read the source's schema into the metadata store and record what changed since last time."""
+    """Read the source's schema into the metadata store and record what changed since last time.
+    A source that cannot be read gives a run with ``ok`` False and the reason in ``error``."""
     source = get_source(db, source_id=source_id)
     run = Harvest(source_id=source.id, started_at=utcnow(), changes=[])
     db.add(run)
     db.flush()
     engine = get_source_engine(db, source_id=source.id, data_dir=data_dir)
     try:
-        schema = _read_schema(engine, source.schema_name, progress)
+        schema, found = _read_schema(engine, source.schema_name, progress)
     except SQLAlchemyError as exc:
         run.finished_at, run.ok, run.error = utcnow(), False, _error_text(exc)
         db.flush()
         audit.record(db, action="metadata.harvest", principal=principal, object_type="data_source",
                      object_id=source.id, result="failed", detail={"name": source.name})
-        raise Unavailable(T("采集失败：{e}。请先“测试连接”检查地址、账号和网络",
-                            "The harvest failed: {e}. Use “Test connection” to check the URL, account and network",
-                            e=run.error), code="harvest_failed", detail={"harvest_id": run.id}) from None
+        # Returned, not raised, so the failed run stays on record beside the successful ones.
+        return run
     finally:
         engine.dispose()
     previous = _stored_schema(db, source)
@@ -291,7 +291,8 @@ def harvest(db: Session, *, source_id: str, data_dir: Path, principal: Any = Non
         return obj
 
     db_obj = upsert("database", source.name, _qualified(source), None,
-                    {"dialect": source.dialect, "schema": source.schema_name, "tables": len(schema)}, source.description)
+                    {"dialect": source.dialect, "schema": source.schema_name, "tables": found,
+                     "not_read": max(0, found - len(schema))}, source.description)
     db.flush()
     n_columns = 0
     for tname, t in schema.items():

@@ -23,6 +23,7 @@ register({
   "md.never": ["未进行", "Never"],
   "md.harvesting": ["正在采集，请稍候…", "Harvesting, please wait…"],
   "md.harvested": ["采集完成：{t} 张表，{c} 个字段", "Harvested: {t} tables, {c} columns"],
+  "md.harvestFailed": ["采集失败：{e}。请先“测试连接”，检查地址、账号和网络。", "The harvest failed: {e}. Use “Test connection” to check the URL, account and network."],
   "md.changes": ["自上次采集以来的变化", "Changes since the last harvest"],
   "md.noChanges": ["与上次采集相比没有变化（首次采集不列变化）", "No changes since the last harvest (none are listed on the first)"],
   "md.object": ["对象", "Object"],

@@ -42,6 +42,7 @@ export default {
       busy[row.id] = "harvest";
       try {
         const h = await api(`/metadata/sources/${row.id}/harvest`, { method: "POST" });
+        if (!h.ok) { ElMessage.error({ message: t("md.harvestFailed", { e: h.error }), duration: 8000, showClose: true }); await open(row); return; }
         ElMessage.success(t("md.harvested", { t: h.tables, c: h.columns }));
         lastChanges.value = h.changes;
         await open(row);
