@@ -3,6 +3,8 @@ their consents, and the admin publishes it; then the catalog pages for lineage a
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from playwright.sync_api import expect
 
@@ -105,8 +107,13 @@ def test_create_consult_and_publish_a_resource(browser, live_server, database):
     ctx.close()
 
 
-def test_revision_diff_units_and_lineage_pages(browser, live_server, database):
+def test_revision_diff_units_sources_and_lineage_pages(browser, live_server, database, settings, tmp_path):
+    unit_db = tmp_path / "psb.db"
+    with sqlite3.connect(unit_db) as conn:
+        conn.execute("CREATE TABLE vehicle (plate_no TEXT PRIMARY KEY, owner_name TEXT)")
+        conn.execute("INSERT INTO vehicle VALUES ('粤B12345', '演示·李四')")
     with database.session() as s:
+        metadata_service.add_source(s, data_dir=settings.resolved_data_dir, name="psb_file", url=f"sqlite:///{unit_db}")
         demo_service.load_units(s)
         from pbshare.catalog import transfer
 
@@ -126,6 +133,13 @@ def test_revision_diff_units_and_lineage_pages(browser, live_server, database):
 
     page.goto(live_server + "/#/units")
     expect(page.locator("[data-test=units-table]")).to_contain_text("深圳市中级人民法院")
+    page.goto(live_server + "/#/metadata/sources")
+    page.click("[data-test=src-harvest-psb_file]")
+    expect(page.locator("[data-test=src-tables]")).to_contain_text("vehicle")
+    page.goto(live_server + "/#/metadata/dictionary")
+    page.fill("[data-test=dict-q]", "owner_name")
+    page.click("[data-test=dict-search]")
+    expect(page.locator("[data-test=dict-results]")).to_contain_text("source:psb_file.vehicle.owner_name")
     page.goto(live_server + "/#/metadata/lineage")
     expect(page.locator("[data-test=lin-edges]")).to_contain_text("file:tax.csv")
     expect(page.locator("[data-test=lin-chart] canvas")).to_have_count(1)

@@ -30,12 +30,12 @@ export default {
     <div class="toolbar">
       <el-input v-model="q" :placeholder="t('md.search')" clearable @keyup.enter="search" data-test="dict-q" />
       <el-select v-model="kind" clearable :placeholder="t('md.kind')" style="width:130px">
-        <el-option label="table" value="table" /><el-option label="column" value="column" /><el-option label="item" value="item" />
+        <el-option :label="t('md.k.table')" value="table" /><el-option :label="t('md.k.column')" value="column" /><el-option :label="t('md.k.item')" value="item" />
       </el-select>
       <el-button type="primary" @click="search" data-test="dict-search">{{ t('common.search') }}</el-button>
     </div>
     <el-table v-if="searched" :data="rows" v-loading="loading" stripe :empty-text="t('common.empty')" data-test="dict-results">
-      <el-table-column prop="kind" :label="t('md.kind')" width="80" />
+      <el-table-column :label="t('md.kind')" width="100"><template #default="{ row }">{{ t('md.k.' + row.kind) }}</template></el-table-column>
       <el-table-column prop="qualified_name" :label="t('md.qualified')" min-width="240" />
       <el-table-column prop="comment" :label="t('md.comment')" min-width="160" />
       <el-table-column prop="data_type" :label="t('md.type')" width="120" class-name="hide-mobile" label-class-name="hide-mobile" />

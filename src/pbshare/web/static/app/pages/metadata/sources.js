@@ -98,7 +98,7 @@ export default {
         <p v-if="!lastChanges.length" class="muted">{{ t('md.noChanges') }}</p>
         <el-table v-else :data="lastChanges" size="small" data-test="changes">
           <el-table-column prop="object" :label="t('md.object')" min-width="160" />
-          <el-table-column prop="change" :label="t('md.change')" width="170" />
+          <el-table-column :label="t('md.change')" width="150"><template #default="{ row }">{{ t('md.ch.' + row.change) }}</template></el-table-column>
           <el-table-column :label="t('md.before')"><template #default="{ row }">{{ row.before ?? '' }}</template></el-table-column>
           <el-table-column :label="t('md.after')"><template #default="{ row }">{{ row.after ?? '' }}</template></el-table-column>
         </el-table>

@@ -4,6 +4,7 @@ import { ElMessage } from "element-plus";
 import { t, lang } from "../../i18n.js";
 import { api } from "../../api.js";
 import { can } from "../../session.js";
+import { options } from "../catalog/labels.js";
 import "./labels.js";
 
 export default {
@@ -24,7 +25,7 @@ export default {
     }
     async function remove(row) { await api(`/metadata/types/${row.code}`, { method: "DELETE" }); load(); }
     onMounted(load);
-    return { t, lang, rows, form, edit, save, remove, can };
+    return { t, lang, options, rows, form, edit, save, remove, can };
   },
   template: `
   <div>
@@ -49,7 +50,7 @@ export default {
           <div v-for="(a, n) in form.attributes" :key="n" class="toolbar" style="margin-bottom:4px">
             <el-input v-model="a.code" :placeholder="t('md.code')" style="width:100px" />
             <el-input v-model="a.label_zh" :placeholder="t('md.nameZh')" style="width:110px" />
-            <el-select v-model="a.type" style="width:100px"><el-option v-for="ty in ['string','text','number','date','boolean','enum']" :key="ty" :label="ty" :value="ty" /></el-select>
+            <el-select v-model="a.type" style="width:110px"><el-option v-for="o in options('attr_type')" :key="o.value" :label="o.label" :value="o.value" /></el-select>
             <el-input v-if="a.type === 'enum'" v-model="a.optionsText" :placeholder="t('md.options')" style="width:140px" />
             <el-checkbox v-model="a.required">{{ t('md.required') }}</el-checkbox>
             <el-button link type="danger" @click="form.attributes.splice(n, 1)">✕</el-button>
