@@ -286,8 +286,9 @@ def verify_request(
     if recent is not None and recent >= client.rate_limit_per_minute:
         raise TooManyRequests(T("该客户端每分钟最多 {n} 次请求，请稍后再试", "This client may make at most {n} requests "
                                 "a minute; try again shortly", n=client.rate_limit_per_minute), code="rate_limited")
-    # Forget nonces that can no longer be replayed (outside the window anyway).
-    db.execute(delete(ApiNonce).where(ApiNonce.client_id == client.id, ApiNonce.expires_at < now))
+    # Now and then forget nonces that can no longer be replayed (outside the window anyway).
+    if secrets.randbelow(20) == 0:
+        db.execute(delete(ApiNonce).where(ApiNonce.client_id == client.id, ApiNonce.expires_at < now))
     try:
         with db.begin_nested():
             db.add(ApiNonce(client_id=client.id, nonce=nonce, seen_at=now,
@@ -296,7 +297,11 @@ def verify_request(
         _refuse(db, Unauthorized(T("请求已被使用过（随机数重复），疑似重放", "This request was already used (the nonce "
                                    "repeats): a replay is refused"), code="nonce_reused"),
                 client_id=client_id, ip=ip, reason="nonce reused")
-    client.last_used_at = key.last_used_at = now
+    # Touch the "last used" stamps at most once a minute to keep writes down.
+    if client.last_used_at is None or (now - as_utc(client.last_used_at)).total_seconds() > 60:
+        client.last_used_at = now
+    if key.last_used_at is None or (now - as_utc(key.last_used_at)).total_seconds() > 60:
+        key.last_used_at = now
     db.flush()
     return principal_for_client(db, client=client, key=key)
 
