@@ -309,5 +309,19 @@ def auto_mapping(source_columns: list[str], *, targets: list[dict] | None = None
         if name in used:
             name = f"c{i + 1}"
         used.add(name)
-        maps.append(FieldMap(target=name, source=col, title=col))
+        maps.append(FieldMap(target=name, source=col, title=col, **_guess(col)))
     return maps
+
+
+def _guess(header: str) -> dict:
+    """A first guess from the header a clerk wrote; the user corrects it in the mapping step."""
+    h = header.lower()
+    if re.search(r"身份证|身份号码|证件号码|id_?no|id_?card", h):
+        return {"id_kind": "cn_ric", "pii": True}
+    if re.search(r"手机|电话|phone|mobile", h):
+        return {"id_kind": "phone", "pii": True}
+    if re.search(r"日期|date", h) and "时间" not in h:
+        return {"type": "date"}
+    if re.search(r"金额|\(元\)|（元）|amount|_yuan", h):
+        return {"type": "decimal"}
+    return {}

@@ -1,0 +1,20 @@
+import "./labels.js";
+import ImportWizard from "./import.js";
+import RunPage from "./run.js";
+import ProfilesPage from "./profiles.js";
+import DatasetsPage from "./datasets.js";
+import TransformsPage from "./transforms.js";
+
+export const routes = [
+  { path: "collect/import", component: ImportWizard },
+  { path: "collect/runs/:id", component: RunPage },
+  { path: "collect/profiles", component: ProfilesPage },
+  { path: "collect/datasets", component: DatasetsPage },
+  { path: "collect/transforms", component: TransformsPage },
+];
+export const nav = [
+  { path: "/collect/import", key: "nav.import", icon: "Upload", perm: "collect:run", group: "nav.collectGroup", groupIcon: "Coin" },
+  { path: "/collect/profiles", key: "nav.profiles", icon: "Tickets", perm: "collect:run", group: "nav.collectGroup" },
+  { path: "/collect/datasets", key: "nav.datasets", icon: "Document", perm: "warehouse:read", group: "nav.collectGroup" },
+  { path: "/collect/transforms", key: "nav.transforms", icon: "Operation", perm: "warehouse:read", group: "nav.collectGroup" },
+];

@@ -1,0 +1,79 @@
+// Saved import profiles: run again in one click (optionally with a new delivery file), run history.
+import { ref, onMounted } from "vue";
+import { ElMessageBox } from "element-plus";
+import { useRouter } from "vue-router";
+import { t } from "../../i18n.js";
+import { api } from "../../api.js";
+import { can } from "../../session.js";
+import { statusType, fmt } from "./labels.js";
+
+export default {
+  name: "ProfilesPage",
+  setup() {
+    const router = useRouter();
+    const rows = ref([]);
+    const loading = ref(false);
+    const history = ref({});
+    const picking = ref(null);
+    async function load() {
+      loading.value = true;
+      try { rows.value = await api("/collect/profiles"); } finally { loading.value = false; }
+    }
+    async function runNow(p, uploadId) {
+      const q = uploadId ? `?upload_id=${uploadId}` : "";
+      const run = await api(`/collect/profiles/${p.id}/run${q}`, { method: "POST" });
+      router.push(`/collect/runs/${run.id}`);
+    }
+    function pickFile(p) { picking.value = p; document.getElementById("profile-file").click(); }
+    async function onFile(ev) {
+      const file = ev.target.files[0];
+      if (!file || !picking.value) return;
+      const form = new FormData();
+      form.append("file", file);
+      const up = await api("/collect/uploads", { method: "POST", form });
+      ev.target.value = "";
+      runNow(picking.value, up.upload_id);
+    }
+    async function loadHistory(p) {
+      history.value = { ...history.value, [p.id]: await api(`/collect/runs?profile_id=${p.id}&limit=20`) };
+    }
+    async function remove(p) {
+      await ElMessageBox.confirm(t("col.confirmDelete", { name: p.title }), t("col.delete"), { type: "warning" });
+      await api(`/collect/profiles/${p.id}`, { method: "DELETE" });
+      load();
+    }
+    onMounted(load);
+    return { t, rows, loading, history, runNow, pickFile, onFile, loadHistory, remove, statusType, fmt, can };
+  },
+  template: `
+  <div>
+    <h2 class="page-title">{{ t('nav.profiles') }}</h2>
+    <input id="profile-file" type="file" accept=".csv,.txt,.xlsx,.xls" style="display:none" @change="onFile" />
+    <el-table :data="rows" v-loading="loading" stripe :empty-text="t('common.empty')" data-test="profiles-table" @expand-change="loadHistory">
+      <el-table-column type="expand"><template #default="{ row }">
+        <el-table :data="history[row.id] || []" size="small">
+          <el-table-column :label="t('col.started')" min-width="150"><template #default="{ row: r }"><router-link :to="'/collect/runs/' + r.id">{{ fmt(r.started_at) }}</router-link></template></el-table-column>
+          <el-table-column prop="source_label" :label="t('col.sourceLabel')" min-width="140" />
+          <el-table-column :label="t('col.status')" width="90"><template #default="{ row: r }"><el-tag size="small" :type="statusType(r.status)">{{ t('col.status.' + r.status) }}</el-tag></template></el-table-column>
+          <el-table-column prop="rows_read" :label="t('col.read')" width="80" />
+          <el-table-column prop="rows_loaded" :label="t('col.loaded')" width="80" />
+          <el-table-column prop="rows_quarantined" :label="t('col.quarantined')" width="80" />
+          <el-table-column prop="run_by" :label="t('col.runBy')" width="110" />
+        </el-table>
+      </template></el-table-column>
+      <el-table-column prop="title" :label="t('col.title')" min-width="160" />
+      <el-table-column prop="source_kind" :label="t('col.sourceLabel')" width="90" class-name="hide-mobile" label-class-name="hide-mobile" />
+      <el-table-column :label="t('col.target2')" min-width="140" class-name="hide-mobile" label-class-name="hide-mobile"><template #default="{ row }">{{ row.target_topic }}.{{ row.target_table }}</template></el-table-column>
+      <el-table-column :label="t('col.lastRun')" min-width="170"><template #default="{ row }">
+        <template v-if="row.last_run"><el-tag size="small" :type="statusType(row.last_run.status)">{{ t('col.status.' + row.last_run.status) }}</el-tag>
+          {{ row.last_run.rows_loaded }}/{{ row.last_run.rows_read }}<span v-if="row.last_run.rows_quarantined" class="muted"> ({{ t('col.quarantined') }} {{ row.last_run.rows_quarantined }})</span></template>
+        <span v-else class="muted">-</span>
+      </template></el-table-column>
+      <el-table-column :label="t('common.actions')" min-width="230"><template #default="{ row }">
+        <el-button link type="primary" :data-test="'run-' + row.name" @click="runNow(row)">{{ t('col.rerun') }}</el-button>
+        <el-button v-if="['csv','excel'].includes(row.source_kind)" link type="primary" @click="pickFile(row)">{{ t('col.rerunFile') }}</el-button>
+        <el-button v-if="can('collect:manage')" link type="danger" @click="remove(row)">{{ t('col.delete') }}</el-button>
+      </template></el-table-column>
+    </el-table>
+  </div>`,
+};
