@@ -25,7 +25,7 @@ def _ids(n: int, seed: int = 3) -> list[str]:
 
 
 def test_validity_matches_stdnum_on_random_numbers():
-    ids = _ids(3000) + ["", "11010119900101001", "1101011990010100X1", "１10101199001010011", "11010118000230001X"]
+    ids = [*_ids(3000), "", "11010119900101001", "1101011990010100X1", "１10101199001010011", "11010118000230001X"]
     frame = pl.DataFrame({"v": ids}).with_columns(pl.when(pl.col("v") == "").then(None).otherwise(pl.col("v")).alias("v"))
     bad = frame.select(checks.ric_invalid(pl.col("v")).alias("bad"))["bad"].to_list()
     for value, is_bad in zip(ids, bad, strict=True):
