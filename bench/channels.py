@@ -45,6 +45,7 @@ from pbshare.core.db import Database
 from pbshare.exchange import connections
 
 OFFICE = "SZBA"
+WINDOW = 500
 PAYLOAD = {"case_no": "(2026)粤03破100号", "name": "演示·王五", "amount": "12345.67", "items": list(range(20))}
 
 
@@ -88,6 +89,9 @@ async def round_trips(name: str, n: int, make: Callable[[int], tuple[str, bytes]
     """Publish n messages (pipelined) while reading n answers; time from first publish to last answer."""
     sent_at: dict[str, float] = {}
     rtts: list[float] = []
+    # At most WINDOW unanswered messages, as a careful client keeps (Mosquitto drops QoS 1 messages
+    # beyond its max_queued_messages, 1000 by default, for a subscriber that falls behind).
+    window = asyncio.Semaphore(WINDOW)
     start = time.perf_counter()
 
     async def reader() -> None:
@@ -96,10 +100,12 @@ async def round_trips(name: str, n: int, make: Callable[[int], tuple[str, bytes]
             key = id_of(json.loads(raw))
             if key in sent_at:
                 rtts.append(at - sent_at.pop(key))
+                window.release()
 
     task = asyncio.create_task(reader())
     pending = []
     for i in range(n):
+        await window.acquire()
         key, body = make(i)
         sent_at[key] = time.perf_counter()
         pending.append(publish(body))
