@@ -10,7 +10,9 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from pbshare.cli import app
+from pbshare.collect import service
 from pbshare.config import get_settings
+from pbshare.warehouse import service as warehouse
 from tests.collect.conftest import MAPPING, people, write_csv
 
 
@@ -31,7 +33,7 @@ def cli(database, settings, monkeypatch):
     get_settings.cache_clear()
 
 
-def test_import_profile_rerun_quarantine_dataset_transform(cli, tmp_path):
+def test_import_profile_rerun_quarantine_dataset_transform(cli, tmp_path, database):
     assert cli("topic", "create", "case", "--title", "案件专题库").exit_code == 0
     mapping = tmp_path / "mapping.json"
     mapping.write_text(json.dumps(MAPPING, ensure_ascii=False), encoding="utf-8")
@@ -44,14 +46,18 @@ def test_import_profile_rerun_quarantine_dataset_transform(cli, tmp_path):
     res = cli("import", "run", "si_monthly", str(second))
     assert res.exit_code == 0, res.output
     assert "装载 loaded 8" in res.output
-    res = cli("import", "runs", "--profile", "si_monthly")
-    assert res.output.count("succeeded") == 2
-    run_id = next(line.split("│")[1].strip() for line in res.output.splitlines() if "si-202301.csv" in line)
+    assert cli("import", "runs", "--profile", "si_monthly").exit_code == 0
+    database.dispose()  # pooled SQLite connections predate the topic file the CLI attached
+    with database.session() as db:
+        runs = service.list_runs(db, profile_id=service.get_profile(db, profile_id="si_monthly").id)
+    assert [(r.status, r.source_label, r.run_by.startswith("cli:")) for r in runs] == [
+        ("succeeded", "si-202302.csv", True), ("succeeded", "si-202301.csv", True)]
+    run_id = runs[1].id
     out = tmp_path / "q.xlsx"
     assert cli("import", "quarantine", run_id, "--out", str(out)).exit_code == 0
     assert load_workbook(out).active.max_row == 4
-    res = cli("topic", "list")
-    assert "si_monthly" in res.output and "55" in res.output
+    assert cli("topic", "list").exit_code == 0
+    assert warehouse.count_rows(database, topic="case", name="si_monthly") == 55
     res = cli("dataset", "create", "si_count", "--topic", "case",
               "--sql", 'SELECT period, COUNT(*) AS n FROM "case".si_monthly GROUP BY period')
     assert res.exit_code == 0 and "1 行/rows" in res.output, res.output
