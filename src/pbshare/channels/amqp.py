@@ -124,19 +124,20 @@ class AmqpChannel(Channel):
         try:
             outcomes = await self.hub.receive(self.name, [(m.body, f"amqp:{unit}") for unit, m in items])
         except Exception:
-            log.exception("inbox failed; messages go back to the queue")
+            log.exception("inbox failed; messages go back to the queue (a second failure: to the dead-letter queue)")
             for _, message in items:
                 with contextlib.suppress(Exception):
-                    await message.nack(requeue=True)
+                    # Failed before too: park it in <prefix>.dead (via the DLX) instead of looping forever.
+                    await message.nack(requeue=not message.redelivered)
             await asyncio.sleep(1)
             return
         # Committed: answer, then acknowledge (a lost answer is recovered by the unit resending).
-        for (unit, message), outcome in zip(items, outcomes, strict=True):
-            if outcome.reply is not None:
-                try:
-                    await self.reply(unit, outcome.reply, reply_to=message.reply_to)
-                except Exception:
-                    log.warning("could not publish the answer to %s", unit)
+        answers = [self.reply(unit, o.reply, reply_to=m.reply_to)
+                   for (unit, m), o in zip(items, outcomes, strict=True) if o.reply is not None]
+        for result in await asyncio.gather(*answers, return_exceptions=True):  # confirms arrive together
+            if isinstance(result, Exception):
+                log.warning("could not publish an answer: %s", result)
+        for _, message in items:
             await message.ack()
 
     async def health(self, conn: ConnectionInfo | None = None) -> Health:

@@ -55,6 +55,8 @@ class MqttChannel(Channel):
     def _publisher_client(self) -> mqtt.Client:
         if self._publisher is None or not self._publisher.is_connected():
             client = new_client(f"{self.config.prefix}-platform-pub", persistent=False)
+            client.max_inflight_messages_set(self.config.batch)
+            client.max_queued_messages_set(0)
             host, port = broker_address(self.config.mqtt_url)
             client.connect(host, port, keepalive=30)
             client.loop_start()
@@ -70,6 +72,15 @@ class MqttChannel(Channel):
         info.wait_for_publish(timeout=self.config.send_timeout)  # PUBACK from the broker
         if not info.is_published():
             raise TimeoutError(f"the broker did not acknowledge the publish to {topic}")
+
+    def _publish_many(self, messages: list[tuple[str, bytes]]) -> None:
+        """Publish all, then wait for every PUBACK (pipelined, not one round trip each)."""
+        client = self._publisher_client()
+        infos = [client.publish(topic, body, qos=1) for topic, body in messages]
+        for info in infos:
+            info.wait_for_publish(timeout=self.config.send_timeout)
+            if not info.is_published():
+                raise TimeoutError("the broker did not acknowledge an answer")
 
     async def send(self, conn: ConnectionInfo, body: bytes) -> bytes | None:
         type_ = json.loads(body).get("type", "delivery")
@@ -125,12 +136,16 @@ class MqttChannel(Channel):
             log.exception("inbox failed; reconnecting so the broker delivers the messages again")
             client.reconnect()
             return
-        for msg, outcome in zip(items, outcomes, strict=True):
-            if outcome.reply is not None:
-                try:
-                    await self.reply(unit_of(msg), outcome.reply)
-                except Exception:
-                    log.warning("could not publish the answer to %s", unit_of(msg))
+        from pbshare.channels.envelope import dumps
+
+        answers = [(self.out_topic(unit_of(m), o.reply.get("type", "error")), dumps(o.reply))
+                   for m, o in zip(items, outcomes, strict=True) if o.reply is not None]
+        if answers:
+            try:
+                await asyncio.to_thread(self._publish_many, answers)
+            except Exception:
+                log.warning("could not publish %d answer(s)", len(answers))
+        for msg in items:
             client.ack(msg.mid, msg.qos)
 
     async def health(self, conn: ConnectionInfo | None = None) -> Health:

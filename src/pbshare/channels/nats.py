@@ -110,12 +110,11 @@ class NatsChannel(Channel):
                     with contextlib.suppress(Exception):
                         await m.nak(delay=1)
                 continue
-            for m, outcome in zip(msgs, outcomes, strict=True):
-                if outcome.reply is not None:
-                    try:
-                        await self.reply(unit, outcome.reply)
-                    except Exception:
-                        log.warning("could not publish the answer to %s", unit)
+            answers = [self.reply(unit, o.reply) for o in outcomes if o.reply is not None]
+            for result in await asyncio.gather(*answers, return_exceptions=True):  # stored acks come together
+                if isinstance(result, Exception):
+                    log.warning("could not publish an answer to %s: %s", unit, result)
+            for m in msgs:
                 await m.ack()
 
     async def health(self, conn: ConnectionInfo | None = None) -> Health:
