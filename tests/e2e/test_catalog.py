@@ -15,6 +15,14 @@ from tests.conftest import PASSWORD, make_user
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture(autouse=True)
+def _patient_expect():
+    # Logins hash with argon2id and the machine is shared: allow more than the 5 s default.
+    expect.set_options(timeout=20_000)
+    yield
+    expect.set_options(timeout=5_000)
+
+
 def _login(browser, base: str, username: str):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     page = context.new_page()
