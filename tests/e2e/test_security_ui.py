@@ -97,3 +97,24 @@ def test_security_pages_for_the_security_admin_and_the_auditor(page, live_server
         page.click("[data-test=audit-export]")
     assert dl.value.suggested_filename.endswith(".xlsx")
     assert page.js_errors == []
+
+
+def test_an_admin_without_a_second_factor_is_sent_to_enrol(page, live_server, database):
+    from pbshare.security.policy import update_policy
+
+    with database.session() as s:
+        update_policy(s, changes={"totp_grace_days": 0}, actor="test")
+    make_user(database, "newadmin", ["sys_admin"])
+    _login(page, live_server, "newadmin")
+    expect(page.locator("[data-test=totp-start]")).to_be_visible()
+    assert page.url.endswith("#/account")
+    page.goto(live_server + "/#/users")
+    expect(page.locator("[data-test=totp-start]")).to_be_visible()
+    page.click("[data-test=totp-start]")
+    otp = pyotp.TOTP(page.locator("[data-test=totp-secret]").inner_text().strip())
+    page.fill("input[name=totp-code]", otp.now())
+    page.click("[data-test=totp-confirm]")
+    expect(page.locator("[data-test=recovery-codes] span")).to_have_count(10)
+    expect(page.locator("[data-test=totp-state]")).to_contain_text("已启用")  # the session is a full one now
+    page.goto(live_server + "/#/users")
+    expect(page.locator("[data-test=users-table]")).to_contain_text("newadmin")

@@ -114,6 +114,7 @@ def logout(response: Response, principal: Principal = Depends(current_principal)
            db: Session = Depends(get_db)) -> Response:
     if principal.session_id:
         service.close_session(db, session_id=principal.session_id)
+    audit.record(db, action="auth.logout", principal=principal, object_type="user", object_id=principal.user_id)
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.status_code = 204
     return response
@@ -121,6 +122,9 @@ def logout(response: Response, principal: Principal = Depends(current_principal)
 
 @router.get("/auth/me", response_model=MeOut, summary="当前用户 / who am I")
 def me(principal: Principal = Depends(current_principal), db: Session = Depends(get_db)) -> MeOut:
+    if principal.via == "signature":
+        raise Invalid(T("API 客户端不是用户，请调用 /api/v1/auth/whoami", "An API client is not a user; call "
+                        "/api/v1/auth/whoami"), code="not_a_user")
     return me_out(db, principal)
 
 
@@ -146,6 +150,8 @@ def change_password(body: PasswordChangeIn, principal: Principal = Depends(curre
                     db: Session = Depends(get_db)) -> MeOut:
     service.change_own_password(db, user_id=principal.user_id, old_password=body.old_password,
                                 new_password=body.new_password)
+    audit.record(db, action="auth.password_change", principal=principal, object_type="user",
+                 object_id=principal.user_id)
     return me_out(db, Principal(**{**principal.__dict__, "must_change_password": False}))
 
 
@@ -164,6 +170,8 @@ def my_tokens(principal: Principal = Depends(current_principal), db: Session = D
 def create_token(body: TokenCreateIn, principal: Principal = Depends(current_principal),
                  db: Session = Depends(get_db)) -> TokenCreatedOut:
     token, secret = service.create_token(db, user_id=principal.user_id, name=body.name, days=body.days)
+    audit.record(db, action="auth.token_create", principal=principal, object_type="api_token", object_id=token.id,
+                 detail={"name": body.name, "days": body.days})
     return TokenCreatedOut(token=TokenOut.model_validate(token), secret=secret)
 
 
@@ -171,6 +179,7 @@ def create_token(body: TokenCreateIn, principal: Principal = Depends(current_pri
 def revoke_token(token_id: str, principal: Principal = Depends(current_principal),
                  db: Session = Depends(get_db)) -> Response:
     service.revoke_token(db, user_id=principal.user_id, token_id=token_id)
+    audit.record(db, action="auth.token_revoke", principal=principal, object_type="api_token", object_id=token_id)
     return Response(status_code=204)
 
 

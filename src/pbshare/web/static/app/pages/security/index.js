@@ -4,7 +4,9 @@ import ApiClientsPage from "./clients.js";
 import PolicyPage from "./policy.js";
 import AuditPage from "./audit.js";
 import AccountPage from "./account.js";
+import { watch } from "vue";
 import { register } from "../../i18n.js";
+import { session } from "../../session.js";
 
 register({
   "nav.security": ["安全管理", "Security"],
@@ -30,3 +32,20 @@ export const nav = [
   { path: "/security/audit", key: "nav.audit", icon: "Document", perm: "audit:read", group: "nav.security", groupIcon: "Lock" },
   { path: "/account", key: "nav.account", icon: "User" },
 ];
+
+// A user whose role needs a second factor and who has not enrolled yet gets a session that only
+// opens "My account": send them there rather than let every page fail.
+function enrolFirst(tries = 40) {
+  const u = session.user;
+  if (u && u.totp_enrolment_required && !u.must_change_password) {
+    const here = window.location.hash;
+    if (here.startsWith("#/login")) {
+      // just logged in: the router leaves the login page right after (pushState fires no event)
+      if (tries > 0) setTimeout(() => enrolFirst(tries - 1), 50);
+    } else if (!here.startsWith("#/account") && !here.startsWith("#/password")) {
+      window.location.hash = "#/account";
+    }
+  }
+}
+watch(() => [session.user?.totp_enrolment_required, session.user?.must_change_password], () => enrolFirst());
+window.addEventListener("hashchange", () => enrolFirst());
