@@ -96,3 +96,25 @@ def test_cli_keys_rotate_is_audited(database, settings, monkeypatch):
     with database.session() as s:
         rec = s.scalars(select(AuditRecord).where(AuditRecord.action == "keys.rotate")).one()
         assert rec.actor_name.startswith("cli:")
+
+
+def test_cipher_is_configurable_and_old_values_stay_readable(tmp_path, monkeypatch):
+    from pbshare.security.pii import vault_for
+
+    keys = tmp_path / "keys"
+    sm4 = PiiVault(keys).seal("440301199001011234")
+    assert sm4.startswith("SM4-GCM:")
+    monkeypatch.setenv("PBSHARE_PII_CIPHER", "AES-256-GCM")
+    vault_for.cache_clear()
+    try:
+        aes_vault = vault_for(tmp_path)
+        aes = aes_vault.seal("13800001111")
+        assert aes.startswith("AES-256-GCM:")
+        assert aes_vault.open(sm4) == "440301199001011234"
+        assert PiiVault(keys).open(aes) == "13800001111"
+        monkeypatch.setenv("PBSHARE_PII_CIPHER", "DES")
+        vault_for.cache_clear()
+        with pytest.raises(ValueError):
+            vault_for(tmp_path)
+    finally:
+        vault_for.cache_clear()

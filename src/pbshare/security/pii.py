@@ -7,6 +7,7 @@ without decrypting every row.
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -37,9 +38,21 @@ class PiiVault:
         return crypto.hmac_sm3(self._index_key, normal.encode("utf-8")).hex()
 
 
+CIPHERS = (crypto.SM4_GCM, crypto.AES_GCM)
+
+
+def configured_cipher() -> str:
+    """``PBSHARE_PII_CIPHER`` picks the cipher for new values (SM4-GCM by default); every sealed value
+    records its own, so values sealed before a change stay readable."""
+    alg = os.environ.get("PBSHARE_PII_CIPHER", crypto.SM4_GCM)
+    if alg not in CIPHERS:
+        raise ValueError(f"PBSHARE_PII_CIPHER must be one of {', '.join(CIPHERS)}, not {alg!r}")
+    return alg
+
+
 @lru_cache(maxsize=8)
 def vault_for(data_dir: Path) -> PiiVault:
-    return PiiVault(data_dir / "keys")
+    return PiiVault(data_dir / "keys", alg=configured_cipher())
 
 
 def normalise(value: str, kind: str = "") -> str:
