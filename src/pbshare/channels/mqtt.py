@@ -138,15 +138,19 @@ class MqttChannel(Channel):
             return
         from pbshare.channels.envelope import dumps
 
+        # Committed: acknowledge at once so the broker's in-flight window (20 by default) keeps moving,
+        # then queue the answers on the publisher (paho sends them QoS 1 from its own thread; a lost
+        # answer is recovered by the unit resending, which earns a "duplicate" receipt).
+        for msg in items:
+            client.ack(msg.mid, msg.qos)
         answers = [(self.out_topic(unit_of(m), o.reply.get("type", "error")), dumps(o.reply))
                    for m, o in zip(items, outcomes, strict=True) if o.reply is not None]
         if answers:
-            try:
-                await asyncio.to_thread(self._publish_many, answers)
-            except Exception:
-                log.warning("could not publish %d answer(s)", len(answers))
-        for msg in items:
-            client.ack(msg.mid, msg.qos)
+            publisher = self._publisher_client()
+            for topic, body in answers:
+                info = publisher.publish(topic, body, qos=1)
+                if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                    log.warning("could not queue an answer on %s: rc %s", topic, info.rc)
 
     async def health(self, conn: ConnectionInfo | None = None) -> Health:
         try:

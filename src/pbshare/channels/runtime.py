@@ -99,7 +99,7 @@ class Runtime:
                 continue
             if task is not None:
                 if task.done() and not task.cancelled() and task.exception():
-                    log.warning("%s listener stopped: %s; restarting", name, task.exception())
+                    log.warning("%s listener stopped: %r; restarting", name, task.exception())
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
