@@ -226,3 +226,13 @@ def test_unit_registry(client, database, as_user):
     assert admin.put("/api/v1/catalog/units/SZPNR", json={**body, "state": "gone"}).status_code == 422
     viewer = as_user("viewer1", ["report_viewer"])
     assert viewer.put("/api/v1/catalog/units/SZPNR", json=body).status_code == 403
+
+
+def test_openapi_documents_catalog_and_metadata(client):
+    paths = client.get("/api/openapi.json").json()["paths"]
+    body = paths["/api/v1/catalog/resources"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["$ref"].endswith("/ResourceDoc")
+    for path in ("/api/v1/catalog/import", "/api/v1/catalog/export", "/api/v1/catalog/dcat",
+                 "/api/v1/catalog/resources/{code}/diff", "/api/v1/metadata/sources/{source_id}/harvest",
+                 "/api/v1/metadata/lineage", "/api/v1/metadata/dictionary"):
+        assert path in paths

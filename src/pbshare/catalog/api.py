@@ -40,6 +40,11 @@ from pbshare.security.service import Principal
 
 router = APIRouter(prefix="/catalog", tags=["catalog"])
 
+# Resource bodies are read as plain JSON so every problem comes back at once, by field, in the
+# user's language; OpenAPI still shows their shape.
+_DOC_BODY = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/ResourceDoc"}}}}}
+
 
 # ---------------------------------------------------------------- units
 
@@ -120,7 +125,8 @@ def resource_stats(principal: Principal = Depends(require(Perm.catalog_read)), d
     return out
 
 
-@router.post("/resources/validate", summary="检查资源内容（不保存） / check a resource without saving")
+@router.post("/resources/validate", summary="检查资源内容（不保存） / check a resource without saving",
+             openapi_extra=_DOC_BODY)
 def validate_resource(body: dict[str, Any] = Body(...), strict: bool = Query(False),
                       principal: Principal = Depends(require(Perm.catalog_read)),
                       db: Session = Depends(get_db)) -> dict:
@@ -131,7 +137,8 @@ def validate_resource(body: dict[str, Any] = Body(...), strict: bool = Query(Fal
     return {"ok": True, "problems": []}
 
 
-@router.post("/resources", response_model=ResourceOut, status_code=201, summary="新建资源（草稿） / new draft")
+@router.post("/resources", response_model=ResourceOut, status_code=201, summary="新建资源（草稿） / new draft",
+             openapi_extra=_DOC_BODY)
 def create_resource(body: dict[str, Any] = Body(...), principal: Principal = Depends(require(Perm.catalog_write)),
                     db: Session = Depends(get_db)):
     return _out(db, service.create_resource(db, doc=body, principal=principal))
@@ -142,7 +149,8 @@ def get_resource(code: str, principal: Principal = Depends(require(Perm.catalog_
     return _out(db, service.get_resource_row(db, code=code))
 
 
-@router.put("/resources/{code}", response_model=ResourceOut, summary="修改资源 / edit the working copy")
+@router.put("/resources/{code}", response_model=ResourceOut, summary="修改资源 / edit the working copy",
+            openapi_extra=_DOC_BODY)
 def update_resource(code: str, body: dict[str, Any] = Body(...),
                     principal: Principal = Depends(require(Perm.catalog_write)), db: Session = Depends(get_db)):
     return _out(db, service.update_resource(db, code=code, doc=body, principal=principal))
