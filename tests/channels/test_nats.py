@@ -22,7 +22,7 @@ pytestmark = pytest.mark.services
 async def js(channel_config, prefix):
     channel_config.extra["nats_ack_wait"] = 2.0
     nc = await nats.connect(channel_config.nats_url)
-    jetstream = nc.jetstream()
+    jetstream = nc.jetstream(timeout=15)
     yield jetstream
     with contextlib.suppress(Exception):
         await jetstream.delete_stream(prefix.upper())

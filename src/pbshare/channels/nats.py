@@ -53,7 +53,7 @@ class NatsChannel(Channel):
         if self._nc is None or self._nc.is_closed:
             self._nc = await nats.connect(self.config.nats_url, name=f"{self.config.prefix}-platform",
                                           max_reconnect_attempts=-1)
-            self._js = self._nc.jetstream()
+            self._js = self._nc.jetstream(timeout=15)  # JetStream API calls are slow on a busy server
             await self.ensure_stream(self._js)
         return self._js
 
