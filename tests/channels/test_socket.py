@@ -51,6 +51,12 @@ async def test_round_trip_from_a_raw_socket(runtime, open_connection, database):
     with database.session() as s:
         stored = messaging.inbox_envelope(s, envelope_id=sent["id"], data_dir=runtime.config.data_dir)
     assert stored["payload"] == {"case_no": "(2026)粤03破1号", "amount": 12.5}
+    from pbshare.security import audit
+
+    with database.session() as s:
+        [rec] = s.scalars(select(audit.AuditRecord).where(audit.AuditRecord.action == "exchange.receive")).all()
+        assert rec.detail["envelopes"] == [sent["id"]] and rec.detail["accepted"] == 1
+        assert audit.verify(s).ok
 
 
 async def test_encrypted_payload_is_decrypted_into_the_inbox(runtime, open_connection, database):

@@ -124,10 +124,28 @@ def receive(db: Session, *, raw: bytes, channel: str, data_dir: Path, max_bytes:
     try:
         env, conn, unit_code = _verified(raw, channel=channel, cache=cache, max_bytes=max_bytes, size=size,
                                          caller_unit=caller_unit, found=found)
-        return _accept(db, env, conn, unit_code, channel, data_dir)
+        outcome = _accept(db, env, conn, unit_code, channel, data_dir)
     except EnvelopeError as err:
-        return _reject(db, err, raw=raw, channel=channel, conn=found[0] if found else None, data_dir=data_dir,
-                       peer=peer, size=size)
+        outcome = _reject(db, err, raw=raw, channel=channel, conn=found[0] if found else None, data_dir=data_dir,
+                          peer=peer, size=size)
+    _audit(db, channel, [outcome], peer)
+    return outcome
+
+
+def _audit(db: Session, channel: str, outcomes: list[Outcome], peer: str | None) -> None:
+    """One audit record per received batch: which envelopes came in, which were refused and why."""
+    if not outcomes:
+        return
+    by_status: dict[str, int] = {}
+    for o in outcomes:
+        by_status[o.status] = by_status.get(o.status, 0) + 1
+    audit.record(db, action="exchange.receive", object_type="exchange_inbox",
+                 object_id=(outcomes[0].envelope or {}).get("id") if len(outcomes) == 1 else None,
+                 result="refused" if by_status.get("rejected") == len(outcomes) else "ok",
+                 ip=peer if channel in ("rest", "soap") else None, actor_name=f"channel:{channel}",
+                 detail={"channel": channel, "peer": peer, **by_status,
+                         "envelopes": [o.envelope["id"] for o in outcomes if o.envelope][:100],
+                         "refused": [o.error.code for o in outcomes if o.error][:100]})
 
 
 def _verified(raw: bytes, *, channel: str, cache: _Cache, max_bytes: int, size: int | None,
@@ -343,7 +361,9 @@ def receive_batch(database: Any, *, raws: list[tuple[bytes, str | None]], channe
         for i, env, conn, unit_code in fresh:
             conn.last_seen_at = now
             outcomes[i] = _answer(env, conn, unit_code, _act(db, env, conn), data_dir)
-        return [o for o in outcomes if o is not None]
+        done = [o for o in outcomes if o is not None]
+        _audit(db, channel, done, raws[0][1] if raws else None)
+        return done
 
 
 def rejected_raw(db: Session, *, rejected_id: str, data_dir: Path) -> str:
