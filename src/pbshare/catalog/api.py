@@ -38,6 +38,10 @@ from pbshare.security.deps import require
 from pbshare.security.permissions import Perm
 from pbshare.security.service import Principal
 
+# The session commits before the answer is sent (FastAPI's default for yield dependencies is after),
+# so a client that reads right after a change sees it.
+UNIT_OF_WORK = Depends(get_db, scope="function")
+
 router = APIRouter(prefix="/catalog", tags=["catalog"])
 
 # Resource bodies are read as plain JSON so every problem comes back at once, by field, in the
@@ -56,19 +60,19 @@ def _unit_out(unit, counts: dict[str, int] | None = None) -> UnitOut:
 
 
 @router.get("/units", response_model=list[UnitOut], summary="单位列表 / units")
-def list_units(principal: Principal = Depends(require(Perm.catalog_read)), db: Session = Depends(get_db)):
+def list_units(principal: Principal = Depends(require(Perm.catalog_read)), db: Session = UNIT_OF_WORK):
     counts = service.count_resources_by_unit(db)
     return [_unit_out(u, counts) for u in service.list_units(db)]
 
 
 @router.get("/units/{code}", response_model=UnitOut, summary="单位详情 / one unit")
-def get_unit(code: str, principal: Principal = Depends(require(Perm.catalog_read)), db: Session = Depends(get_db)):
+def get_unit(code: str, principal: Principal = Depends(require(Perm.catalog_read)), db: Session = UNIT_OF_WORK):
     return _unit_out(service.get_unit_by_code(db, code=code), service.count_resources_by_unit(db))
 
 
 @router.put("/units/{code}", response_model=UnitOut, summary="新建或修改单位 / create or update a unit")
 def save_unit(code: str, body: UnitIn, principal: Principal = Depends(require(Perm.units_write)),
-              db: Session = Depends(get_db)):
+              db: Session = UNIT_OF_WORK):
     if body.code != code:
         raise Invalid(T("单位代码与地址不一致", "The unit code differs from the address"), code="code_mismatch")
     unit = service.save_unit(db, code=code, name=body.name, kind=body.kind, credit_code=body.credit_code or "",
@@ -110,7 +114,7 @@ def list_resources(
     state: str | None = Query(None, max_length=16),
     params: PageParams = Depends(page_params),
     principal: Principal = Depends(require(Perm.catalog_read)),
-    db: Session = Depends(get_db),
+    db: Session = UNIT_OF_WORK,
 ) -> Page[ResourceRow]:
     rows, total = service.search_resources(db, params=params, q=q, provider=provider, direction=direction,
                                            frequency=frequency, share_type=share_type, state=state)
@@ -118,7 +122,7 @@ def list_resources(
 
 
 @router.get("/resources/stats", summary="按状态统计 / resources by state")
-def resource_stats(principal: Principal = Depends(require(Perm.catalog_read)), db: Session = Depends(get_db)) -> dict:
+def resource_stats(principal: Principal = Depends(require(Perm.catalog_read)), db: Session = UNIT_OF_WORK) -> dict:
     out: dict[str, int] = {s.value: 0 for s in ResourceState}
     for (state,) in db.execute(select(Resource.state)):
         out[state] = out.get(state, 0) + 1
@@ -129,7 +133,7 @@ def resource_stats(principal: Principal = Depends(require(Perm.catalog_read)), d
              openapi_extra=_DOC_BODY)
 def validate_resource(body: dict[str, Any] = Body(...), strict: bool = Query(False),
                       principal: Principal = Depends(require(Perm.catalog_read)),
-                      db: Session = Depends(get_db)) -> dict:
+                      db: Session = UNIT_OF_WORK) -> dict:
     try:
         service.validate_document(db, body, strict=strict)
     except Invalid as exc:
@@ -140,39 +144,39 @@ def validate_resource(body: dict[str, Any] = Body(...), strict: bool = Query(Fal
 @router.post("/resources", response_model=ResourceOut, status_code=201, summary="新建资源（草稿） / new draft",
              openapi_extra=_DOC_BODY)
 def create_resource(body: dict[str, Any] = Body(...), principal: Principal = Depends(require(Perm.catalog_write)),
-                    db: Session = Depends(get_db)):
+                    db: Session = UNIT_OF_WORK):
     return _out(db, service.create_resource(db, doc=body, principal=principal))
 
 
 @router.get("/resources/{code}", response_model=ResourceOut, summary="资源详情 / one resource")
-def get_resource(code: str, principal: Principal = Depends(require(Perm.catalog_read)), db: Session = Depends(get_db)):
+def get_resource(code: str, principal: Principal = Depends(require(Perm.catalog_read)), db: Session = UNIT_OF_WORK):
     return _out(db, service.get_resource_row(db, code=code))
 
 
 @router.put("/resources/{code}", response_model=ResourceOut, summary="修改资源 / edit the working copy",
             openapi_extra=_DOC_BODY)
 def update_resource(code: str, body: dict[str, Any] = Body(...),
-                    principal: Principal = Depends(require(Perm.catalog_write)), db: Session = Depends(get_db)):
+                    principal: Principal = Depends(require(Perm.catalog_write)), db: Session = UNIT_OF_WORK):
     return _out(db, service.update_resource(db, code=code, doc=body, principal=principal))
 
 
 @router.delete("/resources/{code}", status_code=204, summary="删除未发布的资源 / delete a never-published resource")
 def delete_resource(code: str, principal: Principal = Depends(require(Perm.catalog_write)),
-                    db: Session = Depends(get_db)) -> Response:
+                    db: Session = UNIT_OF_WORK) -> Response:
     service.delete_resource(db, code=code, principal=principal)
     return Response(status_code=204)
 
 
 @router.post("/resources/{code}/consultation", response_model=ResourceOut,
              summary="提交征求意见 / send to consultation")
-def consult(code: str, principal: Principal = Depends(require(Perm.catalog_write)), db: Session = Depends(get_db)):
+def consult(code: str, principal: Principal = Depends(require(Perm.catalog_write)), db: Session = UNIT_OF_WORK):
     return _out(db, service.start_consultation(db, code=code, principal=principal))
 
 
 @router.post("/resources/{code}/consents", response_model=ResourceOut,
              summary="登记单位意见 / record a party's consent (unit operators: own unit only)")
 def consent(code: str, body: ConsentIn, principal: Principal = Depends(require(Perm.catalog_consent)),
-            db: Session = Depends(get_db)):
+            db: Session = UNIT_OF_WORK):
     service.record_consent(db, code=code, unit_code=body.unit_code, agreed=body.agreed, decided_on=body.decided_on,
                            comment=body.comment, principal=principal)
     return _out(db, service.get_resource_row(db, code=code))
@@ -180,31 +184,31 @@ def consent(code: str, body: ConsentIn, principal: Principal = Depends(require(P
 
 @router.post("/resources/{code}/publish", response_model=ResourceOut, summary="发布 / publish")
 def publish(code: str, body: PublishIn | None = None, principal: Principal = Depends(require(Perm.catalog_write)),
-            db: Session = Depends(get_db)):
+            db: Session = UNIT_OF_WORK):
     service.publish(db, code=code, note=body.note if body else None, principal=principal)
     return _out(db, service.get_resource_row(db, code=code))
 
 
 @router.post("/resources/{code}/withdraw", response_model=ResourceOut, summary="撤销 / withdraw")
 def withdraw(code: str, body: WithdrawIn, principal: Principal = Depends(require(Perm.catalog_write)),
-             db: Session = Depends(get_db)):
+             db: Session = UNIT_OF_WORK):
     return _out(db, service.withdraw(db, code=code, reason=body.reason, principal=principal))
 
 
 @router.post("/resources/{code}/reinstate", response_model=ResourceOut, summary="恢复已撤销资源 / reinstate")
-def reinstate(code: str, principal: Principal = Depends(require(Perm.catalog_write)), db: Session = Depends(get_db)):
+def reinstate(code: str, principal: Principal = Depends(require(Perm.catalog_write)), db: Session = UNIT_OF_WORK):
     return _out(db, service.reinstate(db, code=code, principal=principal))
 
 
 @router.get("/resources/{code}/versions", response_model=list[VersionRow], summary="版本历史 / versions")
-def versions(code: str, principal: Principal = Depends(require(Perm.catalog_read)), db: Session = Depends(get_db)):
+def versions(code: str, principal: Principal = Depends(require(Perm.catalog_read)), db: Session = UNIT_OF_WORK):
     return [VersionRow(version=v.version, published_at=v.published_at, published_by=v.published_by, note=v.note)
             for v in service.list_versions(db, code=code)]
 
 
 @router.get("/resources/{code}/versions/{version}", response_model=VersionOut, summary="某一版本 / one version")
 def version(code: str, version: int, principal: Principal = Depends(require(Perm.catalog_read)),
-            db: Session = Depends(get_db)):
+            db: Session = UNIT_OF_WORK):
     v = service.get_version(db, code=code, version=version)
     return VersionOut(version=v.version, published_at=v.published_at, published_by=v.published_by, note=v.note,
                       consents=v.consents or [], document=ResourceDoc(**v.document))
@@ -213,12 +217,12 @@ def version(code: str, version: int, principal: Principal = Depends(require(Perm
 @router.get("/resources/{code}/diff", summary="两个版本的差异 / differences between two versions ('draft' = working copy)")
 def diff(code: str, from_version: str = Query(..., alias="from", max_length=8),
          to_version: str = Query("draft", alias="to", max_length=8),
-         principal: Principal = Depends(require(Perm.catalog_read)), db: Session = Depends(get_db)) -> dict:
+         principal: Principal = Depends(require(Perm.catalog_read)), db: Session = UNIT_OF_WORK) -> dict:
     return service.diff_versions(db, code=code, from_version=from_version, to_version=to_version)
 
 
 @router.get("/consultations", summary="征求意见中的资源 / resources in consultation (a unit sees its own)")
-def consultations(principal: Principal = Depends(require(Perm.catalog_read)), db: Session = Depends(get_db)) -> list:
+def consultations(principal: Principal = Depends(require(Perm.catalog_read)), db: Session = UNIT_OF_WORK) -> list:
     out = []
     for res in db.scalars(select(Resource).where(Resource.state == ResourceState.consultation.value)
                           .order_by(Resource.code)):
@@ -231,7 +235,7 @@ def consultations(principal: Principal = Depends(require(Perm.catalog_read)), db
 
 @router.get("/items", summary="按名称查找信息项 / find info items")
 def items(q: str = Query(..., min_length=1, max_length=100), principal: Principal = Depends(require(Perm.catalog_read)),
-          db: Session = Depends(get_db)) -> list[dict]:
+          db: Session = UNIT_OF_WORK) -> list[dict]:
     return service.search_items(db, q=q)
 
 
@@ -247,14 +251,14 @@ def _edition_out(db: Session, e) -> EditionOut:
 
 
 @router.get("/editions", response_model=list[EditionOut], summary="目录版本 / catalog editions")
-def editions(principal: Principal = Depends(require(Perm.catalog_read)), db: Session = Depends(get_db)):
+def editions(principal: Principal = Depends(require(Perm.catalog_read)), db: Session = UNIT_OF_WORK):
     return [_edition_out(db, e) for e in service.list_editions(db)]
 
 
 @router.post("/editions", response_model=EditionOut, status_code=201,
              summary="以当前已发布版本形成目录版本 / freeze the published versions as an edition")
 def create_edition(body: EditionIn, principal: Principal = Depends(require(Perm.catalog_write)),
-                   db: Session = Depends(get_db)):
+                   db: Session = UNIT_OF_WORK):
     e = service.create_edition(db, name=body.name, edition_date=body.edition_date, description=body.description,
                                principal=principal)
     return _edition_out(db, e)
@@ -262,7 +266,7 @@ def create_edition(body: EditionIn, principal: Principal = Depends(require(Perm.
 
 @router.get("/editions/{edition_id}", summary="目录版本内容 / an edition's resources (full documents)")
 def edition(edition_id: str, principal: Principal = Depends(require(Perm.catalog_read)),
-            db: Session = Depends(get_db)) -> dict:
+            db: Session = UNIT_OF_WORK) -> dict:
     e = service.get_edition(db, edition_id=edition_id)
     return {**_edition_out(db, e).model_dump(), "documents": service.edition_documents(db, e)}
 
@@ -276,13 +280,13 @@ def _attr_out(d) -> AttributeOut:
 
 
 @router.get("/attributes", response_model=list[AttributeOut], summary="自定义元数据字段 / custom attributes")
-def attributes(principal: Principal = Depends(require(Perm.catalog_read)), db: Session = Depends(get_db)):
+def attributes(principal: Principal = Depends(require(Perm.catalog_read)), db: Session = UNIT_OF_WORK):
     return [_attr_out(d) for d in service.list_attributes(db)]
 
 
 @router.put("/attributes/{code}", response_model=AttributeOut, summary="定义或修改字段 / define or change one")
 def save_attribute(code: str, body: AttributeIn, principal: Principal = Depends(require(Perm.catalog_write)),
-                   db: Session = Depends(get_db)):
+                   db: Session = UNIT_OF_WORK):
     if body.code != code:
         raise Invalid(T("字段代码与地址不一致", "The attribute code differs from the address"), code="code_mismatch")
     return _attr_out(service.save_attribute(db, **body.model_dump(), principal=principal))
@@ -290,7 +294,7 @@ def save_attribute(code: str, body: AttributeIn, principal: Principal = Depends(
 
 @router.delete("/attributes/{code}", status_code=204, summary="删除字段 / delete an attribute")
 def delete_attribute(code: str, principal: Principal = Depends(require(Perm.catalog_write)),
-                     db: Session = Depends(get_db)) -> Response:
+                     db: Session = UNIT_OF_WORK) -> Response:
     service.delete_attribute(db, code=code, principal=principal)
     return Response(status_code=204)
 
@@ -301,7 +305,7 @@ def delete_attribute(code: str, principal: Principal = Depends(require(Perm.cata
 @router.post("/import", response_model=ImportReport,
              summary="导入目录文件（yaml/json/xlsx；出错则全部不导入） / import a catalog file (all or nothing)")
 async def import_catalog(request: Request, file: UploadFile = File(...), publish: bool = Form(False),
-                         principal: Principal = Depends(require(Perm.catalog_write)), db: Session = Depends(get_db)):
+                         principal: Principal = Depends(require(Perm.catalog_write)), db: Session = UNIT_OF_WORK):
     content = await file.read(transfer.MAX_IMPORT_BYTES + 1)
     if len(content) > transfer.MAX_IMPORT_BYTES:
         raise TooLarge(T("文件超过 {n} MB", "The file is larger than {n} MB", n=transfer.MAX_IMPORT_BYTES // 2**20))
@@ -312,19 +316,19 @@ async def import_catalog(request: Request, file: UploadFile = File(...), publish
 @router.get("/export", summary="导出目录 / export the catalog (yaml, json, excel, dcat)")
 def export_catalog(fmt: str = Query("yaml", alias="format", pattern="^(yaml|json|excel|dcat)$"),
                    published: bool = Query(False, description="只导出生效版本 / versions in effect only"),
-                   principal: Principal = Depends(require(Perm.catalog_read)), db: Session = Depends(get_db)):
+                   principal: Principal = Depends(require(Perm.catalog_read)), db: Session = UNIT_OF_WORK):
     body, media = transfer.export_catalog(db, fmt=fmt, published_only=published, principal=principal)
     name = f"catalog.{transfer.EXTENSIONS[fmt]}"
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/dcat", summary="已发布目录（DCAT-AP JSON-LD） / the published catalog for harvesters")
-def dcat(principal: Principal = Depends(require(Perm.catalog_read)), db: Session = Depends(get_db)) -> Response:
+def dcat(principal: Principal = Depends(require(Perm.catalog_read)), db: Session = UNIT_OF_WORK) -> Response:
     body, media = transfer.export_catalog(db, fmt="dcat", principal=principal)
     return Response(body, media_type=media)
 
 
 @router.get("/resources/{code}/spec", summary="当前生效版本（供其他模块使用） / the version in effect, as other "
                                                "domains see it")
-def spec(code: str, principal: Principal = Depends(require(Perm.catalog_read)), db: Session = Depends(get_db)) -> dict:
+def spec(code: str, principal: Principal = Depends(require(Perm.catalog_read)), db: Session = UNIT_OF_WORK) -> dict:
     return service.get_resource(db, code=code).model_dump(mode="json")

@@ -27,6 +27,10 @@ from pbshare.security.deps import require
 from pbshare.security.permissions import Perm
 from pbshare.security.service import Principal
 
+# The session commits before the answer is sent (FastAPI's default for yield dependencies is after),
+# so a client that reads right after a change sees it.
+UNIT_OF_WORK = Depends(get_db, scope="function")
+
 router = APIRouter(prefix="/metadata", tags=["metadata"])
 
 
@@ -57,13 +61,13 @@ def _object_out(o) -> ObjectOut:
 
 
 @router.get("/sources", response_model=list[SourceOut], summary="数据源 / data sources (passwords hidden)")
-def list_sources(principal: Principal = Depends(require(Perm.metadata_read)), db: Session = Depends(get_db)):
+def list_sources(principal: Principal = Depends(require(Perm.metadata_read)), db: Session = UNIT_OF_WORK):
     return [_source_out(db, s) for s in service.list_sources(db)]
 
 
 @router.post("/sources", response_model=SourceOut, status_code=201, summary="登记数据源 / add a data source")
 def add_source(body: SourceIn, request: Request, principal: Principal = Depends(require(Perm.metadata_write)),
-               db: Session = Depends(get_db)):
+               db: Session = UNIT_OF_WORK):
     s = service.add_source(db, data_dir=_data_dir(request), name=body.name, url=body.url,
                            schema_name=body.schema_name, description=body.description, principal=principal)
     return _source_out(db, s)
@@ -71,13 +75,13 @@ def add_source(body: SourceIn, request: Request, principal: Principal = Depends(
 
 @router.get("/sources/{source_id}", response_model=SourceOut, summary="数据源详情 / one data source")
 def get_source(source_id: str, principal: Principal = Depends(require(Perm.metadata_read)),
-               db: Session = Depends(get_db)):
+               db: Session = UNIT_OF_WORK):
     return _source_out(db, service.get_source(db, source_id=source_id))
 
 
 @router.put("/sources/{source_id}", response_model=SourceOut, summary="修改数据源 / change a data source")
 def update_source(source_id: str, body: SourceUpdate, request: Request,
-                  principal: Principal = Depends(require(Perm.metadata_write)), db: Session = Depends(get_db)):
+                  principal: Principal = Depends(require(Perm.metadata_write)), db: Session = UNIT_OF_WORK):
     s = service.update_source(db, data_dir=_data_dir(request), source_id=source_id, url=body.url,
                               schema_name=body.schema_name, description=body.description, principal=principal)
     return _source_out(db, s)
@@ -85,32 +89,32 @@ def update_source(source_id: str, body: SourceUpdate, request: Request,
 
 @router.delete("/sources/{source_id}", status_code=204, summary="删除数据源 / delete a data source")
 def delete_source(source_id: str, principal: Principal = Depends(require(Perm.metadata_write)),
-                  db: Session = Depends(get_db)) -> Response:
+                  db: Session = UNIT_OF_WORK) -> Response:
     service.delete_source(db, source_id=source_id, principal=principal)
     return Response(status_code=204)
 
 
 @router.post("/sources/{source_id}/test", response_model=TestResult, summary="测试连接 / test the connection")
 def test_source(source_id: str, request: Request, principal: Principal = Depends(require(Perm.metadata_write)),
-                db: Session = Depends(get_db)):
+                db: Session = UNIT_OF_WORK):
     return service.test_source(db, source_id=source_id, data_dir=_data_dir(request), principal=principal)
 
 
 @router.post("/sources/{source_id}/harvest", response_model=HarvestOut,
              summary="采集表、字段、键和行数 / harvest tables, columns, keys and row counts")
 def harvest(source_id: str, request: Request, principal: Principal = Depends(require(Perm.metadata_write)),
-            db: Session = Depends(get_db)):
+            db: Session = UNIT_OF_WORK):
     return _harvest_out(service.harvest(db, source_id=source_id, data_dir=_data_dir(request), principal=principal))
 
 
 @router.get("/sources/{source_id}/harvests", response_model=list[HarvestOut], summary="采集记录及变化 / harvests")
 def harvests(source_id: str, principal: Principal = Depends(require(Perm.metadata_read)),
-             db: Session = Depends(get_db)):
+             db: Session = UNIT_OF_WORK):
     return [_harvest_out(h) for h in service.list_harvests(db, source_id=source_id)]
 
 
 @router.get("/sources/{source_id}/tables", response_model=list[ObjectOut], summary="已采集的表 / harvested tables")
-def tables(source_id: str, principal: Principal = Depends(require(Perm.metadata_read)), db: Session = Depends(get_db)):
+def tables(source_id: str, principal: Principal = Depends(require(Perm.metadata_read)), db: Session = UNIT_OF_WORK):
     return [_object_out(o) for o in service.source_tables(db, source_id=source_id)]
 
 
@@ -119,7 +123,7 @@ def tables(source_id: str, principal: Principal = Depends(require(Perm.metadata_
 
 @router.get("/objects/{object_id}", summary="元数据对象及其下级 / one object and its children")
 def get_object(object_id: str, principal: Principal = Depends(require(Perm.metadata_read)),
-               db: Session = Depends(get_db)) -> dict:
+               db: Session = UNIT_OF_WORK) -> dict:
     o = service.get_object(db, object_id=object_id)
     return {**_object_out(o).model_dump(), "children": [_object_out(c).model_dump()
                                                         for c in service.children(db, object_id=o.id)]}
@@ -128,13 +132,13 @@ def get_object(object_id: str, principal: Principal = Depends(require(Perm.metad
 @router.put("/objects/{object_id}/attributes", response_model=ObjectOut,
             summary="填写自定义属性 / fill the admin-defined attributes")
 def set_attributes(object_id: str, body: dict, principal: Principal = Depends(require(Perm.metadata_write)),
-                   db: Session = Depends(get_db)):
+                   db: Session = UNIT_OF_WORK):
     return _object_out(service.set_object_attributes(db, object_id=object_id, values=body, principal=principal))
 
 
 @router.get("/dictionary", summary="数据字典检索 / search the data dictionary (tables, columns, info items)")
 def dictionary(q: str = Query(..., min_length=1, max_length=100), kind: str | None = Query(None, max_length=32),
-               principal: Principal = Depends(require(Perm.metadata_read)), db: Session = Depends(get_db)) -> list:
+               principal: Principal = Depends(require(Perm.metadata_read)), db: Session = UNIT_OF_WORK) -> list:
     return service.search_dictionary(db, q=q, type_code=kind)
 
 
@@ -147,13 +151,13 @@ def _type_out(t) -> TypeOut:
 
 
 @router.get("/types", response_model=list[TypeOut], summary="元数据类型 / metadata types")
-def types(principal: Principal = Depends(require(Perm.metadata_read)), db: Session = Depends(get_db)):
+def types(principal: Principal = Depends(require(Perm.metadata_read)), db: Session = UNIT_OF_WORK):
     return [_type_out(t) for t in service.list_types(db)]
 
 
 @router.put("/types/{code}", response_model=TypeOut, summary="定义类型及属性 / define a type and its attributes")
 def save_type(code: str, body: TypeIn, principal: Principal = Depends(require(Perm.metadata_write)),
-              db: Session = Depends(get_db)):
+              db: Session = UNIT_OF_WORK):
     if not code.replace("_", "").isalnum() or len(code) > 32:
         raise Invalid(T("类型代码只能含字母、数字和下划线", "A type code has letters, digits and underscores only"),
                       code="bad_code")
@@ -163,7 +167,7 @@ def save_type(code: str, body: TypeIn, principal: Principal = Depends(require(Pe
 
 @router.delete("/types/{code}", status_code=204, summary="删除自定义类型 / delete a custom type")
 def delete_type(code: str, principal: Principal = Depends(require(Perm.metadata_write)),
-                db: Session = Depends(get_db)) -> Response:
+                db: Session = UNIT_OF_WORK) -> Response:
     service.delete_type(db, code=code, principal=principal)
     return Response(status_code=204)
 
@@ -173,7 +177,7 @@ def delete_type(code: str, principal: Principal = Depends(require(Perm.metadata_
 
 @router.post("/lineage", status_code=204, summary="登记血缘 / record lineage (target produced from sources)")
 def record_lineage(body: LineageIn, principal: Principal = Depends(require(Perm.metadata_write)),
-                   db: Session = Depends(get_db)) -> Response:
+                   db: Session = UNIT_OF_WORK) -> Response:
     service.record_lineage(db, target=body.target, sources=body.sources, via_kind=body.via_kind, via_id=body.via_id,
                            detail=body.detail)
     return Response(status_code=204)
@@ -181,5 +185,5 @@ def record_lineage(body: LineageIn, principal: Principal = Depends(require(Perm.
 
 @router.get("/lineage", summary="血缘图 / lineage graph (around one node, or all)")
 def lineage(node: str | None = Query(None, max_length=300), depth: int = Query(3, ge=1, le=10),
-            principal: Principal = Depends(require(Perm.metadata_read)), db: Session = Depends(get_db)) -> dict:
+            principal: Principal = Depends(require(Perm.metadata_read)), db: Session = UNIT_OF_WORK) -> dict:
     return service.lineage_graph(db, node=node, depth=depth)
