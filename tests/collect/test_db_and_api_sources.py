@@ -89,11 +89,14 @@ def test_database_select_is_checked_and_runs(database, topic, source_db):
     spec = ImportSpec(source_kind="database", source={"url": url, "query": f"SELECT id, owner, price FROM {table.name} "
                                                                           "WHERE price >= 100005"},
                       target_topic="case", target_table="dear_cars", mapping=[])
-    result = service.run_now(database, spec=spec, run_by="tester")
+    # a bare URL is for the command line (trusted); the browser and API must use a registered source
+    browser = service.run_now(database, spec=spec, run_by="tester")
+    assert browser.status == "failed" and browser.error_code == "url_not_allowed"
+    result = service.run_now(database, spec=spec, run_by="tester", trusted=True)
     assert result.status == "succeeded", result.error
     assert result.rows_loaded == 7
     bad = spec.model_copy(update={"source": {"url": url, "query": f"DELETE FROM {table.name}"}})
-    refused = service.run_now(database, spec=bad, run_by="tester")
+    refused = service.run_now(database, spec=bad, run_by="tester", trusted=True)
     assert refused.status == "failed" and refused.error_code == "sql_not_select"
     with engine.connect() as conn:
         assert conn.scalar(sa.select(sa.func.count()).select_from(table)) == 12

@@ -9,21 +9,22 @@ from playwright.sync_api import expect
 from pbshare.warehouse import service as warehouse
 from tests.collect.conftest import people, write_csv
 from tests.conftest import PASSWORD, make_user
-from tests.e2e.conftest import browser, live_server, page  # noqa: F401 - shared browser fixtures
 
 pytestmark = pytest.mark.browser
 
 
-def test_import_a_csv_through_the_wizard(page, live_server, database, tmp_path):  # noqa: F811
+def _login(page, base: str) -> None:
+    """Log in through the API in the page's context (the login form has its own tests): same cookie."""
+    res = page.request.post(base + "/api/v1/auth/login", data={"username": "dataadmin", "password": PASSWORD})
+    assert res.ok, res.text()
+
+
+def test_import_a_csv_through_the_wizard(page, live_server, database, tmp_path):
     make_user(database, "dataadmin", ["data_admin"])
     with database.session() as db:
         warehouse.create_topic(db, database, name="case", title="案件专题库")
     csv_path = write_csv(tmp_path / "si_202301.csv", people(30, bad_ids=3), encoding="gbk", title="社保缴费明细")
-    page.goto(live_server + "/")
-    page.fill("input[name=username]", "dataadmin")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("[data-test=login-submit]")
-    expect(page.locator("[data-test=welcome]")).to_be_visible(timeout=15_000)
+    _login(page, live_server)
     page.goto(live_server + "/#/collect/import")
     page.set_input_files("[data-test=import-file]", str(csv_path))
     expect(page.locator(".el-alert--success")).to_contain_text("si_202301.csv")
@@ -59,4 +60,60 @@ def test_import_a_csv_through_the_wizard(page, live_server, database, tmp_path):
     with database.session() as db:
         names = [c["name"] for c in warehouse.get_table(db, topic="case", name="si_monthly").columns]
     assert "debtor_name" in names
+    assert page.js_errors == []
+
+
+def test_sql_dataset_and_transform_in_the_browser(page, live_server, database, tmp_path):
+    from tests.collect.conftest import run, spec
+
+    make_user(database, "dataadmin", ["data_admin"])
+    with database.session() as db:
+        warehouse.create_topic(db, database, name="case", title="案件专题库")
+    rows = people(12)
+    for i, r in enumerate(rows):
+        r[2] = "养老保险" if i % 3 else "医疗保险"
+    assert run(database, spec(write_csv(tmp_path / "si.csv", rows))).status == "succeeded"
+    _login(page, live_server)
+
+    page.goto(live_server + "/#/collect/datasets")
+    expect(page.locator("[data-test=datasets-table]")).to_contain_text("暂无数据")
+    page.click("[data-test=new-dataset]")
+    page.fill("[data-test=ds-name]", "by_insurance")
+    page.fill("[data-test=ds-title]", "按险种统计")
+    page.fill("[data-test=ds-sql]", 'SELECT insurance, COUNT(*) AS people FROM "case".si_monthly GROUP BY insurance')
+    page.click("[data-test=ds-check]")
+    expect(page.locator("[data-test=ds-result]")).to_contain_text("养老保险")
+    page.click("[data-test=ds-save-run]")
+    expect(page.locator("[data-test=datasets-table]")).to_contain_text("case.by_insurance", timeout=20_000)
+    expect(page.locator("[data-test=datasets-table]")).to_contain_text("2")
+    # a refused statement says why
+    page.click("[data-test=new-dataset]")
+    page.fill("[data-test=ds-sql]", 'DELETE FROM "case".si_monthly')
+    page.click("[data-test=ds-check]")
+    expect(page.locator(".el-message--error")).to_contain_text("SELECT")
+    page.keyboard.press("Escape")
+
+    page.goto(live_server + "/#/collect/transforms")
+    expect(page.locator("[data-test=transforms-table]")).to_contain_text("暂无数据")
+    page.click("[data-test=new-transform]")
+    page.fill("[data-test=tf-name]", "people_by_insurance")
+    page.fill("[data-test=tf-title]", "各险种人数")
+    dialog = page.locator(".el-dialog:visible")
+    dialog.locator(".el-form-item", has_text="选择表").locator(".el-select").click()
+    page.locator(".el-select-dropdown__item:visible", has_text="case.si_monthly").click()
+    page.keyboard.press("Escape")
+    dialog.locator(".el-form-item", has_text="分组字段").locator(".el-select").click()
+    page.locator(".el-select-dropdown__item:visible", has_text="(insurance)").click()
+    page.keyboard.press("Escape")
+    page.click("[data-test=tf-add-agg]")
+    dialog.locator("input[placeholder=结果字段名]").fill("people")
+    page.click("[data-test=tf-preview]")
+    expect(page.locator("[data-test=tf-result]")).to_contain_text("医疗保险")
+    page.click("[data-test=tf-save]")
+    expect(page.locator("[data-test=transforms-table]")).to_contain_text("case.people_by_insurance", timeout=20_000)
+    t = warehouse.topic_store(database).reflect_table("case", "people_by_insurance")
+    with database.warehouse_engine.connect() as conn:
+        from sqlalchemy import select
+
+        assert dict(conn.execute(select(t.c.insurance, t.c.people)).all()) == {"养老保险": 8, "医疗保险": 4}
     assert page.js_errors == []

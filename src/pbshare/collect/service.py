@@ -122,13 +122,18 @@ def source_file(database: Database, source: dict, *, trusted: bool = False) -> P
 
 
 # --------------------------------------------------------------------------- readers
-def _source_engine(db: Session, database: Database, source: dict):
+def _source_engine(db: Session, database: Database, source: dict, *, trusted: bool = False):
     if source.get("source_id"):
         from pbshare.metadata import service as metadata_service
 
         return metadata_service.get_source_engine(db, source_id=source["source_id"],
                                                   data_dir=database.settings.resolved_data_dir)
     if source.get("url"):
+        # A bare URL (credentials in clear) is for the command line; the browser and API use a data
+        # source registered in metadata, whose password is sealed.
+        if not trusted:
+            raise Forbidden(T("请先在元数据中登记数据源，再选择它导入", "Register the database as a data source in "
+                              "metadata first, then import from it"), code="url_not_allowed")
         return create_engine(source["url"], pool_pre_ping=True)
     raise Invalid(T("请选择数据源", "Choose a data source"), code="no_data_source")
 
@@ -147,7 +152,7 @@ def open_reader(db: Session, database: Database, kind: str, source: dict, *, fil
         return readers.ExcelReader(path, sheet=source.get("sheet") if same else None,
                                    header_row=source.get("header_row") if same else None)
     if kind == "database":
-        engine = _source_engine(db, database, source)
+        engine = _source_engine(db, database, source, trusted=trusted)
         wm = readers.Watermark.from_json(watermark, source["cursor_column"]) if source.get("cursor_column") else None
         label = source.get("table") or "query"
         return readers.DatabaseReader(engine, table=source.get("table"), query=source.get("query"),

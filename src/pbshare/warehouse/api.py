@@ -16,12 +16,16 @@ from pbshare.warehouse import service
 from pbshare.warehouse.models import TableOrigin
 from pbshare.warehouse.schemas import TableIn, TableOut, TopicIn, TopicOut
 
+# The session commits before the answer is sent (FastAPI runs yield dependencies' exit after it by
+# default), so the page that reads right after a change sees it.
+UNIT_OF_WORK = Depends(get_db, scope="function")
+
 router = APIRouter(prefix="/warehouse", tags=["warehouse"])
 
 
 @router.get("/topics", response_model=list[TopicOut], summary="专题库 / topic databases")
 def list_topics(principal: Principal = Depends(require(Perm.warehouse_read)),
-                db: Session = Depends(get_db)) -> list[TopicOut]:
+                db: Session = UNIT_OF_WORK) -> list[TopicOut]:
     counts = service.table_counts(db)
     return [TopicOut(id=t.id, name=t.name, title=t.title, description=t.description, tables=counts.get(t.name, 0),
                      created_by=t.created_by, created_at=t.created_at) for t in service.list_topics(db)]
@@ -29,7 +33,7 @@ def list_topics(principal: Principal = Depends(require(Perm.warehouse_read)),
 
 @router.post("/topics", response_model=TopicOut, status_code=201, summary="新建专题库 / create a topic database")
 def create_topic(body: TopicIn, request: Request, principal: Principal = Depends(require(Perm.warehouse_write)),
-                 db: Session = Depends(get_db)) -> TopicOut:
+                 db: Session = UNIT_OF_WORK) -> TopicOut:
     t = service.create_topic(db, request.app.state.db, name=body.name, title=body.title,
                              description=body.description, principal=principal)
     return TopicOut(id=t.id, name=t.name, title=t.title, description=t.description, created_by=t.created_by,
@@ -39,7 +43,7 @@ def create_topic(body: TopicIn, request: Request, principal: Principal = Depends
 @router.get("/tables", response_model=list[TableOut], summary="专题库中的表 / tables")
 def list_tables(topic: str | None = Query(None, max_length=63),
                 principal: Principal = Depends(require(Perm.warehouse_read)),
-                db: Session = Depends(get_db)) -> list[TableOut]:
+                db: Session = UNIT_OF_WORK) -> list[TableOut]:
     return [TableOut.model_validate(t, from_attributes=True) for t in service.list_tables(db, topic=topic)]
 
 
@@ -47,7 +51,7 @@ def list_tables(topic: str | None = Query(None, max_length=63),
              summary="建表（按字段或目录资源的信息项） / create a table from fields or a catalog resource")
 def create_table(topic: str, body: TableIn, request: Request,
                  principal: Principal = Depends(require(Perm.warehouse_write)),
-                 db: Session = Depends(get_db)) -> TableOut:
+                 db: Session = UNIT_OF_WORK) -> TableOut:
     fields = [f.model_dump() for f in body.fields]
     key = body.key
     if body.resource_code:
@@ -65,13 +69,13 @@ def create_table(topic: str, body: TableIn, request: Request,
 @router.get("/tables/{topic}/{name}/rows", summary="浏览表数据（个人标识已遮蔽） / browse rows, identifiers masked")
 def table_rows(topic: str, name: str, request: Request, page: int = Query(1, ge=1),
                size: int = Query(50, ge=1, le=500), principal: Principal = Depends(require(Perm.warehouse_read)),
-               db: Session = Depends(get_db)) -> dict:
+               db: Session = UNIT_OF_WORK) -> dict:
     return service.table_rows(db, request.app.state.db, topic=topic, name=name, page=page, size=size,
                               principal=principal)
 
 
 @router.delete("/tables/{topic}/{name}", status_code=204, summary="删除表 / drop a table")
 def drop_table(topic: str, name: str, request: Request, principal: Principal = Depends(require(Perm.warehouse_write)),
-               db: Session = Depends(get_db)) -> Response:
+               db: Session = UNIT_OF_WORK) -> Response:
     service.drop_table(db, request.app.state.db, topic=topic, name=name, principal=principal)
     return Response(status_code=204)

@@ -15,12 +15,15 @@ export default {
     const form = reactive({ open: false, id: null, name: "", title: "", sql: "", sql_dialect: "postgres", target_topic: "" });
     const result = ref(null);
     const busy = ref(false);
+    let seq = 0;
     async function load() {
-      rows.value = await api("/collect/datasets");
-      topics.value = await api("/warehouse/topics");
-      tables.value = await api("/warehouse/tables");
+      const mine = ++seq;  // a slow earlier answer must not overwrite a newer one
+      const [d, tp, tb] = await Promise.all([api("/collect/datasets"), api("/warehouse/topics"), api("/warehouse/tables")]);
+      if (mine !== seq) return;
+      rows.value = d; topics.value = tp; tables.value = tb;
     }
-    function edit(ds) {
+    async function edit(ds) {
+      if (!topics.value.length) topics.value = await api("/warehouse/topics");
       Object.assign(form, ds ? { ...ds, open: true } : { open: true, id: null, name: "", title: "", sql: "", sql_dialect: "postgres", target_topic: topics.value[0]?.name || "" });
       result.value = null;
     }

@@ -15,9 +15,11 @@ export default {
     const loading = ref(false);
     const history = ref({});
     const picking = ref(null);
+    let seq = 0;
     async function load() {
+      const mine = ++seq;
       loading.value = true;
-      try { rows.value = await api("/collect/profiles"); } finally { loading.value = false; }
+      try { const data = await api("/collect/profiles"); if (mine === seq) rows.value = data; } finally { loading.value = false; }
     }
     async function runNow(p, uploadId) {
       const q = uploadId ? `?upload_id=${uploadId}` : "";

@@ -18,10 +18,12 @@ export default {
     const catalog = ref([]);
     const form = reactive({ open: false, id: null, name: "", title: "", target_topic: "", picked: [], spec: blank() });
     const result = ref(null);
+    let seq = 0;
     async function load() {
-      rows.value = await api("/collect/transforms");
-      topics.value = await api("/warehouse/topics");
-      catalog.value = await api("/warehouse/tables");
+      const mine = ++seq;  // a slow earlier answer must not overwrite a newer one
+      const [r, tp, c] = await Promise.all([api("/collect/transforms"), api("/warehouse/topics"), api("/warehouse/tables")]);
+      if (mine !== seq) return;
+      rows.value = r; topics.value = tp; catalog.value = c;
     }
     const aliasOf = (i) => "t" + (i + 1);
     function syncTables() {
@@ -32,7 +34,8 @@ export default {
       const meta = catalog.value.find((c) => c.topic + "." + c.name === tb.table);
       return (meta?.columns || []).map((c) => ({ value: tb.alias + "." + c.name, label: tb.alias + "." + (c.title || c.name) + (c.title && c.title !== c.name ? " (" + c.name + ")" : "") }));
     }));
-    function edit(tf) {
+    async function edit(tf) {
+      if (!topics.value.length) { topics.value = await api("/warehouse/topics"); catalog.value = await api("/warehouse/tables"); }
       if (tf) {
         Object.assign(form, { open: true, id: tf.id, name: tf.name, title: tf.title, target_topic: tf.target_topic, spec: { ...blank(), ...JSON.parse(JSON.stringify(tf.spec)) } });
         form.picked = form.spec.tables.map((x) => x.table);
