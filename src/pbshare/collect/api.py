@@ -87,7 +87,7 @@ def start_run(body: RunIn, request: Request, principal: Principal = Depends(requ
         if not principal.has(Perm.collect_manage):
             raise Forbidden(T("保存导入配置需要管理权限", "Saving a profile needs the manage permission"),
                             code="forbidden")
-        data = body.save_as.model_copy(update=spec.model_dump())
+        data = ProfileIn(**{**spec.model_dump(), "name": body.save_as.name, "title": body.save_as.title})
         profile_id = service.create_profile(db, data=data, principal=principal).id
     run = service.start_run(db, database, spec=spec, profile_id=profile_id, file=file, run_by=principal.username)
     db.commit()
