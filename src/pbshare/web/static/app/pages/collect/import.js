@@ -9,6 +9,7 @@ export default {
   name: "ImportWizard",
   setup() {
     const step = ref(0);
+    const narrow = window.innerWidth < 768;  // phones: labels above the fields
     const busy = ref(false);
     const topics = ref([]);
     const sources = ref([]);
@@ -104,12 +105,12 @@ export default {
     const percent = computed(() => Math.round(100 * (run.value?.status === "succeeded" ? 1 : run.value?.progress || 0)));
     const ready = computed(() => (src.kind === "file" ? !!upload.value : src.kind === "database" ? !!src.source_id && !!(src.table || src.query) : !!src.url) && !!target.topic && !!target.table);
     return { t, step, busy, topics, sources, upload, src, target, mapping, preview, profile, run, TYPES, statusType,
-      onFile, doPreview, addField, start, reset, rowClass, percent, ready, can };
+      onFile, doPreview, addField, start, reset, rowClass, percent, ready, can, narrow };
   },
   template: `
   <div>
     <h2 class="page-title">{{ t('nav.import') }}</h2>
-    <el-steps :active="step" finish-status="success" simple style="margin-bottom:16px">
+    <div style="overflow-x:auto;margin-bottom:16px"><el-steps :active="step" finish-status="success" simple style="min-width:520px">
       <el-step :title="t('col.step.source')" /><el-step :title="t('col.step.preview')" />
       <el-step :title="t('col.step.mapping')" /><el-step :title="t('col.step.target')" /><el-step :title="t('col.step.run')" />
     </el-steps>
@@ -121,7 +122,7 @@ export default {
         <el-radio-button value="database">{{ t('col.kind.database') }}</el-radio-button>
         <el-radio-button value="api">{{ t('col.kind.api') }}</el-radio-button>
       </el-radio-group>
-      <el-form label-width="140px" label-position="left">
+      <el-form :label-width="narrow ? 'auto' : '140px'" :label-position="narrow ? 'top' : 'left'">
         <template v-if="src.kind === 'file'">
           <el-form-item :label="t('col.chooseFile')">
             <input type="file" accept=".csv,.txt,.tsv,.xlsx,.xls,.xlsm" data-test="import-file" @change="onFile" />
@@ -197,7 +198,7 @@ export default {
     </el-card>
 
     <el-card v-if="step === 3" v-loading="busy">
-      <el-form label-width="140px" label-position="left">
+      <el-form :label-width="narrow ? 'auto' : '140px'" :label-position="narrow ? 'top' : 'left'">
         <el-form-item :label="t('col.topic')"><el-select v-model="target.topic" style="width:200px"><el-option v-for="tp in topics" :key="tp.name" :value="tp.name" :label="tp.title" /></el-select></el-form-item>
         <el-form-item :label="t('col.targetTable')"><el-input v-model="target.table" style="max-width:260px" /></el-form-item>
         <el-form-item :label="t('col.targetTitle')"><el-input v-model="target.title" style="max-width:260px" /></el-form-item>
