@@ -165,8 +165,9 @@ def _check_history(db: Session, user: User, password: str) -> None:
         return
     recent = list(db.scalars(select(PasswordHistory.password_hash).where(PasswordHistory.user_id == user.id)
                              .order_by(PasswordHistory.id.desc()).limit(n)))
-    candidates = [user.password_hash, *recent][:max(n, 1)]
-    if any(verify_password(h, password) for h in dict.fromkeys(candidates)):
+    # the current hash is normally the newest history row too: de-duplicate before counting N
+    candidates = list(dict.fromkeys([user.password_hash, *recent]))[:n]
+    if any(verify_password(h, password) for h in candidates):
         raise Invalid(T("不能使用最近 {n} 次用过的密码", "You cannot reuse any of your last {n} passwords", n=n),
                       code="password_reused")
 
