@@ -11,12 +11,11 @@ from playwright.sync_api import expect
 from pbshare.catalog import service as catalog_service
 from pbshare.exchange import connections, messaging
 from tests.conftest import PASSWORD, make_user
-from tests.e2e.conftest import browser, live_server  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
 
 
-def test_connections_page_and_dead_letter_replay(browser, live_server, database, settings):  # noqa: F811
+def test_connections_page_and_dead_letter_replay(browser, live_server, database, settings):
     with database.session() as s:
         catalog_service.upsert_unit(s, code="GJJ01", name="住房公积金中心", kind="provident_fund")
         # a connection whose sending failed for good, to be replayed
