@@ -6,6 +6,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -45,8 +46,8 @@ def open_database() -> Database:
 
 
 def fail(exc: AppError) -> None:
-    err.print(f"[red]错误 / error[/red] [{exc.code}]: {exc.message.render('zh-CN')}")
-    err.print(f"                 {exc.message.render('en')}")
+    err.print(f"[red]错误 / error[/red] {escape('[' + exc.code + ']')}: {escape(exc.message.render('zh-CN'))}")
+    err.print(f"                 {escape(exc.message.render('en'))}")
     raise typer.Exit(code=2)
 
 

@@ -46,6 +46,7 @@ def test_demo_and_user_commands(settings, client):
               check=False)
     assert bad.returncode == 2
     assert "三员分立" in bad.stderr and "separation of duties" in bad.stderr
+    assert "[separation_of_duties]" in bad.stderr  # the error code survives Rich's markup
     reset = run(settings, "user", "passwd", "zhang").stdout
     assert re.search(r"one-time password: (\S+)", reset)
 

@@ -9,6 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 import uvicorn
+from playwright.sync_api import expect
+
+# CI shares two cores between the server, chromium and the test; give slow steps room, not retries.
+expect.set_options(timeout=15_000)
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
