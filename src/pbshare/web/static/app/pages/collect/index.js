@@ -15,6 +15,6 @@ export const routes = [
 export const nav = [
   { path: "/collect/import", key: "nav.import", icon: "Upload", perm: "collect:run", group: "nav.collectGroup", groupIcon: "Coin" },
   { path: "/collect/profiles", key: "nav.profiles", icon: "Tickets", perm: "collect:run", group: "nav.collectGroup" },
-  { path: "/collect/datasets", key: "nav.datasets", icon: "Document", perm: "warehouse:read", group: "nav.collectGroup" },
-  { path: "/collect/transforms", key: "nav.transforms", icon: "Operation", perm: "warehouse:read", group: "nav.collectGroup" },
+  { path: "/collect/datasets", key: "nav.datasets", icon: "Document", perm: "collect:run", group: "nav.collectGroup" },
+  { path: "/collect/transforms", key: "nav.transforms", icon: "Operation", perm: "collect:run", group: "nav.collectGroup" },
 ];

@@ -1,6 +1,5 @@
 import TopicsPage from "./topics.js";
 
 export const routes = [{ path: "warehouse", component: TopicsPage }];
-export const nav = [
-  { path: "/warehouse", key: "nav.warehouse", icon: "Box", perm: "warehouse:read", group: "nav.collectGroup", groupIcon: "Coin" },
-];
+// Top level: readers who do not import (case handlers) get one menu item, not a sub-menu.
+export const nav = [{ path: "/warehouse", key: "nav.warehouse", icon: "Box", perm: "warehouse:read" }];
