@@ -48,7 +48,10 @@ browser:
 
 test: install-test services browser
 	$(BIN)/ruff check src tests bench
-	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	@# Browser tests run in their own pytest processes: Playwright's sync API refuses to start in a
+	@# worker where an asyncio loop from the channel tests is still registered.
+	$(BIN)/python -m pytest -n 2 --dist loadfile --ignore=tests/e2e $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests/e2e $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check src tests bench
