@@ -14,7 +14,7 @@ from pbshare.core.errors import AppError, Forbidden, Invalid, TooManyRequests
 from pbshare.core.http import get_db
 from pbshare.core.i18n import T
 from pbshare.security import audit, crypto, service, totp
-from pbshare.security.deps import SESSION_COOKIE, current_principal, require
+from pbshare.security.deps import SESSION_COOKIE, commit_before_response, current_principal, require
 from pbshare.security.models import ROLE_LABELS, User
 from pbshare.security.permissions import Perm
 from pbshare.security.policy import SecurityPolicy, get_policy, update_policy
@@ -36,8 +36,9 @@ from pbshare.security.schemas import (
 )
 from pbshare.security.service import Principal
 
-public_router = APIRouter(prefix="/auth", tags=["auth"])
-router = APIRouter(tags=["auth"])
+public_router = APIRouter(prefix="/auth", tags=["auth"],
+                          dependencies=[Depends(commit_before_response, scope="function")])
+router = APIRouter(tags=["auth"], dependencies=[Depends(commit_before_response, scope="function")])
 
 
 def user_out(user: User) -> UserOut:
@@ -106,7 +107,10 @@ def login(body: LoginIn, request: Request, response: Response, db: Session = Dep
     principal = service.principal_from_session(db, token=token, idle_minutes=settings.session_idle_minutes)
     audit.record(db, action="auth.login", principal=principal, ip=ip, object_type="user", object_id=user.id,
                  detail={"second_factor": bool(body.totp), "scope": scope})
-    return me_out(db, principal)
+    out = me_out(db, principal)
+    # get_db commits only after the response has gone out; the browser's next call needs the session now
+    db.commit()
+    return out
 
 
 @router.post("/auth/logout", status_code=204, summary="退出登录 / log out")
@@ -298,6 +302,7 @@ def totp_confirm(body: TotpCodeIn, request: Request, principal: Principal = Depe
         service.widen_session(db, session_id=principal.session_id)
     audit.record(db, action="auth.totp_enrol", principal=principal, object_type="user", object_id=user.id,
                  ip=_ip(request))
+    db.commit()  # the widened session must be visible to the browser's very next call
     return TotpCodesOut(recovery_codes=codes)
 
 

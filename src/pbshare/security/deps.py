@@ -6,7 +6,7 @@ route can forget it; routes add ``require(Perm.x)`` for what they do.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -92,6 +92,14 @@ def current_principal(request: Request, db: Session = Depends(get_db),
     db.commit()  # keep last-seen / last-used stamps even if the route fails
     request.state.principal = principal
     return principal
+
+
+def commit_before_response(db: Session = Depends(get_db)) -> Iterator[None]:
+    """``get_db`` commits only after the response has been sent, so a browser's next call could miss
+    this call's writes (a new session, a new API client). Routers of the security domain add this
+    (with ``scope="function"``) so their writes are committed before the answer leaves."""
+    yield
+    db.commit()
 
 
 def require(*perms: Perm) -> Callable[..., Principal]:

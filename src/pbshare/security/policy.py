@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pbshare.core.clock import utcnow
@@ -76,8 +77,12 @@ def update_policy(db: Session, *, changes: dict[str, Any], actor: str | None) ->
     diff = {k: [getattr(current, k), v] for k, v in new.model_dump().items() if getattr(current, k) != v}
     row = db.get(SecurityPolicySetting, 1)
     if row is None:
-        row = SecurityPolicySetting(id=1)
-        db.add(row)
+        try:
+            with db.begin_nested():
+                db.add(SecurityPolicySetting(id=1, data=new.model_dump()))
+        except IntegrityError:
+            pass
+        row = db.get(SecurityPolicySetting, 1)
     row.data = new.model_dump()
     row.updated_at = utcnow()
     row.updated_by = actor

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pbshare.core.clock import utcnow
@@ -40,8 +41,11 @@ DEFAULT_POLICIES = [
 def ensure_defaults(db: Session) -> list[RetentionPolicy]:
     for spec in DEFAULT_POLICIES:
         if db.scalar(select(RetentionPolicy.id).where(RetentionPolicy.code == spec["code"])) is None:
-            db.add(RetentionPolicy(**spec))
-    db.flush()
+            try:
+                with db.begin_nested():  # two first requests at once: the second one's insert loses, harmlessly
+                    db.add(RetentionPolicy(**spec))
+            except IntegrityError:
+                pass
     return list(db.scalars(select(RetentionPolicy).order_by(RetentionPolicy.code)))
 
 
