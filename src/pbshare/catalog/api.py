@@ -31,16 +31,12 @@ from pbshare.catalog.schemas import (
     WithdrawIn,
 )
 from pbshare.core.errors import Invalid, TooLarge
-from pbshare.core.http import get_db
+from pbshare.core.http import UNIT_OF_WORK
 from pbshare.core.i18n import T
 from pbshare.core.pagination import Page, PageParams, page_params
 from pbshare.security.deps import require
 from pbshare.security.permissions import Perm
 from pbshare.security.service import Principal
-
-# The session commits before the answer is sent (FastAPI's default for yield dependencies is after),
-# so a client that reads right after a change sees it.
-UNIT_OF_WORK = Depends(get_db, scope="function")
 
 router = APIRouter(prefix="/catalog", tags=["catalog"])
 

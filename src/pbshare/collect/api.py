@@ -23,7 +23,7 @@ from pbshare.collect.schemas import (
     UploadOut,
 )
 from pbshare.core.errors import Forbidden, Invalid
-from pbshare.core.http import get_db
+from pbshare.core.http import UNIT_OF_WORK
 from pbshare.core.i18n import T
 from pbshare.quality import service as quality_service
 from pbshare.security.deps import require
@@ -32,8 +32,6 @@ from pbshare.security.service import Principal
 
 # The session commits before the answer is sent (FastAPI runs yield dependencies' exit after it by
 # default), so the page that reads right after a change sees it.
-UNIT_OF_WORK = Depends(get_db, scope="function")
-
 router = APIRouter(prefix="/collect", tags=["collect"])
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pbshare.core.errors import Invalid
-from pbshare.core.http import get_db
+from pbshare.core.http import UNIT_OF_WORK
 from pbshare.core.i18n import T
 from pbshare.metadata import service
 from pbshare.metadata.models import MetaObject
@@ -26,10 +26,6 @@ from pbshare.metadata.schemas import (
 from pbshare.security.deps import require
 from pbshare.security.permissions import Perm
 from pbshare.security.service import Principal
-
-# The session commits before the answer is sent (FastAPI's default for yield dependencies is after),
-# so a client that reads right after a change sees it.
-UNIT_OF_WORK = Depends(get_db, scope="function")
 
 router = APIRouter(prefix="/metadata", tags=["metadata"])
 

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 from pbshare.catalog import service as catalog_service
 from pbshare.core.clock import utcnow
 from pbshare.core.errors import AppError, Forbidden, Invalid, TooManyRequests
-from pbshare.core.http import get_db
+from pbshare.core.http import UNIT_OF_WORK
 from pbshare.core.i18n import T
 from pbshare.security import audit, crypto, service, totp
-from pbshare.security.deps import SESSION_COOKIE, commit_before_response, current_principal, require
+from pbshare.security.deps import SESSION_COOKIE, current_principal, require
 from pbshare.security.models import ROLE_LABELS, User
 from pbshare.security.permissions import Perm
 from pbshare.security.policy import SecurityPolicy, get_policy, update_policy
@@ -36,9 +36,8 @@ from pbshare.security.schemas import (
 )
 from pbshare.security.service import Principal
 
-public_router = APIRouter(prefix="/auth", tags=["auth"],
-                          dependencies=[Depends(commit_before_response, scope="function")])
-router = APIRouter(tags=["auth"], dependencies=[Depends(commit_before_response, scope="function")])
+public_router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(tags=["auth"])
 
 
 def user_out(user: User) -> UserOut:
@@ -81,7 +80,7 @@ def _throttle(db: Session, ip: str | None) -> None:
 
 
 @public_router.post("/login", response_model=MeOut, summary="登录 / log in with user name, password and TOTP code")
-def login(body: LoginIn, request: Request, response: Response, db: Session = Depends(get_db)) -> MeOut:
+def login(body: LoginIn, request: Request, response: Response, db: Session = UNIT_OF_WORK) -> MeOut:
     settings = request.app.state.settings
     ip = _ip(request)
     try:
@@ -107,15 +106,12 @@ def login(body: LoginIn, request: Request, response: Response, db: Session = Dep
     principal = service.principal_from_session(db, token=token, idle_minutes=settings.session_idle_minutes)
     audit.record(db, action="auth.login", principal=principal, ip=ip, object_type="user", object_id=user.id,
                  detail={"second_factor": bool(body.totp), "scope": scope})
-    out = me_out(db, principal)
-    # get_db commits only after the response has gone out; the browser's next call needs the session now
-    db.commit()
-    return out
+    return me_out(db, principal)
 
 
 @router.post("/auth/logout", status_code=204, summary="退出登录 / log out")
 def logout(response: Response, principal: Principal = Depends(current_principal),
-           db: Session = Depends(get_db)) -> Response:
+           db: Session = UNIT_OF_WORK) -> Response:
     if principal.session_id:
         service.close_session(db, session_id=principal.session_id)
     audit.record(db, action="auth.logout", principal=principal, object_type="user", object_id=principal.user_id)
@@ -125,7 +121,7 @@ def logout(response: Response, principal: Principal = Depends(current_principal)
 
 
 @router.get("/auth/me", response_model=MeOut, summary="当前用户 / who am I")
-def me(principal: Principal = Depends(current_principal), db: Session = Depends(get_db)) -> MeOut:
+def me(principal: Principal = Depends(current_principal), db: Session = UNIT_OF_WORK) -> MeOut:
     if principal.via == "signature":
         raise Invalid(T("API 客户端不是用户，请调用 /api/v1/auth/whoami", "An API client is not a user; call "
                         "/api/v1/auth/whoami"), code="not_a_user")
@@ -151,7 +147,7 @@ async def whoami_echo(request: Request, principal: Principal = Depends(current_p
 
 @router.post("/auth/password", response_model=MeOut, summary="修改密码 / change my password")
 def change_password(body: PasswordChangeIn, principal: Principal = Depends(current_principal),
-                    db: Session = Depends(get_db)) -> MeOut:
+                    db: Session = UNIT_OF_WORK) -> MeOut:
     service.change_own_password(db, user_id=principal.user_id, old_password=body.old_password,
                                 new_password=body.new_password)
     audit.record(db, action="auth.password_change", principal=principal, object_type="user",
@@ -165,14 +161,14 @@ def roles(principal: Principal = Depends(current_principal)) -> list[dict]:
 
 
 @router.get("/auth/tokens", response_model=list[TokenOut], summary="我的 API 令牌 / my bearer tokens")
-def my_tokens(principal: Principal = Depends(current_principal), db: Session = Depends(get_db)) -> list:
+def my_tokens(principal: Principal = Depends(current_principal), db: Session = UNIT_OF_WORK) -> list:
     return service.list_tokens(db, user_id=principal.user_id)
 
 
 @router.post("/auth/tokens", response_model=TokenCreatedOut, status_code=201,
              summary="新建 API 令牌 / create a bearer token for scripts")
 def create_token(body: TokenCreateIn, principal: Principal = Depends(current_principal),
-                 db: Session = Depends(get_db)) -> TokenCreatedOut:
+                 db: Session = UNIT_OF_WORK) -> TokenCreatedOut:
     token, secret = service.create_token(db, user_id=principal.user_id, name=body.name, days=body.days)
     audit.record(db, action="auth.token_create", principal=principal, object_type="api_token", object_id=token.id,
                  detail={"name": body.name, "days": body.days})
@@ -181,7 +177,7 @@ def create_token(body: TokenCreateIn, principal: Principal = Depends(current_pri
 
 @router.delete("/auth/tokens/{token_id}", status_code=204, summary="吊销令牌 / revoke a token")
 def revoke_token(token_id: str, principal: Principal = Depends(current_principal),
-                 db: Session = Depends(get_db)) -> Response:
+                 db: Session = UNIT_OF_WORK) -> Response:
     service.revoke_token(db, user_id=principal.user_id, token_id=token_id)
     audit.record(db, action="auth.token_revoke", principal=principal, object_type="api_token", object_id=token_id)
     return Response(status_code=204)
@@ -193,13 +189,13 @@ def user_row(db: Session, user: User) -> UserOut:
 
 @router.get("/users", response_model=list[UserOut], summary="用户列表 / users")
 def list_users(principal: Principal = Depends(require(Perm.users_read)),
-               db: Session = Depends(get_db)) -> list[UserOut]:
+               db: Session = UNIT_OF_WORK) -> list[UserOut]:
     return [user_row(db, u) for u in service.list_users(db)]
 
 
 @router.post("/users", response_model=UserCreatedOut, status_code=201, summary="新建用户 / create a user")
 def create_user(body: UserCreateIn, request: Request, principal: Principal = Depends(require(Perm.users_write)),
-                db: Session = Depends(get_db)) -> UserCreatedOut:
+                db: Session = UNIT_OF_WORK) -> UserCreatedOut:
     user, one_time = service.create_user(
         db, username=body.username, display_name=body.display_name, unit_code=body.unit_code,
         roles=body.roles, password=body.password, must_change_password=True,
@@ -211,13 +207,13 @@ def create_user(body: UserCreateIn, request: Request, principal: Principal = Dep
 
 @router.get("/users/{user_id}", response_model=UserOut, summary="用户详情 / one user")
 def get_user(user_id: str, principal: Principal = Depends(require(Perm.users_read)),
-             db: Session = Depends(get_db)) -> UserOut:
+             db: Session = UNIT_OF_WORK) -> UserOut:
     return user_row(db, service.get_user(db, user_id=user_id))
 
 
 @router.patch("/users/{user_id}", response_model=UserOut, summary="修改用户 / change a user (roles, state)")
 def update_user(user_id: str, body: UserUpdateIn, request: Request,
-                principal: Principal = Depends(require(Perm.users_write)), db: Session = Depends(get_db)) -> UserOut:
+                principal: Principal = Depends(require(Perm.users_write)), db: Session = UNIT_OF_WORK) -> UserOut:
     before = sorted(service.get_user(db, user_id=user_id).role_names)
     user = service.update_user(db, user_id=user_id, display_name=body.display_name, roles=body.roles,
                                is_active=body.is_active)
@@ -236,7 +232,7 @@ def update_user(user_id: str, body: UserUpdateIn, request: Request,
 @router.post("/users/{user_id}/reset-password", response_model=UserCreatedOut,
              summary="重置密码 / reset a user's password to a one-time one")
 def reset_password(user_id: str, request: Request, principal: Principal = Depends(require(Perm.users_write)),
-                   db: Session = Depends(get_db)) -> UserCreatedOut:
+                   db: Session = UNIT_OF_WORK) -> UserCreatedOut:
     one_time = service.new_one_time_password(db)
     user = service.set_password(db, user_id=user_id, password=one_time, must_change=True)
     service.revoke_sessions(db, user_id=user_id)
@@ -247,7 +243,7 @@ def reset_password(user_id: str, request: Request, principal: Principal = Depend
 
 @router.post("/users/{user_id}/unlock", response_model=UserOut, summary="解锁账户 / unlock after failed logins")
 def unlock_user(user_id: str, request: Request, principal: Principal = Depends(require(Perm.security_manage)),
-                db: Session = Depends(get_db)) -> UserOut:
+                db: Session = UNIT_OF_WORK) -> UserOut:
     user = service.unlock(db, user_id=user_id)
     audit.record(db, action="user.unlock", principal=principal, object_type="user", object_id=user.id,
                  ip=_ip(request), detail={"username": user.username})
@@ -256,7 +252,7 @@ def unlock_user(user_id: str, request: Request, principal: Principal = Depends(r
 
 @router.post("/users/{user_id}/logout", summary="强制下线 / end all of a user's sessions now")
 def force_logout(user_id: str, request: Request, principal: Principal = Depends(require(Perm.security_manage)),
-                 db: Session = Depends(get_db)) -> dict:
+                 db: Session = UNIT_OF_WORK) -> dict:
     user = service.get_user(db, user_id=user_id)
     count = service.revoke_sessions(db, user_id=user.id)
     audit.record(db, action="user.force_logout", principal=principal, object_type="user", object_id=user.id,
@@ -267,7 +263,7 @@ def force_logout(user_id: str, request: Request, principal: Principal = Depends(
 @router.post("/users/{user_id}/totp/reset", response_model=UserOut,
              summary="重置双因素认证 / remove a user's TOTP (lost phone); they enrol again at next login")
 def reset_totp(user_id: str, request: Request, principal: Principal = Depends(require(Perm.security_manage)),
-               db: Session = Depends(get_db)) -> UserOut:
+               db: Session = UNIT_OF_WORK) -> UserOut:
     user = service.get_user(db, user_id=user_id)
     totp.disable(db, user_id=user.id)
     service.revoke_sessions(db, user_id=user.id)
@@ -278,7 +274,7 @@ def reset_totp(user_id: str, request: Request, principal: Principal = Depends(re
 
 # my second factor --------------------------------------------------------------------------------
 @router.get("/auth/totp", response_model=TotpStatusOut, summary="我的双因素认证状态 / my TOTP state")
-def totp_status(principal: Principal = Depends(current_principal), db: Session = Depends(get_db)) -> TotpStatusOut:
+def totp_status(principal: Principal = Depends(current_principal), db: Session = UNIT_OF_WORK) -> TotpStatusOut:
     user = service.get_user(db, user_id=principal.user_id)
     return TotpStatusOut(enrolled=totp.is_enrolled(db, user_id=user.id), required=totp.is_required(get_policy(db), user),
                          recovery_codes_left=totp.recovery_codes_left(db, user_id=user.id))
@@ -287,7 +283,7 @@ def totp_status(principal: Principal = Depends(current_principal), db: Session =
 @router.post("/auth/totp/enrol", response_model=TotpEnrolOut,
              summary="开始绑定身份验证器 / start TOTP enrolment: secret and QR code")
 def totp_enrol(request: Request, principal: Principal = Depends(current_principal),
-               db: Session = Depends(get_db)) -> TotpEnrolOut:
+               db: Session = UNIT_OF_WORK) -> TotpEnrolOut:
     user = service.get_user(db, user_id=principal.user_id)
     return TotpEnrolOut(**totp.start_enrolment(db, user=user, data_dir=request.app.state.settings.resolved_data_dir))
 
@@ -295,21 +291,20 @@ def totp_enrol(request: Request, principal: Principal = Depends(current_principa
 @router.post("/auth/totp/confirm", response_model=TotpCodesOut,
              summary="确认绑定 / confirm with a code: TOTP is on; recovery codes shown once")
 def totp_confirm(body: TotpCodeIn, request: Request, principal: Principal = Depends(current_principal),
-                 db: Session = Depends(get_db)) -> TotpCodesOut:
+                 db: Session = UNIT_OF_WORK) -> TotpCodesOut:
     user = service.get_user(db, user_id=principal.user_id)
     codes = totp.confirm(db, user=user, code=body.code, data_dir=request.app.state.settings.resolved_data_dir)
     if principal.session_id:
         service.widen_session(db, session_id=principal.session_id)
     audit.record(db, action="auth.totp_enrol", principal=principal, object_type="user", object_id=user.id,
                  ip=_ip(request))
-    db.commit()  # the widened session must be visible to the browser's very next call
     return TotpCodesOut(recovery_codes=codes)
 
 
 @router.post("/auth/totp/recovery-codes", response_model=TotpCodesOut,
              summary="重新生成恢复码 / new recovery codes (the old ones stop working)")
 def totp_recovery_codes(body: TotpCodeIn, request: Request, principal: Principal = Depends(current_principal),
-                        db: Session = Depends(get_db)) -> TotpCodesOut:
+                        db: Session = UNIT_OF_WORK) -> TotpCodesOut:
     user = service.get_user(db, user_id=principal.user_id)
     if totp.verify(db, user=user, code=body.code, data_dir=request.app.state.settings.resolved_data_dir) != "totp":
         raise Invalid(T("验证码不正确", "The code is wrong"), code="totp_invalid")
@@ -321,7 +316,7 @@ def totp_recovery_codes(body: TotpCodeIn, request: Request, principal: Principal
 @router.post("/auth/totp/disable", status_code=204,
              summary="停用双因素认证 / turn TOTP off (not allowed when your role requires it)")
 def totp_disable(body: TotpCodeIn, request: Request, principal: Principal = Depends(current_principal),
-                 db: Session = Depends(get_db)) -> Response:
+                 db: Session = UNIT_OF_WORK) -> Response:
     user = service.get_user(db, user_id=principal.user_id)
     if totp.is_required(get_policy(db), user):
         raise Forbidden(T("您的角色须启用双因素认证，不能停用；更换手机请联系安全管理员重置",
@@ -337,14 +332,14 @@ def totp_disable(body: TotpCodeIn, request: Request, principal: Principal = Depe
 
 # policy and roles ---------------------------------------------------------------------------------
 @router.get("/security/policy", response_model=SecurityPolicy, summary="安全策略 / the security policy")
-def read_policy(principal: Principal = Depends(require(Perm.users_read)), db: Session = Depends(get_db)):
+def read_policy(principal: Principal = Depends(require(Perm.users_read)), db: Session = UNIT_OF_WORK):
     return get_policy(db)
 
 
 @router.put("/security/policy", response_model=SecurityPolicy,
             summary="修改安全策略 / change the security policy (security admin; audited)")
 def write_policy(body: dict, request: Request, principal: Principal = Depends(require(Perm.security_manage)),
-                 db: Session = Depends(get_db)):
+                 db: Session = UNIT_OF_WORK):
     known = set(SecurityPolicy.model_fields)
     unknown = sorted(set(body) - known)
     if unknown:

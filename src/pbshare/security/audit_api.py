@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pbshare.core.http import get_db
+from pbshare.core.http import UNIT_OF_WORK
 from pbshare.core.pagination import Page, PageParams, page_params
 from pbshare.security import audit, audit_log
 from pbshare.security.deps import require
@@ -35,7 +35,7 @@ def audit_filter(
 
 @router.get("/records", response_model=Page[AuditRecordOut], summary="检索审计日志 / search the audit log (auditor)")
 def search(f: audit_log.AuditFilter = Depends(audit_filter), params: PageParams = Depends(page_params),
-           principal: Principal = Depends(require(Perm.audit_read)), db: Session = Depends(get_db)) -> Page:
+           principal: Principal = Depends(require(Perm.audit_read)), db: Session = UNIT_OF_WORK) -> Page:
     rows, total = audit_log.search(db, f=f, params=params)
     return Page(items=[AuditRecordOut.model_validate(r) for r in rows], total=total, page=params.page, size=params.size)
 
@@ -44,7 +44,7 @@ def search(f: audit_log.AuditFilter = Depends(audit_filter), params: PageParams 
             response_class=Response, responses={200: {"content": {
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
 def export(request: Request, f: audit_log.AuditFilter = Depends(audit_filter),
-           principal: Principal = Depends(require(Perm.audit_read)), db: Session = Depends(get_db)) -> Response:
+           principal: Principal = Depends(require(Perm.audit_read)), db: Session = UNIT_OF_WORK) -> Response:
     body, count = audit_log.export_xlsx(db, f=f)
     audit.record(db, action="audit.export", principal=principal, object_type="audit_record",
                  ip=request.client.host if request.client else None, detail={"filter": f.as_detail(), "rows": count})
@@ -55,7 +55,7 @@ def export(request: Request, f: audit_log.AuditFilter = Depends(audit_filter),
 
 @router.get("/verify", response_model=ChainReportOut, summary="校验审计链 / verify the SM3 chain and the archives")
 def verify(request: Request, principal: Principal = Depends(require(Perm.audit_read)),
-           db: Session = Depends(get_db)) -> ChainReportOut:
+           db: Session = UNIT_OF_WORK) -> ChainReportOut:
     data_dir = request.app.state.settings.resolved_data_dir
     report = audit.verify(db, data_dir=data_dir)
     archives = audit_log.verify_archives(db, data_dir=data_dir)
@@ -67,5 +67,5 @@ def verify(request: Request, principal: Principal = Depends(require(Perm.audit_r
 
 @router.get("/destructions", response_model=list[DestructionOut],
             summary="销毁记录 / what personal data was destroyed, how many, when, by whom")
-def destructions(principal: Principal = Depends(require(Perm.audit_read)), db: Session = Depends(get_db)) -> list:
+def destructions(principal: Principal = Depends(require(Perm.audit_read)), db: Session = UNIT_OF_WORK) -> list:
     return list(db.scalars(select(DestructionRecord).order_by(DestructionRecord.at.desc()).limit(500)))

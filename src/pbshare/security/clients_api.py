@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from pbshare.catalog import service as catalog_service
 from pbshare.core.errors import NotFound
-from pbshare.core.http import get_db
+from pbshare.core.http import UNIT_OF_WORK
 from pbshare.core.i18n import T
 from pbshare.security import api_clients, audit
 from pbshare.security.deps import require
@@ -50,14 +50,14 @@ def _ip(request: Request) -> str | None:
 
 @router.get("", response_model=list[ApiClientOut], summary="API 客户端列表 / API clients (a unit sees its own)")
 def list_clients(principal: Principal = Depends(require(Perm.api_clients_read)),
-                 db: Session = Depends(get_db)) -> list[ApiClientOut]:
+                 db: Session = UNIT_OF_WORK) -> list[ApiClientOut]:
     unit_id = None if principal.is_office else principal.unit_id
     return [client_out(db, c) for c in api_clients.list_clients(db, unit_id=unit_id)]
 
 
 @router.get("/{client_id}", response_model=ApiClientOut, summary="API 客户端详情 / one API client")
 def get_client(client_id: str, principal: Principal = Depends(require(Perm.api_clients_read)),
-               db: Session = Depends(get_db)) -> ApiClientOut:
+               db: Session = UNIT_OF_WORK) -> ApiClientOut:
     return client_out(db, _visible(db, principal, client_id))
 
 
@@ -65,7 +65,7 @@ def get_client(client_id: str, principal: Principal = Depends(require(Perm.api_c
              summary="登记 API 客户端 / register a unit's system (the HMAC secret is shown once)")
 def create_client(body: ApiClientCreateIn, request: Request,
                   principal: Principal = Depends(require(Perm.security_manage)),
-                  db: Session = Depends(get_db)) -> ApiKeyIssuedOut:
+                  db: Session = UNIT_OF_WORK) -> ApiKeyIssuedOut:
     client, key, secret = api_clients.create_client(
         db, unit_code=body.unit_code, name=body.name, alg=body.alg, public_key_hex=body.public_key_hex,
         ip_allowlist=body.ip_allowlist, rate_limit_per_minute=body.rate_limit_per_minute,
@@ -79,7 +79,7 @@ def create_client(body: ApiClientCreateIn, request: Request,
 @router.patch("/{client_id}", response_model=ApiClientOut, summary="修改 API 客户端 / change allowlist, limit, state")
 def update_client(client_id: str, body: ApiClientUpdateIn, request: Request,
                   principal: Principal = Depends(require(Perm.security_manage)),
-                  db: Session = Depends(get_db)) -> ApiClientOut:
+                  db: Session = UNIT_OF_WORK) -> ApiClientOut:
     _visible(db, principal, client_id)
     client = api_clients.update_client(db, client_id=client_id, **body.model_dump(exclude_unset=True))
     audit.record(db, action="api_client.update", principal=principal, object_type="api_client", object_id=client.id,
@@ -91,7 +91,7 @@ def update_client(client_id: str, body: ApiClientUpdateIn, request: Request,
              summary="轮换密钥 / rotate: a new key, the old one stays valid for the overlap")
 def rotate_key(client_id: str, body: ApiKeyRotateIn, request: Request,
                principal: Principal = Depends(require(Perm.security_manage)),
-               db: Session = Depends(get_db)) -> ApiKeyIssuedOut:
+               db: Session = UNIT_OF_WORK) -> ApiKeyIssuedOut:
     _visible(db, principal, client_id)
     key, secret = api_clients.rotate_key(db, client_id=client_id, alg=body.alg, public_key_hex=body.public_key_hex,
                                          overlap_hours=body.overlap_hours,
@@ -105,7 +105,7 @@ def rotate_key(client_id: str, body: ApiKeyRotateIn, request: Request,
 @router.delete("/{client_id}/keys/{key_id}", status_code=204, summary="吊销密钥 / revoke one key now")
 def revoke_key(client_id: str, key_id: str, request: Request,
                principal: Principal = Depends(require(Perm.security_manage)),
-               db: Session = Depends(get_db)) -> Response:
+               db: Session = UNIT_OF_WORK) -> Response:
     _visible(db, principal, client_id)
     api_clients.revoke_key(db, client_id=client_id, key_id=key_id)
     audit.record(db, action="api_client.revoke_key", principal=principal, object_type="api_client",
@@ -115,7 +115,7 @@ def revoke_key(client_id: str, key_id: str, request: Request,
 
 @router.delete("/{client_id}", status_code=204, summary="停用 API 客户端 / revoke the client and all its keys")
 def revoke_client(client_id: str, request: Request, principal: Principal = Depends(require(Perm.security_manage)),
-                  db: Session = Depends(get_db)) -> Response:
+                  db: Session = UNIT_OF_WORK) -> Response:
     _visible(db, principal, client_id)
     api_clients.revoke_client(db, client_id=client_id)
     audit.record(db, action="api_client.revoke", principal=principal, object_type="api_client",

@@ -6,13 +6,13 @@ route can forget it; routes add ``require(Perm.x)`` for what they do.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from pbshare.core.errors import Forbidden, TooLarge, Unauthorized
-from pbshare.core.http import get_db
+from pbshare.core.http import UNIT_OF_WORK
 from pbshare.core.i18n import T
 from pbshare.security import api_clients, service
 from pbshare.security.permissions import Perm
@@ -49,7 +49,7 @@ def _path_as_sent(request: Request) -> str:
     return raw.decode("latin-1") + (("?" + query.decode("latin-1")) if query else "")
 
 
-def current_principal(request: Request, db: Session = Depends(get_db),
+def current_principal(request: Request, db: Session = UNIT_OF_WORK,
                       body: bytes | None = Depends(signed_body)) -> Principal:
     cached = getattr(request.state, "principal", None)
     if cached is not None:
@@ -92,14 +92,6 @@ def current_principal(request: Request, db: Session = Depends(get_db),
     db.commit()  # keep last-seen / last-used stamps even if the route fails
     request.state.principal = principal
     return principal
-
-
-def commit_before_response(db: Session = Depends(get_db)) -> Iterator[None]:
-    """``get_db`` commits only after the response has been sent, so a browser's next call could miss
-    this call's writes (a new session, a new API client). Routers of the security domain add this
-    (with ``scope="function"``) so their writes are committed before the answer leaves."""
-    yield
-    db.commit()
 
 
 def require(*perms: Perm) -> Callable[..., Principal]:

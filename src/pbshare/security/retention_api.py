@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from pbshare.core.http import get_db
+from pbshare.core.http import UNIT_OF_WORK
 from pbshare.security import audit, retention
 from pbshare.security.deps import require
 from pbshare.security.permissions import Perm
@@ -37,14 +37,14 @@ def _out(p) -> RetentionPolicyOut:
 
 @router.get("", response_model=list[RetentionPolicyOut], summary="保存策略 / retention policies")
 def list_policies(principal: Principal = Depends(require(Perm.users_read)),
-                  db: Session = Depends(get_db)) -> list[RetentionPolicyOut]:
+                  db: Session = UNIT_OF_WORK) -> list[RetentionPolicyOut]:
     return [_out(p) for p in retention.ensure_defaults(db)]
 
 
 @router.put("/{code}", response_model=RetentionPolicyOut, summary="修改保存策略 / change a retention policy")
 def change_policy(code: str, body: RetentionPolicyIn, request: Request,
                   principal: Principal = Depends(require(Perm.security_manage)),
-                  db: Session = Depends(get_db)) -> RetentionPolicyOut:
+                  db: Session = UNIT_OF_WORK) -> RetentionPolicyOut:
     row = retention.update(db, code=code, keep_days=body.keep_days, is_active=body.is_active)
     audit.record(db, action="retention.policy", principal=principal, object_type="retention_policy", object_id=code,
                  ip=request.client.host if request.client else None, detail=body.model_dump(exclude_unset=True))
@@ -53,7 +53,7 @@ def change_policy(code: str, body: RetentionPolicyIn, request: Request,
 
 @router.post("/run", summary="执行到期销毁 / destroy expired personal data now (dry_run=true only counts)")
 def run_now(request: Request, dry_run: bool = False, principal: Principal = Depends(require(Perm.security_manage)),
-            db: Session = Depends(get_db)) -> dict:
+            db: Session = UNIT_OF_WORK) -> dict:
     result = retention.run(db, data_dir=request.app.state.settings.resolved_data_dir,
                            actor=principal.username, dry_run=dry_run)
     return {"dry_run": result.dry_run, "audit_archived": result.audit_archived,

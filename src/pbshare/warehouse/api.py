@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from pbshare.core.errors import Invalid
-from pbshare.core.http import get_db
+from pbshare.core.http import UNIT_OF_WORK
 from pbshare.core.i18n import T
 from pbshare.security.deps import require
 from pbshare.security.permissions import Perm
@@ -18,8 +18,6 @@ from pbshare.warehouse.schemas import TableIn, TableOut, TopicIn, TopicOut
 
 # The session commits before the answer is sent (FastAPI runs yield dependencies' exit after it by
 # default), so the page that reads right after a change sees it.
-UNIT_OF_WORK = Depends(get_db, scope="function")
-
 router = APIRouter(prefix="/warehouse", tags=["warehouse"])
 
 
