@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 from pathlib import Path
 
@@ -11,6 +10,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from pbshare.security.audit import cli_actor
 
 import_app = typer.Typer(help="数据导入 / imports (CSV, Excel, database, API)", no_args_is_help=True)
 topic_app = typer.Typer(help="专题库 / topic databases", no_args_is_help=True)
@@ -25,12 +26,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(dataset_app, name="dataset")
     app.add_typer(transform_app, name="transform")
 
-
-def _who() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"[:64]
-    except Exception:
-        return "cli"
 
 
 def _run_with_bar(database, spec, *, profile_id=None, file: Path | None = None) -> None:
@@ -47,7 +42,7 @@ def _run_with_bar(database, spec, *, profile_id=None, file: Path | None = None) 
             def progress(fraction, rows):
                 bar.update(task, completed=100 * fraction if fraction is not None else None, rows=rows)
 
-            run = service.run_now(database, spec=spec, profile_id=profile_id, file=file, run_by=_who(),
+            run = service.run_now(database, spec=spec, profile_id=profile_id, file=file, run_by=cli_actor(),
                                   trusted=True, progress=progress)
             if run.status == "succeeded":
                 bar.update(task, completed=100, rows=run.rows_read)

@@ -8,6 +8,7 @@ chain at that point (``verify``).
 
 from __future__ import annotations
 
+import getpass
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -58,6 +59,14 @@ def canonical(rec: AuditRecord) -> bytes:
             value = as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         data[name] = value
     return rfc8785.dumps(data)
+
+
+def cli_actor() -> str:
+    """Who ran a command: the operating-system account, so the audit log says who."""
+    try:
+        return f"cli:{getpass.getuser()}"[:64]
+    except Exception:  # no passwd entry in some containers
+        return "cli:unknown"
 
 
 def _clean(detail: dict | None) -> dict:

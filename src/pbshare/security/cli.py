@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +13,7 @@ from rich.table import Table
 from pbshare.config import get_settings
 from pbshare.core.db import Database
 from pbshare.core.errors import AppError
+from pbshare.security.audit import cli_actor
 
 keys_app = typer.Typer(help="密钥 / master key and data keys", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志 / the audit log", no_args_is_help=True)
@@ -31,13 +31,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(backup_app, name="backup")
     app.add_typer(retention_app, name="retention")
 
-
-def _actor() -> str:
-    """Who ran the command: the operating-system account, so the audit log says who."""
-    try:
-        return f"cli:{getpass.getuser()}"[:64]
-    except Exception:  # no passwd entry in some containers
-        return "cli:unknown"
 
 
 def _fail(exc: AppError) -> None:
@@ -69,7 +62,7 @@ def keys_rotate() -> None:
     out = keyring_for(settings.resolved_data_dir).rotate_master()
     database = _open()
     with database.session() as s:
-        audit.record(s, action="keys.rotate", actor_name=_actor(), object_type="master_key",
+        audit.record(s, action="keys.rotate", actor_name=cli_actor(), object_type="master_key",
                      object_id=out["new_master_id"], detail=out)
     database.dispose()
     console.print(f"[green]主密钥已轮换 / master key rotated[/green]: {out['old_master_id']} → {out['new_master_id']}")
@@ -102,7 +95,7 @@ def audit_verify() -> None:
         bad = None
         if not report.ok and report.first_bad_seq is not None:
             bad = s.query(audit.AuditRecord).filter(audit.AuditRecord.seq == report.first_bad_seq).first()
-        audit.record(s, action="audit.verify", actor_name=_actor(), result="ok" if report.ok else "error",
+        audit.record(s, action="audit.verify", actor_name=cli_actor(), result="ok" if report.ok else "error",
                      detail={"checked": report.checked, "first_bad_seq": report.first_bad_seq})
         bad_text = f" ({bad.action}, {bad.at:%Y-%m-%d %H:%M:%S} UTC, {bad.actor_name})" if bad else ""
     database.dispose()
@@ -135,7 +128,7 @@ def audit_export(
     try:
         with database.session() as s:
             body, count = audit_log.export_xlsx(s, f=f)
-            audit.record(s, action="audit.export", actor_name=_actor(), object_type="audit_record",
+            audit.record(s, action="audit.export", actor_name=cli_actor(), object_type="audit_record",
                          detail={"filter": f.as_detail(), "rows": count, "file": out.name})
     except AppError as exc:
         _fail(exc)
@@ -164,7 +157,7 @@ def backup_create(out: Path = typer.Option(None, "--out", help="放备份的目�
             folder = backup.create(database, passphrase=passphrase, out_dir=out,
                                    progress=lambda step: status.update(f"备份中 / backing up: {step}"))
         with database.session() as s:
-            audit.record(s, action="backup.create", actor_name=_actor(), object_type="backup", object_id=folder.name,
+            audit.record(s, action="backup.create", actor_name=cli_actor(), object_type="backup", object_id=folder.name,
                          detail={"folder": str(folder)})
     except AppError as exc:
         _fail(exc)
@@ -209,7 +202,7 @@ def backup_restore(folder: Path) -> None:
         _fail(exc)
     database = _open()
     with database.session() as s:
-        audit.record(s, action="backup.restore", actor_name=_actor(), object_type="backup", object_id=folder.name,
+        audit.record(s, action="backup.restore", actor_name=cli_actor(), object_type="backup", object_id=folder.name,
                      detail={"rows": counts})
     database.dispose()
     for table, n in counts.items():
@@ -227,7 +220,7 @@ def retention_run(dry_run: bool = typer.Option(False, "--dry-run", help="只统�
     database = _open()
     try:
         with database.session() as s:
-            result = retention.run(s, data_dir=settings.resolved_data_dir, actor=_actor(), dry_run=dry_run)
+            result = retention.run(s, data_dir=settings.resolved_data_dir, actor=cli_actor(), dry_run=dry_run)
     except AppError as exc:
         _fail(exc)
     finally:
