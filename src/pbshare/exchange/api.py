@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
-from pbshare.core.http import get_db
+from pbshare.core.http import UNIT_OF_WORK
 from pbshare.core.pagination import Page, PageParams, page_params
 from pbshare.exchange import service
 from pbshare.exchange.schemas import CaseOut, UnmaskIn
@@ -23,20 +23,20 @@ def list_cases(
     stage: str | None = Query(None, max_length=16),
     params: PageParams = Depends(page_params),
     principal: Principal = Depends(require(Perm.cases_read)),
-    db: Session = Depends(get_db),
+    db: Session = UNIT_OF_WORK,
 ) -> Page[CaseOut]:
     cases, total = service.list_cases(db, params=params, q=q, stage=stage)
     return Page(items=[service.case_out(c) for c in cases], total=total, page=params.page, size=params.size)
 
 
 @router.get("/stats/by-stage", summary="各阶段案件数 / cases by stage")
-def by_stage(principal: Principal = Depends(require(Perm.cases_read)), db: Session = Depends(get_db)) -> dict:
+def by_stage(principal: Principal = Depends(require(Perm.cases_read)), db: Session = UNIT_OF_WORK) -> dict:
     return service.cases_by_stage(db)
 
 
 @router.get("/{case_id}", response_model=CaseOut, summary="案件详情 / one case (identifiers masked)")
 def get_case(case_id: str, principal: Principal = Depends(require(Perm.cases_read)),
-             db: Session = Depends(get_db)) -> CaseOut:
+             db: Session = UNIT_OF_WORK) -> CaseOut:
     return service.case_out(service.get_case(db, case_id=case_id))
 
 
@@ -44,7 +44,7 @@ def get_case(case_id: str, principal: Principal = Depends(require(Perm.cases_rea
              summary="查看完整证件号码 / show identifiers in clear, with a stated purpose")
 def unmask_case(case_id: str, body: UnmaskIn, request: Request,
                 principal: Principal = Depends(require(Perm.cases_read, Perm.pii_unmask)),
-                db: Session = Depends(get_db)) -> CaseOut:
+                db: Session = UNIT_OF_WORK) -> CaseOut:
     case = service.get_case(db, case_id=case_id)
     audit.record(db, action="pii.unmask", principal=principal, object_type="debtor", object_id=case.debtor_id,
                  purpose=body.purpose, ip=request.client.host if request.client else None,

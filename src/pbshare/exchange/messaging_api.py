@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from pbshare.catalog import service as catalog_service
 from pbshare.channels.base import ChannelConfig, available_channels, channel_class, snapshot
 from pbshare.core.errors import Forbidden
-from pbshare.core.http import get_db
+from pbshare.core.http import UNIT_OF_WORK
 from pbshare.core.i18n import T, current_language
 from pbshare.exchange import connections, messaging
 from pbshare.exchange.messaging_models import CONNECTION_STATE_LABELS, ConnectionState, ExchangeConnection
@@ -72,7 +72,7 @@ def _data_dir(request: Request):
              responses={200: {"description": "receipt or response envelope"}, 422: {"description": "error envelope"}})
 async def submit_message(request: Request, wait: str | None = Query(None, pattern="^response$"),
                          principal: Principal = Depends(require(Perm.exchange_send)),
-                         db: Session = Depends(get_db)) -> JSONResponse:
+                         db: Session = UNIT_OF_WORK) -> JSONResponse:
     if principal.via != "signature":
         raise Forbidden(T("只有单位系统（API 客户端，签名请求）可以提交信封", "Only a unit's system (an API client "
                           "with signed requests) can submit envelopes"), code="api_client_only")
@@ -93,7 +93,7 @@ async def submit_message(request: Request, wait: str | None = Query(None, patter
 @router.get("/messages", summary="拉取待收消息 / pull envelopes waiting for the caller's unit")
 def pull_messages(request: Request, limit: int = Query(100, ge=1, le=500),
                   principal: Principal = Depends(require(Perm.exchange_send)),
-                  db: Session = Depends(get_db)) -> dict[str, Any]:
+                  db: Session = UNIT_OF_WORK) -> dict[str, Any]:
     items = messaging.pull(db, unit_id=principal.unit_id, data_dir=_data_dir(request), limit=limit)
     db.commit()
     return {"items": items, "count": len(items)}
@@ -108,7 +108,7 @@ def list_channels(principal: Principal = Depends(require(Perm.exchange_manage)))
 @router.get("/connections", response_model=list[ConnectionOut], summary="连接列表 / connections")
 def list_connections(state: str | None = Query(None, max_length=16), channel: str | None = Query(None, max_length=32),
                      principal: Principal = Depends(require(Perm.exchange_manage)),
-                     db: Session = Depends(get_db)) -> list[ConnectionOut]:
+                     db: Session = UNIT_OF_WORK) -> list[ConnectionOut]:
     traffic = connections.traffic(db)
     rows = connections.list_connections(db, channel=channel, states=(state,) if state else None)
     return [connection_out(db, c, traffic) for c in rows]
@@ -118,7 +118,7 @@ def list_connections(state: str | None = Query(None, max_length=16), channel: st
              summary="新建连接（密钥只显示这一次）/ open a connection (keys shown once)")
 def create_connection(body: ConnectionIn, request: Request,
                       principal: Principal = Depends(require(Perm.exchange_manage)),
-                      db: Session = Depends(get_db)) -> ConnectionCreated:
+                      db: Session = UNIT_OF_WORK) -> ConnectionCreated:
     conn, creds = connections.create_connection(
         db, data_dir=_data_dir(request), unit_code=body.unit_code, channel=body.channel, name=body.name,
         settings=body.settings, sig_alg=body.sig_alg, unit_public_key=body.unit_public_key, encrypt=body.encrypt,
@@ -129,14 +129,14 @@ def create_connection(body: ConnectionIn, request: Request,
 
 @router.get("/connections/{connection_id}", response_model=ConnectionOut, summary="连接详情 / one connection")
 def get_connection(connection_id: str, principal: Principal = Depends(require(Perm.exchange_manage)),
-                   db: Session = Depends(get_db)) -> ConnectionOut:
+                   db: Session = UNIT_OF_WORK) -> ConnectionOut:
     return connection_out(db, connections.get_connection(db, connection_id=connection_id), connections.traffic(db))
 
 
 @router.post("/connections/{connection_id}/state", response_model=ConnectionOut,
              summary="变更连接状态 / move a connection to another state")
 def change_state(connection_id: str, body: StateIn, principal: Principal = Depends(require(Perm.exchange_manage)),
-                 db: Session = Depends(get_db)) -> ConnectionOut:
+                 db: Session = UNIT_OF_WORK) -> ConnectionOut:
     conn = connections.transition(db, connection_id=connection_id, to=body.to, principal=principal,
                                   reason=body.reason)
     return connection_out(db, conn, connections.traffic(db))
@@ -145,7 +145,7 @@ def change_state(connection_id: str, body: StateIn, principal: Principal = Depen
 @router.post("/connections/{connection_id}/rotate-keys", response_model=CredentialsOut,
              summary="更换密钥（只显示这一次）/ new keys (shown once)")
 def rotate_keys(connection_id: str, request: Request, principal: Principal = Depends(require(Perm.exchange_manage)),
-                db: Session = Depends(get_db)) -> CredentialsOut:
+                db: Session = UNIT_OF_WORK) -> CredentialsOut:
     creds = connections.rotate_keys(db, data_dir=_data_dir(request), connection_id=connection_id,
                                     principal=principal)
     return CredentialsOut(**creds.__dict__)
@@ -185,7 +185,7 @@ async def check_health(connection_id: str, request: Request,
              summary="发送联调测试消息 / send a joint-testing message")
 def send_test_message(connection_id: str, body: TestMessageIn, request: Request,
                       principal: Principal = Depends(require(Perm.exchange_manage)),
-                      db: Session = Depends(get_db)) -> OutboxOut:
+                      db: Session = UNIT_OF_WORK) -> OutboxOut:
     msg = messaging.enqueue(db, connection_id=connection_id, type="delivery", payload=body.payload,
                             data_dir=_data_dir(request), test=True)
     audit.record(db, action="exchange.test_message", principal=principal, object_type="exchange_connection",
@@ -197,7 +197,7 @@ def send_test_message(connection_id: str, body: TestMessageIn, request: Request,
 @router.get("/outbox", response_model=list[OutboxOut], summary="发件箱 / outbox")
 def list_outbox(state: str | None = Query(None, max_length=16), connection_id: str | None = Query(None, max_length=36),
                 principal: Principal = Depends(require(Perm.exchange_manage)),
-                db: Session = Depends(get_db)) -> list[OutboxOut]:
+                db: Session = UNIT_OF_WORK) -> list[OutboxOut]:
     rows = messaging.list_outbox(db, states=(state,) if state else None, connection_id=connection_id)
     return [OutboxOut.model_validate(r, from_attributes=True) for r in rows]
 
@@ -205,14 +205,14 @@ def list_outbox(state: str | None = Query(None, max_length=16), connection_id: s
 @router.get("/dead-letters", response_model=list[OutboxOut], summary="死信 / dead letters")
 def list_dead_letters(connection_id: str | None = Query(None, max_length=36),
                       principal: Principal = Depends(require(Perm.exchange_manage)),
-                      db: Session = Depends(get_db)) -> list[OutboxOut]:
+                      db: Session = UNIT_OF_WORK) -> list[OutboxOut]:
     return [OutboxOut.model_validate(r, from_attributes=True)
             for r in messaging.dead_letters(db, connection_id=connection_id)]
 
 
 @router.post("/dead-letters/{outbox_id}/replay", response_model=OutboxOut, summary="重发死信 / replay a dead letter")
 def replay_dead_letter(outbox_id: str, principal: Principal = Depends(require(Perm.exchange_manage)),
-                       db: Session = Depends(get_db)) -> OutboxOut:
+                       db: Session = UNIT_OF_WORK) -> OutboxOut:
     return OutboxOut.model_validate(messaging.replay(db, outbox_id=outbox_id, principal=principal),
                                     from_attributes=True)
 
@@ -220,7 +220,7 @@ def replay_dead_letter(outbox_id: str, principal: Principal = Depends(require(Pe
 @router.get("/inbox", response_model=list[InboxOut], summary="收件箱（不含内容）/ inbox (metadata only)")
 def list_inbox(connection_id: str | None = Query(None, max_length=36),
                principal: Principal = Depends(require(Perm.exchange_manage)),
-               db: Session = Depends(get_db)) -> list[InboxOut]:
+               db: Session = UNIT_OF_WORK) -> list[InboxOut]:
     return [InboxOut.model_validate(r, from_attributes=True)
             for r in messaging.list_inbox(db, connection_id=connection_id)]
 
@@ -228,14 +228,14 @@ def list_inbox(connection_id: str | None = Query(None, max_length=36),
 @router.get("/rejected", response_model=list[RejectedOut], summary="拒收消息 / refused messages, with reasons")
 def list_rejected(connection_id: str | None = Query(None, max_length=36),
                   principal: Principal = Depends(require(Perm.exchange_manage)),
-                  db: Session = Depends(get_db)) -> list[RejectedOut]:
+                  db: Session = UNIT_OF_WORK) -> list[RejectedOut]:
     return [RejectedOut.model_validate(r, from_attributes=True)
             for r in messaging.list_rejected(db, connection_id=connection_id)]
 
 
 @router.get("/rejected/{rejected_id}/raw", summary="拒收消息原文 / the refused bytes (audited)")
 def rejected_raw(rejected_id: str, request: Request, principal: Principal = Depends(require(Perm.exchange_manage)),
-                 db: Session = Depends(get_db)) -> dict[str, str]:
+                 db: Session = UNIT_OF_WORK) -> dict[str, str]:
     text = messaging.rejected_raw(db, rejected_id=rejected_id, data_dir=_data_dir(request))
     audit.record(db, action="exchange.rejected.read", principal=principal, object_type="exchange_rejected",
                  object_id=rejected_id, ip=request.client.host if request.client else None)
