@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from pbshare.collect.models import Dataset
 from pbshare.collect.schemas import DatasetIn
+from pbshare.collect.sqlcheck import parse_read_only
 from pbshare.core.clock import utcnow
 from pbshare.core.db import Database
 from pbshare.core.dynamic import safe_identifier
@@ -25,36 +26,12 @@ STORED_DIALECT = "postgres"
 ENGINE_DIALECTS = {"postgresql": "postgres", "sqlite": "sqlite", "mysql": "mysql", "mariadb": "mysql"}
 PREVIEW_ROWS = 200
 TIMEOUT_SECONDS = 60
-# Functions that reach outside the data (files, sleeping, other servers) are refused by name.
-_DENIED_FUNCTIONS = ("pg_", "lo_", "dblink", "load_extension", "readfile", "writefile", "sleep", "benchmark",
-                     "load_file", "sys_", "current_setting", "set_config", "query_to_xml", "copy")
-
-
 def check_sql(sql: str, *, dialect: str = STORED_DIALECT, allowed: set[str]) -> tuple[str, list[str]]:
     """One read-only SELECT over allowed ``topic.table`` names. Returns the SQL in the stored dialect and the tables."""
     from sqlglot import exp
     from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
-    try:
-        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
-    except sqlglot.errors.ParseError as exc:
-        raise Invalid(T("SQL 语句有语法错误：{e}", "The SQL has a syntax error: {e}", e=str(exc).splitlines()[0][:200]),
-                      code="sql_syntax") from None
-    if len(statements) != 1:
-        raise Invalid(T("只能是一条 SELECT 语句", "Only one SELECT statement is allowed"), code="sql_not_single")
-    stmt = statements[0]
-    if not isinstance(stmt, exp.Query):
-        raise Invalid(T("只允许只读的 SELECT 查询", "Only a read-only SELECT query is allowed"), code="sql_not_select")
-    for node in stmt.walk():
-        if isinstance(node, (exp.Insert, exp.Update, exp.Delete, exp.Create, exp.Drop, exp.Alter, exp.Command,
-                             exp.Into, exp.Lock, exp.Merge, exp.Set)):
-            raise Invalid(T("查询中含有写入或锁定操作，不允许", "The query writes or locks; that is not allowed"),
-                          code="sql_not_select")
-        if isinstance(node, exp.Func):
-            name = (node.sql_name() if not isinstance(node, exp.Anonymous) else str(node.this)).lower()
-            if name.startswith(_DENIED_FUNCTIONS):
-                raise Invalid(T("不允许使用函数 {f}", "The function {f} is not allowed", f=name),
-                              code="sql_function_denied")
+    stmt = parse_read_only(sql, dialect=dialect)
     stmt = normalize_identifiers(stmt, dialect=dialect)
     ctes = {c.alias_or_name for c in stmt.find_all(exp.CTE)}
     used: list[str] = []

@@ -484,26 +484,9 @@ class SourceState:
 # --------------------------------------------------------------------------- database
 def check_select(sql: str, *, dialect: str | None = None) -> str:
     """A source query must be one read-only SELECT (parsed by sqlglot, never trusted as text)."""
-    import sqlglot
-    from sqlglot import exp
+    from pbshare.collect.sqlcheck import parse_read_only
 
-    try:
-        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
-    except sqlglot.errors.ParseError as exc:
-        raise Invalid(T("SQL 语句有语法错误：{e}", "The SQL has a syntax error: {e}", e=str(exc).splitlines()[0][:200]),
-                      code="sql_syntax") from None
-    if len(statements) != 1:
-        raise Invalid(T("只能是一条 SELECT 语句", "Only one SELECT statement is allowed"), code="sql_not_single")
-    stmt = statements[0]
-    if not isinstance(stmt, exp.Query):
-        raise Invalid(T("只允许只读的 SELECT 查询", "Only a read-only SELECT query is allowed"), code="sql_not_select")
-    forbidden = (exp.Insert, exp.Update, exp.Delete, exp.Create, exp.Drop, exp.Alter, exp.Command, exp.Into,
-                 exp.Lock)
-    for node in stmt.walk():
-        if isinstance(node, forbidden):
-            raise Invalid(T("查询中含有写入或锁定操作，不允许", "The query writes or locks; that is not allowed"),
-                          code="sql_not_select")
-    return stmt.sql(dialect=dialect)
+    return parse_read_only(sql, dialect=dialect).sql(dialect=dialect)
 
 
 class DatabaseReader:
