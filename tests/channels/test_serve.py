@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import struct
+import time
 
 from fastapi.testclient import TestClient
 
@@ -26,14 +27,15 @@ def test_app_lifespan_starts_the_socket_listener(settings, database, open_connec
     app = create_app(settings.model_copy(update={"start_listeners": True}), database=database)
     with TestClient(app):
         body = unit.body(payload={"via": "serve"})
-        for _ in range(100):
-            try:
-                sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        # Wait for the listener itself: connecting to a free ephemeral port in a retry loop can make the
+        # kernel pick that very port as the source and connect the socket to itself.
+        runtime = app.state.channels
+        for _ in range(200):
+            if "socket" in runtime.channels and runtime.channel("socket").port == port:
                 break
-            except OSError:
-                import time
-
-                time.sleep(0.05)
+            time.sleep(0.05)
+        sock = socket.create_connection(("127.0.0.1", port), timeout=20)
+        assert sock.getsockname() != sock.getpeername()
         with sock:
             sock.sendall(struct.pack(">I", len(body)) + body)
             size = struct.unpack(">I", sock.recv(4, socket.MSG_WAITALL))[0]
