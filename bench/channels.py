@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/channels.py                 # 10,000 per channel, SQLite platform database
     .venv/bin/python bench/channels.py --count 1000
+    .venv/bin/python bench/channels.py --skip-http      # the MQ channels and the socket only
     .venv/bin/python bench/channels.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench
 
 Ours, per message: the unit's client builds and signs (HMAC-SM3 over RFC 8785) an envelope and
@@ -476,7 +477,8 @@ async def main_async(args: argparse.Namespace, database: Database, settings: Set
         c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{prefix}-platform", clean_session=True)
         c.connect("127.0.0.1", 1883, 10)
         c.disconnect()
-    pairs += await asyncio.to_thread(bench_soap_rest, args.count, settings, database, units, rest_client)
+    if not args.skip_http:
+        pairs += await asyncio.to_thread(bench_soap_rest, args.count, settings, database, units, rest_client)
     return pairs
 
 
@@ -484,6 +486,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--database-url", default=None, help="platform database (default: SQLite in a temp dir)")
+    parser.add_argument("--skip-http", action="store_true",
+                        help="leave out SOAP and REST (one request and one commit per message: minutes at 10,000)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="pbbench-"))
     settings = Settings(data_dir=tmp, database_url=args.database_url, start_listeners=False)
