@@ -23,8 +23,10 @@ import argparse
 import asyncio
 import json
 import shutil
+import socket
 import statistics
 import struct
+import subprocess
 import tempfile
 import threading
 import time
@@ -181,13 +183,36 @@ async def bench_amqp(n: int, runtime: Runtime, unit: Unit, prefix: str, url: str
 
 
 # MQTT -----------------------------------------------------------------------------------------
+MQTT_PORT = 1883
+
+
+def own_mosquitto(tmp: Path) -> tuple[subprocess.Popen, int]:
+    """A Mosquitto of the bench's own with a production-like in-flight window (the packaged default is 20
+    unacknowledged QoS 1 messages per client, which caps how many the listener can commit at once)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    conf = tmp / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                    "max_inflight_messages 1000\nmax_queued_messages 100000\n")
+    proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, port
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise SystemExit("mosquitto did not start")
+
+
 class PahoClient:
     def __init__(self, client_id: str, topic: str, sink: Callable[[bytes], None]) -> None:
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
         self.client.max_queued_messages_set(0)
         self.client.max_inflight_messages_set(200)
         self.client.on_message = lambda _c, _u, msg: sink(msg.payload)
-        self.client.connect("127.0.0.1", 1883, 60)
+        self.client.connect("127.0.0.1", MQTT_PORT, 60)
         self.client.loop_start()
         self.client.subscribe(topic, qos=1)
         time.sleep(0.3)
@@ -475,7 +500,7 @@ async def main_async(args: argparse.Namespace, database: Database, settings: Set
     finally:
         await runtime.stop()
         c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{prefix}-platform", clean_session=True)
-        c.connect("127.0.0.1", 1883, 10)
+        c.connect("127.0.0.1", MQTT_PORT, 10)
         c.disconnect()
     if not args.skip_http:
         pairs += await asyncio.to_thread(bench_soap_rest, args.count, settings, database, units, rest_client)
@@ -488,9 +513,17 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="platform database (default: SQLite in a temp dir)")
     parser.add_argument("--skip-http", action="store_true",
                         help="leave out SOAP and REST (one request and one commit per message: minutes at 10,000)")
+    parser.add_argument("--own-mosquitto", action="store_true",
+                        help="run MQTT (ours and raw) on a Mosquitto started here with max_inflight_messages 1000")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="pbbench-"))
-    settings = Settings(data_dir=tmp, database_url=args.database_url, start_listeners=False)
+    global MQTT_PORT
+    broker = None
+    extra: dict = {}
+    if args.own_mosquitto:
+        broker, MQTT_PORT = own_mosquitto(tmp)
+        extra["mqtt_url"] = f"mqtt://127.0.0.1:{MQTT_PORT}"
+    settings = Settings(data_dir=tmp, database_url=args.database_url, start_listeners=False, **extra)
     database = Database.from_settings(settings)
     migrate.upgrade(database.engine)
     print(f"exchange channels: {args.count} messages per channel, platform database {database.dialect}")
@@ -498,6 +531,8 @@ def main() -> None:
         pairs = asyncio.run(main_async(args, database, settings))
     finally:
         database.dispose()
+        if broker is not None:
+            broker.terminate()
         shutil.rmtree(tmp, ignore_errors=True)
     worst_mq = 0.0
     print(f"{'':<16} {'':>7}      {'time':>8}   {'rate':>9}")
