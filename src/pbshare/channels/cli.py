@@ -38,13 +38,15 @@ def register(app: typer.Typer) -> None:
 
 
 def _fail(exc: AppError) -> None:
-    err.print(f"[red]错误 / error[/red] [{exc.code}]: {exc.message.render('zh-CN')}")
-    err.print(f"                 {exc.message.render('en')}")
-    raise typer.Exit(code=2)
+    from pbshare.cli import fail  # imported late: pbshare.cli imports this module to register it
+
+    fail(exc)
 
 
 def _database() -> Database:
-    return Database.from_settings(get_settings())
+    from pbshare.cli import open_database
+
+    return open_database()
 
 
 def listen() -> None:

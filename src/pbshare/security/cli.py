@@ -32,15 +32,16 @@ def register(app: typer.Typer) -> None:
     app.add_typer(retention_app, name="retention")
 
 
-
 def _fail(exc: AppError) -> None:
-    err.print(f"[red]错误 / error[/red] [{exc.code}]: {exc.message.render('zh-CN')}")
-    err.print(f"                 {exc.message.render('en')}")
-    raise typer.Exit(code=2)
+    from pbshare.cli import fail  # imported late: pbshare.cli imports this module to register it
+
+    fail(exc)
 
 
 def _open() -> Database:
-    return Database.from_settings(get_settings())
+    from pbshare.cli import open_database
+
+    return open_database()
 
 
 def _passphrase(confirm: bool) -> str:
