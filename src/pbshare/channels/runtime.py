@@ -8,7 +8,6 @@ in the outbox, and records each connection's health for the UI.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 from typing import Any
@@ -16,6 +15,29 @@ from typing import Any
 from pbshare.channels.base import Channel, ChannelConfig, ConnectionInfo, Hub, channel_class, snapshot
 
 log = logging.getLogger("pbshare.channels")
+# How long shutdown waits for a task to honour its cancellation before leaving it behind.
+STOP_GRACE = 5.0
+
+
+async def cancel_and_wait(task: asyncio.Task, *, grace: float = STOP_GRACE) -> bool:
+    """Cancel a task and wait for it to end; True if it ended within ``grace`` seconds.
+
+    The caller's own cancellation is never swallowed (``contextlib.suppress(CancelledError)``
+    around ``await task`` would eat it and keep a cancelled loop running), and a task that keeps
+    running after ``cancel()`` cannot hang shutdown: it is cancelled again until the grace is spent.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace
+    while not task.done():
+        task.cancel()
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            log.warning("task %s did not stop within %.0f s; leaving it", task.get_name(), grace)
+            return False
+        await asyncio.wait({task}, timeout=min(0.5, remaining))
+    if not task.cancelled() and task.exception() is not None:
+        log.debug("task %s ended with %r", task.get_name(), task.exception())
+    return True
 
 
 class Runtime:
@@ -48,12 +70,13 @@ class Runtime:
         tasks = [t for t in [self._main, *self.listeners.values()] if t is not None]
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await asyncio.gather(*(cancel_and_wait(t) for t in tasks))
         for ch in self.channels.values():
-            with contextlib.suppress(Exception):
-                await ch.close()
+            try:
+                async with asyncio.timeout(STOP_GRACE):
+                    await ch.close()
+            except Exception as exc:  # closing is best effort at shutdown
+                log.warning("closing the %s channel failed: %r", ch.name, exc)
         self.listeners.clear()
         self._listening.clear()
 
@@ -100,9 +123,7 @@ class Runtime:
             if task is not None:
                 if task.done() and not task.cancelled() and task.exception():
                     log.warning("%s listener stopped: %r; restarting", name, task.exception())
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+                await cancel_and_wait(task)
                 self.listeners.pop(name, None)
             if conns:
                 try:
@@ -163,8 +184,8 @@ class Runtime:
             reply = None
             if body is not None:
                 try:
-                    reply = await asyncio.wait_for(self.channel(info.channel).send(info, body),
-                                                   timeout=self.config.send_timeout)
+                    async with asyncio.timeout(self.config.send_timeout):
+                        reply = await self.channel(info.channel).send(info, body)
                 except Exception as exc:
                     error = f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__
             results.append((msg_id, info, reply, error))
@@ -180,7 +201,8 @@ class Runtime:
         for name, conns in grouped.items():
             for conn in conns:
                 try:
-                    health = await asyncio.wait_for(self.channel(name).health(conn), timeout=10)
+                    async with asyncio.timeout(10):
+                        health = await self.channel(name).health(conn)
                     results.append((conn.id, health.ok, health.detail))
                 except Exception as exc:
                     results.append((conn.id, False, f"{type(exc).__name__}: {exc}"))
