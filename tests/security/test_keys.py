@@ -118,3 +118,36 @@ def test_cipher_is_configurable_and_old_values_stay_readable(tmp_path, monkeypat
             vault_for(tmp_path)
     finally:
         vault_for.cache_clear()
+
+
+def test_sm2_keys_whose_x_starts_with_0_or_4_sign_and_verify():
+    """gmssl strips a "04" prefix with lstrip, which once broke 1 key in 8; every key must verify."""
+    from pbshare.security import crypto
+
+    seen = set()
+    for _ in range(400):
+        pair = crypto.sm2_generate()
+        if pair.public_hex[0] not in "04" or pair.public_hex[0] in seen:
+            continue
+        seen.add(pair.public_hex[0])
+        for given in (pair.public_hex, "04" + pair.public_hex):
+            sig = crypto.sign(crypto.SM2_SM3, pair.private_hex, b"payload")
+            assert crypto.verify(crypto.SM2_SM3, given, b"payload", sig)
+            assert not crypto.verify(crypto.SM2_SM3, given, b"payload!", sig)
+        if seen == {"0", "4"}:
+            break
+    assert seen == {"0", "4"}
+
+
+def test_a_malformed_sm2_public_key_is_refused_with_a_clear_error(database, settings):
+    from pbshare.catalog import service as catalog_service
+    from pbshare.core.errors import Invalid
+    from pbshare.exchange import connections
+    from pbshare.security import crypto
+
+    with database.session() as s:
+        catalog_service.upsert_unit(s, code="BADK", name="公钥单位", kind="other")
+        with pytest.raises(Invalid) as exc:
+            connections.create_connection(s, data_dir=settings.resolved_data_dir, unit_code="BADK", channel="socket",
+                                          name="k", sig_alg=crypto.SM2_SM3, unit_public_key="04abc")
+    assert exc.value.code == "bad_public_key"

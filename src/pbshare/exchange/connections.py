@@ -30,7 +30,7 @@ from pbshare.exchange.messaging_models import (
     OutboxState,
     RejectedMessage,
 )
-from pbshare.security import audit, crypto
+from pbshare.security import api_clients, audit, crypto
 from pbshare.security.pii import vault_for
 
 TRANSITIONS: dict[ConnectionState, set[ConnectionState]] = {
@@ -85,6 +85,8 @@ def create_connection(db: Session, *, data_dir: Path, unit_code: str, channel: s
     if sig_alg == crypto.SM2_SM3 and not unit_public_key:
         raise Invalid(T("SM2-SM3 签名须提供对方单位的 SM2 公钥", "SM2-SM3 needs the unit's SM2 public key"),
                       code="public_key_required")
+    if unit_public_key:
+        unit_public_key = api_clients.normalise_public_key(unit_public_key)
     unit = catalog_service.get_unit_by_code(db, code=unit_code)
     conn = ExchangeConnection(unit_id=unit.id, channel=channel, name=name, settings=settings or {},
                               sig_alg=sig_alg, unit_public_key=unit_public_key, encrypt=encrypt,

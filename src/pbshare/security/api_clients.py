@@ -83,15 +83,14 @@ def sign_request(
 
 
 # managing clients ----------------------------------------------------------------------------------
-def _normalise_public_key(public_key_hex: str | None) -> str:
-    value = (public_key_hex or "").strip().lower()
-    if len(value) == 130 and value.startswith("04"):
-        value = value[2:]
-    if not re.fullmatch(r"[0-9a-f]{128}", value):
+def normalise_public_key(public_key_hex: str | None) -> str:
+    """An SM2 public key as stored: 128 hex x||y (a 04 prefix is dropped); a clear error otherwise."""
+    try:
+        return crypto.sm2_public_raw(public_key_hex or "")
+    except crypto.CryptoError:
         raise Invalid(T("SM2 公钥应为 128 位十六进制（x||y，可带 04 前缀）",
                         "The SM2 public key must be 128 hex digits (x||y, optionally prefixed by 04)"),
-                      code="bad_public_key")
-    return value
+                      code="bad_public_key") from None
 
 
 def _check_allowlist(entries: list[str] | None) -> list[str]:
@@ -116,7 +115,7 @@ def _new_key(db: Session, *, client: ApiClient, alg: str, data_dir: Path,
         secret_hex = secrets.token_hex(32)
         key.secret_sealed = vault_for(data_dir).seal(secret_hex)
     else:
-        key.public_key_hex = _normalise_public_key(public_key_hex)
+        key.public_key_hex = normalise_public_key(public_key_hex)
     client.keys.append(key)
     db.flush()
     return key, secret_hex

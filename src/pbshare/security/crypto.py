@@ -122,11 +122,30 @@ class KeyPair:
     public_hex: str
 
 
+def sm2_public_raw(public_hex: str) -> str:
+    """The 128-hex x||y of an SM2 public key given raw or with the uncompressed-point prefix 04."""
+    key = public_hex.strip().lower()
+    if len(key) == 130 and key.startswith("04"):
+        key = key[2:]
+    if len(key) != 128 or any(c not in "0123456789abcdef" for c in key):
+        raise CryptoError("an SM2 public key is 64 bytes x||y (128 hex), optionally prefixed by 04")
+    return key
+
+
+def _sm2(*, public_hex: str = "", private_hex: str = "") -> sm2.CryptSM2:
+    # gmssl's constructor strips a "04" prefix with str.lstrip("04"), which also eats a leading 0 or 4
+    # of x itself (1 key in 8 would then never verify); set the raw key on the object instead.
+    obj = sm2.CryptSM2(public_key="", private_key=private_hex)
+    if public_hex:
+        obj.public_key = sm2_public_raw(public_hex)
+    return obj
+
+
 def sm2_generate() -> KeyPair:
     n = int(sm2.default_ecc_table["n"], 16)
     d = secrets.randbelow(n - 2) + 1
     priv = f"{d:064x}"
-    pub = sm2.CryptSM2(public_key="", private_key=priv)._kg(d, sm2.default_ecc_table["g"])
+    pub = _sm2(private_hex=priv)._kg(d, sm2.default_ecc_table["g"])
     return KeyPair(SM2_SM3, priv, pub)
 
 
@@ -149,10 +168,14 @@ def generate_keypair(alg: str) -> KeyPair:
 
 def sign(alg: str, private_hex: str, data: bytes) -> bytes:
     if alg == SM2_SM3:
-        signer = sm2.CryptSM2(public_key="", private_key=private_hex)
+        signer = _sm2(private_hex=private_hex)
         # sign_with_sm3 needs the public key for the Z value; derive it from the private key
         signer.public_key = signer._kg(int(private_hex, 16), sm2.default_ecc_table["g"])
-        return bytes.fromhex(signer.sign_with_sm3(data, gm_func.random_hex(signer.para_len)))
+        while True:
+            # gmssl returns None for the rare nonce that gives r = 0 or s = 0; draw another
+            signature = signer.sign_with_sm3(data, gm_func.random_hex(signer.para_len))
+            if signature:
+                return bytes.fromhex(signature)
     if alg == ED25519:
         return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(private_hex)).sign(data)
     raise CryptoError(f"unknown signature algorithm {alg}")
@@ -161,7 +184,9 @@ def sign(alg: str, private_hex: str, data: bytes) -> bytes:
 def verify(alg: str, public_hex: str, data: bytes, signature: bytes) -> bool:
     try:
         if alg == SM2_SM3:
-            return bool(sm2.CryptSM2(public_key=public_hex, private_key="").verify_with_sm3(signature.hex(), data))
+            if len(signature) != 64:
+                return False
+            return bool(_sm2(public_hex=public_hex).verify_with_sm3(signature.hex(), data))
         if alg == ED25519:
             Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_hex)).verify(signature, data)
             return True
