@@ -135,7 +135,7 @@ class Hub:
         from pbshare.exchange import messaging
 
         def run() -> Any:
-            with self.database.session() as db:
+            with self.database.session(immediate=True) as db:
                 return messaging.receive(db, raw=raw, channel=channel, data_dir=self.config.data_dir,
                                          max_bytes=self.config.max_bytes, peer=peer, size=size)
 

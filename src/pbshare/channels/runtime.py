@@ -139,7 +139,7 @@ class Runtime:
         from pbshare.exchange import connections, messaging
 
         out = []
-        with self.database.session() as db:
+        with self.database.session(immediate=True) as db:
             for msg in messaging.claim_due(db, limit=limit):
                 conn = connections.get_connection(db, connection_id=msg.connection_id)
                 info = snapshot(db, conn)
@@ -159,7 +159,7 @@ class Runtime:
             kwargs["max_attempts"] = self.max_attempts
         if self.backoff_base:
             kwargs["base"] = self.backoff_base
-        with self.database.session() as db:
+        with self.database.session(immediate=True) as db:
             for msg_id, info, reply, error in results:
                 msg = db.get(OutboxMessage, msg_id)
                 if msg is None:
@@ -208,7 +208,7 @@ class Runtime:
                     results.append((conn.id, False, f"{type(exc).__name__}: {exc}"))
 
         def save() -> None:
-            with self.database.session() as db:
+            with self.database.session(immediate=True) as db:
                 for cid, ok, detail in results:
                     connections.record_health(db, connection_id=cid, ok=ok, detail=detail)
 

@@ -101,7 +101,7 @@ def platform_handler(database: Any, data_dir: Any, max_bytes: int) -> Handler:
     def handle(raw: bytes, peer: str | None, want_response: bool) -> dict[str, Any]:
         from pbshare.exchange import messaging
 
-        with database.session() as db:
+        with database.session(immediate=True) as db:
             outcome = messaging.receive(db, raw=raw, channel="soap", data_dir=data_dir, max_bytes=max_bytes,
                                         peer=peer)
         answer = outcome.response if want_response and outcome.response is not None else outcome.reply
@@ -202,7 +202,7 @@ def wsgi_app(database: Any, settings: Any) -> Any:
     max_bytes = env_mod.MAX_BYTES
 
     def keep(raw: bytes, err: EnvelopeError, size: int, peer: str | None) -> Any:
-        with database.session() as db:
+        with database.session(immediate=True) as db:
             return messaging.refuse(db, raw=raw, channel="soap", err=err, data_dir=data_dir, peer=peer, size=size)
 
     inner = WsgiApplication(build_application(platform_handler(database, data_dir, max_bytes)),

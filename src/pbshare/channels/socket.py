@@ -125,7 +125,14 @@ class SocketChannel(Channel):
                     items.append(nxt)
             if not items:
                 break
-            replies = await self._handle(items, peer)
+            try:
+                replies = await self._handle(items, peer)
+            except Exception:
+                # Nothing was acknowledged: close, so the unit sees the connection drop and sends again
+                # (a message that did get in is then answered "duplicate") instead of waiting forever.
+                log.exception("inbox failed for %d frame(s) from %s; closing the connection", len(items), peer)
+                writer.close()
+                return
             try:
                 writer.write(b"".join(frame(r) for r in replies))
                 await writer.drain()

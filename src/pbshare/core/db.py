@@ -48,7 +48,9 @@ def _sqlite_on_connect(topics_dir: Path):
 
 
 def _sqlite_on_begin(conn) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # Deferred by default so a reading session never blocks writers; sessions that will write under
+    # concurrency ask for IMMEDIATE (see Database.session).
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_immediate") else "BEGIN")
 
 
 def make_engine(url: str, *, topics_dir: Path | None = None, echo: bool = False) -> Engine:
@@ -86,9 +88,17 @@ class Database:
         return self.engine.dialect.name
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A unit of work: commits on success, rolls back on error."""
-        session = self.session_factory()
+    def session(self, *, immediate: bool = False) -> Iterator[Session]:
+        """A unit of work: commits on success, rolls back on error.
+
+        ``immediate`` (SQLite only; PostgreSQL ignores it) takes the write lock when the transaction
+        begins. Use it for work that reads and then writes while other connections write, such as the
+        exchange listeners and dispatcher: a deferred transaction that read first fails at once with
+        "database is locked" when it tries to write after another connection committed
+        (SQLITE_BUSY_SNAPSHOT, which busy_timeout does not wait out), while an immediate one waits its turn.
+        """
+        bind = self.engine.execution_options(sqlite_immediate=True) if immediate else self.engine
+        session = self.session_factory(bind=bind)
         try:
             yield session
             session.commit()

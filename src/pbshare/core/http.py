@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware
@@ -36,9 +37,24 @@ def get_database(request: Request) -> Database:
     return request.app.state.db
 
 
+def takes_write_lock(endpoint):
+    """Mark a route that reads then writes while background workers write (the exchange inbound routes).
+
+    Not the default: a route that also writes through a second connection (warehouse DDL and loads on
+    SQLite) would wait on its own lock.
+    """
+    endpoint.takes_write_lock = True
+    return endpoint
+
+
 def get_db(request: Request) -> Iterator[Session]:
-    """One session per request, committed when the route returns without error."""
-    with request.app.state.db.session() as session:
+    """One session per request, committed when the route returns without error.
+
+    A route marked ``@takes_write_lock`` begins its session with SQLite's write lock (see
+    ``Database.session``), so it waits its turn beside the listeners instead of failing "database is locked".
+    """
+    endpoint = request.scope.get("endpoint")
+    with request.app.state.db.session(immediate=getattr(endpoint, "takes_write_lock", False)) as session:
         yield session
 
 
@@ -125,6 +141,16 @@ def install_error_handlers(app: FastAPI) -> None:
         fields = ", ".join(".".join(p["loc"][1:] or p["loc"]) for p in problems[:5])
         message = T("输入有误，请检查这些字段：{f}", "The input is not valid; check these fields: {f}", f=fields)
         return JSONResponse(error_body("invalid", message, problems), status_code=422)
+
+    @app.exception_handler(OperationalError)
+    async def _database_busy(request: Request, exc: OperationalError) -> JSONResponse:
+        if "database is locked" not in str(exc.orig):
+            return await _unexpected(request, exc)
+        log.warning("database busy: %s %s", request.method, request.url.path)
+        message = T("数据库正忙（其他任务正在写入），本次操作未生效，请稍后几秒重试",
+                    "The database is busy (another task is writing); nothing was changed. Try again in a "
+                    "few seconds")
+        return JSONResponse(error_body("database_busy", message), status_code=503, headers={"Retry-After": "2"})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

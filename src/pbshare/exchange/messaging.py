@@ -318,7 +318,7 @@ def receive_batch(database: Any, *, raws: list[tuple[bytes, str | None]], channe
     The duplicate check is one query for the batch and new envelopes are inserted in one statement;
     if another listener raced us to one of them, the batch falls back to one message at a time.
     """
-    with database.session() as db:
+    with database.session(immediate=True) as db:
         cache = _Cache(db, data_dir)
         outcomes: list[Outcome | None] = [None] * len(raws)
         good: list[tuple[int, dict[str, Any], ExchangeConnection, str]] = []

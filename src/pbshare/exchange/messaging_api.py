@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from pbshare.catalog import service as catalog_service
 from pbshare.channels.base import ChannelConfig, available_channels, channel_class, snapshot
 from pbshare.core.errors import Forbidden
-from pbshare.core.http import UNIT_OF_WORK
+from pbshare.core.http import UNIT_OF_WORK, takes_write_lock
 from pbshare.core.i18n import T, current_language
 from pbshare.exchange import connections, messaging
 from pbshare.exchange.messaging_models import CONNECTION_STATE_LABELS, ConnectionState, ExchangeConnection
@@ -70,6 +70,7 @@ def _data_dir(request: Request):
 # the REST channel -------------------------------------------------------------------------------
 @router.post("/messages", summary="提交信封 / submit an envelope (REST channel, signed request)",
              responses={200: {"description": "receipt or response envelope"}, 422: {"description": "error envelope"}})
+@takes_write_lock
 async def submit_message(request: Request, wait: str | None = Query(None, pattern="^response$"),
                          principal: Principal = Depends(require(Perm.exchange_send)),
                          db: Session = UNIT_OF_WORK) -> JSONResponse:
@@ -173,7 +174,7 @@ async def check_health(connection_id: str, request: Request,
         await channel.close()
 
     def save():
-        with database.session() as db:
+        with database.session(immediate=True) as db:
             connections.record_health(db, connection_id=connection_id, ok=ok, detail=detail)
             conn = connections.get_connection(db, connection_id=connection_id)
             return connection_out(db, conn, connections.traffic(db))
