@@ -3,6 +3,7 @@
     .venv/bin/python bench/channels.py                 # 10,000 per channel, SQLite platform database
     .venv/bin/python bench/channels.py --count 1000
     .venv/bin/python bench/channels.py --skip-http      # the MQ channels and the socket only
+    .venv/bin/python bench/channels.py --only mqtt      # one channel
     .venv/bin/python bench/channels.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench
 
 Ours, per message: the unit's client builds and signs (HMAC-SM3 over RFC 8785) an envelope and
@@ -13,6 +14,11 @@ raw echo consumer (no envelope work, no database) that republishes each and ackn
 reads the echoes. Both are round trips through the same broker, with the same client settings.
 Socket, SOAP and REST are measured the same way against a raw echo server of the same transport.
 
+The server side (the platform's listeners, as ``pbshare listen`` runs them, and the raw echo
+consumers) runs in a second process, as on other machines in production; the units' clients stay in
+this one. One process for both would make the platform and the unit's client queue for one
+interpreter lock, which measures Python's GIL rather than the transport.
+
 Printed per channel: messages/s, median and p99 round trip, and ours/raw time ratio. The last line is
 the worst message-queue ratio (AMQP, MQTT, NATS): ``RATIO <x>``.
 """
@@ -21,7 +27,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import multiprocessing
 import shutil
 import socket
 import statistics
@@ -40,7 +48,7 @@ import paho.mqtt.client as mqtt
 
 from pbshare.catalog import service as catalog_service
 from pbshare.channels import envelope as env_mod
-from pbshare.channels.base import ChannelConfig
+from pbshare.channels.base import ChannelConfig, channel_class
 from pbshare.channels.runtime import Runtime
 from pbshare.config import Settings
 from pbshare.core import migrate
@@ -126,22 +134,12 @@ def raw_make(i: int) -> tuple[str, bytes]:
 
 
 # AMQP -----------------------------------------------------------------------------------------
-async def bench_amqp(n: int, runtime: Runtime, unit: Unit, prefix: str, url: str) -> tuple[Result, Result]:
+async def bench_amqp(n: int, config: ChannelConfig, unit: Unit, prefix: str, url: str) -> tuple[Result, Result]:
     conn = await aio_pika.connect(url)
     pub = await conn.channel(publisher_confirms=True)
-    # raw: client -> raw.in -> echo consumer -> raw.out -> client
+    # raw: client -> raw.in -> echo consumer (server side) -> raw.out -> client
     raw_in = await pub.declare_queue(f"{prefix}.raw.in", durable=True)
     raw_out = await pub.declare_queue(f"{prefix}.raw.out", durable=True)
-    echo_conn = await aio_pika.connect(url)
-    echo_ch = await echo_conn.channel(publisher_confirms=True)
-    await echo_ch.set_qos(prefetch_count=200)
-    echo_in = await echo_ch.get_queue(raw_in.name)
-
-    async def echo(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-        await echo_ch.default_exchange.publish(aio_pika.Message(message.body, delivery_mode=2), routing_key=raw_out.name)
-        await message.ack()
-
-    await echo_in.consume(echo)
     replies: asyncio.Queue = asyncio.Queue()
     reader_ch = await conn.channel()
     await reader_ch.set_qos(prefetch_count=500)
@@ -158,7 +156,7 @@ async def bench_amqp(n: int, runtime: Runtime, unit: Unit, prefix: str, url: str
     raw = await round_trips("amqp raw", n, raw_make, publish_raw, replies, lambda m: m["id"])
     await (await reader_ch.get_queue(raw_out.name)).cancel(tag)
 
-    amqp = runtime.channel("amqp")
+    amqp = channel_class("amqp")(config)
     exchange = await amqp.declare(pub, unit.code)
     ours_replies: asyncio.Queue = asyncio.Queue()
     out_q = await reader_ch.get_queue(amqp.out_queue(unit.code))
@@ -177,7 +175,6 @@ async def bench_amqp(n: int, runtime: Runtime, unit: Unit, prefix: str, url: str
         await pub.queue_delete(q)
     await pub.exchange_delete(amqp.exchange_name)
     await pub.exchange_delete(f"{prefix}.dlx")
-    await echo_conn.close()
     await conn.close()
     return raw, ours
 
@@ -222,7 +219,7 @@ class PahoClient:
         self.client.disconnect()
 
 
-async def bench_mqtt(n: int, runtime: Runtime, unit: Unit, prefix: str) -> tuple[Result, Result]:
+async def bench_mqtt(n: int, unit: Unit, prefix: str) -> tuple[Result, Result]:
     loop = asyncio.get_running_loop()
     replies: asyncio.Queue = asyncio.Queue()
 
@@ -230,19 +227,12 @@ async def bench_mqtt(n: int, runtime: Runtime, unit: Unit, prefix: str) -> tuple
         at = time.perf_counter()
         loop.call_soon_threadsafe(replies.put_nowait, (payload, at))
 
-    echo_holder: dict = {}
-
-    def echo(payload: bytes) -> None:
-        echo_holder["c"].client.publish(f"{prefix}/raw/out", payload, qos=1)
-
-    echo_holder["c"] = PahoClient(f"{prefix}-echo", f"{prefix}/raw/in", echo)
     client = PahoClient(f"{prefix}-bench", f"{prefix}/raw/out", sink)
 
     async def publish_raw(body: bytes) -> None:
         client.client.publish(f"{prefix}/raw/in", body, qos=1)
 
     raw = await round_trips("mqtt raw", n, raw_make, publish_raw, replies, lambda m: m["id"])
-    echo_holder["c"].close()
     client.client.unsubscribe(f"{prefix}/raw/out")
     ours_replies: asyncio.Queue = asyncio.Queue()
 
@@ -263,26 +253,10 @@ async def bench_mqtt(n: int, runtime: Runtime, unit: Unit, prefix: str) -> tuple
 
 
 # NATS -----------------------------------------------------------------------------------------
-async def bench_nats(n: int, runtime: Runtime, unit: Unit, prefix: str, url: str) -> tuple[Result, Result]:
+async def bench_nats(n: int, config: ChannelConfig, unit: Unit, prefix: str, url: str) -> tuple[Result, Result]:
     nc = await nats.connect(url)
     js = nc.jetstream()
-    raw_stream = f"{prefix.upper()}RAW"
-    await js.add_stream(name=raw_stream, subjects=[f"{prefix}raw.>"])
-    echo_nc = await nats.connect(url)
-    echo_js = echo_nc.jetstream()
-    echo_sub = await echo_js.pull_subscribe(f"{prefix}raw.in", durable="echo", stream=raw_stream)
-
-    async def echo_loop() -> None:
-        while True:
-            try:
-                msgs = await echo_sub.fetch(200, timeout=1)
-            except nats.errors.TimeoutError:
-                continue
-            for m in msgs:
-                await echo_js.publish(f"{prefix}raw.out", m.data)
-                await m.ack()
-
-    echo_task = asyncio.create_task(echo_loop())
+    raw_stream = f"{prefix.upper()}RAW"  # created by the server side with its echo consumer
 
     async def reader(sub, q: asyncio.Queue) -> None:
         while True:
@@ -303,11 +277,9 @@ async def bench_nats(n: int, runtime: Runtime, unit: Unit, prefix: str, url: str
         await js.publish(f"{prefix}raw.in", body)
 
     raw = await round_trips("nats raw", n, raw_make, publish_raw, replies, lambda m: m["id"])
-    for t in (echo_task, read_task):
-        t.cancel()
-    await js.delete_stream(raw_stream)
+    read_task.cancel()
 
-    ch = runtime.channel("nats")
+    ch = channel_class("nats")(config)
     await ch._connect()
     ours_replies: asyncio.Queue = asyncio.Queue()
     sub = await js.pull_subscribe(ch.out_subject(unit.code), durable=f"unit-{unit.code}", stream=ch.stream)
@@ -318,26 +290,13 @@ async def bench_nats(n: int, runtime: Runtime, unit: Unit, prefix: str, url: str
 
     ours = await round_trips("nats envelope", n, unit.body, publish_env, ours_replies, lambda m: m["correlation_id"])
     read_task.cancel()
-    await js.delete_stream(ch.stream)
-    await echo_nc.close()
     await nc.close()
     return raw, ours
 
 
 # socket ---------------------------------------------------------------------------------------
-async def bench_socket(n: int, runtime: Runtime, unit: Unit) -> tuple[Result, Result]:
-    from pbshare.channels.socket import frame, read_frame
-
-    async def echo_server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                body, _ = await read_frame(reader, 1 << 20)
-                writer.write(frame(body))
-        except (asyncio.IncompleteReadError, ConnectionError):
-            writer.close()
-
-    server = await asyncio.start_server(echo_server, "127.0.0.1", 0)
-    raw_port = server.sockets[0].getsockname()[1]
+async def bench_socket(n: int, unit: Unit, ports: dict[str, int]) -> tuple[Result, Result]:
+    from pbshare.channels.socket import read_frame
 
     async def run(name: str, port: int, make, id_of) -> Result:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -359,11 +318,115 @@ async def bench_socket(n: int, runtime: Runtime, unit: Unit) -> tuple[Result, Re
         writer.close()
         return result
 
-    raw = await run("socket raw", raw_port, raw_make, lambda m: m["id"])
-    server.close()
-    port = runtime.channels["socket"].port
-    ours = await run("socket envelope", port, unit.body, lambda m: m["correlation_id"])
+    raw = await run("socket raw", ports["socket raw"], raw_make, lambda m: m["id"])
+    ours = await run("socket envelope", ports["socket"], unit.body, lambda m: m["correlation_id"])
     return raw, ours
+
+
+# the server side: another process, as on other machines in production ------------------------
+async def start_echoes(prefix: str, settings: Settings, only: set[str]) -> tuple[dict[str, int], list]:
+    """The raw echo consumers, one per transport: republish each message as it is, then acknowledge."""
+    from pbshare.channels.socket import frame, read_frame
+
+    ports: dict[str, int] = {}
+    closers: list = []
+    if "amqp" in only:
+        conn = await aio_pika.connect(settings.amqp_url)
+        ch = await conn.channel(publisher_confirms=True)
+        await ch.set_qos(prefetch_count=200)
+        raw_in = await ch.declare_queue(f"{prefix}.raw.in", durable=True)
+        await ch.declare_queue(f"{prefix}.raw.out", durable=True)
+
+        async def amqp_echo(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            await ch.default_exchange.publish(aio_pika.Message(message.body, delivery_mode=2),
+                                              routing_key=f"{prefix}.raw.out")
+            await message.ack()
+
+        await raw_in.consume(amqp_echo)
+        closers.append(conn.close)
+    if "mqtt" in only:
+        holder: dict = {}
+        holder["c"] = PahoClient(f"{prefix}-echo", f"{prefix}/raw/in",
+                                 lambda payload: holder["c"].client.publish(f"{prefix}/raw/out", payload, qos=1))
+
+        async def close_mqtt() -> None:
+            holder["c"].close()
+
+        closers.append(close_mqtt)
+    if "nats" in only:
+        nc = await nats.connect(settings.nats_url)
+        js = nc.jetstream()
+        raw_stream = f"{prefix.upper()}RAW"
+        await js.add_stream(name=raw_stream, subjects=[f"{prefix}raw.>"])
+        sub = await js.pull_subscribe(f"{prefix}raw.in", durable="echo", stream=raw_stream)
+
+        async def nats_echo() -> None:
+            while True:
+                try:
+                    msgs = await sub.fetch(200, timeout=1)
+                except TimeoutError:
+                    continue
+                for m in msgs:
+                    await js.publish(f"{prefix}raw.out", m.data)
+                    await m.ack()
+
+        task = asyncio.create_task(nats_echo())
+
+        async def close_nats() -> None:
+            task.cancel()
+            with contextlib.suppress(Exception):
+                await js.delete_stream(raw_stream)
+            await nc.close()
+
+        closers.append(close_nats)
+    if "socket" in only:
+        async def socket_echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                while True:
+                    body, _ = await read_frame(reader, 1 << 20)
+                    writer.write(frame(body))
+            except (asyncio.IncompleteReadError, ConnectionError):
+                writer.close()
+
+        server = await asyncio.start_server(socket_echo, "127.0.0.1", 0)
+        ports["socket raw"] = server.sockets[0].getsockname()[1]
+
+        async def close_socket() -> None:
+            server.close()
+
+        closers.append(close_socket)
+    return ports, closers
+
+
+async def serve_side(settings: Settings, prefix: str, only: set[str], ready, stop) -> None:
+    database = Database.from_settings(settings)
+    config = ChannelConfig.from_settings(settings, prefix=prefix, socket_host="127.0.0.1", socket_port=0, batch=200)
+    runtime = Runtime(database, config, tick=0.5, health_every=3600)
+    await runtime.start()
+    while runtime.channels.get("socket") is None or runtime.channels["socket"].port is None:
+        await asyncio.sleep(0.05)
+    ports, closers = await start_echoes(prefix, settings, only)
+    ports["socket"] = runtime.channels["socket"].port
+    await asyncio.sleep(1.0)  # listeners subscribed
+    ready.put(ports)
+    try:
+        while not stop.is_set():
+            await asyncio.sleep(0.2)
+    finally:
+        for close in closers:
+            with contextlib.suppress(Exception):
+                await close()
+        await runtime.stop()
+        database.dispose()
+
+
+def server_side(settings: Settings, prefix: str, only: set[str], mqtt_port: int, ready, stop) -> None:
+    """Entry point of the server process: the platform's listeners (what ``pbshare listen`` runs) and
+    the raw echo consumers. The units' clients stay in the bench's own process, as units are other
+    systems; neither side then waits on the other's interpreter lock."""
+    global MQTT_PORT
+    MQTT_PORT = mqtt_port
+    asyncio.run(serve_side(settings, prefix, only, ready, stop))
 
 
 # SOAP and REST: sequential request/response calls, as a unit's system makes them -------------------
@@ -486,23 +549,36 @@ async def main_async(args: argparse.Namespace, database: Database, settings: Set
                                          batch=200)
     channels = ["amqp", "mqtt", "nats", "socket", "soap", "rest"]
     units, rest_client = await asyncio.to_thread(setup, database, settings, channels)
-    runtime = Runtime(database, config, tick=0.5, health_every=3600)
-    await runtime.start()
-    while runtime.channels.get("socket") is None or runtime.channels["socket"].port is None:
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(1.0)
+    ctx = multiprocessing.get_context("spawn")
+    ready, stop = ctx.Queue(), ctx.Event()
+    server = ctx.Process(target=server_side, args=(settings, prefix, args.only, MQTT_PORT, ready, stop),
+                         name="bench-server-side")
+    server.start()
     pairs = []
     try:
-        pairs.append(await bench_amqp(args.count, runtime, units["amqp"], prefix, settings.amqp_url))
-        pairs.append(await bench_mqtt(args.count, runtime, units["mqtt"], prefix))
-        pairs.append(await bench_nats(args.count, runtime, units["nats"], prefix, settings.nats_url))
-        pairs.append(await bench_socket(args.count, runtime, units["socket"]))
+        ports = await asyncio.to_thread(ready.get, True, 120)
+        if "amqp" in args.only:
+            pairs.append(await bench_amqp(args.count, config, units["amqp"], prefix, settings.amqp_url))
+        if "mqtt" in args.only:
+            pairs.append(await bench_mqtt(args.count, units["mqtt"], prefix))
+        if "nats" in args.only:
+            pairs.append(await bench_nats(args.count, config, units["nats"], prefix, settings.nats_url))
+        if "socket" in args.only:
+            pairs.append(await bench_socket(args.count, units["socket"], ports))
     finally:
-        await runtime.stop()
+        stop.set()
+        await asyncio.to_thread(server.join, 60)
+        if server.is_alive():
+            server.kill()
         c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{prefix}-platform", clean_session=True)
         c.connect("127.0.0.1", MQTT_PORT, 10)
         c.disconnect()
-    if not args.skip_http:
+        if "nats" in args.only:
+            with contextlib.suppress(Exception):
+                nc = await nats.connect(settings.nats_url)
+                await nc.jetstream().delete_stream(channel_class("nats")(config).stream)
+                await nc.close()
+    if not args.skip_http and {"soap", "rest"} & set(args.only):
         pairs += await asyncio.to_thread(bench_soap_rest, args.count, settings, database, units, rest_client)
     return pairs
 
@@ -515,7 +591,10 @@ def main() -> None:
                         help="leave out SOAP and REST (one request and one commit per message: minutes at 10,000)")
     parser.add_argument("--own-mosquitto", action="store_true",
                         help="run MQTT (ours and raw) on a Mosquitto started here with max_inflight_messages 1000")
+    parser.add_argument("--only", default="amqp,mqtt,nats,socket,soap,rest",
+                        help="comma-separated channels to measure (default: all)")
     args = parser.parse_args()
+    args.only = set(args.only.split(","))
     tmp = Path(tempfile.mkdtemp(prefix="pbbench-"))
     global MQTT_PORT
     broker = None

@@ -134,3 +134,40 @@ async def test_listener_down_then_back_loses_nothing(runtime, open_connection, p
         assert inbox_count(database) == 200
     finally:
         client.close()
+
+
+async def test_broker_drops_the_listener_mid_stream_and_it_comes_back(runtime, open_connection, prefix, database,
+                                                                     forget_sessions, caplog):
+    """The broker closes the listener's connection (here: another client takes over its client id, as a
+    broker restart or a network cut would); the listener reconnects on its own and nothing is lost."""
+    unit = open_connection("mqtt")
+    client = await asyncio.to_thread(UnitClient, prefix, unit.unit_code)
+    try:
+        bodies = [unit.body(payload={"i": i}) for i in range(200)]
+        await runtime.start()
+        await asyncio.sleep(0.5)
+        for body in bodies[:100]:
+            await asyncio.to_thread(client.publish, body)
+
+        def take_over() -> None:
+            rogue = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{prefix}-platform", clean_session=False)
+            rogue.manual_ack_set(True)  # takes the session over without consuming what is in flight
+            rogue.connect("127.0.0.1", 1883, 10)
+            rogue.loop_start()
+            time.sleep(0.3)
+            rogue.loop_stop()
+            rogue.disconnect()
+
+        await asyncio.to_thread(take_over)
+        for body in bodies[100:]:
+            await asyncio.to_thread(client.publish, body)
+        await eventually(lambda: inbox_count(database) == 200, timeout=30)
+        ids = {json.loads(b)["id"] for b in bodies}
+        answers = await asyncio.to_thread(client.collect, lambda got: not ids <= {a["correlation_id"] for a in got})
+        assert ids <= {a["correlation_id"] for a in answers}
+        assert "mqtt listener lost the broker" in caplog.text
+        await asyncio.sleep(0.5)
+        assert inbox_count(database) == 200
+        assert runtime.listeners["mqtt"].done() is False
+    finally:
+        client.close()

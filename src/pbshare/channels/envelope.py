@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import rfc8785
-
 from pbshare.core.clock import utcnow
 from pbshare.core.i18n import T
 from pbshare.core.ids import new_id
+from pbshare.core.jcs import jcs
 from pbshare.security import crypto
 
 TYPES = ("request", "response", "delivery", "receipt", "correction", "error")
@@ -51,12 +50,12 @@ class EnvelopeError(Exception):
 
 def canonical(envelope: dict[str, Any]) -> bytes:
     """RFC 8785 (JCS) bytes of the envelope without its signature: what is signed."""
-    return rfc8785.dumps({k: v for k, v in envelope.items() if k != "sig"})
+    return jcs({k: v for k, v in envelope.items() if k != "sig"})
 
 
 def dumps(envelope: dict[str, Any]) -> bytes:
-    """Wire form. Canonical too, which costs nothing and makes stored copies byte-comparable."""
-    return rfc8785.dumps(envelope)
+    """Wire form. Canonical too, which costs little and makes stored copies byte-comparable."""
+    return jcs(envelope)
 
 
 def build(*, type: str, sender: str, receiver: str, payload: dict[str, Any] | None = None,
@@ -134,7 +133,7 @@ def encrypt_payload(envelope: dict[str, Any], key: Key) -> dict[str, Any]:
     """Replace ``payload`` by ``enc`` (SM4-GCM). Encrypt first, then sign."""
     if not key.enc_key:
         raise ValueError("no encryption key for this connection")
-    plain = rfc8785.dumps(envelope.get("payload", {}))
+    plain = jcs(envelope.get("payload", {}))
     sealed = crypto.encrypt(ENC_ALG, key.enc_key, plain, aad=_aad(envelope))
     out = {k: v for k, v in envelope.items() if k not in ("payload", "sig")}
     out["enc"] = {"alg": ENC_ALG, "key_id": key.key_id, "iv": crypto.b64e(sealed.iv), "ct": crypto.b64e(sealed.ct)}

@@ -5,8 +5,8 @@
 
 The platform's listener keeps a persistent session (clean_session=False, a fixed client id), so
 what units publish while it is down waits in the broker. Acknowledgements are manual
-(``manual_ack_set``): the PUBACK goes out only after the inbox committed. paho runs its network
-loop in its own thread; messages cross into asyncio through a queue.
+(``manual_ack_set``): the PUBACK goes out only after the inbox committed. The listener's paho client
+does its network I/O on the asyncio loop (``NetworkLoop``), not in a thread of its own.
 """
 
 from __future__ import annotations
@@ -34,6 +34,84 @@ def broker_address(url: str) -> tuple[str, int]:
 def new_client(client_id: str, *, persistent: bool) -> mqtt.Client:
     return mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=not persistent,
                        protocol=mqtt.MQTTv311)
+
+
+class NetworkLoop:
+    """Runs a paho client's network I/O on the asyncio loop instead of paho's own thread.
+
+    paho's external-loop API: the socket callbacks register it with the loop, ``loop_read`` and
+    ``loop_write`` run when it is readable or writable, ``loop_misc`` (keepalive, retries) every second.
+    Messages, acknowledgements and answers then never cross threads, and the listener holds no thread
+    of its own contending for the interpreter lock with the inbox's worker thread.
+    """
+
+    def __init__(self, client: mqtt.Client, loop: asyncio.AbstractEventLoop, on_lost: Any) -> None:
+        self.client, self.loop, self.on_lost = client, loop, on_lost
+        self._fd: int | None = None
+        self._closed = False
+        self._housekeeping: asyncio.Task | None = None
+        client.on_socket_open = lambda _c, _u, sock: self._on_loop(self._open, sock.fileno())
+        client.on_socket_close = lambda _c, _u, _sock: self._on_loop(self._close_fd)
+        client.on_socket_register_write = lambda _c, _u, _sock: self._on_loop(self._want_write)
+        client.on_socket_unregister_write = lambda _c, _u, _sock: self._on_loop(self._done_writing)
+
+    def _on_loop(self, fn: Any, *args: Any) -> None:
+        # connect() runs in a worker thread, and paho calls these from there too
+        try:
+            here = asyncio.get_running_loop() is self.loop
+        except RuntimeError:
+            here = False
+        if here:
+            fn(*args)
+        else:
+            self.loop.call_soon_threadsafe(fn, *args)
+
+    def _open(self, fd: int) -> None:
+        if self._closed:  # cancelled while connect() was still running in its thread
+            with contextlib.suppress(Exception):
+                self.client.socket().close()
+            return
+        self._fd = fd
+        self.loop.add_reader(fd, self._read)
+        self._housekeeping = self.loop.create_task(self._misc(), name="mqtt-misc")
+
+    def _read(self) -> None:
+        try:
+            self.client.loop_read()  # a lost connection is reported through on_disconnect
+        except Exception:
+            log.exception("mqtt read failed; dropping the connection")
+            self._close_fd()
+            self.on_lost()
+
+    def _want_write(self) -> None:
+        if self._fd is not None:
+            self.loop.add_writer(self._fd, self.client.loop_write)
+
+    def _done_writing(self) -> None:
+        if self._fd is not None:
+            self.loop.remove_writer(self._fd)
+
+    def _close_fd(self) -> None:
+        if self._fd is not None:
+            self.loop.remove_reader(self._fd)
+            self.loop.remove_writer(self._fd)
+            self._fd = None
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+            self._housekeeping = None
+
+    async def _misc(self) -> None:
+        while self.client.loop_misc() == mqtt.MQTT_ERR_SUCCESS:
+            await asyncio.sleep(1)
+
+    def close(self) -> None:
+        """Say goodbye to the broker (DISCONNECT; paho closes the socket once it is written), then let go."""
+        if self._fd is not None:
+            with contextlib.suppress(Exception):
+                self.client.disconnect()
+                self.client.loop_write()
+        self._closed = True
+        self._close_fd()
 
 
 class MqttChannel(Channel):
@@ -94,35 +172,68 @@ class MqttChannel(Channel):
                                 dumps(envelope))
 
     async def listen(self, conns: list[ConnectionInfo]) -> None:
+        """Receive until cancelled. A lost broker connection is reopened with backoff, on the same client:
+        the session persists, so the broker resends what was not acknowledged, and paho resends the
+        answers it had not seen acknowledged."""
         loop = asyncio.get_running_loop()
-        inbox: asyncio.Queue[Any] = asyncio.Queue()
         units = sorted({c.unit_code for c in conns})
+        inbox: asyncio.Queue[mqtt.MQTTMessage | None] = asyncio.Queue()
         client = new_client(self.listener_id, persistent=True)
         client.manual_ack_set(True)
+        # the answers this client publishes: pipelined, a window as large as a batch
+        client.max_inflight_messages_set(self.config.batch)
+        client.max_queued_messages_set(0)
+        network = NetworkLoop(client, loop, on_lost=lambda: inbox.put_nowait(None))
 
         def on_connect(cl: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
-            if not reason.is_failure:
+            if reason.is_failure:
+                log.error("the broker refused the mqtt listener: %s", reason)
+            else:
                 cl.subscribe([(self.in_topic(u), 1) for u in units])
 
-        def on_message(_cl: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
-            loop.call_soon_threadsafe(inbox.put_nowait, msg)
-
         client.on_connect = on_connect
-        client.on_message = on_message
+        # Both run on the event loop's thread: NetworkLoop reads the socket there.
+        client.on_message = lambda _cl, _userdata, msg: inbox.put_nowait(msg)
+        client.on_disconnect = lambda *_args: inbox.put_nowait(None)
         host, port = broker_address(self.config.mqtt_url)
-        await asyncio.to_thread(client.connect, host, port, 30)
-        client.loop_start()
-        log.info("mqtt listener on %d unit(s)", len(units))
+        client.connect_async(host, port, 30)
+        delay = 0.5
         try:
             while True:
-                items = [await inbox.get()]
-                while not inbox.empty() and len(items) < self.config.batch:
-                    items.append(inbox.get_nowait())
-                await self._handle(client, items)
+                started = time.monotonic()
+                try:
+                    await asyncio.to_thread(client.reconnect)
+                    log.info("mqtt listener on %d unit(s)", len(units))
+                    await self._consume(client, inbox)
+                except (OSError, ConnectionError) as exc:
+                    if time.monotonic() - started > 30:
+                        delay = 0.5
+                    log.warning("mqtt listener lost the broker (%s); reconnecting in %.1f s", exc, delay)
+                    # What was received but not committed is dropped here; unacknowledged, the broker
+                    # sends it again on the new connection.
+                    while not inbox.empty():
+                        inbox.get_nowait()
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 30.0)
         finally:
-            client.loop_stop()
-            with contextlib.suppress(Exception):
-                client.disconnect()
+            network.close()
+
+    async def _consume(self, client: mqtt.Client, inbox: asyncio.Queue[mqtt.MQTTMessage | None]) -> None:
+        while True:
+            first = await inbox.get()
+            if first is None:
+                raise ConnectionError("the broker closed the connection")
+            items = [first]
+            lost = False
+            while not inbox.empty() and len(items) < self.config.batch:
+                nxt = inbox.get_nowait()
+                if nxt is None:
+                    lost = True
+                    break
+                items.append(nxt)
+            await self._handle(client, items)
+            if lost:
+                raise ConnectionError("the broker closed the connection")
 
     async def _handle(self, client: mqtt.Client, items: list[mqtt.MQTTMessage]) -> None:
         def unit_of(msg: mqtt.MQTTMessage) -> str:
@@ -131,26 +242,22 @@ class MqttChannel(Channel):
 
         try:
             outcomes = await self.hub.receive(self.name, [(m.payload, f"mqtt:{m.topic}") for m in items])
-        except Exception:
+        except Exception as exc:
             # No PUBACK: the broker delivers these again when the session reconnects.
             log.exception("inbox failed; reconnecting so the broker delivers the messages again")
-            client.reconnect()
-            return
+            raise ConnectionError("inbox failed") from exc
         from pbshare.channels.envelope import dumps
 
         # Committed: acknowledge at once so the broker's in-flight window (20 by default) keeps moving,
-        # then queue the answers on the publisher (paho sends them QoS 1 from its own thread; a lost
-        # answer is recovered by the unit resending, which earns a "duplicate" receipt).
+        # then publish the answers QoS 1 on the same connection (a lost answer is recovered by the unit
+        # resending, which earns a "duplicate" receipt).
         for msg in items:
             client.ack(msg.mid, msg.qos)
-        answers = [(self.out_topic(unit_of(m), o.reply.get("type", "error")), dumps(o.reply))
-                   for m, o in zip(items, outcomes, strict=True) if o.reply is not None]
-        if answers:
-            publisher = self._publisher_client()
-            for topic, body in answers:
-                info = publisher.publish(topic, body, qos=1)
-                if info.rc != mqtt.MQTT_ERR_SUCCESS:
-                    log.warning("could not queue an answer on %s: rc %s", topic, info.rc)
+        for m, o in zip(items, outcomes, strict=True):
+            if o.reply is not None:
+                topic = self.out_topic(unit_of(m), o.reply.get("type", "error"))
+                # Not connected: paho keeps a QoS 1 message and sends it after the reconnect.
+                client.publish(topic, dumps(o.reply), qos=1)
 
     async def health(self, conn: ConnectionInfo | None = None) -> Health:
         try:

@@ -20,7 +20,6 @@ import logging
 from typing import Any
 
 import nats
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, StorageType
 
 from pbshare.channels.base import Channel, ConnectionInfo, Health
@@ -100,7 +99,10 @@ class NatsChannel(Channel):
         while True:
             try:
                 msgs = await sub.fetch(self.config.batch, timeout=1)
-            except NatsTimeout:
+            except TimeoutError:
+                # Nothing arrived within the second. nats-py raises its own TimeoutError for an empty
+                # pull but sometimes asyncio's bare one from inside fetch (under load); both mean "no
+                # messages yet", not a broken listener to restart.
                 continue
             try:
                 outcomes = await self.hub.receive(self.name, [(m.data, f"nats:{unit}") for m in msgs])

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import rfc8785
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from pbshare.core.clock import as_utc, utcnow
 from pbshare.core.db import Base
+from pbshare.core.jcs import jcs
 from pbshare.core.logs import request_id_var, scrub
 from pbshare.security import crypto
 
@@ -58,7 +58,7 @@ def canonical(rec: AuditRecord) -> bytes:
         if isinstance(value, datetime):
             value = as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         data[name] = value
-    return rfc8785.dumps(data)
+    return jcs(data)
 
 
 def cli_actor() -> str:

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import rfc8785
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import Session
 
 from pbshare.core.clock import LOCAL_TZ, as_utc, utcnow
 from pbshare.core.errors import Conflict, Invalid, TooLarge
 from pbshare.core.i18n import T
+from pbshare.core.jcs import jcs
 from pbshare.core.pagination import PageParams, paginate
 from pbshare.security import crypto
 from pbshare.security.audit import GENESIS, AuditRecord, canonical, record
@@ -126,7 +126,7 @@ def _audit_key(data_dir: Path) -> bytes:
 
 def _checkpoint_bytes(*, file_name: str, file_sm3: str, from_seq: int, to_seq: int, count: int,
                       last_hash: str) -> bytes:
-    return rfc8785.dumps({"file": file_name, "sm3": file_sm3, "from_seq": from_seq, "to_seq": to_seq, "count": count,
+    return jcs({"file": file_name, "sm3": file_sm3, "from_seq": from_seq, "to_seq": to_seq, "count": count,
                           "last_hash": last_hash})
 
 
@@ -215,7 +215,7 @@ def verify_archives(db: Session, *, data_dir: Path) -> list[dict]:
             for line in gzip.decompress(path.read_bytes()).decode("utf-8").splitlines():
                 rec = json.loads(line)
                 stored = rec.pop("hash")
-                if rec["prev_hash"] != prev_hash or crypto.sm3_hex(rfc8785.dumps(rec)) != stored:
+                if rec["prev_hash"] != prev_hash or crypto.sm3_hex(jcs(rec)) != stored:
                     problem = f"record {rec['seq']} inside the file does not chain"
                     break
                 prev_hash = stored
