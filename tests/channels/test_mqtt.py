@@ -110,28 +110,42 @@ async def test_outbound_delivery_and_receipt(runtime, open_connection, prefix, d
         client.close()
 
 
+async def two_halves_around(runtime, unit, client, database, interrupt, resume=None) -> None:
+    """Publish 100 envelopes, ``interrupt()``, publish 100 more, ``resume()``: every one is recorded
+    once and answered."""
+    bodies = [unit.body(payload={"i": i}) for i in range(200)]
+    await runtime.start()
+    await asyncio.sleep(0.5)
+    for body in bodies[:100]:
+        await asyncio.to_thread(client.publish, body)
+    await interrupt()
+    for body in bodies[100:]:
+        await asyncio.to_thread(client.publish, body)
+    if resume is not None:
+        await resume()
+    await eventually(lambda: inbox_count(database) == 200, timeout=30)
+    ids = {json.loads(b)["id"] for b in bodies}
+    answers = await asyncio.to_thread(client.collect, lambda got: not ids <= {a["correlation_id"] for a in got})
+    assert ids <= {a["correlation_id"] for a in answers}
+    await asyncio.sleep(0.5)
+    assert inbox_count(database) == 200
+
+
 async def test_listener_down_then_back_loses_nothing(runtime, open_connection, prefix, database, forget_sessions):
     """Persistent session: what the unit publishes while the listener is down is delivered when it returns."""
     unit = open_connection("mqtt")
     client = await asyncio.to_thread(UnitClient, prefix, unit.unit_code)
-    try:
-        bodies = [unit.body(payload={"i": i}) for i in range(200)]
-        await runtime.start()
-        await asyncio.sleep(0.5)
-        for body in bodies[:100]:
-            await asyncio.to_thread(client.publish, body)
+
+    async def stop_listening() -> None:
         await eventually(lambda: inbox_count(database) > 0, interval=0.01)
-        await runtime.stop()
-        for body in bodies[100:]:  # published while nobody listens
-            await asyncio.to_thread(client.publish, body)
+        await runtime.stop()  # the second half is published while nobody listens
+
+    async def listen_again() -> None:
         runtime.channels.clear()
         await runtime.start()
-        await eventually(lambda: inbox_count(database) == 200, timeout=30)
-        ids = {json.loads(b)["id"] for b in bodies}
-        answers = await asyncio.to_thread(client.collect, lambda got: {a["correlation_id"] for a in got} != ids)
-        assert {a["correlation_id"] for a in answers} == ids
-        await asyncio.sleep(0.5)
-        assert inbox_count(database) == 200
+
+    try:
+        await two_halves_around(runtime, unit, client, database, stop_listening, listen_again)
     finally:
         client.close()
 
@@ -142,32 +156,22 @@ async def test_broker_drops_the_listener_mid_stream_and_it_comes_back(runtime, o
     broker restart or a network cut would); the listener reconnects on its own and nothing is lost."""
     unit = open_connection("mqtt")
     client = await asyncio.to_thread(UnitClient, prefix, unit.unit_code)
-    try:
-        bodies = [unit.body(payload={"i": i}) for i in range(200)]
-        await runtime.start()
-        await asyncio.sleep(0.5)
-        for body in bodies[:100]:
-            await asyncio.to_thread(client.publish, body)
 
-        def take_over() -> None:
-            rogue = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{prefix}-platform", clean_session=False)
-            rogue.manual_ack_set(True)  # takes the session over without consuming what is in flight
-            rogue.connect("127.0.0.1", 1883, 10)
-            rogue.loop_start()
-            time.sleep(0.3)
-            rogue.loop_stop()
-            rogue.disconnect()
+    def take_over() -> None:
+        rogue = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{prefix}-platform", clean_session=False)
+        rogue.manual_ack_set(True)  # takes the session over without consuming what is in flight
+        rogue.connect("127.0.0.1", 1883, 10)
+        rogue.loop_start()
+        time.sleep(0.3)
+        rogue.loop_stop()
+        rogue.disconnect()
 
+    async def take_over_the_session() -> None:
         await asyncio.to_thread(take_over)
-        for body in bodies[100:]:
-            await asyncio.to_thread(client.publish, body)
-        await eventually(lambda: inbox_count(database) == 200, timeout=30)
-        ids = {json.loads(b)["id"] for b in bodies}
-        answers = await asyncio.to_thread(client.collect, lambda got: not ids <= {a["correlation_id"] for a in got})
-        assert ids <= {a["correlation_id"] for a in answers}
+
+    try:
+        await two_halves_around(runtime, unit, client, database, take_over_the_session)
         assert "mqtt listener lost the broker" in caplog.text
-        await asyncio.sleep(0.5)
-        assert inbox_count(database) == 200
         assert runtime.listeners["mqtt"].done() is False
     finally:
         client.close()

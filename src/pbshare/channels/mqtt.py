@@ -108,6 +108,13 @@ class NetworkLoop:
         """Say goodbye to the broker (DISCONNECT; paho closes the socket once it is written), then let go."""
         if self._fd is not None:
             with contextlib.suppress(Exception):
+                # What is queued (answers, then acknowledgements) goes out before DISCONNECT; a second
+                # at most, since the loop is stopping.
+                deadline = time.monotonic() + 1.0
+                while self.client.want_write() and time.monotonic() < deadline:
+                    self.client.loop_write()
+                    if self.client.want_write():
+                        time.sleep(0.005)
                 self.client.disconnect()
                 self.client.loop_write()
         self._closed = True
@@ -180,8 +187,9 @@ class MqttChannel(Channel):
         inbox: asyncio.Queue[mqtt.MQTTMessage | None] = asyncio.Queue()
         client = new_client(self.listener_id, persistent=True)
         client.manual_ack_set(True)
-        # the answers this client publishes: pipelined, a window as large as a batch
-        client.max_inflight_messages_set(self.config.batch)
+        # No in-flight cap on the answers: a capped answer would wait in paho while the acknowledgement
+        # queued after it went out first.
+        client.max_inflight_messages_set(0)
         client.max_queued_messages_set(0)
         network = NetworkLoop(client, loop, on_lost=lambda: inbox.put_nowait(None))
 
@@ -248,16 +256,16 @@ class MqttChannel(Channel):
             raise ConnectionError("inbox failed") from exc
         from pbshare.channels.envelope import dumps
 
-        # Committed: acknowledge at once so the broker's in-flight window (20 by default) keeps moving,
-        # then publish the answers QoS 1 on the same connection (a lost answer is recovered by the unit
-        # resending, which earns a "duplicate" receipt).
-        for msg in items:
-            client.ack(msg.mid, msg.qos)
+        # Committed. Answers are queued before the acknowledgements, on the same connection: if the
+        # broker has a PUBACK, it has the answer that was written before it. An answer not yet
+        # confirmed when the connection drops is resent by paho after the reconnect; a message not
+        # yet acknowledged comes again and is answered "duplicate".
         for m, o in zip(items, outcomes, strict=True):
             if o.reply is not None:
                 topic = self.out_topic(unit_of(m), o.reply.get("type", "error"))
-                # Not connected: paho keeps a QoS 1 message and sends it after the reconnect.
                 client.publish(topic, dumps(o.reply), qos=1)
+        for msg in items:
+            client.ack(msg.mid, msg.qos)
 
     async def health(self, conn: ConnectionInfo | None = None) -> Health:
         try:
