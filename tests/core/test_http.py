@@ -59,7 +59,8 @@ def test_error_shape_and_language(client):
     zh = client.get("/api/v1/auth/me", headers={"Accept-Language": "zh-CN"})
     assert zh.status_code == 401
     assert zh.json()["error"]["message"] == "请先登录"
-    en = client.get("/api/v1/auth/me", cookies={"lang": "en"})
+    client.cookies.set("lang", "en")  # the language switch's cookie wins over the browser's language
+    en = client.get("/api/v1/auth/me", headers={"Accept-Language": "zh-CN"})
     assert en.json()["error"]["message"] == "Please log in first"
 
 
