@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from pbshare import __version__
 from pbshare.catalog import cli as catalog_cli
@@ -43,6 +46,20 @@ def progress_bar() -> Progress:
 
 def open_database() -> Database:
     return Database.from_settings(get_settings())
+
+
+@contextmanager
+def command_session() -> Iterator[tuple[Database, Session]]:
+    """A command's database and its one session: committed when the block ends; an ``AppError`` is
+    printed in both languages and the command exits with 2 (nothing is committed then)."""
+    database = open_database()
+    try:
+        with database.session() as db:
+            yield database, db
+    except AppError as exc:
+        fail(exc)
+    finally:
+        database.dispose()
 
 
 def fail(exc: AppError) -> None:

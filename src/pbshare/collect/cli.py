@@ -164,20 +164,13 @@ def import_runs(profile: str = typer.Option(None, help="导入配置 / profile")
 @import_app.command("quarantine")
 def import_quarantine(run_id: str, out: Path = typer.Option(..., "--out", help="导出的 .xlsx / output .xlsx")) -> None:
     """导出隔离数据（含原因列），修正后可再次导入 / export the quarantine to fix and re-import."""
-    from pbshare.cli import fail, open_database
+    from pbshare.cli import command_session
     from pbshare.collect import service
-    from pbshare.core.errors import AppError
     from pbshare.quality import service as quality_service
 
-    database = open_database()
-    try:
-        with database.session() as db:
-            service.get_run(db, run_id=run_id)
-            data = quality_service.export_excel(db, data_dir=database.settings.resolved_data_dir, run_id=run_id)
-    except AppError as exc:
-        fail(exc)
-    finally:
-        database.dispose()
+    with command_session() as (database, db):
+        service.get_run(db, run_id=run_id)
+        data = quality_service.export_excel(db, data_dir=database.settings.resolved_data_dir, run_id=run_id)
     out.write_bytes(data)
     console.print(f"[green]已导出 / written[/green] {out}")
 
@@ -187,18 +180,11 @@ def import_quarantine(run_id: str, out: Path = typer.Option(..., "--out", help="
 def topic_create(name: str, title: str = typer.Option(..., help="中文名称 / title"),
                  description: str = typer.Option(None)) -> None:
     """新建专题库 / create a topic database."""
-    from pbshare.cli import fail, open_database
-    from pbshare.core.errors import AppError
+    from pbshare.cli import command_session
     from pbshare.warehouse import service as warehouse
 
-    database = open_database()
-    try:
-        with database.session() as db:
-            warehouse.create_topic(db, database, name=name, title=title, description=description)
-    except AppError as exc:
-        fail(exc)
-    finally:
-        database.dispose()
+    with command_session() as (database, db):
+        warehouse.create_topic(db, database, name=name, title=title, description=description)
     console.print(f"[green]已创建 / created[/green] {name}")
 
 
@@ -228,42 +214,28 @@ def dataset_create(name: str, sql: str = typer.Option(..., help="SELECT 语句 /
                    dialect: str = typer.Option("postgres", help="postgres | sqlite | mysql"),
                    refresh: bool = typer.Option(True, help="立即生成 / materialise now")) -> None:
     """保存 SQL 数据集并生成表 / save a SQL dataset and materialise it."""
-    from pbshare.cli import fail, open_database
+    from pbshare.cli import command_session
     from pbshare.collect import datasets
     from pbshare.collect.schemas import DatasetIn
-    from pbshare.core.errors import AppError
 
-    database = open_database()
-    try:
-        with database.session() as db:
-            ds = datasets.save_dataset(db, data=DatasetIn(name=name, title=title or name, sql=sql, sql_dialect=dialect,
-                                                          target_topic=topic))
-            if refresh:
-                datasets.refresh_dataset(db, database, dataset_id=ds.id)
-            rows = ds.row_count
-    except AppError as exc:
-        fail(exc)
-    finally:
-        database.dispose()
+    with command_session() as (database, db):
+        ds = datasets.save_dataset(db, data=DatasetIn(name=name, title=title or name, sql=sql, sql_dialect=dialect,
+                                                      target_topic=topic))
+        if refresh:
+            datasets.refresh_dataset(db, database, dataset_id=ds.id)
+        rows = ds.row_count
     console.print(f"[green]已保存 / saved[/green] {name}" + (f": {rows} 行/rows" if refresh else ""))
 
 
 @dataset_app.command("refresh")
 def dataset_refresh(name: str) -> None:
     """刷新数据集表 / refresh a dataset's table."""
-    from pbshare.cli import fail, open_database
+    from pbshare.cli import command_session
     from pbshare.collect import datasets
-    from pbshare.core.errors import AppError
 
-    database = open_database()
-    try:
-        with database.session() as db:
-            ds = datasets.refresh_dataset(db, database, dataset_id=name)
-            rows, target = ds.row_count, f"{ds.target_topic}.{ds.target_table}"
-    except AppError as exc:
-        fail(exc)
-    finally:
-        database.dispose()
+    with command_session() as (database, db):
+        ds = datasets.refresh_dataset(db, database, dataset_id=name)
+        rows, target = ds.row_count, f"{ds.target_topic}.{ds.target_table}"
     console.print(f"[green]已刷新 / refreshed[/green] {target}: {rows} 行/rows")
 
 
@@ -286,18 +258,11 @@ def dataset_list() -> None:
 @dataset_app.command("check")
 def dataset_check(sql: str, dialect: str = typer.Option("postgres")) -> None:
     """检查并预览 SELECT / check and preview a SELECT."""
-    from pbshare.cli import fail, open_database
+    from pbshare.cli import command_session
     from pbshare.collect import datasets
-    from pbshare.core.errors import AppError
 
-    database = open_database()
-    try:
-        with database.session() as db:
-            out = datasets.run_preview(db, database, sql=sql, dialect=dialect, limit=20)
-    except AppError as exc:
-        fail(exc)
-    finally:
-        database.dispose()
+    with command_session() as (database, db):
+        out = datasets.run_preview(db, database, sql=sql, dialect=dialect, limit=20)
     table = Table(*out["columns"])
     for r in out["rows"]:
         table.add_row(*[str(v) for v in r])
@@ -309,42 +274,28 @@ def transform_save(name: str, spec: Path = typer.Option(..., exists=True, help="
                    topic: str = typer.Option(..., "--topic"), title: str = typer.Option(None),
                    refresh: bool = typer.Option(True, help="立即运行 / run now")) -> None:
     """保存数据加工并运行 / save a transform and run it."""
-    from pbshare.cli import fail, open_database
+    from pbshare.cli import command_session
     from pbshare.collect import transforms
     from pbshare.collect.schemas import TransformIn
-    from pbshare.core.errors import AppError
 
-    database = open_database()
-    try:
-        with database.session() as db:
-            existing = next((t for t in transforms.list_transforms(db) if t.name == name), None)
-            tf = transforms.save_transform(db, database, data=TransformIn(
-                name=name, title=title or name, spec=json.loads(spec.read_text(encoding="utf-8")), target_topic=topic),
-                transform_id=existing.id if existing else None)
-            if refresh:
-                transforms.refresh_transform(db, database, transform_id=tf.id)
-            rows = tf.row_count
-    except AppError as exc:
-        fail(exc)
-    finally:
-        database.dispose()
+    with command_session() as (database, db):
+        existing = next((t for t in transforms.list_transforms(db) if t.name == name), None)
+        tf = transforms.save_transform(db, database, data=TransformIn(
+            name=name, title=title or name, spec=json.loads(spec.read_text(encoding="utf-8")), target_topic=topic),
+            transform_id=existing.id if existing else None)
+        if refresh:
+            transforms.refresh_transform(db, database, transform_id=tf.id)
+        rows = tf.row_count
     console.print(f"[green]已保存 / saved[/green] {name}" + (f": {rows} 行/rows" if refresh else ""))
 
 
 @transform_app.command("refresh")
 def transform_refresh(name: str) -> None:
     """运行数据加工 / run a transform."""
-    from pbshare.cli import fail, open_database
+    from pbshare.cli import command_session
     from pbshare.collect import transforms
-    from pbshare.core.errors import AppError
 
-    database = open_database()
-    try:
-        with database.session() as db:
-            tf = transforms.refresh_transform(db, database, transform_id=name)
-            rows, target = tf.row_count, f"{tf.target_topic}.{tf.target_table}"
-    except AppError as exc:
-        fail(exc)
-    finally:
-        database.dispose()
+    with command_session() as (database, db):
+        tf = transforms.refresh_transform(db, database, transform_id=name)
+        rows, target = tf.row_count, f"{tf.target_topic}.{tf.target_table}"
     console.print(f"[green]已运行 / done[/green] {target}: {rows} 行/rows")
