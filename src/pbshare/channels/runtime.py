@@ -17,23 +17,28 @@ from pbshare.channels.base import Channel, ChannelConfig, ConnectionInfo, Hub, c
 log = logging.getLogger("pbshare.channels")
 # How long shutdown waits for a task to honour its cancellation before leaving it behind.
 STOP_GRACE = 5.0
+CLEANUP = 2.0
 
 
 async def cancel_and_wait(task: asyncio.Task, *, grace: float = STOP_GRACE) -> bool:
     """Cancel a task and wait for it to end; True if it ended within ``grace`` seconds.
 
-    The caller's own cancellation is never swallowed (``contextlib.suppress(CancelledError)``
-    around ``await task`` would eat it and keep a cancelled loop running), and a task that keeps
-    running after ``cancel()`` cannot hang shutdown: it is cancelled again until the grace is spent.
+    The task first gets up to CLEANUP seconds to run its ``finally`` (closing a broker channel is a
+    round trip; cancelling that again would leave the channel, and the messages it holds, behind).
+    A task still running then has lost the cancellation (Python 3.11's ``asyncio.wait_for`` can do
+    that) and is cancelled again every half second until the grace is spent. The caller's own
+    cancellation is never swallowed (``suppress(CancelledError)`` around ``await task`` would eat it).
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + grace
+    task.cancel()
+    await asyncio.wait({task}, timeout=min(CLEANUP, grace))
     while not task.done():
-        task.cancel()
         remaining = deadline - loop.time()
         if remaining <= 0:
             log.warning("task %s did not stop within %.0f s; leaving it", task.get_name(), grace)
             return False
+        task.cancel()
         await asyncio.wait({task}, timeout=min(0.5, remaining))
     if not task.cancelled() and task.exception() is not None:
         log.debug("task %s ended with %r", task.get_name(), task.exception())
@@ -68,8 +73,6 @@ class Runtime:
 
     async def stop(self) -> None:
         tasks = [t for t in [self._main, *self.listeners.values()] if t is not None]
-        for task in tasks:
-            task.cancel()
         await asyncio.gather(*(cancel_and_wait(t) for t in tasks))
         for ch in self.channels.values():
             try:
