@@ -86,6 +86,15 @@ def test_sql_dataset_and_transform_in_the_browser(page, live_server, database, t
     page.click("[data-test=ds-save-run]")
     expect(page.locator("[data-test=datasets-table]")).to_contain_text("case.by_insurance", timeout=20_000)
     expect(page.locator("[data-test=datasets-table]")).to_contain_text("2")
+    # the row's buttons: rebuild the table, and open the saved dataset for editing
+    row = page.locator("[data-test=datasets-table] .el-table__row", has_text="case.by_insurance")
+    expect(page.locator(".el-message--success")).to_have_count(0, timeout=10_000)  # the save's message is gone
+    row.get_by_role("button", name="生成 / 刷新").click()
+    expect(page.locator(".el-message--success").last).to_contain_text("完成：2 行")
+    row.get_by_role("button", name="编辑").click()
+    expect(page.locator("[data-test=ds-name]")).to_be_visible()
+    expect(page.locator("[data-test=ds-name]")).to_have_value("by_insurance")
+    page.keyboard.press("Escape")
     # a refused statement says why
     page.click("[data-test=new-dataset]")
     page.fill("[data-test=ds-sql]", 'DELETE FROM "case".si_monthly')

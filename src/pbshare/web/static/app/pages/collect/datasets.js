@@ -4,10 +4,11 @@ import { ElMessage } from "element-plus";
 import { t } from "../../i18n.js";
 import { api } from "../../api.js";
 import { can } from "../../session.js";
-import { fmt } from "./labels.js";
+import { DerivedTableList } from "./derived.js";
 
 export default {
   name: "DatasetsPage",
+  components: { DerivedTableList },
   setup() {
     const rows = ref([]);
     const topics = ref([]);
@@ -44,22 +45,13 @@ export default {
       load();
     }
     onMounted(load);
-    return { t, rows, topics, tables, form, result, busy, edit, check, save, refresh, fmt, can };
+    return { t, rows, topics, tables, form, result, busy, edit, check, save, refresh, can };
   },
   template: `
   <div>
     <h2 class="page-title">{{ t('nav.datasets') }}</h2>
     <div class="toolbar"><el-button v-if="can('collect:manage')" type="primary" data-test="new-dataset" @click="edit(null)">{{ t('col.newDataset') }}</el-button></div>
-    <el-table :data="rows" stripe :empty-text="t('common.empty')" data-test="datasets-table">
-      <el-table-column prop="title" :label="t('col.title')" min-width="140" />
-      <el-table-column :label="t('col.target2')" min-width="140"><template #default="{ row }">{{ row.target_topic }}.{{ row.target_table }}</template></el-table-column>
-      <el-table-column prop="row_count" :label="t('col.rows')" width="90" />
-      <el-table-column :label="t('col.refreshed')" min-width="150" class-name="hide-mobile" label-class-name="hide-mobile"><template #default="{ row }">{{ fmt(row.refreshed_at) }}</template></el-table-column>
-      <el-table-column :label="t('common.actions')" min-width="160"><template #default="{ row }">
-        <el-button link type="primary" @click="refresh(row)">{{ t('col.refresh') }}</el-button>
-        <el-button v-if="can('collect:manage')" link @click="edit(row)">{{ t('common.edit') }}</el-button>
-      </template></el-table-column>
-    </el-table>
+    <derived-table-list :rows="rows" data-test="datasets-table" @refresh="refresh" @edit="edit" />
     <el-dialog v-model="form.open" :title="t('nav.datasets')" width="820px" top="4vh">
       <el-form label-width="110px">
         <el-form-item :label="t('col.name')"><el-input v-model="form.name" placeholder="si_by_insurance" data-test="ds-name" /></el-form-item>

@@ -4,7 +4,8 @@ import { ElMessage } from "element-plus";
 import { t } from "../../i18n.js";
 import { api } from "../../api.js";
 import { can } from "../../session.js";
-import { OPS, FNS, fmt } from "./labels.js";
+import { OPS, FNS } from "./labels.js";
+import { DerivedTableList } from "./derived.js";
 
 function blank() {
   return { tables: [], joins: [], filters: [], group_by: [], aggregates: [], computed: [], columns: [] };
@@ -12,6 +13,7 @@ function blank() {
 
 export default {
   name: "TransformsPage",
+  components: { DerivedTableList },
   setup() {
     const rows = ref([]);
     const topics = ref([]);
@@ -63,22 +65,13 @@ export default {
       load();
     }
     onMounted(load);
-    return { t, rows, topics, catalog, form, result, columns, OPS, FNS, syncTables, edit, preview, save, refresh, fmt, can };
+    return { t, rows, topics, catalog, form, result, columns, OPS, FNS, syncTables, edit, preview, save, refresh, can };
   },
   template: `
   <div>
     <h2 class="page-title">{{ t('nav.transforms') }}</h2>
     <div class="toolbar"><el-button v-if="can('collect:manage')" type="primary" data-test="new-transform" @click="edit(null)">{{ t('col.newTransform') }}</el-button></div>
-    <el-table :data="rows" stripe :empty-text="t('common.empty')" data-test="transforms-table">
-      <el-table-column prop="title" :label="t('col.title')" min-width="140" />
-      <el-table-column :label="t('col.target2')" min-width="140"><template #default="{ row }">{{ row.target_topic }}.{{ row.target_table }}</template></el-table-column>
-      <el-table-column prop="row_count" :label="t('col.rows')" width="90" />
-      <el-table-column :label="t('col.refreshed')" min-width="150" class-name="hide-mobile" label-class-name="hide-mobile"><template #default="{ row }">{{ fmt(row.refreshed_at) }}</template></el-table-column>
-      <el-table-column :label="t('common.actions')" min-width="160"><template #default="{ row }">
-        <el-button link type="primary" @click="refresh(row)">{{ t('col.refresh') }}</el-button>
-        <el-button v-if="can('collect:manage')" link @click="edit(row)">{{ t('common.edit') }}</el-button>
-      </template></el-table-column>
-    </el-table>
+    <derived-table-list :rows="rows" data-test="transforms-table" @refresh="refresh" @edit="edit" />
     <el-dialog v-model="form.open" :title="t('nav.transforms')" width="900px" top="3vh">
       <el-form label-width="110px" size="small">
         <el-form-item :label="t('col.name')"><el-input v-model="form.name" placeholder="debtor_assets" data-test="tf-name" /></el-form-item>
