@@ -25,6 +25,20 @@ async def swallows_one_cancel(stopped: list[str]) -> None:
         stopped.append("yes")
 
 
+async def ignores_cancellation(release: asyncio.Event) -> None:
+    while not release.is_set():
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            continue
+
+
+async def let_go(task: asyncio.Task, release: asyncio.Event) -> None:
+    release.set()
+    task.cancel()
+    await asyncio.wait({task}, timeout=1)
+
+
 async def test_a_task_that_loses_a_cancellation_is_cancelled_again():
     stopped: list[str] = []
     task = asyncio.create_task(swallows_one_cancel(stopped))
@@ -35,49 +49,30 @@ async def test_a_task_that_loses_a_cancellation_is_cancelled_again():
 
 async def test_a_task_that_never_stops_is_left_after_the_grace():
     release = asyncio.Event()
-
-    async def stubborn() -> None:
-        while not release.is_set():
-            try:
-                await asyncio.sleep(3600)
-            except asyncio.CancelledError:
-                continue
-
-    task = asyncio.create_task(stubborn())
+    task = asyncio.create_task(ignores_cancellation(release))
     await asyncio.sleep(0.01)
     loop = asyncio.get_running_loop()
     started = loop.time()
     assert await cancel_and_wait(task, grace=0.6) is False
     assert loop.time() - started < 2
-    release.set()
-    task.cancel()
-    await asyncio.wait({task}, timeout=1)
+    await let_go(task, release)
 
 
 async def test_the_caller_own_cancellation_is_not_swallowed():
     release = asyncio.Event()
 
-    async def slow_to_stop() -> None:
-        # a listener still closing its broker connection when shutdown comes
-        while not release.is_set():
-            try:
-                await asyncio.sleep(3600)
-            except asyncio.CancelledError:
-                continue
-
     async def parent(inner: asyncio.Task) -> str:
         await cancel_and_wait(inner, grace=30)
         return "kept running"
 
-    inner = asyncio.create_task(slow_to_stop())
+    # a listener still closing its broker connection when shutdown comes
+    inner = asyncio.create_task(ignores_cancellation(release))
     outer = asyncio.create_task(parent(inner))
     await asyncio.sleep(0.05)
     outer.cancel()
     await asyncio.wait({outer}, timeout=2)
     assert outer.cancelled()
-    release.set()
-    inner.cancel()
-    await asyncio.wait({inner}, timeout=1)
+    await let_go(inner, release)
 
 
 async def test_runtime_stop_returns_although_a_listener_ignores_cancel(tmp_path):
