@@ -158,15 +158,6 @@ class MqttChannel(Channel):
         if not info.is_published():
             raise TimeoutError(f"the broker did not acknowledge the publish to {topic}")
 
-    def _publish_many(self, messages: list[tuple[str, bytes]]) -> None:
-        """Publish all, then wait for every PUBACK (pipelined, not one round trip each)."""
-        client = self._publisher_client()
-        infos = [client.publish(topic, body, qos=1) for topic, body in messages]
-        for info in infos:
-            info.wait_for_publish(timeout=self.config.send_timeout)
-            if not info.is_published():
-                raise TimeoutError("the broker did not acknowledge an answer")
-
     async def send(self, conn: ConnectionInfo, body: bytes) -> bytes | None:
         type_ = json.loads(body).get("type", "delivery")
         await asyncio.to_thread(self._publish_sync, self.out_topic(conn.unit_code, type_), body)

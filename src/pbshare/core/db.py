@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from sqlalchemy import JSON, MetaData, create_engine, event
@@ -83,6 +84,11 @@ class Database:
         factory = sessionmaker(bind=engine, expire_on_commit=False)
         return cls(settings=settings, engine=engine, warehouse_engine=warehouse, session_factory=factory)
 
+    @cached_property
+    def _immediate_engine(self) -> Engine:
+        # The same engine and pool; its connections begin with BEGIN IMMEDIATE on SQLite.
+        return self.engine.execution_options(sqlite_immediate=True)
+
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
@@ -97,8 +103,7 @@ class Database:
         "database is locked" when it tries to write after another connection committed
         (SQLITE_BUSY_SNAPSHOT, which busy_timeout does not wait out), while an immediate one waits its turn.
         """
-        bind = self.engine.execution_options(sqlite_immediate=True) if immediate else self.engine
-        session = self.session_factory(bind=bind)
+        session = self.session_factory(bind=self._immediate_engine if immediate else self.engine)
         try:
             yield session
             session.commit()

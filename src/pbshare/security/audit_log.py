@@ -127,7 +127,7 @@ def _audit_key(data_dir: Path) -> bytes:
 def _checkpoint_bytes(*, file_name: str, file_sm3: str, from_seq: int, to_seq: int, count: int,
                       last_hash: str) -> bytes:
     return jcs({"file": file_name, "sm3": file_sm3, "from_seq": from_seq, "to_seq": to_seq, "count": count,
-                          "last_hash": last_hash})
+                "last_hash": last_hash})
 
 
 def checkpoint_mac_ok(data_dir: Path, row: AuditArchive) -> bool:
