@@ -24,11 +24,12 @@ from pathlib import Path
 import sqlalchemy as sa
 from python_calamine import CalamineWorkbook
 
-from pbshare.catalog import service, transfer
+from pbshare.catalog import transfer
 from pbshare.config import Settings
 from pbshare.core import migrate
 from pbshare.core.db import Database
 from pbshare.demo import service as demo_service
+from pbshare.units import service as unit_service
 
 
 def make_catalog(n: int) -> dict:
@@ -54,7 +55,7 @@ def fresh_database(root: Path, url: str | None) -> Database:
     db = Database.from_settings(settings)
     migrate.upgrade(db.engine)
     with db.session() as s:
-        service.ensure_office(s)
+        unit_service.ensure_office(s)
     return db
 
 

@@ -46,14 +46,15 @@ import aio_pika
 import nats
 import paho.mqtt.client as mqtt
 
-from pbshare.catalog import service as catalog_service
-from pbshare.channels import envelope as env_mod
-from pbshare.channels.base import ChannelConfig, channel_class
-from pbshare.channels.runtime import Runtime
 from pbshare.config import Settings
 from pbshare.core import migrate
 from pbshare.core.db import Database
 from pbshare.exchange import connections
+from pbshare.exchange import envelope as env_mod
+from pbshare.exchange.channel import ChannelConfig
+from pbshare.exchange.registry import channel_class
+from pbshare.exchange.runtime import Runtime
+from pbshare.units import service as unit_service
 
 OFFICE = "SZBA"
 WINDOW = 500
@@ -527,10 +528,10 @@ def setup(database: Database, settings: Settings, channels: list[str]) -> tuple[
 
     units: dict[str, Unit] = {}
     with database.session() as s:
-        catalog_service.ensure_office(s)
+        unit_service.ensure_office(s)
         for ch in channels:
             code = f"B{ch.upper()}"
-            catalog_service.upsert_unit(s, code=code, name=f"压测单位 {ch}", kind="other")
+            unit_service.upsert_unit(s, code=code, name=f"压测单位 {ch}", kind="other")
             conn, creds = connections.create_connection(s, data_dir=settings.resolved_data_dir, unit_code=code,
                                                         channel=ch, name=f"bench {ch}")
             connections.transition(s, connection_id=conn.id, to="testing")

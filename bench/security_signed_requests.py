@@ -20,12 +20,12 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from pbshare.app import create_app
-from pbshare.catalog import service as catalog_service
 from pbshare.config import Settings
 from pbshare.core import migrate
 from pbshare.core.db import Database
 from pbshare.security import api_clients, crypto
 from pbshare.security import service as security_service
+from pbshare.units import service as unit_service
 
 PATH = "/api/v1/auth/whoami"
 
@@ -42,7 +42,7 @@ def main() -> None:
         migrate.upgrade(database.engine)
         pair = crypto.sm2_generate()
         with database.session() as s:
-            catalog_service.ensure_office(s)
+            unit_service.ensure_office(s)
             hmac_client, hmac_key, secret = api_clients.create_client(
                 s, unit_code="SZBA", name="bench-hmac", alg="HMAC-SM3", data_dir=settings.resolved_data_dir,
                 rate_limit_per_minute=100000)

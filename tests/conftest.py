@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from pbshare.config import Settings
 from pbshare.core import migrate
 from pbshare.core.db import Database
+from pbshare.units import service as unit_service
 
 PG_ADMIN_DSN = os.environ.get("PBSHARE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 RUN_ID = uuid.uuid4().hex[:8]
@@ -79,10 +80,9 @@ def settings(backend: str, templates: dict[str, str], tmp_path: Path) -> Iterato
 @pytest.fixture
 def database(settings: Settings) -> Iterator[Database]:
     db = Database.from_settings(settings)
-    from pbshare.catalog import service as catalog_service
 
     with db.session() as s:
-        catalog_service.ensure_office(s)
+        unit_service.ensure_office(s)
     yield db
     db.dispose()
 
@@ -113,12 +113,11 @@ PASSWORD = "Test#pass2026x"
 def make_user(database: Database, username: str, roles: list[str], unit_code: str = "SZBA",
               password: str = PASSWORD) -> str:
     """Create a user through the service (no first-login change), returning its id."""
-    from pbshare.catalog import service as catalog_service
     from pbshare.security import service as security_service
 
     with database.session() as s:
-        if unit_code != catalog_service.OFFICE_CODE and catalog_service.find_unit_by_code(s, code=unit_code) is None:
-            catalog_service.upsert_unit(s, code=unit_code, name=f"测试单位{unit_code}", kind="other")
+        if unit_code != unit_service.OFFICE_CODE and unit_service.find_unit_by_code(s, code=unit_code) is None:
+            unit_service.upsert_unit(s, code=unit_code, name=f"测试单位{unit_code}", kind="other")
         user, _ = security_service.create_user(s, username=username, display_name=f"测试·{username}",
                                                unit_code=unit_code, roles=roles, password=password,
                                                must_change_password=False)

@@ -8,4 +8,5 @@ from pbshare.metadata import models as metadata_models  # noqa: F401
 from pbshare.quality import models as quality_models  # noqa: F401
 from pbshare.security import audit as security_audit  # noqa: F401
 from pbshare.security import models as security_models  # noqa: F401
+from pbshare.units import models as units_models  # noqa: F401
 from pbshare.warehouse import models as warehouse_models  # noqa: F401

@@ -14,6 +14,7 @@ from pbshare.exchange import api as exchange_api
 from pbshare.exchange import messaging_api as exchange_messaging_api
 from pbshare.metadata import api as metadata_api
 from pbshare.security import api as security_api
+from pbshare.security import audit_api, clients_api, retention_api
 from pbshare.security.deps import current_principal
 from pbshare.warehouse import api as warehouse_api
 
@@ -24,6 +25,9 @@ public.include_router(security_api.public_router)
 
 protected = APIRouter(prefix=PREFIX, dependencies=[Depends(current_principal)])
 protected.include_router(security_api.router)
+protected.include_router(clients_api.router)
+protected.include_router(audit_api.router)
+protected.include_router(retention_api.router)
 protected.include_router(exchange_api.router)
 protected.include_router(exchange_messaging_api.router)
 protected.include_router(catalog_api.router)

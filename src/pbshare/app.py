@@ -42,8 +42,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         runtime = None
         # An unmigrated database must not stop the process: /readyz then says what to run.
         if settings.start_listeners and _schema_current(db):
-            from pbshare.channels.base import ChannelConfig
-            from pbshare.channels.runtime import Runtime
+            from pbshare.exchange.channel import ChannelConfig
+            from pbshare.exchange.runtime import Runtime
 
             runtime = Runtime(db, ChannelConfig.from_settings(settings))
             await runtime.start()

@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
-from sqlalchemy.orm import Session
 
 from pbshare import __version__
 from pbshare.catalog import cli as catalog_cli
 from pbshare.channels import cli as channels_cli
 from pbshare.collect import cli as collect_cli
 from pbshare.config import get_settings
+from pbshare.core.commands import console, err, fail, open_database, progress_bar
 from pbshare.core.db import Database
 from pbshare.core.errors import AppError
 from pbshare.metadata import cli as metadata_cli
 from pbshare.security import cli as security_cli
+from pbshare.units import service as unit_service
 
 app = typer.Typer(help="pbshare 个人破产信息共享平台 / personal-bankruptcy information-sharing platform",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -35,56 +31,22 @@ security_cli.register(app)  # keys, audit, backup, retention
 channels_cli.register(app)  # listen, socket send, connection, deadletter
 collect_cli.register(app)  # import, topic, dataset, transform
 
-console = Console()
-err = Console(stderr=True)
-
-
-def progress_bar() -> Progress:
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeRemainingColumn(), console=console)
-
-
-def open_database() -> Database:
-    return Database.from_settings(get_settings())
-
-
-@contextmanager
-def command_session() -> Iterator[tuple[Database, Session]]:
-    """A command's database and its one session: committed when the block ends; an ``AppError`` is
-    printed in both languages and the command exits with 2 (nothing is committed then)."""
-    database = open_database()
-    try:
-        with database.session() as db:
-            yield database, db
-    except AppError as exc:
-        fail(exc)
-    finally:
-        database.dispose()
-
-
-def fail(exc: AppError) -> None:
-    err.print(f"[red]错误 / error[/red] {escape('[' + exc.code + ']')}: {escape(exc.message.render('zh-CN'))}")
-    err.print(f"                 {escape(exc.message.render('en'))}")
-    raise typer.Exit(code=2)
-
-
 def initialise(database: Database) -> str | None:
     """Migrate, make sure the office exists and create the first administrator if there is no user.
 
     Returns the administrator's one-time password when it was created now.
     """
-    from pbshare.catalog import service as catalog_service
     from pbshare.core import migrate
     from pbshare.security import service as security_service
     from pbshare.security.models import Role
 
     migrate.upgrade(database.engine)
     with database.session() as session:
-        catalog_service.ensure_office(session)
+        unit_service.ensure_office(session)
         if security_service.list_users(session):
             return None
         _, one_time = security_service.create_user(
-            session, username="admin", display_name="系统管理员", unit_code=catalog_service.OFFICE_CODE,
+            session, username="admin", display_name="系统管理员", unit_code=unit_service.OFFICE_CODE,
             roles=[Role.sys_admin.value], must_change_password=True,
         )
         return one_time

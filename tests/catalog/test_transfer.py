@@ -13,6 +13,7 @@ from pbshare.catalog import service, transfer
 from pbshare.core.errors import Invalid
 from pbshare.demo import service as demo_service
 from pbshare.security.audit import AuditRecord
+from pbshare.units import service as unit_service
 
 SAMPLE = demo_service.sample_catalog()
 
@@ -116,7 +117,7 @@ def test_units_with_invalid_credit_code_are_rejected(db):
     with pytest.raises(Invalid) as caught:
         transfer.import_file(db, content=transfer.to_yaml(bad), filename="u.yaml")
     assert caught.value.detail[0]["column"] == "credit_code"
-    assert service.find_unit_by_code(db, code="X1") is None
+    assert unit_service.find_unit_by_code(db, code="X1") is None
 
 
 def test_dcat_export_lists_published_resources(db):

@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
-from pbshare.channels import envelope as env_mod
-from pbshare.channels.base import ChannelConfig
-from pbshare.channels.runtime import Runtime
 from pbshare.exchange import connections
+from pbshare.exchange import envelope as env_mod
+from pbshare.exchange.channel import ChannelConfig
+from pbshare.exchange.runtime import Runtime
+from pbshare.units import service as unit_service
 
 OFFICE = "SZBA"
 
@@ -46,12 +47,11 @@ def open_connection(database, settings):
 
     def _open(channel: str, *, state: str = "live", unit_code: str | None = None, conn_settings: dict | None = None,
               encrypt: bool = False) -> UnitSide:
-        from pbshare.catalog import service as catalog_service
 
         code = unit_code or f"U{uuid.uuid4().hex[:6].upper()}"
         with database.session() as s:
-            if catalog_service.find_unit_by_code(s, code=code) is None:
-                catalog_service.upsert_unit(s, code=code, name=f"测试单位{code}", kind="other")
+            if unit_service.find_unit_by_code(s, code=code) is None:
+                unit_service.upsert_unit(s, code=code, name=f"测试单位{code}", kind="other")
             conn, creds = connections.create_connection(s, data_dir=settings.resolved_data_dir, unit_code=code,
                                                         channel=channel, name=f"{code} {channel}",
                                                         settings=conn_settings or {}, encrypt=encrypt)

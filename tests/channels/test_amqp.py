@@ -9,7 +9,7 @@ import aio_pika
 import pytest
 from sqlalchemy import func, select
 
-from pbshare.channels import envelope as env_mod
+from pbshare.exchange import envelope as env_mod
 from pbshare.exchange import messaging
 from pbshare.exchange.messaging_models import InboxMessage, OutboxMessage
 from tests.channels.conftest import eventually

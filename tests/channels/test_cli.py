@@ -10,8 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pbshare.channels import envelope as env_mod
+from pbshare.exchange import envelope as env_mod
 from pbshare.exchange import messaging
+from pbshare.units import service as unit_service
 from tests.channels.conftest import eventually
 
 
@@ -24,10 +25,9 @@ def pbshare(settings, *args: str, stdin: str | None = None) -> subprocess.Comple
 
 
 async def test_connection_life_cycle_and_socket_send(runtime, database, settings, tmp_path):
-    from pbshare.catalog import service as catalog_service
 
     with database.session() as s:
-        catalog_service.upsert_unit(s, code="CLIU", name="命令行测试单位", kind="other")
+        unit_service.upsert_unit(s, code="CLIU", name="命令行测试单位", kind="other")
     out = await asyncio.to_thread(pbshare, settings, "connection", "add", "--unit", "CLIU", "--channel", "socket",
                                   "--name", "CLI socket")
     assert out.returncode == 0, out.stderr

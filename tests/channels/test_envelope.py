@@ -6,10 +6,11 @@ import json
 
 import pytest
 
-from pbshare.channels import envelope as env_mod
-from pbshare.channels.envelope import EnvelopeError, Key
 from pbshare.exchange import connections, messaging
+from pbshare.exchange import envelope as env_mod
+from pbshare.exchange.envelope import EnvelopeError, Key
 from pbshare.security import crypto
+from pbshare.units import service as unit_service
 
 HKEY = Key(key_id="U1-socket-1", secret=b"s" * 32, enc_key=b"e" * 16)
 
@@ -67,11 +68,10 @@ def test_validation_says_what_is_wrong_and_which_id(mutate, code, field):
 
 def test_sm2_connection_end_to_end(database, settings, open_connection):
     """A unit that signs with its own SM2 key; the platform answers signed with its SM2 key."""
-    from pbshare.catalog import service as catalog_service
 
     unit_pair = crypto.sm2_generate()
     with database.session() as s:
-        catalog_service.upsert_unit(s, code="SM2U", name="国密单位", kind="other")
+        unit_service.upsert_unit(s, code="SM2U", name="国密单位", kind="other")
         conn, creds = connections.create_connection(s, data_dir=settings.resolved_data_dir, unit_code="SM2U",
                                                     channel="socket", name="sm2", sig_alg=crypto.SM2_SM3,
                                                     unit_public_key=unit_pair.public_hex)

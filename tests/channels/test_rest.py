@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
-from pbshare.channels import envelope as env_mod
+from pbshare.exchange import envelope as env_mod
 from pbshare.exchange import messaging
 from pbshare.exchange.messaging_models import InboxMessage, OutboxMessage
 from pbshare.security import api_clients, crypto

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 
-from pbshare.channels.base import ChannelConfig
-from pbshare.channels.runtime import Runtime, cancel_and_wait
+from pbshare.exchange.channel import ChannelConfig
+from pbshare.exchange.runtime import Runtime, cancel_and_wait
 
 
 async def swallows_one_cancel(stopped: list[str]) -> None:

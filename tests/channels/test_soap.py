@@ -15,8 +15,8 @@ import zeep
 from spyne.server.wsgi import WsgiApplication
 from sqlalchemy import func, select
 
-from pbshare.channels import envelope as env_mod
 from pbshare.channels.soap import build_application, dict_to_envelope
+from pbshare.exchange import envelope as env_mod
 from pbshare.exchange import messaging
 from pbshare.exchange.messaging_models import InboxMessage, OutboxMessage
 from tests.channels.conftest import eventually

@@ -12,8 +12,8 @@ import struct
 import pytest
 from sqlalchemy import func, select
 
-from pbshare.channels import envelope as env_mod
 from pbshare.channels.socket import frame, read_frame, send_frames
+from pbshare.exchange import envelope as env_mod
 from pbshare.exchange import messaging
 from pbshare.exchange.messaging_models import InboxMessage, OutboxMessage, RejectedMessage
 from tests.channels.conftest import eventually

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from pbshare.catalog import service as catalog_service
 from pbshare.config import Settings
 from pbshare.core import migrate
 from pbshare.core.db import Database
+from pbshare.units import service as unit_service
 
 
 def test_sessions_that_read_then_write_at_once_all_succeed(database):
@@ -22,8 +22,8 @@ def test_sessions_that_read_then_write_at_once_all_succeed(database):
         for i in range(25):
             try:
                 with database.session(immediate=True) as s:
-                    catalog_service.find_unit_by_code(s, code=f"W{n}X{i}")
-                    catalog_service.upsert_unit(s, code=f"W{n}X{i}", name=f"并发单位{n}-{i}", kind="other")
+                    unit_service.find_unit_by_code(s, code=f"W{n}X{i}")
+                    unit_service.upsert_unit(s, code=f"W{n}X{i}", name=f"并发单位{n}-{i}", kind="other")
             except Exception as exc:
                 errors.append(f"{type(exc).__name__}: {exc}")
 
@@ -34,7 +34,7 @@ def test_sessions_that_read_then_write_at_once_all_succeed(database):
         t.join()
     assert errors == []
     with database.session() as s:
-        codes = {u.code for u in catalog_service.list_units(s)}
+        codes = {u.code for u in unit_service.list_units(s)}
     assert {f"W{n}X{i}" for n in range(4) for i in range(25)} <= codes
 
 
@@ -47,7 +47,7 @@ def test_a_database_locked_by_another_program_answers_503_with_what_to_do(tmp_pa
     database = Database.from_settings(settings)
     migrate.upgrade(database.engine)
     with database.session() as s:
-        catalog_service.ensure_office(s)
+        unit_service.ensure_office(s)
     make_user(database, "busy", ["case_handler"])
     app = create_app(settings, database=database)
     other = sqlite3.connect(settings.resolved_data_dir / "pbshare.db", isolation_level=None)

@@ -8,8 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from pbshare.catalog import service as catalog_service
 from pbshare.exchange import connections, messaging
+from pbshare.units import service as unit_service
 from tests.conftest import PASSWORD, make_user
 
 pytestmark = pytest.mark.browser
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 
 def test_connections_page_and_dead_letter_replay(browser, live_server, database, settings):
     with database.session() as s:
-        catalog_service.upsert_unit(s, code="GJJ01", name="住房公积金中心", kind="provident_fund")
+        unit_service.upsert_unit(s, code="GJJ01", name="住房公积金中心", kind="provident_fund")
         # a connection whose sending failed for good, to be replayed
         conn, _ = connections.create_connection(s, data_dir=settings.resolved_data_dir, unit_code="GJJ01",
                                                 channel="socket", name="公积金套接字",

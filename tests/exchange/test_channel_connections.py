@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from pbshare.catalog import service as catalog_service
-from pbshare.channels import envelope as env_mod
 from pbshare.core.clock import utcnow
+from pbshare.exchange import envelope as env_mod
 from pbshare.exchange import messaging
 from pbshare.exchange.messaging_models import OutboxMessage
 from pbshare.security import audit
+from pbshare.units import service as unit_service
 
 
 def add_unit(database, code: str = "FY01") -> None:
     with database.session() as s:
-        catalog_service.upsert_unit(s, code=code, name="测试法院", kind="court")
+        unit_service.upsert_unit(s, code=code, name="测试法院", kind="court")
 
 
 def test_connection_life_cycle_through_the_api(as_user, database):
@@ -134,7 +134,7 @@ def test_outbox_row_commits_with_the_business_change(database, settings):
         cid = conn.id
     s = database.session_factory()
     try:
-        catalog_service.upsert_unit(s, code="NEW1", name="新单位", kind="other")
+        unit_service.upsert_unit(s, code="NEW1", name="新单位", kind="other")
         messaging.enqueue(s, connection_id=cid, type="delivery", payload={"unit": "NEW1"},
                           data_dir=settings.resolved_data_dir)
         s.rollback()
@@ -142,4 +142,4 @@ def test_outbox_row_commits_with_the_business_change(database, settings):
         s.close()
     with database.session() as s:
         assert s.scalars(select(OutboxMessage)).all() == []
-        assert catalog_service.find_unit_by_code(s, code="NEW1") is None
+        assert unit_service.find_unit_by_code(s, code="NEW1") is None

@@ -6,17 +6,17 @@ import json
 import time
 
 from pbshare.security import api_clients, crypto
+from pbshare.units import service as unit_service
 from tests.conftest import make_user
 
 WHOAMI = "/api/v1/auth/whoami"
 
 
 def _register(client, database, settings, **kwargs):
-    from pbshare.catalog import service as catalog_service
 
     with database.session() as s:
-        if catalog_service.find_unit_by_code(s, code="SZPNR") is None:
-            catalog_service.upsert_unit(s, code="SZPNR", name="不动产登记中心", kind="natural_resources")
+        if unit_service.find_unit_by_code(s, code="SZPNR") is None:
+            unit_service.upsert_unit(s, code="SZPNR", name="不动产登记中心", kind="natural_resources")
         c, key, secret = api_clients.create_client(s, unit_code="SZPNR", name="不动产系统", data_dir=settings.resolved_data_dir,
                                                    **({"alg": "HMAC-SM3"} | kwargs))
         return c.id, key.id, secret
@@ -116,11 +116,10 @@ def test_ip_allowlist_and_rate_limit(client, database, settings):
 
 
 def test_unit_operator_sees_only_its_own_units_clients(client, database, settings):
-    from pbshare.catalog import service as catalog_service
 
     cid, _, _ = _register(client, database, settings)
     with database.session() as s:
-        catalog_service.upsert_unit(s, code="SZCA", name="民政局", kind="civil_affairs")
+        unit_service.upsert_unit(s, code="SZCA", name="民政局", kind="civil_affairs")
         other, _, _ = api_clients.create_client(s, unit_code="SZCA", name="民政系统", alg="HMAC-SM3",
                                                 data_dir=settings.resolved_data_dir)
         other_id = other.id

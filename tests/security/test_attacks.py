@@ -15,6 +15,7 @@ from sqlalchemy import func, select, text
 from pbshare.security import api_clients
 from pbshare.security.audit import AuditRecord
 from pbshare.security.models import User
+from pbshare.units import service as unit_service
 from tests.conftest import PASSWORD, login, make_user
 
 UUID0 = "00000000-0000-7000-8000-000000000000"
@@ -53,11 +54,10 @@ def test_no_route_answers_to_forged_credentials(app, client):
 
 
 def test_units_cannot_reach_each_others_objects_by_id(client, database, settings):
-    from pbshare.catalog import service as catalog_service
 
     with database.session() as s:
         for code, kind in (("SZPNR", "natural_resources"), ("SZCA", "civil_affairs")):
-            catalog_service.upsert_unit(s, code=code, name=code, kind=kind)
+            unit_service.upsert_unit(s, code=code, name=code, kind=kind)
         theirs, _, _ = api_clients.create_client(s, unit_code="SZCA", name="民政系统", alg="HMAC-SM3",
                                                  data_dir=settings.resolved_data_dir)
         mine, key, secret = api_clients.create_client(s, unit_code="SZPNR", name="不动产系统", alg="HMAC-SM3",

@@ -10,6 +10,7 @@ import pytest
 from pbshare.security import crypto
 from pbshare.security.keys import MAGIC, KeyFileError, KeyRing
 from pbshare.security.pii import PiiVault
+from pbshare.units import service as unit_service
 
 
 def test_legacy_raw_key_files_are_wrapped_and_still_open_old_data(tmp_path):
@@ -140,13 +141,12 @@ def test_sm2_keys_whose_x_starts_with_0_or_4_sign_and_verify():
 
 
 def test_a_malformed_sm2_public_key_is_refused_with_a_clear_error(database, settings):
-    from pbshare.catalog import service as catalog_service
     from pbshare.core.errors import Invalid
     from pbshare.exchange import connections
     from pbshare.security import crypto
 
     with database.session() as s:
-        catalog_service.upsert_unit(s, code="BADK", name="公钥单位", kind="other")
+        unit_service.upsert_unit(s, code="BADK", name="公钥单位", kind="other")
         with pytest.raises(Invalid) as exc:
             connections.create_connection(s, data_dir=settings.resolved_data_dir, unit_code="BADK", channel="socket",
                                           name="k", sig_alg=crypto.SM2_SM3, unit_public_key="04abc")

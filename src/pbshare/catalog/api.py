@@ -36,7 +36,8 @@ from pbshare.core.i18n import T
 from pbshare.core.pagination import Page, PageParams, page_params
 from pbshare.security.deps import require
 from pbshare.security.permissions import Perm
-from pbshare.security.service import Principal
+from pbshare.units import service as unit_service
+from pbshare.units.principal import Principal
 
 router = APIRouter(prefix="/catalog", tags=["catalog"])
 
@@ -58,12 +59,12 @@ def _unit_out(unit, counts: dict[str, int] | None = None) -> UnitOut:
 @router.get("/units", response_model=list[UnitOut], summary="单位列表 / units")
 def list_units(principal: Principal = Depends(require(Perm.catalog_read)), db: Session = UNIT_OF_WORK):
     counts = service.count_resources_by_unit(db)
-    return [_unit_out(u, counts) for u in service.list_units(db)]
+    return [_unit_out(u, counts) for u in unit_service.list_units(db)]
 
 
 @router.get("/units/{code}", response_model=UnitOut, summary="单位详情 / one unit")
 def get_unit(code: str, principal: Principal = Depends(require(Perm.catalog_read)), db: Session = UNIT_OF_WORK):
-    return _unit_out(service.get_unit_by_code(db, code=code), service.count_resources_by_unit(db))
+    return _unit_out(unit_service.get_unit_by_code(db, code=code), service.count_resources_by_unit(db))
 
 
 @router.put("/units/{code}", response_model=UnitOut, summary="新建或修改单位 / create or update a unit")

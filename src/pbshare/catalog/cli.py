@@ -8,6 +8,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pbshare.core.commands import fail, open_database
+
 app = typer.Typer(help="共享目录 / sharing catalog", no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
@@ -33,7 +35,6 @@ def import_(
 ) -> None:
     """导入目录（出错则全部不导入） / import a catalog file (all or nothing)."""
     from pbshare.catalog import transfer
-    from pbshare.cli import fail, open_database
     from pbshare.core.errors import AppError
 
     database = open_database()
@@ -58,7 +59,6 @@ def export(
 ) -> None:
     """导出目录 / export the catalog."""
     from pbshare.catalog import transfer
-    from pbshare.cli import fail, open_database
     from pbshare.core.errors import AppError
 
     if fmt not in transfer.EXTENSIONS:
@@ -86,7 +86,6 @@ def export(
 def list_(state: str = typer.Option(None, help="状态 / state"), q: str = typer.Option(None, help="搜索 / search")) -> None:
     """列出目录资源 / list resources."""
     from pbshare.catalog import service
-    from pbshare.cli import open_database
 
     database = open_database()
     with database.session() as session:

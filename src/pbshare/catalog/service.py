@@ -1,4 +1,4 @@
-"""Catalog logic: the unit registry, resources and their info items, the publishing lifecycle
+"""Catalog logic: the audited side of the unit registry, resources and their info items, the publishing lifecycle
 (draft → consultation → published → revised → withdrawn), versions and their differences,
 editions and the admin's extra metadata attributes.
 
@@ -8,7 +8,7 @@ Other domains read the catalog through ``get_resource`` / ``list_resources`` (``
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from sqlalchemy import func, or_, select
@@ -22,9 +22,6 @@ from pbshare.catalog.models import (
     Resource,
     ResourceState,
     ResourceVersion,
-    SharingState,
-    Unit,
-    UnitKind,
 )
 from pbshare.catalog.schemas import InfoItemDoc, ResourceDoc, ResourceSpec
 from pbshare.core.clock import LOCAL_TZ, utcnow
@@ -32,8 +29,10 @@ from pbshare.core.errors import Conflict, Forbidden, Invalid, NotFound
 from pbshare.core.i18n import T
 from pbshare.core.pagination import PageParams, paginate
 from pbshare.security import audit
+from pbshare.units import service as unit_service
 
-OFFICE_CODE = "SZBA"  # 深圳市破产事务管理署, the platform operator
+if TYPE_CHECKING:
+    from pbshare.units.models import Unit
 
 STATE_LABELS = {
     "draft": ("草稿", "Draft"), "consultation": ("征求意见中", "In consultation"),
@@ -47,90 +46,12 @@ EDITABLE_STATES = {ResourceState.draft, ResourceState.consultation, ResourceStat
 # ---------------------------------------------------------------- units
 
 
-def get_unit(db: Session, *, unit_id: str) -> Unit:
-    unit = db.get(Unit, unit_id)
-    if unit is None:
-        raise NotFound(T("单位不存在", "The unit does not exist"))
-    return unit
-
-
-def get_unit_by_code(db: Session, *, code: str) -> Unit:
-    unit = db.scalar(select(Unit).where(Unit.code == code))
-    if unit is None:
-        raise NotFound(T("单位代码 {c} 不存在", "There is no unit with code {c}", c=code), code="unit_not_found")
-    return unit
-
-
-def find_unit_by_code(db: Session, *, code: str) -> Unit | None:
-    return db.scalar(select(Unit).where(Unit.code == code))
-
-
-def list_units(db: Session) -> list[Unit]:
-    return list(db.scalars(select(Unit).order_by(Unit.code)))
-
-
-def check_credit_code(value: str | None) -> str | None:
-    """Unified social credit code (统一社会信用代码), checked with python-stdnum; None when empty."""
-    if not value:
-        return None
-    from stdnum.cn import uscc
-    from stdnum.exceptions import ValidationError as StdnumError
-
-    try:
-        return uscc.validate(value)
-    except StdnumError:
-        raise Invalid(T("统一社会信用代码 {v} 无效（长度、字符或校验位不对），请核对后重新输入",
-                        "The unified social credit code {v} is not valid (length, characters or check digit); "
-                        "check it and enter it again", v=value), code="invalid_credit_code") from None
-
-
-def _unit_kind(kind: str) -> str:
-    try:
-        return UnitKind(kind).value
-    except ValueError:
-        raise Invalid(T("未知的单位类型：{k}", "Unknown unit kind: {k}", k=kind), code="unknown_unit_kind") from None
-
-
-def _unit_state(state: str) -> str:
-    try:
-        return SharingState(state).value
-    except ValueError:
-        raise Invalid(T("未知的共享状态：{s}（可选 negotiating / integrated / left）",
-                        "Unknown sharing state: {s} (negotiating / integrated / left)", s=state),
-                      code="unknown_unit_state") from None
-
-
-def upsert_unit(db: Session, *, code: str, name: str, kind: str = "other", credit_code: str | None = None,
-                state: str | None = None) -> Unit:
-    kind = _unit_kind(kind)
-    credit_code = check_credit_code(credit_code)
-    unit = find_unit_by_code(db, code=code)
-    if unit is None:
-        unit = Unit(code=code, name=name, kind=kind, credit_code=credit_code,
-                    state=_unit_state(state or ("integrated" if code == OFFICE_CODE else "negotiating")),
-                    contacts=[], systems=[], state_changed_at=utcnow())
-        db.add(unit)
-    else:
-        unit.name, unit.kind = name, kind
-        if credit_code:
-            unit.credit_code = credit_code
-        if state and state != unit.state:
-            unit.state, unit.state_changed_at = _unit_state(state), utcnow()
-    db.flush()
-    return unit
-
-
-def ensure_office(db: Session) -> Unit:
-    unit = find_unit_by_code(db, code=OFFICE_CODE)
-    return unit or upsert_unit(db, code=OFFICE_CODE, name="深圳市破产事务管理署", kind="office")
-
-
 def save_unit(db: Session, *, code: str, name: str, kind: str = "other", credit_code: str | None = None,
               state: str | None = None, description: str | None = None, contacts: list[dict] | None = None,
               systems: list[dict] | None = None, principal: Any = None) -> Unit:
     """Create or update a unit with everything the registry keeps; audited as a configuration change."""
-    existed = find_unit_by_code(db, code=code) is not None
-    unit = upsert_unit(db, code=code, name=name, kind=kind, credit_code=credit_code, state=state)
+    existed = unit_service.find_unit_by_code(db, code=code) is not None
+    unit = unit_service.upsert_unit(db, code=code, name=name, kind=kind, credit_code=credit_code, state=state)
     if credit_code == "":
         unit.credit_code = None
     unit.description = description
@@ -147,12 +68,6 @@ def save_unit(db: Session, *, code: str, name: str, kind: str = "other", credit_
 def count_resources_by_unit(db: Session) -> dict[str, int]:
     rows = db.execute(select(Resource.provider_unit_id, func.count()).group_by(Resource.provider_unit_id)).all()
     return dict(rows)
-
-
-def data_authority(db: Session) -> Unit:
-    """The unit whose consent every resource needs besides its source unit (政务数据主管部门)."""
-    unit = db.scalar(select(Unit).where(Unit.kind == UnitKind.gov_data_authority.value).order_by(Unit.code))
-    return unit or ensure_office(db)
 
 
 # ---------------------------------------------------------------- documents
@@ -314,7 +229,7 @@ def validate_document(db: Session, data: dict | ResourceDoc, *, strict: bool = F
         except ValidationError as exc:
             raise Invalid(T("资源内容有误，请检查标出的字段", "The resource has errors; check the marked fields"),
                           code="invalid_resource", detail=pydantic_problems(exc)) from None
-    units = {c for (c,) in db.execute(select(Unit.code))}
+    units = unit_service.unit_codes(db)
     problems = document_problems(doc, unit_codes=units, defs=attribute_defs(db), strict=strict)
     if problems:
         raise Invalid(T("资源内容有误：{m}", "The resource has errors: {m}", m=problems[0][1].render()),
@@ -338,7 +253,7 @@ def pydantic_problems(exc: ValidationError) -> list[dict]:
 
 
 def _apply(db: Session, res: Resource, doc: ResourceDoc, units: dict[str, Unit] | None = None) -> None:
-    provider = units[doc.provider] if units and doc.provider in units else get_unit_by_code(db, code=doc.provider)
+    provider = units[doc.provider] if units and doc.provider in units else unit_service.get_unit_by_code(db, code=doc.provider)
     res.name, res.abstract = doc.name, doc.abstract
     res.classification = doc.classification or default_classification(doc.code)
     res.provider_unit_id, res.provider = provider.id, provider
@@ -437,14 +352,14 @@ def delete_resource(db: Session, *, code: str, principal: Any = None) -> None:
 def required_parties(db: Session, res: Resource) -> list[tuple[Unit, str]]:
     """Who must consent: the source unit (for outbound resources, the receivers) and the data authority."""
     parties: list[tuple[Unit, str]] = []
-    if res.provider.code != OFFICE_CODE:
+    if res.provider.code != unit_service.OFFICE_CODE:
         parties.append((res.provider, "source"))
     if res.direction == "outbound":
         for code in res.receivers or []:
-            unit = find_unit_by_code(db, code=code)
+            unit = unit_service.find_unit_by_code(db, code=code)
             if unit is not None and all(u.id != unit.id for u, _ in parties):
                 parties.append((unit, "receiver"))
-    authority = data_authority(db)
+    authority = unit_service.data_authority(db)
     if all(u.id != authority.id for u, _ in parties):
         parties.append((authority, "authority"))
     return parties
@@ -487,7 +402,7 @@ def record_consent(db: Session, *, code: str, unit_code: str, agreed: bool, deci
     res = get_resource_row(db, code=code)
     if res.state != ResourceState.consultation:
         raise Conflict(T("该资源不在征求意见阶段", "The resource is not in consultation"), code="bad_state")
-    unit = get_unit_by_code(db, code=unit_code)
+    unit = unit_service.get_unit_by_code(db, code=unit_code)
     if principal is not None and not principal.can_see_unit(unit.id):
         raise Forbidden(T("只能代表本单位（{u}）表达意见", "You can give the opinion of your own unit ({u}) only",
                           u=principal.unit_code), code="not_your_unit")
@@ -653,7 +568,7 @@ def _filtered(stmt, *, q: str | None = None, provider: str | None = None, direct
         like = f"%{q}%"
         stmt = stmt.where(or_(Resource.code.like(like), Resource.name.like(like), Resource.abstract.like(like)))
     if provider:
-        stmt = stmt.where(Resource.provider_unit_id.in_(select(Unit.id).where(Unit.code == provider)))
+        stmt = stmt.where(Resource.provider.has(code=provider))
     if direction:
         stmt = stmt.where(Resource.direction == direction)
     if frequency:

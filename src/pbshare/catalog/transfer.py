@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from openpyxl import Workbook
@@ -22,11 +22,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pbshare.catalog import service
-from pbshare.catalog.models import CatalogInfo, Resource, ResourceState, ResourceVersion, SharingState, Unit, UnitKind
+from pbshare.catalog.models import CatalogInfo, Resource, ResourceState, ResourceVersion
 from pbshare.catalog.schemas import ImportReport, ResourceDoc
 from pbshare.core.errors import Invalid, TooLarge
 from pbshare.core.i18n import T
 from pbshare.security import audit
+from pbshare.units import service as unit_service
+from pbshare.units.enums import SharingState, UnitKind
+
+if TYPE_CHECKING:
+    from pbshare.units.models import Unit
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 MAX_RESOURCES = 5000
@@ -136,7 +141,7 @@ def catalog_document(db: Session, *, published_only: bool = False) -> dict:
     header: dict[str, Any] = {"name": info.name if info else "个人破产信息共享目录"}
     if info and info.version:
         header["version"] = info.version
-    header["publisher"] = (info.publisher if info else None) or service.OFFICE_CODE
+    header["publisher"] = (info.publisher if info else None) or unit_service.OFFICE_CODE
     resources = []
     for res in db.scalars(select(Resource).order_by(Resource.code)):
         if published_only:
@@ -145,7 +150,7 @@ def catalog_document(db: Session, *, published_only: bool = False) -> dict:
             resources.append(service.document_at(db, code=res.code, version=res.version))
         else:
             resources.append(service.document_of(res))
-    return {"catalog": header, "units": [unit_document(u) for u in service.list_units(db)], "resources": resources}
+    return {"catalog": header, "units": [unit_document(u) for u in unit_service.list_units(db)], "resources": resources}
 
 
 def to_yaml(doc: dict) -> bytes:
@@ -525,11 +530,11 @@ def check_catalog(db: Session, data: Any, loc: Locator) -> tuple[list[dict], lis
                                                    s=u["state"]).render()))
         if u.get("credit_code"):
             try:
-                service.check_credit_code(str(u["credit_code"]))
+                unit_service.check_credit_code(str(u["credit_code"]))
             except Invalid as exc:
                 problems.append(loc.unit(n, "credit_code", exc.message.render()))
         units.append(u)
-    unit_codes = {c for (c,) in db.execute(select(Unit.code))} | seen_units
+    unit_codes = unit_service.unit_codes(db) | seen_units
     defs = service.attribute_defs(db)
     docs: list[ResourceDoc] = []
     seen: dict[str, int] = {}
@@ -575,10 +580,10 @@ def import_catalog(db: Session, *, data: Any, loc: Locator, publish: bool = Fals
             info = db.get(CatalogInfo, 1) or CatalogInfo(id=1)
             info.name = str(header.get("name") or info.name or "个人破产信息共享目录")
             info.version = str(header["version"]) if header.get("version") is not None else None
-            info.publisher = str(header.get("publisher") or service.OFFICE_CODE)
+            info.publisher = str(header.get("publisher") or unit_service.OFFICE_CODE)
             db.add(info)
         for u in units:
-            unit = service.upsert_unit(db, code=u["code"], name=u["name"], kind=u.get("kind", "other"),
+            unit = unit_service.upsert_unit(db, code=u["code"], name=u["name"], kind=u.get("kind", "other"),
                                        credit_code=u.get("credit_code"), state=u.get("state"))
             if "description" in u:
                 unit.description = u["description"]
@@ -588,7 +593,7 @@ def import_catalog(db: Session, *, data: Any, loc: Locator, publish: bool = Fals
                 unit.systems = list(u["systems"])
         db.flush()
         # Everything was checked above: write it in bulk, then publish what needs publishing.
-        by_code = {u.code: u for u in service.list_units(db)}
+        by_code = {u.code: u for u in unit_service.list_units(db)}
         codes = [d.code for d in docs]
         existing: dict[str, Resource] = {}
         for start in range(0, len(codes), 500):

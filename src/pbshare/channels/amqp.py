@@ -22,7 +22,7 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 
-from pbshare.channels.base import Channel, ConnectionInfo, Health
+from pbshare.exchange.channel import Channel, ConnectionInfo, Health
 
 log = logging.getLogger("pbshare.channels.amqp")
 
@@ -88,7 +88,7 @@ class AmqpChannel(Channel):
         return None
 
     async def reply(self, unit_code: str, envelope: dict[str, Any], reply_to: str | None = None) -> None:
-        from pbshare.channels.envelope import dumps
+        from pbshare.exchange.envelope import dumps
 
         await self._publish(f"out.{unit_code}", dumps(envelope), reply_to_queue=reply_to)
 

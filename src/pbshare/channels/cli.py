@@ -19,8 +19,9 @@ from rich.console import Console
 from rich.table import Table
 
 from pbshare.config import get_settings
-from pbshare.core.db import Database
+from pbshare.core.commands import fail, open_database
 from pbshare.core.errors import AppError
+from pbshare.units import service as unit_service
 
 console = Console()
 err = Console(stderr=True)
@@ -37,27 +38,17 @@ def register(app: typer.Typer) -> None:
     app.add_typer(deadletter_app, name="deadletter")
 
 
-def _fail(exc: AppError) -> None:
-    from pbshare.cli import fail  # imported late: pbshare.cli imports this module to register it
-
-    fail(exc)
-
-
-def _database() -> Database:
-    from pbshare.cli import open_database
-
-    return open_database()
 
 
 def listen() -> None:
     """启动各通道监听与发件箱投递（独立进程）/ run channel listeners and the outbox dispatcher."""
-    from pbshare.channels.base import ChannelConfig
-    from pbshare.channels.runtime import Runtime
     from pbshare.core.logs import configure_logging
+    from pbshare.exchange.channel import ChannelConfig
+    from pbshare.exchange.runtime import Runtime
 
     settings = get_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
-    database = _database()
+    database = open_database()
     config = ChannelConfig.from_settings(settings)
     console.print(f"监听中 / listening (socket {config.socket_host}:{config.socket_port}, prefix {config.prefix}); "
                   "Ctrl-C 停止 / to stop")
@@ -108,17 +99,16 @@ def socket_send(
 @connection_app.command("list")
 def connection_list() -> None:
     """连接列表 / list connections with state, health and traffic."""
-    from pbshare.catalog import service as catalog_service
     from pbshare.exchange import connections
 
-    database = _database()
+    database = open_database()
     with database.session() as db:
         traffic = connections.traffic(db)
         table = Table("id", "unit", "channel", "state", "health", "in", "out", "delivered", "rejected", "dead",
                       "key_id")
         for c in connections.list_connections(db):
             t = traffic.get(c.id, {})
-            table.add_row(c.id, catalog_service.get_unit(db, unit_id=c.unit_id).code, c.channel, c.state, c.health,
+            table.add_row(c.id, unit_service.get_unit(db, unit_id=c.unit_id).code, c.channel, c.state, c.health,
                           *(str(t.get(k, 0)) for k in ("in", "out", "delivered", "rejected", "dead")), c.key_id)
     console.print(table)
     database.dispose()
@@ -141,7 +131,7 @@ def connection_add(
     for item in setting:
         k, _, v = item.partition("=")
         settings_dict[k.strip()] = int(v) if v.isdigit() else v
-    database = _database()
+    database = open_database()
     try:
         with database.session() as db:
             conn, creds = connections.create_connection(
@@ -149,7 +139,7 @@ def connection_add(
                 settings=settings_dict, sig_alg=sig_alg, unit_public_key=public_key, encrypt=encrypt)
             cid = conn.id
     except AppError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"[green]已创建 / created[/green] {cid} (draft)")
     console.rule("[bold yellow]只显示这一次 / shown once")
     for k, v in creds.__dict__.items():
@@ -163,13 +153,13 @@ def connection_state(connection_id: str, to: str = typer.Argument(..., help="tes
     """变更连接状态 / move a connection to another state."""
     from pbshare.exchange import connections
 
-    database = _database()
+    database = open_database()
     try:
         with database.session() as db:
             conn = connections.transition(db, connection_id=connection_id, to=to, reason=reason)
             console.print(f"[green]{conn.id}[/green] → {conn.state}")
     except AppError as exc:
-        _fail(exc)
+        fail(exc)
     database.dispose()
 
 
@@ -178,13 +168,13 @@ def connection_rotate(connection_id: str) -> None:
     """更换密钥并显示一次 / new keys, shown once."""
     from pbshare.exchange import connections
 
-    database = _database()
+    database = open_database()
     try:
         with database.session() as db:
             creds = connections.rotate_keys(db, data_dir=get_settings().resolved_data_dir,
                                             connection_id=connection_id)
     except AppError as exc:
-        _fail(exc)
+        fail(exc)
     for k, v in creds.__dict__.items():
         console.print(f"{k}: [bold]{v}[/bold]")
     database.dispose()
@@ -195,14 +185,14 @@ def connection_test(connection_id: str) -> None:
     """发送一条联调测试消息（由 listen/serve 投递）/ queue a joint-testing message."""
     from pbshare.exchange import messaging
 
-    database = _database()
+    database = open_database()
     try:
         with database.session() as db:
             msg = messaging.enqueue(db, connection_id=connection_id, type="delivery",
                                     payload={"ping": "联调测试"}, data_dir=get_settings().resolved_data_dir, test=True)
             console.print(f"[green]已入发件箱 / queued[/green] {msg.envelope_id}")
     except AppError as exc:
-        _fail(exc)
+        fail(exc)
     database.dispose()
 
 
@@ -211,7 +201,7 @@ def deadletter_list() -> None:
     """死信列表 / dead letters (and messages the unit refused)."""
     from pbshare.exchange import messaging
 
-    database = _database()
+    database = open_database()
     with database.session() as db:
         table = Table("id", "envelope", "receiver", "type", "state", "attempts", "last error")
         for m in messaging.dead_letters(db):
@@ -225,11 +215,11 @@ def deadletter_replay(outbox_id: str) -> None:
     """重发死信 / put a dead letter back in the queue."""
     from pbshare.exchange import messaging
 
-    database = _database()
+    database = open_database()
     try:
         with database.session() as db:
             msg = messaging.replay(db, outbox_id=outbox_id)
             console.print(f"[green]已重新排队 / queued again[/green] {msg.envelope_id}")
     except AppError as exc:
-        _fail(exc)
+        fail(exc)
     database.dispose()

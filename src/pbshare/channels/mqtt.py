@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
 
-from pbshare.channels.base import Channel, ConnectionInfo, Health
+from pbshare.exchange.channel import Channel, ConnectionInfo, Health
 
 log = logging.getLogger("pbshare.channels.mqtt")
 
@@ -164,7 +164,7 @@ class MqttChannel(Channel):
         return None
 
     async def reply(self, unit_code: str, envelope: dict[str, Any]) -> None:
-        from pbshare.channels.envelope import dumps
+        from pbshare.exchange.envelope import dumps
 
         await asyncio.to_thread(self._publish_sync, self.out_topic(unit_code, envelope.get("type", "error")),
                                 dumps(envelope))
@@ -245,7 +245,7 @@ class MqttChannel(Channel):
             # No PUBACK: the broker delivers these again when the session reconnects.
             log.exception("inbox failed; reconnecting so the broker delivers the messages again")
             raise ConnectionError("inbox failed") from exc
-        from pbshare.channels.envelope import dumps
+        from pbshare.exchange.envelope import dumps
 
         # Committed. Answers are queued before the acknowledgements, on the same connection: if the
         # broker has a PUBACK, it has the answer that was written before it. An answer not yet

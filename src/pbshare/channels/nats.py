@@ -22,7 +22,7 @@ from typing import Any
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig, StorageType
 
-from pbshare.channels.base import Channel, ConnectionInfo, Health
+from pbshare.exchange.channel import Channel, ConnectionInfo, Health
 
 log = logging.getLogger("pbshare.channels.nats")
 
@@ -73,7 +73,7 @@ class NatsChannel(Channel):
         return None
 
     async def reply(self, unit_code: str, envelope: dict[str, Any]) -> None:
-        from pbshare.channels.envelope import dumps
+        from pbshare.exchange.envelope import dumps
 
         await self._publish(self.out_subject(unit_code, envelope.get("type", "error")), dumps(envelope))
 

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from pbshare.channels.base import Channel, ConnectionInfo, Health
+from pbshare.exchange.channel import Channel, ConnectionInfo, Health
 from pbshare.security import crypto
 
 

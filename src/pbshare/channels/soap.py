@@ -28,10 +28,10 @@ from spyne import Application, Boolean, ComplexModel, ServiceBase, Unicode, rpc
 from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
-from pbshare.channels import envelope as env_mod
-from pbshare.channels.base import Channel, ConnectionInfo, Health
-from pbshare.channels.envelope import EnvelopeError
 from pbshare.core.i18n import T
+from pbshare.exchange import envelope as env_mod
+from pbshare.exchange.channel import Channel, ConnectionInfo, Health
+from pbshare.exchange.envelope import EnvelopeError
 
 log = logging.getLogger("pbshare.channels.soap")
 NS = "urn:pbshare:exchange"

@@ -17,9 +17,9 @@ import ssl
 import struct
 from typing import Any
 
-from pbshare.channels import envelope as env_mod
-from pbshare.channels.base import Channel, ConnectionInfo, Health
 from pbshare.core.i18n import T
+from pbshare.exchange import envelope as env_mod
+from pbshare.exchange.channel import Channel, ConnectionInfo, Health
 
 log = logging.getLogger("pbshare.channels.socket")
 HEADER = struct.Struct(">I")

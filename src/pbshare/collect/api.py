@@ -28,7 +28,7 @@ from pbshare.core.i18n import T
 from pbshare.quality import service as quality_service
 from pbshare.security.deps import require
 from pbshare.security.permissions import Perm
-from pbshare.security.service import Principal
+from pbshare.units.principal import Principal
 
 # The session commits before the answer is sent (FastAPI runs yield dependencies' exit after it by
 # default), so the page that reads right after a change sees it.

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pbshare.core.commands import command_session, fail, open_database
 from pbshare.security.audit import cli_actor
 
 import_app = typer.Typer(help="数据导入 / imports (CSV, Excel, database, API)", no_args_is_help=True)
@@ -29,7 +30,6 @@ def register(app: typer.Typer) -> None:
 
 
 def _run_with_bar(database, spec, *, profile_id=None, file: Path | None = None) -> None:
-    from pbshare.cli import fail
     from pbshare.collect import service
     from pbshare.core.errors import AppError
 
@@ -63,7 +63,6 @@ def import_run(profile: str = typer.Argument(..., help="导入配置名称或编
                file: Path = typer.Argument(None, exists=True, dir_okay=False,
                                            help="本次交付的文件（可选） / this delivery's file (optional)")) -> None:
     """按导入配置一键导入 / run a saved import profile."""
-    from pbshare.cli import fail, open_database
     from pbshare.collect import service
     from pbshare.core.errors import AppError
 
@@ -96,7 +95,6 @@ def import_file(
     title: str = typer.Option(None, help="配置或表的中文名 / title"),
 ) -> None:
     """导入一个文件（可另存为配置） / import one file (optionally saving a profile)."""
-    from pbshare.cli import fail, open_database
     from pbshare.collect import service
     from pbshare.collect.schemas import ImportSpec, ProfileIn
     from pbshare.core.errors import AppError
@@ -129,7 +127,6 @@ def import_file(
 @import_app.command("profiles")
 def import_profiles() -> None:
     """导入配置列表 / list saved profiles."""
-    from pbshare.cli import open_database
     from pbshare.collect import service
 
     database = open_database()
@@ -147,7 +144,6 @@ def import_profiles() -> None:
 def import_runs(profile: str = typer.Option(None, help="导入配置 / profile"),
                 limit: int = typer.Option(20, min=1, max=500)) -> None:
     """导入记录 / run history."""
-    from pbshare.cli import open_database
     from pbshare.collect import service
 
     database = open_database()
@@ -164,7 +160,6 @@ def import_runs(profile: str = typer.Option(None, help="导入配置 / profile")
 @import_app.command("quarantine")
 def import_quarantine(run_id: str, out: Path = typer.Option(..., "--out", help="导出的 .xlsx / output .xlsx")) -> None:
     """导出隔离数据（含原因列），修正后可再次导入 / export the quarantine to fix and re-import."""
-    from pbshare.cli import command_session
     from pbshare.collect import service
     from pbshare.quality import service as quality_service
 
@@ -180,7 +175,6 @@ def import_quarantine(run_id: str, out: Path = typer.Option(..., "--out", help="
 def topic_create(name: str, title: str = typer.Option(..., help="中文名称 / title"),
                  description: str = typer.Option(None)) -> None:
     """新建专题库 / create a topic database."""
-    from pbshare.cli import command_session
     from pbshare.warehouse import service as warehouse
 
     with command_session() as (database, db):
@@ -191,7 +185,6 @@ def topic_create(name: str, title: str = typer.Option(..., help="中文名称 / 
 @topic_app.command("list")
 def topic_list() -> None:
     """专题库及其表 / topic databases and their tables."""
-    from pbshare.cli import open_database
     from pbshare.warehouse import service as warehouse
 
     database = open_database()
@@ -214,7 +207,6 @@ def dataset_create(name: str, sql: str = typer.Option(..., help="SELECT 语句 /
                    dialect: str = typer.Option("postgres", help="postgres | sqlite | mysql"),
                    refresh: bool = typer.Option(True, help="立即生成 / materialise now")) -> None:
     """保存 SQL 数据集并生成表 / save a SQL dataset and materialise it."""
-    from pbshare.cli import command_session
     from pbshare.collect import datasets
     from pbshare.collect.schemas import DatasetIn
 
@@ -230,7 +222,6 @@ def dataset_create(name: str, sql: str = typer.Option(..., help="SELECT 语句 /
 @dataset_app.command("refresh")
 def dataset_refresh(name: str) -> None:
     """刷新数据集表 / refresh a dataset's table."""
-    from pbshare.cli import command_session
     from pbshare.collect import datasets
 
     with command_session() as (database, db):
@@ -242,7 +233,6 @@ def dataset_refresh(name: str) -> None:
 @dataset_app.command("list")
 def dataset_list() -> None:
     """SQL 数据集 / list datasets."""
-    from pbshare.cli import open_database
     from pbshare.collect import datasets
 
     database = open_database()
@@ -258,7 +248,6 @@ def dataset_list() -> None:
 @dataset_app.command("check")
 def dataset_check(sql: str, dialect: str = typer.Option("postgres")) -> None:
     """检查并预览 SELECT / check and preview a SELECT."""
-    from pbshare.cli import command_session
     from pbshare.collect import datasets
 
     with command_session() as (database, db):
@@ -274,7 +263,6 @@ def transform_save(name: str, spec: Path = typer.Option(..., exists=True, help="
                    topic: str = typer.Option(..., "--topic"), title: str = typer.Option(None),
                    refresh: bool = typer.Option(True, help="立即运行 / run now")) -> None:
     """保存数据加工并运行 / save a transform and run it."""
-    from pbshare.cli import command_session
     from pbshare.collect import transforms
     from pbshare.collect.schemas import TransformIn
 
@@ -292,7 +280,6 @@ def transform_save(name: str, spec: Path = typer.Option(..., exists=True, help="
 @transform_app.command("refresh")
 def transform_refresh(name: str) -> None:
     """运行数据加工 / run a transform."""
-    from pbshare.cli import command_session
     from pbshare.collect import transforms
 
     with command_session() as (database, db):

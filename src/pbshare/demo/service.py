@@ -12,13 +12,13 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pbshare.catalog import service as catalog_service
 from pbshare.catalog import transfer as catalog_transfer
 from pbshare.collect import demo as collect_demo
 from pbshare.exchange import service as exchange_service
 from pbshare.exchange.models import BankruptcyCase, CaseStage
 from pbshare.security import service as security_service
 from pbshare.security.models import Role
+from pbshare.units import service as unit_service
 
 SYNTHETIC_PREFIX = "演示·"
 DEMO_PASSWORD = "Demo#2026pbshare"  # noqa: S105 - documented demo-only password, never used outside demo
@@ -63,7 +63,7 @@ def synthetic_id_no(rng: random.Random) -> str:
 
 def load_units(db: Session) -> int:
     for unit in sample_catalog()["units"]:
-        catalog_service.upsert_unit(db, code=unit["code"], name=unit["name"], kind=unit.get("kind", "other"),
+        unit_service.upsert_unit(db, code=unit["code"], name=unit["name"], kind=unit.get("kind", "other"),
                                     state="integrated")
     return len(sample_catalog()["units"])
 
@@ -91,7 +91,7 @@ def load_cases(db: Session, *, data_dir: Path, count: int = 300, seed: int = 202
     fake = Faker("zh_CN")
     fake.seed_instance(seed)
     rng = random.Random(seed)
-    court = catalog_service.get_unit_by_code(db, code="SZCOURT")
+    court = unit_service.get_unit_by_code(db, code="SZCOURT")
     stages = list(CaseStage)
     made = 0
     for i in range(count):

@@ -12,7 +12,7 @@ from pbshare.exchange.schemas import CaseOut, UnmaskIn
 from pbshare.security import audit
 from pbshare.security.deps import require
 from pbshare.security.permissions import Perm
-from pbshare.security.service import Principal
+from pbshare.units.principal import Principal
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 

@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pbshare.catalog import service as catalog_service
-from pbshare.channels.envelope import Key
 from pbshare.core.clock import utcnow
 from pbshare.core.errors import Conflict, Invalid, NotFound
 from pbshare.core.i18n import T
+from pbshare.exchange.channel import ConnectionInfo
+from pbshare.exchange.envelope import Key
 from pbshare.exchange.messaging_models import (
     ConnectionState,
     ExchangeConnection,
@@ -30,8 +30,10 @@ from pbshare.exchange.messaging_models import (
     OutboxState,
     RejectedMessage,
 )
+from pbshare.exchange.registry import available_channels
 from pbshare.security import api_clients, audit, crypto
 from pbshare.security.pii import vault_for
+from pbshare.units import service as unit_service
 
 TRANSITIONS: dict[ConnectionState, set[ConnectionState]] = {
     ConnectionState.draft: {ConnectionState.testing, ConnectionState.terminated},
@@ -67,7 +69,6 @@ def platform_sm2(data_dir: Path) -> crypto.KeyPair:
 
 
 def _channels() -> set[str]:
-    from pbshare.channels.base import available_channels
 
     return set(available_channels())
 
@@ -87,7 +88,7 @@ def create_connection(db: Session, *, data_dir: Path, unit_code: str, channel: s
                       code="public_key_required")
     if unit_public_key:
         unit_public_key = api_clients.normalise_public_key(unit_public_key)
-    unit = catalog_service.get_unit_by_code(db, code=unit_code)
+    unit = unit_service.get_unit_by_code(db, code=unit_code)
     conn = ExchangeConnection(unit_id=unit.id, channel=channel, name=name, settings=settings or {},
                               sig_alg=sig_alg, unit_public_key=unit_public_key, encrypt=encrypt,
                               key_id=f"{unit_code}-{channel}-{secrets.token_hex(4)}")
@@ -211,3 +212,11 @@ def traffic(db: Session) -> dict[str, dict[str, int]]:
                              .group_by(RejectedMessage.connection_id)):
         bump(cid, "rejected", n)
     return counts
+
+
+def snapshot(db: Session, conn: ExchangeConnection) -> ConnectionInfo:
+    """A plain copy of a connection for channel code (no database objects cross threads)."""
+
+    unit = unit_service.get_unit(db, unit_id=conn.unit_id)
+    return ConnectionInfo(id=conn.id, unit_code=unit.code, channel=conn.channel, state=conn.state,
+                          settings=dict(conn.settings or {}), key_id=conn.key_id)

@@ -25,14 +25,13 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from pbshare.catalog import service as catalog_service
-from pbshare.channels import envelope as env_mod
-from pbshare.channels.envelope import EnvelopeError
 from pbshare.core.clock import utcnow
 from pbshare.core.errors import Conflict, Invalid, NotFound
 from pbshare.core.i18n import T
 from pbshare.core.ids import new_id
 from pbshare.exchange import connections
+from pbshare.exchange import envelope as env_mod
+from pbshare.exchange.envelope import EnvelopeError
 from pbshare.exchange.messaging_models import (
     ConnectionState,
     ExchangeConnection,
@@ -44,6 +43,7 @@ from pbshare.exchange.messaging_models import (
 )
 from pbshare.security import audit, crypto
 from pbshare.security.pii import vault_for
+from pbshare.units import service as unit_service
 
 log = logging.getLogger("pbshare.exchange")
 
@@ -84,7 +84,7 @@ class Outcome:
 
 
 def office_code() -> str:
-    return catalog_service.OFFICE_CODE
+    return unit_service.OFFICE_CODE
 
 
 def _digest(env: dict[str, Any]) -> str:
@@ -109,7 +109,7 @@ class _Cache:
     def by_key_id(self, key_id: str) -> tuple[ExchangeConnection | None, Any, str | None]:
         if key_id not in self.conns:
             conn = connections.find_by_key_id(self.db, key_id=key_id)
-            unit_code = catalog_service.get_unit(self.db, unit_id=conn.unit_id).code if conn else None
+            unit_code = unit_service.get_unit(self.db, unit_id=conn.unit_id).code if conn else None
             key = connections.key_for(conn, self.data_dir) if conn else None
             self.conns[key_id] = (conn, key, unit_code)
         return self.conns[key_id]
@@ -388,7 +388,7 @@ def enqueue(db: Session, *, connection_id: str, type: str, payload: dict[str, An
     """Write an envelope to the outbox, in the caller's transaction (the business change commits with it)."""
     conn = connections.get_connection(db, connection_id=connection_id)
     _check_can_send(conn, test)
-    unit_code = catalog_service.get_unit(db, unit_id=conn.unit_id).code
+    unit_code = unit_service.get_unit(db, unit_id=conn.unit_id).code
     env = env_mod.build(type=type, sender=office_code(), receiver=unit_code, payload=payload, resource=resource,
                         correlation_id=correlation_id, test=test)
     row = OutboxMessage(envelope_id=env["id"], connection_id=conn.id, type=type, receiver=unit_code,
@@ -421,6 +421,10 @@ def signed_body(db: Session, msg: OutboxMessage, *, data_dir: Path, fresh: bool 
     if conn.encrypt:
         env = env_mod.encrypt_payload(env, key)
     return env_mod.dumps(env_mod.sign(env, key))
+
+
+def find_outbox_message(db: Session, *, message_id: str) -> OutboxMessage | None:
+    return db.get(OutboxMessage, message_id)
 
 
 def claim_due(db: Session, *, limit: int = 100) -> list[OutboxMessage]:

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from pbshare.catalog import service as catalog_service
-from pbshare.channels.base import ChannelConfig, available_channels, channel_class, snapshot
 from pbshare.core.errors import Forbidden
 from pbshare.core.http import UNIT_OF_WORK, takes_write_lock
 from pbshare.core.i18n import T, current_language
 from pbshare.exchange import connections, messaging
+from pbshare.exchange.channel import ChannelConfig
+from pbshare.exchange.connections import snapshot
 from pbshare.exchange.messaging_models import CONNECTION_STATE_LABELS, ConnectionState, ExchangeConnection
 from pbshare.exchange.messaging_schemas import (
     ChannelOut,
@@ -29,10 +29,12 @@ from pbshare.exchange.messaging_schemas import (
     TestMessageIn,
     TrafficOut,
 )
+from pbshare.exchange.registry import available_channels, channel_class
 from pbshare.security import audit
 from pbshare.security.deps import require
 from pbshare.security.permissions import Perm
-from pbshare.security.service import Principal
+from pbshare.units import service as unit_service
+from pbshare.units.principal import Principal
 
 router = APIRouter(prefix="/exchange", tags=["exchange channels"])
 
@@ -49,7 +51,7 @@ def _channel_label(name: str) -> str:
 
 
 def connection_out(db: Session, conn: ExchangeConnection, traffic: dict[str, dict[str, int]]) -> ConnectionOut:
-    unit = catalog_service.get_unit(db, unit_id=conn.unit_id)
+    unit = unit_service.get_unit(db, unit_id=conn.unit_id)
     t = traffic.get(conn.id, {})
     return ConnectionOut(
         id=conn.id, unit_id=unit.id, unit_code=unit.code, unit_name=unit.name, channel=conn.channel,

@@ -25,7 +25,7 @@ from pbshare.metadata.schemas import (
 )
 from pbshare.security.deps import require
 from pbshare.security.permissions import Perm
-from pbshare.security.service import Principal
+from pbshare.units.principal import Principal
 
 router = APIRouter(prefix="/metadata", tags=["metadata"])
 

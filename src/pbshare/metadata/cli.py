@@ -6,6 +6,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pbshare.core.commands import fail, open_database, progress_bar
+
 app = typer.Typer(help="元数据 / metadata", no_args_is_help=True)
 source_app = typer.Typer(help="数据源 / data sources", no_args_is_help=True)
 app.add_typer(source_app, name="source")
@@ -20,7 +22,6 @@ def source_add(
     test: bool = typer.Option(True, help="登记后测试连接 / test the connection after adding"),
 ) -> None:
     """登记数据源（密码加密保存） / add a data source (credentials stored encrypted)."""
-    from pbshare.cli import fail, open_database
     from pbshare.config import get_settings
     from pbshare.core.errors import AppError
     from pbshare.metadata import service
@@ -45,7 +46,6 @@ def source_add(
 @source_app.command("list")
 def source_list() -> None:
     """数据源列表 / list data sources."""
-    from pbshare.cli import open_database
     from pbshare.metadata import service
 
     database = open_database()
@@ -61,7 +61,6 @@ def source_list() -> None:
 @app.command("harvest")
 def harvest(source: str = typer.Argument(..., help="数据源名称或编号 / source name or id")) -> None:
     """采集表、字段、键和行数，并列出变化 / harvest tables, columns, keys, row counts; show what changed."""
-    from pbshare.cli import fail, open_database, progress_bar
     from pbshare.config import get_settings
     from pbshare.core.errors import AppError
     from pbshare.metadata import service

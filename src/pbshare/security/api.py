@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pbshare.catalog import service as catalog_service
 from pbshare.core.clock import utcnow
 from pbshare.core.errors import AppError, Forbidden, Invalid, TooManyRequests
 from pbshare.core.http import UNIT_OF_WORK
@@ -34,7 +33,8 @@ from pbshare.security.schemas import (
     UserOut,
     UserUpdateIn,
 )
-from pbshare.security.service import Principal
+from pbshare.units import service as unit_service
+from pbshare.units.principal import Principal
 
 public_router = APIRouter(prefix="/auth", tags=["auth"])
 router = APIRouter(tags=["auth"])
@@ -46,7 +46,7 @@ def user_out(user: User) -> UserOut:
 
 def me_out(db: Session, principal: Principal) -> MeOut:
     user = service.get_user(db, user_id=principal.user_id)
-    unit = catalog_service.get_unit(db, unit_id=user.unit_id)
+    unit = unit_service.get_unit(db, unit_id=user.unit_id)
     policy = get_policy(db)
     return MeOut(
         **user_out(user).model_dump(exclude={"totp_enrolled"}),
@@ -362,15 +362,3 @@ def role_matrix(principal: Principal = Depends(require(Perm.users_read))) -> dic
                    "separated": r in SEPARATED_ROLES,
                    "permissions": sorted(p.value for p in ROLE_PERMISSIONS.get(r, frozenset()))} for r in ROLE_LABELS],
     }
-
-
-# The security domain's other routers ride on this one, so pbshare/api.py needs no extra line.
-from pbshare.security import clients_api  # noqa: E402
-
-router.include_router(clients_api.router)
-from pbshare.security import audit_api  # noqa: E402
-
-router.include_router(audit_api.router)
-from pbshare.security import retention_api  # noqa: E402
-
-router.include_router(retention_api.router)

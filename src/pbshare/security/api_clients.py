@@ -28,7 +28,6 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from pbshare.catalog import service as catalog_service
 from pbshare.core.clock import as_utc, utcnow
 from pbshare.core.errors import Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
 from pbshare.core.i18n import T
@@ -36,7 +35,8 @@ from pbshare.security import audit, crypto
 from pbshare.security.models import ApiClient, ApiClientKey, ApiNonce, Role
 from pbshare.security.permissions import permissions_for
 from pbshare.security.pii import vault_for
-from pbshare.security.service import Principal
+from pbshare.units import service as unit_service
+from pbshare.units.principal import Principal
 
 WINDOW_SECONDS = 300
 ALGS = (crypto.HMAC_SM3, crypto.SM2_SM3)
@@ -126,7 +126,7 @@ def create_client(
     ip_allowlist: list[str] | None = None, rate_limit_per_minute: int = 600,
 ) -> tuple[ApiClient, ApiClientKey, str | None]:
     """Register a unit's system. Returns the client, its first key and (HMAC only) the secret in hex, shown once."""
-    unit = catalog_service.get_unit_by_code(db, code=unit_code)
+    unit = unit_service.get_unit_by_code(db, code=unit_code)
     client = ApiClient(unit_id=unit.id, name=name, ip_allowlist=_check_allowlist(ip_allowlist),
                        rate_limit_per_minute=rate_limit_per_minute, keys=[])
     db.add(client)
@@ -306,7 +306,7 @@ def verify_request(
 
 
 def principal_for_client(db: Session, *, client: ApiClient, key: ApiClientKey | None = None) -> Principal:
-    unit = catalog_service.get_unit(db, unit_id=client.unit_id)
+    unit = unit_service.get_unit(db, unit_id=client.unit_id)
     roles = frozenset({Role.api_client.value})
     return Principal(
         user_id=client.id, username=f"client:{client.name}"[:64], display_name=client.name, unit_id=unit.id,

@@ -15,7 +15,7 @@ from pbshare.security.deps import require
 from pbshare.security.models import DestructionRecord
 from pbshare.security.permissions import Perm
 from pbshare.security.schemas import AuditRecordOut, ChainReportOut, DestructionOut
-from pbshare.security.service import Principal
+from pbshare.units.principal import Principal
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 

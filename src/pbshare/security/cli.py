@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pbshare.config import get_settings
-from pbshare.core.db import Database
+from pbshare.core.commands import fail, open_database
 from pbshare.core.errors import AppError
 from pbshare.security.audit import cli_actor
 
@@ -32,16 +32,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(retention_app, name="retention")
 
 
-def _fail(exc: AppError) -> None:
-    from pbshare.cli import fail  # imported late: pbshare.cli imports this module to register it
-
-    fail(exc)
-
-
-def _open() -> Database:
-    from pbshare.cli import open_database
-
-    return open_database()
 
 
 def _passphrase(confirm: bool) -> str:
@@ -61,7 +51,7 @@ def keys_rotate() -> None:
     settings = get_settings()
     settings.ensure_dirs()
     out = keyring_for(settings.resolved_data_dir).rotate_master()
-    database = _open()
+    database = open_database()
     with database.session() as s:
         audit.record(s, action="keys.rotate", actor_name=cli_actor(), object_type="master_key",
                      object_id=out["new_master_id"], detail=out)
@@ -89,7 +79,7 @@ def audit_verify() -> None:
     from pbshare.security import audit, audit_log
 
     settings = get_settings()
-    database = _open()
+    database = open_database()
     with database.session() as s:
         report = audit.verify(s, data_dir=settings.resolved_data_dir)
         archives = audit_log.verify_archives(s, data_dir=settings.resolved_data_dir)
@@ -124,7 +114,7 @@ def audit_export(
     """导出审计日志到 Excel（导出本身被审计） / export records to Excel (the export is audited)."""
     from pbshare.security import audit, audit_log
 
-    database = _open()
+    database = open_database()
     f = audit_log.AuditFilter(user=user, action=action, since=since, until=until)
     try:
         with database.session() as s:
@@ -132,7 +122,7 @@ def audit_export(
             audit.record(s, action="audit.export", actor_name=cli_actor(), object_type="audit_record",
                          detail={"filter": f.as_detail(), "rows": count, "file": out.name})
     except AppError as exc:
-        _fail(exc)
+        fail(exc)
     finally:
         database.dispose()
     out.write_bytes(body)
@@ -152,7 +142,7 @@ def backup_create(out: Path = typer.Option(None, "--out", help="放备份的目�
     from pbshare.security import audit, backup
 
     passphrase = _passphrase(confirm=True)
-    database = _open()
+    database = open_database()
     try:
         with console.status("备份中 / backing up…") as status:
             folder = backup.create(database, passphrase=passphrase, out_dir=out,
@@ -161,7 +151,7 @@ def backup_create(out: Path = typer.Option(None, "--out", help="放备份的目�
             audit.record(s, action="backup.create", actor_name=cli_actor(), object_type="backup", object_id=folder.name,
                          detail={"folder": str(folder)})
     except AppError as exc:
-        _fail(exc)
+        fail(exc)
     finally:
         database.dispose()
     console.print(f"[green]备份完成 / backup written[/green]: {folder}")
@@ -200,8 +190,8 @@ def backup_restore(folder: Path) -> None:
             counts = backup.restore(folder, settings=settings, passphrase=passphrase,
                                     progress=lambda step: status.update(f"恢复中 / restoring: {step}"))
     except AppError as exc:
-        _fail(exc)
-    database = _open()
+        fail(exc)
+    database = open_database()
     with database.session() as s:
         audit.record(s, action="backup.restore", actor_name=cli_actor(), object_type="backup", object_id=folder.name,
                      detail={"rows": counts})
@@ -218,12 +208,12 @@ def retention_run(dry_run: bool = typer.Option(False, "--dry-run", help="只统�
     from pbshare.security import retention
 
     settings = get_settings()
-    database = _open()
+    database = open_database()
     try:
         with database.session() as s:
             result = retention.run(s, data_dir=settings.resolved_data_dir, actor=cli_actor(), dry_run=dry_run)
     except AppError as exc:
-        _fail(exc)
+        fail(exc)
     finally:
         database.dispose()
     table = Table("policy", "cutoff", "expired", "destroyed")
@@ -243,7 +233,7 @@ def retention_list() -> None:
     """列出保存策略 / list the retention policies."""
     from pbshare.security import retention
 
-    database = _open()
+    database = open_database()
     with database.session() as s:
         rows = [(p.code, str(p.keep_days), "yes" if p.is_active else "no", p.label_zh)
                 for p in retention.ensure_defaults(s)]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.orm import Session
 
-from pbshare.catalog import service as catalog_service
 from pbshare.core.errors import NotFound
 from pbshare.core.http import UNIT_OF_WORK
 from pbshare.core.i18n import T
@@ -21,13 +20,14 @@ from pbshare.security.schemas import (
     ApiKeyIssuedOut,
     ApiKeyRotateIn,
 )
-from pbshare.security.service import Principal
+from pbshare.units import service as unit_service
+from pbshare.units.principal import Principal
 
 router = APIRouter(prefix="/api-clients", tags=["api-clients"])
 
 
 def client_out(db: Session, client: ApiClient) -> ApiClientOut:
-    unit = catalog_service.get_unit(db, unit_id=client.unit_id)
+    unit = unit_service.get_unit(db, unit_id=client.unit_id)
     keys = [ApiClientKeyOut.model_validate(k).model_copy(update={"valid": api_clients.key_is_valid(k)})
             for k in client.keys]
     return ApiClientOut(id=client.id, unit_id=client.unit_id, unit_code=unit.code, name=client.name,

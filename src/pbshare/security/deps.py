@@ -16,7 +16,7 @@ from pbshare.core.http import UNIT_OF_WORK
 from pbshare.core.i18n import T
 from pbshare.security import api_clients, service
 from pbshare.security.permissions import Perm
-from pbshare.security.service import Principal
+from pbshare.units.principal import Principal
 
 SESSION_COOKIE = "pbshare_session"
 CSRF_HEADER = "X-CSRF-Token"

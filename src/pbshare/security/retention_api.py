@@ -10,7 +10,7 @@ from pbshare.core.http import UNIT_OF_WORK
 from pbshare.security import audit, retention
 from pbshare.security.deps import require
 from pbshare.security.permissions import Perm
-from pbshare.security.service import Principal
+from pbshare.units.principal import Principal
 
 router = APIRouter(prefix="/security/retention", tags=["retention"])
 

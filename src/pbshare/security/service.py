@@ -3,53 +3,24 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pbshare.catalog import service as catalog_service
 from pbshare.core.clock import as_utc, utcnow
 from pbshare.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from pbshare.core.i18n import T
 from pbshare.security import crypto
 from pbshare.security.models import SEPARATED_ROLES, ApiToken, LoginSession, PasswordHistory, Role, User, UserRole
 from pbshare.security.passwords import check_policy, generate_password, hash_password, verify_password
-from pbshare.security.permissions import Perm, permissions_for
+from pbshare.security.permissions import permissions_for
+from pbshare.units import service as unit_service
+from pbshare.units.principal import Principal
 
 LOCK_AFTER_FAILURES = 5
 LOCK_MINUTES = 30
 TOKEN_PREFIX = "pbs_"  # noqa: S105 - a public prefix, not a secret
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is acting: a logged-in user (cookie session) or a script (bearer token)."""
-
-    user_id: str
-    username: str
-    display_name: str
-    unit_id: str
-    unit_code: str
-    roles: frozenset[str]
-    permissions: frozenset[Perm]
-    via: str  # "session" | "token"
-    session_id: str | None = None
-    csrf_token: str | None = None
-    must_change_password: bool = False
-    extra: dict = field(default_factory=dict)
-
-    def has(self, perm: Perm) -> bool:
-        return perm in self.permissions
-
-    @property
-    def is_office(self) -> bool:
-        return self.unit_code == catalog_service.OFFICE_CODE
-
-    def can_see_unit(self, unit_id: str) -> bool:
-        """Unit operators and API clients see only their own unit; the office's staff see all."""
-        return self.is_office or unit_id == self.unit_id
 
 
 def _digest(token: str) -> str:
@@ -104,7 +75,7 @@ def create_user(
     """Create a user; without a password a one-time one is generated and returned once."""
     if get_user_by_username(db, username=username):
         raise Conflict(T("用户名 {u} 已被使用", "The user name {u} is taken", u=username), code="username_taken")
-    unit = catalog_service.get_unit_by_code(db, code=unit_code)
+    unit = unit_service.get_unit_by_code(db, code=unit_code)
     chosen = _validate_roles(roles)
     one_time = None
     if password is None:
@@ -321,7 +292,7 @@ def revoke_sessions(db: Session, *, user_id: str) -> int:
 
 
 def _principal(db: Session, user: User, *, via: str, session: LoginSession | None = None) -> Principal:
-    unit = catalog_service.get_unit(db, unit_id=user.unit_id)
+    unit = unit_service.get_unit(db, unit_id=user.unit_id)
     roles = frozenset(user.role_names)
     return Principal(
         user_id=user.id,

@@ -11,7 +11,7 @@ from pbshare.core.http import UNIT_OF_WORK
 from pbshare.core.i18n import T
 from pbshare.security.deps import require
 from pbshare.security.permissions import Perm
-from pbshare.security.service import Principal
+from pbshare.units.principal import Principal
 from pbshare.warehouse import service
 from pbshare.warehouse.models import TableOrigin
 from pbshare.warehouse.schemas import TableIn, TableOut, TopicIn, TopicOut

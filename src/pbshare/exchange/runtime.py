@@ -12,7 +12,11 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from pbshare.channels.base import Channel, ChannelConfig, ConnectionInfo, Hub, channel_class, snapshot
+from pbshare.exchange import connections, messaging
+from pbshare.exchange.channel import Channel, ChannelConfig, ConnectionInfo
+from pbshare.exchange.connections import snapshot
+from pbshare.exchange.hub import Hub
+from pbshare.exchange.registry import channel_class
 
 log = logging.getLogger("pbshare.channels")
 # How long shutdown waits for a task to honour its cancellation before leaving it behind.
@@ -107,7 +111,6 @@ class Runtime:
 
     # listeners --------------------------------------------------------------------------------
     def _listening_connections(self) -> dict[str, list[ConnectionInfo]]:
-        from pbshare.exchange import connections
 
         with self.database.session() as db:
             grouped: dict[str, list[ConnectionInfo]] = {}
@@ -139,7 +142,6 @@ class Runtime:
 
     # outbox -----------------------------------------------------------------------------------
     def _claim(self, limit: int) -> list[tuple[str, ConnectionInfo, bytes | None, str | None]]:
-        from pbshare.exchange import connections, messaging
 
         out = []
         with self.database.session(immediate=True) as db:
@@ -154,8 +156,6 @@ class Runtime:
         return out
 
     def _finish(self, results: list[tuple[str, ConnectionInfo, bytes | None, str | None]]) -> None:
-        from pbshare.exchange import messaging
-        from pbshare.exchange.messaging_models import OutboxMessage
 
         kwargs: dict[str, Any] = {}
         if self.max_attempts:
@@ -164,7 +164,7 @@ class Runtime:
             kwargs["base"] = self.backoff_base
         with self.database.session(immediate=True) as db:
             for msg_id, info, reply, error in results:
-                msg = db.get(OutboxMessage, msg_id)
+                msg = messaging.find_outbox_message(db, message_id=msg_id)
                 if msg is None:
                     continue
                 if error is not None:
@@ -197,7 +197,6 @@ class Runtime:
 
     # health -----------------------------------------------------------------------------------
     async def check_health(self) -> None:
-        from pbshare.exchange import connections
 
         grouped = await asyncio.to_thread(self._listening_connections)
         results = []

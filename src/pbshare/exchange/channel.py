@@ -1,12 +1,7 @@
-"""The channel interface (send, listen, health) and discovery through entry points.
+"""The channel contract (send, listen, health) every transport implements.
 
-A transport is a class registered under the entry-point group ``pbshare.channels``; the platform's
-own six are declared in ``pyproject.toml`` and a new one can live in a separate package:
-
-    [project.entry-points."pbshare.channels"]
-    ftp = "pbshare_ftp:FtpChannel"
-
-Every channel hands what it receives to the ``Hub``, which runs the inbox (``exchange.messaging``)
+A transport is a class registered under the entry-point group ``pbshare.channels`` (see
+``exchange.registry``). Every channel hands what it receives to the ``Hub``, which runs the inbox (``exchange.messaging``)
 in a worker thread and returns, per message, what to answer; the channel acknowledges to its
 transport only after that returned (the transaction is committed by then).
 """
@@ -16,14 +11,13 @@ from __future__ import annotations
 import asyncio
 import os
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from pbshare.channels import envelope as env_mod
+from pbshare.exchange import envelope as env_mod
 
-GROUP = "pbshare.channels"
+if TYPE_CHECKING:
+    from pbshare.exchange.hub import Hub
 
 
 @dataclass
@@ -115,52 +109,3 @@ class Channel:
 
     async def close(self) -> None:
         return None
-
-
-class Hub:
-    """Where channels hand in what they receive: the inbox, in a worker thread, one transaction per batch."""
-
-    def __init__(self, database: Any, config: ChannelConfig) -> None:
-        self.database = database
-        self.config = config
-
-    async def receive(self, channel: str, raws: list[tuple[bytes, str | None]]) -> list[Any]:
-        from pbshare.exchange import messaging
-
-        return await asyncio.to_thread(messaging.receive_batch, self.database, raws=raws, channel=channel,
-                                       data_dir=self.config.data_dir, max_bytes=self.config.max_bytes)
-
-    async def refuse(self, channel: str, raw: bytes, *, size: int, peer: str | None) -> Any:
-        """A message too large to read whole: keep what was read and say why."""
-        from pbshare.exchange import messaging
-
-        def run() -> Any:
-            with self.database.session(immediate=True) as db:
-                return messaging.receive(db, raw=raw, channel=channel, data_dir=self.config.data_dir,
-                                         max_bytes=self.config.max_bytes, peer=peer, size=size)
-
-        return await asyncio.to_thread(run)
-
-
-@lru_cache(maxsize=1)
-def _entry_points() -> dict[str, Any]:
-    return {ep.name: ep for ep in entry_points(group=GROUP)}
-
-
-def available_channels() -> list[str]:
-    return sorted(_entry_points())
-
-
-def channel_class(name: str) -> type[Channel]:
-    eps = _entry_points()
-    if name not in eps:
-        raise KeyError(f"no channel named {name!r}; installed: {', '.join(sorted(eps))}")
-    return eps[name].load()
-
-
-def snapshot(db: Any, conn: Any) -> ConnectionInfo:
-    from pbshare.catalog import service as catalog_service
-
-    unit = catalog_service.get_unit(db, unit_id=conn.unit_id)
-    return ConnectionInfo(id=conn.id, unit_code=unit.code, channel=conn.channel, state=conn.state,
-                          settings=dict(conn.settings or {}), key_id=conn.key_id)
