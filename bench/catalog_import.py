@@ -28,12 +28,12 @@ from pbshare.catalog import transfer
 from pbshare.config import Settings
 from pbshare.core import migrate
 from pbshare.core.db import Database
-from pbshare.demo import service as demo_service
+from pbshare.demo.synthetic import sample_catalog
 from pbshare.units import service as unit_service
 
 
 def make_catalog(n: int) -> dict:
-    sample = demo_service.sample_catalog()
+    sample = sample_catalog()
     template = sample["resources"][2]  # 201001, eleven items with enums, pii, booleans
     resources = []
     for i in range(n):

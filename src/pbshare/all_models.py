@@ -5,6 +5,7 @@ from pbshare.collect import models as collect_models  # noqa: F401
 from pbshare.exchange import messaging_models as exchange_messaging_models  # noqa: F401
 from pbshare.exchange import models as exchange_models  # noqa: F401
 from pbshare.metadata import models as metadata_models  # noqa: F401
+from pbshare.ops import models as ops_models  # noqa: F401
 from pbshare.quality import models as quality_models  # noqa: F401
 from pbshare.security import audit as security_audit  # noqa: F401
 from pbshare.security import models as security_models  # noqa: F401

@@ -13,8 +13,9 @@ from pbshare.collect import api as collect_api
 from pbshare.exchange import api as exchange_api
 from pbshare.exchange import messaging_api as exchange_messaging_api
 from pbshare.metadata import api as metadata_api
+from pbshare.ops import api as ops_api
 from pbshare.security import api as security_api
-from pbshare.security import audit_api, clients_api, retention_api
+from pbshare.security import audit_api, clients_api
 from pbshare.security.deps import current_principal
 from pbshare.warehouse import api as warehouse_api
 
@@ -27,7 +28,8 @@ protected = APIRouter(prefix=PREFIX, dependencies=[Depends(current_principal)])
 protected.include_router(security_api.router)
 protected.include_router(clients_api.router)
 protected.include_router(audit_api.router)
-protected.include_router(retention_api.router)
+protected.include_router(ops_api.router)
+protected.include_router(ops_api.audit_router)
 protected.include_router(exchange_api.router)
 protected.include_router(exchange_messaging_api.router)
 protected.include_router(catalog_api.router)

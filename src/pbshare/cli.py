@@ -16,6 +16,7 @@ from pbshare.core.commands import console, err, fail, open_database, progress_ba
 from pbshare.core.db import Database
 from pbshare.core.errors import AppError
 from pbshare.metadata import cli as metadata_cli
+from pbshare.ops import cli as ops_cli
 from pbshare.security import cli as security_cli
 from pbshare.units import service as unit_service
 
@@ -27,7 +28,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(metadata_cli.app, name="metadata")
-security_cli.register(app)  # keys, audit, backup, retention
+security_cli.register(app)  # keys, audit
+ops_cli.register(app)  # backup, retention
 channels_cli.register(app)  # listen, socket send, connection, deadletter
 collect_cli.register(app)  # import, topic, dataset, transform
 

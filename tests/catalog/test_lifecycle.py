@@ -3,8 +3,10 @@ custom attributes; a unit operator consents only for its own unit."""
 
 from __future__ import annotations
 
-from pbshare.catalog import service, transfer
+from pbshare.catalog import service
+from pbshare.demo import catalog as demo_catalog
 from pbshare.demo import service as demo_service
+from pbshare.demo.synthetic import sample_catalog
 from pbshare.security import audit
 from pbshare.security.audit import AuditRecord
 from tests.conftest import login, make_user
@@ -184,12 +186,12 @@ def test_custom_attribute_without_code_changes(client, database, as_user):
 
 def test_editions_freeze_published_versions(client, database, as_user):
     with database.session() as s:
-        transfer.load_demo_catalog(s)
+        demo_catalog.load_catalog(s)
     admin = as_user("admin6", ["data_admin"])
     res = admin.post("/api/v1/catalog/editions", json={"name": "2022 年版", "edition_date": "2022-12-31"})
     assert res.status_code == 201, res.text
     edition = res.json()
-    assert len(edition["resources"]) == len(demo_service.sample_catalog()["resources"])
+    assert len(edition["resources"]) == len(sample_catalog()["resources"])
     # a later revision does not change the edition
     doc = admin.get("/api/v1/catalog/resources/101001").json()["document"]
     with database.session() as s:

@@ -12,10 +12,11 @@ from openpyxl import load_workbook
 from pbshare.catalog import service, transfer
 from pbshare.core.errors import Invalid
 from pbshare.demo import service as demo_service
+from pbshare.demo.synthetic import sample_catalog
 from pbshare.security.audit import AuditRecord
 from pbshare.units import service as unit_service
 
-SAMPLE = demo_service.sample_catalog()
+SAMPLE = sample_catalog()
 
 
 def _sample_bytes() -> bytes:

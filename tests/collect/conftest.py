@@ -9,7 +9,7 @@ import pytest
 
 from pbshare.collect import service
 from pbshare.collect.schemas import ImportSpec
-from pbshare.demo.service import synthetic_id_no
+from pbshare.demo.synthetic import synthetic_id_no
 from pbshare.warehouse import service as warehouse
 
 HEADER = ["姓名", "公民身份号码", "险种", "缴费所属期", "缴费基数(元)", "缴费日期"]

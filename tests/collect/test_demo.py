@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pbshare.collect import demo, service
+from pbshare.collect import service
+from pbshare.demo import catalog as demo_catalog
+from pbshare.demo import collect as demo
 from pbshare.warehouse import service as warehouse
 
 
@@ -29,14 +31,13 @@ def test_demo_profile_imports_the_gbk_file_and_quarantines_40_ids(database, sett
 
 
 def test_table_created_from_a_catalog_resource_and_matched_by_item_names(database, settings, tmp_path):
-    from pbshare.catalog import transfer as catalog_transfer
     from pbshare.collect.schemas import ImportSpec
 
     with database.session() as db:
         from pbshare.demo.service import load_units
 
         load_units(db)
-        catalog_transfer.load_demo_catalog(db, data_dir=settings.resolved_data_dir)
+        demo_catalog.load_catalog(db, data_dir=settings.resolved_data_dir)
         demo.load_demo(db, data_dir=settings.resolved_data_dir)
     path = demo.demo_csv(tmp_path / "si.csv", rows=100, bad_ids=3)
     spec = ImportSpec(source_kind="csv", source={"path": str(path)}, target_topic="case", target_table="si_by_resource",

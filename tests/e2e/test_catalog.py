@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 from playwright.sync_api import expect
 
+from pbshare.demo import catalog as demo_catalog
 from pbshare.demo import service as demo_service
 from pbshare.metadata import service as metadata_service
 from tests.conftest import PASSWORD, make_user
@@ -123,9 +124,8 @@ def test_revision_diff_units_sources_and_lineage_pages(browser, live_server, dat
     with database.session() as s:
         metadata_service.add_source(s, data_dir=settings.resolved_data_dir, name="psb_file", url=f"sqlite:///{unit_db}")
         demo_service.load_units(s)
-        from pbshare.catalog import transfer
 
-        transfer.load_demo_catalog(s)
+        demo_catalog.load_catalog(s)
         metadata_service.record_lineage(s, target="case.debtor_assets", sources=["case.property", "file:tax.csv"],
                                         via_kind="job", via_id="nightly")
     make_user(database, "dadmin2", ["data_admin"])

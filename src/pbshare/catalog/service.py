@@ -275,6 +275,10 @@ def _apply(db: Session, res: Resource, doc: ResourceDoc, units: dict[str, Unit] 
     res.updated_at = utcnow()
 
 
+def resource_codes(db: Session) -> set[str]:
+    return set(db.scalars(select(Resource.code)))
+
+
 def find_resource(db: Session, *, code: str) -> Resource | None:
     return db.scalar(select(Resource).where(Resource.code == code))
 

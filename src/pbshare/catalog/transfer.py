@@ -662,18 +662,3 @@ def export_catalog(db: Session, *, fmt: str, published_only: bool = False, princ
 
 
 EXTENSIONS = {"yaml": "yaml", "json": "json", "excel": "xlsx", "dcat": "jsonld"}
-
-
-def load_demo_catalog(db: Session, *, data_dir: Any = None) -> int:
-    """Demo step: the sample catalog's resources, published. Resources already there are left alone,
-    so running the demo again keeps whatever a user changed."""
-    from pbshare.demo import service as demo_service
-
-    sample = demo_service.sample_catalog()
-    have = set(db.scalars(select(Resource.code)))
-    missing = [r for r in sample["resources"] if str(r["code"]) not in have]
-    if not missing:
-        return 0
-    report = import_catalog(db, data={"catalog": sample.get("catalog"), "units": sample["units"], "resources": missing},
-                            loc=Locator(kind="yaml"), publish=True, filename="sample-catalog.yaml")
-    return report.created

@@ -5,22 +5,20 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import date, timedelta
-from importlib import resources
 from pathlib import Path
 
-import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pbshare.catalog import transfer as catalog_transfer
-from pbshare.collect import demo as collect_demo
+from pbshare.demo import catalog as demo_catalog
+from pbshare.demo import collect as demo_collect
+from pbshare.demo.synthetic import SHENZHEN_DISTRICTS, SYNTHETIC_PREFIX, sample_catalog, synthetic_id_no
 from pbshare.exchange import service as exchange_service
 from pbshare.exchange.models import BankruptcyCase, CaseStage
 from pbshare.security import service as security_service
 from pbshare.security.models import Role
 from pbshare.units import service as unit_service
 
-SYNTHETIC_PREFIX = "演示·"
 DEMO_PASSWORD = "Demo#2026pbshare"  # noqa: S105 - documented demo-only password, never used outside demo
 DEMO_USERS: list[tuple[str, str, str, list[str]]] = [
     ("sysadmin", "演示·系统管理员", "SZBA", [Role.sys_admin]),
@@ -32,33 +30,6 @@ DEMO_USERS: list[tuple[str, str, str, list[str]]] = [
     ("pnr_operator", "演示·不动产登记操作员", "SZPNR", [Role.unit_operator]),
     ("ca_operator", "演示·民政操作员", "SZCA", [Role.unit_operator]),
 ]
-SHENZHEN_DISTRICTS = {"440303": "罗湖区", "440304": "福田区", "440305": "南山区", "440306": "宝安区",
-                      "440307": "龙岗区", "440308": "盐田区", "440309": "龙华区", "440310": "坪山区"}
-_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-
-
-def sample_catalog() -> dict:
-    text = resources.files("pbshare.demo").joinpath("sample-catalog.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
-
-
-def ric_check_digit(first17: str) -> str:
-    """GB 11643 check digit of an 18-digit resident ID."""
-    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
-    return "10X98765432"[total % 11]
-
-
-def synthetic_id_no(rng: random.Random) -> str:
-    """A resident ID that passes GB 11643 checks, including the region code valid at birth."""
-    from stdnum.cn import ric
-
-    while True:
-        region = rng.choice(list(SHENZHEN_DISTRICTS))
-        born = date(1960, 1, 1) + timedelta(days=rng.randrange(365 * 40))
-        first17 = f"{region}{born:%Y%m%d}{rng.randrange(1000):03d}"
-        candidate = first17 + ric_check_digit(first17)
-        if ric.is_valid(candidate):
-            return candidate
 
 
 def load_units(db: Session) -> int:
@@ -119,8 +90,8 @@ def load_cases(db: Session, *, data_dir: Path, count: int = 300, seed: int = 202
 
 # Later domains add their demo steps here (catalog resources, import profiles, connections ...).
 STEPS: list[tuple[str, Callable[..., object]]] = [
-    ("catalog", catalog_transfer.load_demo_catalog),  # the sample catalog's resources, published
-    ("collect", collect_demo.load_demo),  # topic database "case", social security's GBK CSV, its import profile
+    ("catalog", demo_catalog.load_catalog),  # the sample catalog's resources, published
+    ("collect", demo_collect.load_demo),  # topic database "case", social security's GBK CSV, its import profile
 ]
 
 

@@ -95,7 +95,7 @@ def cases_by_stage(db: Session) -> dict[str, int]:
     return {stage: count for stage, count in rows}
 
 
-# retention (called by security.retention) --------------------------------------------------------
+# retention (called by ops.retention) --------------------------------------------------------
 def expired_case_ids(db: Session, *, stages: list[str], ended_before) -> list[str]:
     """Cases in one of ``stages`` whose last change is older than ``ended_before`` (the retention anchor)."""
     stmt = select(BankruptcyCase.id).where(BankruptcyCase.stage.in_(stages), BankruptcyCase.updated_at < ended_before)

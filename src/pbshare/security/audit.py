@@ -9,8 +9,10 @@ chain at that point (``verify``).
 from __future__ import annotations
 
 import getpass
+import hmac
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, select
@@ -21,6 +23,7 @@ from pbshare.core.db import Base
 from pbshare.core.jcs import jcs
 from pbshare.core.logs import request_id_var, scrub
 from pbshare.security import crypto
+from pbshare.security.keys import keyring_for
 
 GENESIS = "0" * 64
 
@@ -138,6 +141,23 @@ def record(
     return rec
 
 
+# archive checkpoints (written by audit_log.archive, checked by verify) ---------------------------
+def audit_key(data_dir: Path) -> bytes:
+    return keyring_for(data_dir).data_key("audit")
+
+
+def checkpoint_bytes(*, file_name: str, file_sm3: str, from_seq: int, to_seq: int, count: int,
+                      last_hash: str) -> bytes:
+    return jcs({"file": file_name, "sm3": file_sm3, "from_seq": from_seq, "to_seq": to_seq, "count": count,
+                "last_hash": last_hash})
+
+
+def checkpoint_mac_ok(data_dir: Path, row: Any) -> bool:
+    data = checkpoint_bytes(file_name=row.file_name, file_sm3=row.file_sm3, from_seq=row.from_seq, to_seq=row.to_seq,
+                             count=row.count, last_hash=row.last_hash)
+    return hmac.compare_digest(crypto.hmac_sm3(audit_key(Path(data_dir)), data).hex(), row.mac)
+
+
 @dataclass
 class ChainReport:
     ok: bool
@@ -159,11 +179,8 @@ def verify(db: Session, *, batch: int = 5000, data_dir: Any = None) -> ChainRepo
     prev_hash, expected_seq, checked, last_seq = GENESIS, 1, 0, 0
     anchor = db.scalars(select(AuditArchive).order_by(AuditArchive.to_seq.desc()).limit(1)).first()
     if anchor is not None:
-        if data_dir is not None:
-            from pbshare.security import audit_log
-
-            if not audit_log.checkpoint_mac_ok(data_dir, anchor):
-                return ChainReport(False, 0, anchor.to_seq, "archive checkpoint forged", anchor.to_seq)
+        if data_dir is not None and not checkpoint_mac_ok(data_dir, anchor):
+            return ChainReport(False, 0, anchor.to_seq, "archive checkpoint forged", anchor.to_seq)
         prev_hash, expected_seq, last_seq = anchor.last_hash, anchor.to_seq + 1, anchor.to_seq
     while True:
         rows = db.scalars(select(AuditRecord).where(AuditRecord.seq > last_seq).order_by(AuditRecord.seq)

@@ -5,16 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pbshare.core.http import UNIT_OF_WORK
 from pbshare.core.pagination import Page, PageParams, page_params
 from pbshare.security import audit, audit_log
 from pbshare.security.deps import require
-from pbshare.security.models import DestructionRecord
 from pbshare.security.permissions import Perm
-from pbshare.security.schemas import AuditRecordOut, ChainReportOut, DestructionOut
+from pbshare.security.schemas import AuditRecordOut, ChainReportOut
 from pbshare.units.principal import Principal
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -63,9 +61,3 @@ def verify(request: Request, principal: Principal = Depends(require(Perm.audit_r
                  ip=request.client.host if request.client else None,
                  detail={"checked": report.checked, "first_bad_seq": report.first_bad_seq})
     return ChainReportOut(**report.__dict__, archives=archives)
-
-
-@router.get("/destructions", response_model=list[DestructionOut],
-            summary="销毁记录 / what personal data was destroyed, how many, when, by whom")
-def destructions(principal: Principal = Depends(require(Perm.audit_read)), db: Session = UNIT_OF_WORK) -> list:
-    return list(db.scalars(select(DestructionRecord).order_by(DestructionRecord.at.desc()).limit(500)))

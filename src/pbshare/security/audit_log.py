@@ -10,7 +10,6 @@ checkpoint (on PostgreSQL the append-only trigger lets exactly that transaction 
 from __future__ import annotations
 
 import gzip
-import hmac
 import io
 import json
 from dataclasses import dataclass
@@ -26,8 +25,15 @@ from pbshare.core.i18n import T
 from pbshare.core.jcs import jcs
 from pbshare.core.pagination import PageParams, paginate
 from pbshare.security import crypto
-from pbshare.security.audit import GENESIS, AuditRecord, canonical, record
-from pbshare.security.keys import keyring_for
+from pbshare.security.audit import (
+    GENESIS,
+    AuditRecord,
+    audit_key,
+    canonical,
+    checkpoint_bytes,
+    checkpoint_mac_ok,
+    record,
+)
 from pbshare.security.models import AuditArchive
 
 EXPORT_MAX_ROWS = 100_000
@@ -120,22 +126,6 @@ def export_xlsx(db: Session, *, f: AuditFilter) -> tuple[bytes, int]:
 
 
 # archive --------------------------------------------------------------------------------------------
-def _audit_key(data_dir: Path) -> bytes:
-    return keyring_for(data_dir).data_key("audit")
-
-
-def _checkpoint_bytes(*, file_name: str, file_sm3: str, from_seq: int, to_seq: int, count: int,
-                      last_hash: str) -> bytes:
-    return jcs({"file": file_name, "sm3": file_sm3, "from_seq": from_seq, "to_seq": to_seq, "count": count,
-                "last_hash": last_hash})
-
-
-def checkpoint_mac_ok(data_dir: Path, row: AuditArchive) -> bool:
-    data = _checkpoint_bytes(file_name=row.file_name, file_sm3=row.file_sm3, from_seq=row.from_seq, to_seq=row.to_seq,
-                             count=row.count, last_hash=row.last_hash)
-    return hmac.compare_digest(crypto.hmac_sm3(_audit_key(Path(data_dir)), data).hex(), row.mac)
-
-
 def _record_dict(rec: AuditRecord) -> dict:
     out = json.loads(canonical(rec))
     out["hash"] = rec.hash
@@ -180,7 +170,7 @@ def archive(db: Session, *, data_dir: Path, older_than_days: int, actor: str = "
     file_sm3 = crypto.sm3_hex(body)
     fields = {"file_name": file_name, "file_sm3": file_sm3, "from_seq": start_seq, "to_seq": to_seq,
               "count": len(rows), "last_hash": prev_hash}
-    mac = crypto.hmac_sm3(_audit_key(Path(data_dir)), _checkpoint_bytes(**fields)).hex()
+    mac = crypto.hmac_sm3(audit_key(Path(data_dir)), checkpoint_bytes(**fields)).hex()
     (folder / file_name).write_bytes(body)
     (folder / (file_name + ".sig.json")).write_text(json.dumps({**fields, "alg": "HMAC-SM3", "key": "audit",
                                                                 "mac": mac}, indent=2), encoding="utf-8")

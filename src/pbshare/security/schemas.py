@@ -189,17 +189,3 @@ class ChainReportOut(BaseModel):
     problem: str | None = None
     archived_up_to: int | None = None
     archives: list[dict] = Field(default_factory=list)
-
-
-class DestructionOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: str
-    at: datetime
-    policy_code: str
-    resource: str
-    count: int
-    method: str
-    cutoff: datetime
-    actor: str
-    detail: dict

@@ -1,33 +1,20 @@
-"""Routes for retention policies and destruction runs (security admin)."""
+"""Routes for retention policies and destruction runs (security admin) and the destruction records (auditor)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from pbshare.core.http import UNIT_OF_WORK
-from pbshare.security import audit, retention
+from pbshare.ops import retention
+from pbshare.ops.schemas import DestructionOut, RetentionPolicyIn, RetentionPolicyOut
+from pbshare.security import audit
 from pbshare.security.deps import require
 from pbshare.security.permissions import Perm
 from pbshare.units.principal import Principal
 
 router = APIRouter(prefix="/security/retention", tags=["retention"])
-
-
-class RetentionPolicyOut(BaseModel):
-    code: str
-    resource: str
-    label_zh: str
-    label_en: str
-    stages: list[str]
-    keep_days: int
-    is_active: bool
-
-
-class RetentionPolicyIn(BaseModel):
-    keep_days: int | None = Field(default=None, ge=30, le=36500)
-    is_active: bool | None = None
+audit_router = APIRouter(prefix="/audit", tags=["audit"])
 
 
 def _out(p) -> RetentionPolicyOut:
@@ -59,3 +46,9 @@ def run_now(request: Request, dry_run: bool = False, principal: Principal = Depe
     return {"dry_run": result.dry_run, "audit_archived": result.audit_archived,
             "outcomes": [{"policy": o.policy_code, "cutoff": o.cutoff.isoformat(), "expired": o.found,
                           "destroyed": o.destroyed} for o in result.outcomes]}
+
+
+@audit_router.get("/destructions", response_model=list[DestructionOut],
+                  summary="销毁记录 / what personal data was destroyed, how many, when, by whom")
+def destructions(principal: Principal = Depends(require(Perm.audit_read)), db: Session = UNIT_OF_WORK) -> list:
+    return retention.list_destructions(db)

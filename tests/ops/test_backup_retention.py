@@ -16,8 +16,9 @@ from pbshare.core.db import Database
 from pbshare.core.errors import Conflict, Invalid
 from pbshare.demo import service as demo_service
 from pbshare.exchange.models import BankruptcyCase, Debtor
-from pbshare.security import api_clients, audit, backup, retention
-from pbshare.security.models import DestructionRecord
+from pbshare.ops import backup, retention
+from pbshare.ops.models import DestructionRecord
+from pbshare.security import api_clients, audit
 from pbshare.security.pii import vault_for
 from tests.conftest import RUN_ID, _pg_admin, _pg_url, login, make_user
 

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 from pbshare.core.clock import utcnow
 from pbshare.core.errors import Invalid, NotFound
 from pbshare.core.i18n import T
+from pbshare.exchange import service as exchange_service
+from pbshare.ops.models import DestructionRecord, RetentionPolicy
 from pbshare.security import audit, audit_log
-from pbshare.security.models import DestructionRecord, RetentionPolicy
 from pbshare.security.policy import get_policy
 
 BATCH = 500
@@ -84,8 +85,6 @@ class RetentionRun:
 
 def run(db: Session, *, data_dir: Path, actor: str, now: datetime | None = None, dry_run: bool = False) -> RetentionRun:
     """Destroy what has expired under every active policy; with ``dry_run`` only count it."""
-    from pbshare.exchange import service as exchange_service
-
     now = now or utcnow()
     outcomes = []
     for policy in ensure_defaults(db):
@@ -113,3 +112,8 @@ def run(db: Session, *, data_dir: Path, actor: str, now: datetime | None = None,
         archived, file = result.count, result.file
     db.flush()
     return RetentionRun(outcomes=outcomes, audit_archived=archived, audit_file=file, dry_run=dry_run)
+
+
+def list_destructions(db: Session, *, limit: int = 500) -> list[DestructionRecord]:
+    """The newest destruction records first (for auditors)."""
+    return list(db.scalars(select(DestructionRecord).order_by(DestructionRecord.at.desc()).limit(limit)))

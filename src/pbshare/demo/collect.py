@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from pbshare.collect import service
 from pbshare.collect.schemas import ProfileIn
 from pbshare.core.dynamic import TopicStore
+from pbshare.demo.synthetic import SYNTHETIC_PREFIX, synthetic_id_no
 from pbshare.warehouse import service as warehouse
 
 PROFILE = "si_monthly"
@@ -40,8 +41,6 @@ MAPPING = [
 
 def demo_csv(path: Path, *, rows: int = ROWS, bad_ids: int = BAD_IDS, seed: int = 601001) -> Path:
     """Social security's January delivery, GBK-encoded with a title line, like the real monthly file."""
-    from pbshare.demo.service import SYNTHETIC_PREFIX, synthetic_id_no
-
     rng = random.Random(seed)
     surnames, given = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗", "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚"
     bad = set(rng.sample(range(rows), bad_ids))

@@ -1,0 +1,24 @@
+"""Demo step: the sample catalog, published."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from pbshare.catalog import service as catalog_service
+from pbshare.catalog import transfer as catalog_transfer
+from pbshare.demo.synthetic import sample_catalog
+
+
+def load_catalog(db: Session, *, data_dir: Any = None) -> int:
+    """Demo step: the sample catalog's resources, published. Resources already there are left alone,
+    so running the demo again keeps whatever a user changed."""
+    sample = sample_catalog()
+    have = catalog_service.resource_codes(db)
+    missing = [r for r in sample["resources"] if str(r["code"]) not in have]
+    if not missing:
+        return 0
+    report = catalog_transfer.import_catalog(db, data={"catalog": sample.get("catalog"), "units": sample["units"], "resources": missing},
+                            loc=catalog_transfer.Locator(kind="yaml"), publish=True, filename="sample-catalog.yaml")
+    return report.created
