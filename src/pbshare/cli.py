@@ -40,7 +40,7 @@ def initialise(database: Database) -> str | None:
     """
     from pbshare.core import migrate
     from pbshare.security import service as security_service
-    from pbshare.security.models import Role
+    from pbshare.security.enums import Role
 
     migrate.upgrade(database.engine)
     with database.session() as session:

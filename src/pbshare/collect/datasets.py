@@ -20,7 +20,7 @@ from pbshare.core.errors import Conflict, Invalid, NotFound
 from pbshare.core.i18n import T
 from pbshare.security import audit
 from pbshare.warehouse import service as warehouse
-from pbshare.warehouse.models import TableOrigin
+from pbshare.warehouse.enums import TableOrigin
 
 STORED_DIALECT = "postgres"
 ENGINE_DIALECTS = {"postgresql": "postgres", "sqlite": "sqlite", "mysql": "mysql", "mariadb": "mysql"}

@@ -38,7 +38,7 @@ from pbshare.core.ids import new_id
 from pbshare.quality import service as quality_service
 from pbshare.security import audit, pii
 from pbshare.warehouse import service as warehouse
-from pbshare.warehouse.models import TableOrigin
+from pbshare.warehouse.enums import TableOrigin
 
 log = logging.getLogger("pbshare.collect")
 ProgressFn = Callable[[float | None, int], None]
@@ -170,17 +170,6 @@ def _close_reader(reader: Any) -> None:
 
 
 # --------------------------------------------------------------------------- targets and mapping
-def resource_fields(db: Session, code: str) -> tuple[list[dict], list[str]]:
-    from pbshare.catalog import service as catalog_service
-
-    finder = getattr(catalog_service, "get_resource", None) or catalog_service.get_resource_row
-    res = finder(db, code=code)
-    fields = [{"name": safe_identifier(i.code.lower(), what="item"), "title": i.name,
-               "type": "string" if i.type == "enum" else i.type, "length": i.length, "pii": bool(i.pii),
-               "id_kind": i.id_kind, "values": list(i.values or [])} for i in res.items]
-    return fields, [k.lower() for k in (res.key or [])]
-
-
 def target_fields(db: Session, spec: ImportSpec) -> tuple[list[dict] | None, list[str], bool]:
     """Fields of the target: the existing table's, else (without a mapping) the catalog resource's, else None."""
     row = warehouse.find_table(db, topic=spec.target_topic, name=spec.target_table)
@@ -190,7 +179,7 @@ def target_fields(db: Session, spec: ImportSpec) -> tuple[list[dict] | None, lis
                   for c in row.columns if not c.get("blind_index_of")]
         return fields, list(row.key or []), True
     if spec.resource_code and not spec.mapping:
-        fields, key = resource_fields(db, spec.resource_code)
+        fields, key = warehouse.resource_fields(db, code=spec.resource_code)
         return fields, key, False
     return None, [], False
 

@@ -31,7 +31,7 @@ from pbshare.core.errors import Conflict, Invalid, NotFound
 from pbshare.core.i18n import T
 from pbshare.security import audit
 from pbshare.warehouse import service as warehouse
-from pbshare.warehouse.models import TableOrigin
+from pbshare.warehouse.enums import TableOrigin
 
 OPS = {">", "<", "=", "!=", ">=", "<=", "range", "contains", "in", "is_null", "not_null"}
 AGGREGATES = {"count", "count_distinct", "sum", "avg", "min", "max"}

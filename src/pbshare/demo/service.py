@@ -7,16 +7,15 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pbshare.demo import catalog as demo_catalog
 from pbshare.demo import collect as demo_collect
 from pbshare.demo.synthetic import SHENZHEN_DISTRICTS, SYNTHETIC_PREFIX, sample_catalog, synthetic_id_no
 from pbshare.exchange import service as exchange_service
-from pbshare.exchange.models import BankruptcyCase, CaseStage
+from pbshare.exchange.enums import CaseStage
 from pbshare.security import service as security_service
-from pbshare.security.models import Role
+from pbshare.security.enums import Role
 from pbshare.units import service as unit_service
 
 DEMO_PASSWORD = "Demo#2026pbshare"  # noqa: S105 - documented demo-only password, never used outside demo
@@ -53,8 +52,7 @@ def load_users(db: Session) -> list[str]:
 def load_cases(db: Session, *, data_dir: Path, count: int = 300, seed: int = 20221,
                progress: Callable[[int], None] | None = None) -> int:
     """Synthetic debtors, each with one case; skipped if the demo cases are already there."""
-    existing = db.scalar(select(func.count()).select_from(BankruptcyCase).where(
-        BankruptcyCase.case_no.like("(演示)%"))) or 0
+    existing = exchange_service.count_cases(db, case_no_prefix="(演示)")
     if existing >= count:
         return 0
     from faker import Faker
@@ -70,7 +68,7 @@ def load_cases(db: Session, *, data_dir: Path, count: int = 300, seed: int = 202
         id_no = synthetic_id_no(rng)
         district = SHENZHEN_DISTRICTS[id_no[:6]]
         if exchange_service.find_debtor_by_id_no(db, data_dir=data_dir, id_no=id_no) is None and \
-                db.scalar(select(BankruptcyCase.id).where(BankruptcyCase.case_no == case_no)) is None:
+                exchange_service.find_case_by_no(db, case_no=case_no) is None:
             debtor = exchange_service.add_debtor(
                 db, data_dir=data_dir, name=SYNTHETIC_PREFIX + fake.name(), id_no=id_no,
                 phone=f"170{rng.randrange(10**8):08d}", address=f"深圳市{district}演示路{rng.randrange(1, 999)}号",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, String, Text
@@ -11,25 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from pbshare.core.clock import utcnow
 from pbshare.core.db import Base
 from pbshare.core.ids import new_id
-
-
-class CaseStage(enum.StrEnum):
-    accepted = "accepted"  # 已受理
-    trial = "trial"  # 审理中
-    declared = "declared"  # 已宣告破产
-    probation = "probation"  # 免责考察期
-    discharged = "discharged"  # 已免责
-    closed = "closed"  # 已终结
-
-
-CASE_STAGE_LABELS = {
-    CaseStage.accepted: ("已受理", "Accepted"),
-    CaseStage.trial: ("审理中", "In trial"),
-    CaseStage.declared: ("已宣告破产", "Declared bankrupt"),
-    CaseStage.probation: ("免责考察期", "Probation"),
-    CaseStage.discharged: ("已免责", "Discharged"),
-    CaseStage.closed: ("已终结", "Closed"),
-}
+from pbshare.exchange.enums import CASE_STAGE_LABELS, CaseStage  # noqa: F401 - read with the tables
 
 
 class Debtor(Base):

@@ -69,6 +69,18 @@ def get_case(db: Session, *, case_id: str) -> BankruptcyCase:
     return case
 
 
+def find_case_by_no(db: Session, *, case_no: str) -> BankruptcyCase | None:
+    return db.scalar(select(BankruptcyCase).where(BankruptcyCase.case_no == case_no))
+
+
+def count_cases(db: Session, *, case_no_prefix: str = "") -> int:
+    """How many cases there are, or how many whose number starts with ``case_no_prefix``."""
+    stmt = select(func.count()).select_from(BankruptcyCase)
+    if case_no_prefix:
+        stmt = stmt.where(BankruptcyCase.case_no.startswith(case_no_prefix, autoescape=True))
+    return db.scalar(stmt) or 0
+
+
 def list_cases(db: Session, *, params: PageParams, q: str | None = None,
                stage: str | None = None) -> tuple[list[BankruptcyCase], int]:
     stmt = select(BankruptcyCase).join(Debtor).order_by(BankruptcyCase.accepted_on.desc(), BankruptcyCase.case_no)

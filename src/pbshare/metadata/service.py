@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from pbshare.catalog import service as catalog_service
 from pbshare.core.clock import utcnow
 from pbshare.core.errors import Conflict, Invalid, NotFound
 from pbshare.core.i18n import T
@@ -339,8 +340,6 @@ def children(db: Session, *, object_id: str) -> list[MetaObject]:
 
 def search_dictionary(db: Session, *, q: str, type_code: str | None = None, limit: int = 200) -> list[dict]:
     """The data dictionary: harvested tables and columns (by name or comment) and catalog info items."""
-    from pbshare.catalog import service as catalog_service
-
     like = f"%{q}%"
     stmt = select(MetaObject).where(MetaObject.removed.is_(False),
                                     or_(MetaObject.name.like(like), MetaObject.comment.like(like),

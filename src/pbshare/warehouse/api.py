@@ -53,9 +53,7 @@ def create_table(topic: str, body: TableIn, request: Request,
     fields = [f.model_dump() for f in body.fields]
     key = body.key
     if body.resource_code:
-        from pbshare.collect.service import resource_fields
-
-        fields, key = resource_fields(db, body.resource_code)
+        fields, key = service.resource_fields(db, code=body.resource_code)
     if not fields:
         raise Invalid(T("请填写字段或选择目录资源", "Give fields or a catalog resource"), code="no_columns")
     t = service.create_table(db, request.app.state.db, topic=topic, name=body.name, title=body.title, fields=fields,

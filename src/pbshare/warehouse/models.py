@@ -6,7 +6,6 @@ what each one holds, where it came from and which columns carry personal identif
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, BigInteger, DateTime, String, Text, UniqueConstraint
@@ -15,13 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from pbshare.core.clock import utcnow
 from pbshare.core.db import Base
 from pbshare.core.ids import new_id
-
-
-class TableOrigin(enum.StrEnum):
-    import_ = "import"  # 数据导入
-    dataset = "dataset"  # SQL 数据集
-    transform = "transform"  # 无代码加工
-    manual = "manual"  # 手工建表
+from pbshare.warehouse.enums import TableOrigin
 
 
 class TopicDB(Base):

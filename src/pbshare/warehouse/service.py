@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Index, func, select
 from sqlalchemy.orm import Session
 
+from pbshare.catalog import service as catalog_service
 from pbshare.core.db import Database
 from pbshare.core.dynamic import COLUMN_TYPES, ColumnSpec, TopicStore, safe_identifier
 from pbshare.core.errors import Conflict, Invalid, NotFound
@@ -236,3 +237,12 @@ def table_rows(db: Session, database: Database, *, topic: str, name: str, page: 
     titles = {c["name"]: c.get("title") or c["name"] for c in row.columns}
     return {"columns": [{"name": c.name, "title": titles.get(c.name, c.name)} for c in shown], "rows": out,
             "total": total, "page": page, "size": size}
+
+
+def resource_fields(db: Session, *, code: str) -> tuple[list[dict], list[str]]:
+    """The columns and business key of a table made for a catalog resource: one column per info item."""
+    res = catalog_service.get_resource(db, code=code)
+    fields = [{"name": safe_identifier(i.code.lower(), what="item"), "title": i.name,
+               "type": "string" if i.type == "enum" else i.type, "length": i.length, "pii": bool(i.pii),
+               "id_kind": i.id_kind, "values": list(i.values or [])} for i in res.items]
+    return fields, [k.lower() for k in (res.key or [])]
