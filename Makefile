@@ -12,7 +12,7 @@ help:
 	@echo "make run     install, initialise ./var, load demo data, serve on http://$(HOST):$(PORT)"
 	@echo "make test    install test tools, start PostgreSQL/RabbitMQ/Mosquitto/NATS and chromium, run all tests"
 	@echo "make bench   run the benchmarks in bench/"
-	@echo "make lint    ruff"
+	@echo "make lint    ruff, import contracts (lint-imports), mypy"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "pbshare needs Python 3.11 (spyne does not import on 3.12+)")'
@@ -48,6 +48,8 @@ browser:
 
 test: install-test services browser
 	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 	@# Browser tests run in their own pytest processes: Playwright's sync API refuses to start in a
 	@# worker where an asyncio loop from the channel tests is still registered.
 	$(BIN)/python -m pytest -n 2 --dist loadfile --ignore=tests/e2e $(PYTEST_ARGS)
@@ -55,6 +57,8 @@ test: install-test services browser
 
 lint: install-test
 	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 bench: install-test services
 	@set -e; for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b; done

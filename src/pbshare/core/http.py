@@ -6,6 +6,8 @@ import logging
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,6 +17,7 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware
 
+from pbshare.config import Settings
 from pbshare.core.db import Database
 from pbshare.core.errors import AppError
 from pbshare.core.i18n import T, current_language, pick_language
@@ -63,6 +66,22 @@ def get_db(request: Request) -> Iterator[Session]:
 # and a failed commit is reported instead of lost. Every route and auth dependency uses this one,
 # so a request has one session.
 UNIT_OF_WORK = Depends(get_db, scope="function")
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_data_dir(request: Request) -> Path:
+    return request.app.state.settings.resolved_data_dir
+
+
+# Annotated dependencies: a route says ``db: DbSession, data_dir: DataDir`` instead of repeating
+# ``Depends(...)`` defaults (Polar's kit does the same).
+DbSession = Annotated[Session, UNIT_OF_WORK]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DataDir = Annotated[Path, Depends(get_data_dir)]
 
 
 def error_body(code: str, message: T | str, detail=None) -> dict:

@@ -7,6 +7,7 @@ route can forget it; routes add ``require(Perm.x)`` for what they do.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -104,3 +105,8 @@ def require(*perms: Perm) -> Callable[..., Principal]:
         return principal
 
     return check
+
+
+# Annotated form for routes: ``principal: CurrentPrincipal``; a domain names its own permission
+# checks the same way, e.g. ``CatalogReader = Annotated[Principal, Depends(require(Perm.catalog_read))]``.
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
