@@ -471,7 +471,8 @@ def bench_soap_rest(n: int, settings: Settings, database: Database, units: dict[
 
     from pbshare.app import create_app
     from pbshare.channels.soap import build_application
-    from pbshare.security import api_clients, crypto
+    from pbshare.security.clients import service as api_clients
+    from pbshare.security.crypto import algorithms as crypto
 
     app = create_app(settings, database=database)
     port = free_port()
@@ -524,7 +525,8 @@ def _check(ok: bool, detail: str = "") -> None:
 
 # main -----------------------------------------------------------------------------------------
 def setup(database: Database, settings: Settings, channels: list[str]) -> tuple[dict[str, Unit], tuple]:
-    from pbshare.security import api_clients, crypto
+    from pbshare.security.clients import service as api_clients
+    from pbshare.security.crypto import algorithms as crypto
 
     units: dict[str, Unit] = {}
     with database.session() as s:

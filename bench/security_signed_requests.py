@@ -23,8 +23,9 @@ from pbshare.app import create_app
 from pbshare.config import Settings
 from pbshare.core import migrate
 from pbshare.core.db import Database
-from pbshare.security import api_clients, crypto
-from pbshare.security import service as security_service
+from pbshare.security.clients import service as api_clients
+from pbshare.security.crypto import algorithms as crypto
+from pbshare.security.identity import service as security_service
 from pbshare.units import service as unit_service
 
 PATH = "/api/v1/auth/whoami"

@@ -113,7 +113,7 @@ PASSWORD = "Test#pass2026x"
 def make_user(database: Database, username: str, roles: list[str], unit_code: str = "SZBA",
               password: str = PASSWORD) -> str:
     """Create a user through the service (no first-login change), returning its id."""
-    from pbshare.security import service as security_service
+    from pbshare.security.identity import service as security_service
 
     with database.session() as s:
         if unit_code != unit_service.OFFICE_CODE and unit_service.find_unit_by_code(s, code=unit_code) is None:

@@ -7,7 +7,8 @@ from pbshare.exchange import models as exchange_models  # noqa: F401
 from pbshare.metadata import models as metadata_models  # noqa: F401
 from pbshare.ops import models as ops_models  # noqa: F401
 from pbshare.quality import models as quality_models  # noqa: F401
-from pbshare.security import audit as security_audit  # noqa: F401
-from pbshare.security import models as security_models  # noqa: F401
+from pbshare.security.audit import models as security_audit_models  # noqa: F401
+from pbshare.security.clients import models as security_clients_models  # noqa: F401
+from pbshare.security.identity import models as security_models  # noqa: F401
 from pbshare.units import models as units_models  # noqa: F401
 from pbshare.warehouse import models as warehouse_models  # noqa: F401

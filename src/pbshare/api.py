@@ -14,9 +14,10 @@ from pbshare.exchange import api as exchange_api
 from pbshare.exchange import messaging_api as exchange_messaging_api
 from pbshare.metadata import api as metadata_api
 from pbshare.ops import api as ops_api
-from pbshare.security import api as security_api
-from pbshare.security import audit_api, clients_api
+from pbshare.security.audit import api as audit_api
+from pbshare.security.clients import api as clients_api
 from pbshare.security.deps import current_principal
+from pbshare.security.identity import api as security_api
 from pbshare.warehouse import api as warehouse_api
 
 PREFIX = "/api/v1"

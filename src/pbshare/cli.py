@@ -39,8 +39,8 @@ def initialise(database: Database) -> str | None:
     Returns the administrator's one-time password when it was created now.
     """
     from pbshare.core import migrate
-    from pbshare.security import service as security_service
     from pbshare.security.enums import Role
+    from pbshare.security.identity import service as security_service
 
     migrate.upgrade(database.engine)
     with database.session() as session:
@@ -154,7 +154,7 @@ def user_add(
     role: list[str] = typer.Option([], "--role", help="角色，可多次 / role, repeatable"),
 ) -> None:
     """新建用户并给出一次性密码 / add a user with a one-time password."""
-    from pbshare.security import service as security_service
+    from pbshare.security.identity import service as security_service
 
     database = open_database()
     try:
@@ -174,8 +174,8 @@ def user_passwd(
     password: str = typer.Option(None, help="留空则生成一次性密码 / empty: generate a one-time one"),
 ) -> None:
     """重置密码 / reset a user's password (unlocks the account)."""
-    from pbshare.security import service as security_service
-    from pbshare.security.passwords import generate_password
+    from pbshare.security.identity import service as security_service
+    from pbshare.security.identity.passwords import generate_password
 
     database = open_database()
     try:
@@ -199,7 +199,7 @@ def user_passwd(
 @user_app.command("list")
 def user_list() -> None:
     """用户列表 / list users."""
-    from pbshare.security import service as security_service
+    from pbshare.security.identity import service as security_service
 
     database = open_database()
     with database.session() as session:

@@ -7,8 +7,8 @@ from pbshare.catalog import service
 from pbshare.demo import catalog as demo_catalog
 from pbshare.demo import service as demo_service
 from pbshare.demo.synthetic import sample_catalog
-from pbshare.security import audit
-from pbshare.security.audit import AuditRecord
+from pbshare.security.audit import service as audit
+from pbshare.security.audit.service import AuditRecord
 from tests.conftest import login, make_user
 
 NEW = {

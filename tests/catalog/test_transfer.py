@@ -13,7 +13,7 @@ from pbshare.catalog import service, transfer
 from pbshare.core.errors import Invalid
 from pbshare.demo import service as demo_service
 from pbshare.demo.synthetic import sample_catalog
-from pbshare.security.audit import AuditRecord
+from pbshare.security.audit.service import AuditRecord
 from pbshare.units import service as unit_service
 
 SAMPLE = sample_catalog()

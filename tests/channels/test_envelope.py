@@ -9,7 +9,7 @@ import pytest
 from pbshare.exchange import connections, messaging
 from pbshare.exchange import envelope as env_mod
 from pbshare.exchange.envelope import EnvelopeError, Key
-from pbshare.security import crypto
+from pbshare.security.crypto import algorithms as crypto
 from pbshare.units import service as unit_service
 
 HKEY = Key(key_id="U1-socket-1", secret=b"s" * 32, enc_key=b"e" * 16)

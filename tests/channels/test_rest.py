@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from pbshare.exchange import envelope as env_mod
 from pbshare.exchange import messaging
 from pbshare.exchange.messaging_models import InboxMessage, OutboxMessage
-from pbshare.security import api_clients, crypto
+from pbshare.security.clients import service as api_clients
+from pbshare.security.crypto import algorithms as crypto
 from tests.channels.conftest import eventually
 from tests.conftest import make_user
 

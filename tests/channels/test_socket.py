@@ -51,7 +51,7 @@ async def test_round_trip_from_a_raw_socket(runtime, open_connection, database):
     with database.session() as s:
         stored = messaging.inbox_envelope(s, envelope_id=sent["id"], data_dir=runtime.config.data_dir)
     assert stored["payload"] == {"case_no": "(2026)粤03破1号", "amount": 12.5}
-    from pbshare.security import audit
+    from pbshare.security.audit import service as audit
 
     with database.session() as s:
         [rec] = s.scalars(select(audit.AuditRecord).where(audit.AuditRecord.action == "exchange.receive")).all()

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from pbshare.collect import readers
 from pbshare.quality import service as quality_service
-from pbshare.security import pii
+from pbshare.security.crypto import pii
 from pbshare.warehouse import service as warehouse
 from tests.collect.conftest import people, run, spec, write_csv
 

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from pbshare.core.clock import utcnow
-from pbshare.security import audit
+from pbshare.security.audit import service as audit
 from tests.conftest import PASSWORD, make_user
 
 pytestmark = pytest.mark.browser
@@ -100,7 +100,7 @@ def test_security_pages_for_the_security_admin_and_the_auditor(page, live_server
 
 
 def test_an_admin_without_a_second_factor_is_sent_to_enrol(page, live_server, database):
-    from pbshare.security.policy import update_policy
+    from pbshare.security.identity.policy import update_policy
 
     with database.session() as s:
         update_policy(s, changes={"totp_grace_days": 0}, actor="test")

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from pbshare.demo import service as demo_service
-from pbshare.security import service as security_service
+from pbshare.security.identity import service as security_service
 from tests.conftest import PASSWORD, make_user
 
 pytestmark = pytest.mark.browser

@@ -41,7 +41,7 @@ def test_demo_is_idempotent(database, settings):
     from sqlalchemy import func, select
 
     from pbshare.exchange.models import BankruptcyCase
-    from pbshare.security.models import User
+    from pbshare.security.identity.models import User
 
     with database.session() as s:
         assert s.scalar(select(func.count()).select_from(BankruptcyCase)) == 5
@@ -63,7 +63,7 @@ def test_identifiers_are_stored_sealed(database, settings):
 
 
 def test_unmask_is_audited_with_purpose(as_user, database, settings):
-    from pbshare.security import audit
+    from pbshare.security.audit import service as audit
 
     with database.session() as s:
         demo_service.load_units(s)

@@ -8,7 +8,7 @@ from pbshare.core.clock import utcnow
 from pbshare.exchange import envelope as env_mod
 from pbshare.exchange import messaging
 from pbshare.exchange.messaging_models import OutboxMessage
-from pbshare.security import audit
+from pbshare.security.audit import service as audit
 from pbshare.units import service as unit_service
 
 

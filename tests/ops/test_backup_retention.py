@@ -18,8 +18,9 @@ from pbshare.demo import service as demo_service
 from pbshare.exchange.models import BankruptcyCase, Debtor
 from pbshare.ops import backup, retention
 from pbshare.ops.models import DestructionRecord
-from pbshare.security import api_clients, audit
-from pbshare.security.pii import vault_for
+from pbshare.security.audit import service as audit
+from pbshare.security.clients import service as api_clients
+from pbshare.security.crypto.pii import vault_for
 from tests.conftest import RUN_ID, _pg_admin, _pg_url, login, make_user
 
 PASSPHRASE = "correct horse battery staple"

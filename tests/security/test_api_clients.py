@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import time
 
-from pbshare.security import api_clients, crypto
+from pbshare.security.clients import service as api_clients
+from pbshare.security.crypto import algorithms as crypto
 from pbshare.units import service as unit_service
 from tests.conftest import make_user
 
@@ -72,7 +73,7 @@ def test_replay_old_timestamp_and_tampering_are_refused(client, database, settin
     # every refusal is in the audit log
     from sqlalchemy import func, select
 
-    from pbshare.security.audit import AuditRecord
+    from pbshare.security.audit.service import AuditRecord
 
     with database.session() as s:
         denied = s.scalar(select(func.count()).select_from(AuditRecord).where(

@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
-from pbshare.security import api_clients
-from pbshare.security.audit import AuditRecord
-from pbshare.security.models import User
+from pbshare.security.audit.service import AuditRecord
+from pbshare.security.clients import service as api_clients
+from pbshare.security.identity.models import User
 from pbshare.units import service as unit_service
 from tests.conftest import PASSWORD, login, make_user
 
@@ -97,7 +97,7 @@ def test_a_replayed_or_forged_signed_request_is_refused(client, database, settin
     forged = api_clients.sign_request("GET", path, b"", **{**sign, "key_id": UUID0})
     assert client.get(path, headers=forged).status_code == 401
     # an SM2 signature claimed for an HMAC key
-    pair = __import__("pbshare.security.crypto", fromlist=["sm2_generate"]).sm2_generate()
+    pair = __import__("pbshare.security.crypto.algorithms", fromlist=["sm2_generate"]).sm2_generate()
     sm2 = api_clients.sign_request("GET", path, b"", client_id=c.id, key_id=key.id, alg="SM2-SM3",
                                    private_key_hex=pair.private_hex)
     assert client.get(path, headers=sm2).status_code == 401
@@ -189,7 +189,7 @@ def test_sql_injection_through_every_parameter(app, database, settings):
 
 
 def _fill_audit(database, n=5):
-    from pbshare.security import audit
+    from pbshare.security.audit import service as audit
 
     with database.session() as s:
         for i in range(n):

@@ -13,7 +13,8 @@ from openpyxl import load_workbook
 
 from pbshare.core.clock import utcnow
 from pbshare.core.errors import Invalid
-from pbshare.security import audit, audit_log
+from pbshare.security.audit import log as audit_log
+from pbshare.security.audit import service as audit
 from tests.conftest import login, make_user
 
 
@@ -108,7 +109,7 @@ def test_a_forged_checkpoint_is_noticed(database, settings):
     data_dir = settings.resolved_data_dir
     with database.session() as s:
         audit_log.archive(s, data_dir=data_dir, older_than_days=180, now=utcnow() + timedelta(days=181))
-    from pbshare.security.models import AuditArchive
+    from pbshare.security.audit.models import AuditArchive
 
     with database.session() as s:
         row = s.query(AuditArchive).one()

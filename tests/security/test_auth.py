@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pbshare.core.errors import Conflict
-from pbshare.security import service as security_service
+from pbshare.security.identity import service as security_service
 from tests.conftest import PASSWORD, login, make_user
 
 

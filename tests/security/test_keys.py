@@ -7,9 +7,9 @@ import stat
 
 import pytest
 
-from pbshare.security import crypto
-from pbshare.security.keys import MAGIC, KeyFileError, KeyRing
-from pbshare.security.pii import PiiVault
+from pbshare.security.crypto import algorithms as crypto
+from pbshare.security.crypto.keys import MAGIC, KeyFileError, KeyRing
+from pbshare.security.crypto.pii import PiiVault
 from pbshare.units import service as unit_service
 
 
@@ -61,7 +61,7 @@ def test_masked_export_masks_identifiers_and_is_audited(db):
     from openpyxl import load_workbook
     from sqlalchemy import select
 
-    from pbshare.security.audit import AuditRecord
+    from pbshare.security.audit.service import AuditRecord
     from pbshare.security.exports import ExportColumn, masked_workbook
 
     rows = [{"name": "演示·张三", "id_no": "440301199001011234", "phone": "13800001111", "address": "深圳市福田区某路1号"}]
@@ -81,7 +81,7 @@ def test_cli_keys_rotate_is_audited(database, settings, monkeypatch):
 
     from pbshare.cli import app
     from pbshare.config import get_settings
-    from pbshare.security.audit import AuditRecord
+    from pbshare.security.audit.service import AuditRecord
 
     PiiVault(settings.resolved_data_dir / "keys")
     monkeypatch.setenv("PBSHARE_DATA_DIR", str(settings.data_dir))
@@ -100,7 +100,7 @@ def test_cli_keys_rotate_is_audited(database, settings, monkeypatch):
 
 
 def test_cipher_is_configurable_and_old_values_stay_readable(tmp_path, monkeypatch):
-    from pbshare.security.pii import vault_for
+    from pbshare.security.crypto.pii import vault_for
 
     keys = tmp_path / "keys"
     sm4 = PiiVault(keys).seal("440301199001011234")
@@ -123,7 +123,7 @@ def test_cipher_is_configurable_and_old_values_stay_readable(tmp_path, monkeypat
 
 def test_sm2_keys_whose_x_starts_with_0_or_4_sign_and_verify():
     """gmssl strips a "04" prefix with lstrip, which once broke 1 key in 8; every key must verify."""
-    from pbshare.security import crypto
+    from pbshare.security.crypto import algorithms as crypto
 
     seen = set()
     for _ in range(400):
@@ -143,7 +143,7 @@ def test_sm2_keys_whose_x_starts_with_0_or_4_sign_and_verify():
 def test_a_malformed_sm2_public_key_is_refused_with_a_clear_error(database, settings):
     from pbshare.core.errors import Invalid
     from pbshare.exchange import connections
-    from pbshare.security import crypto
+    from pbshare.security.crypto import algorithms as crypto
 
     with database.session() as s:
         unit_service.upsert_unit(s, code="BADK", name="公钥单位", kind="other")

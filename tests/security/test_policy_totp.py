@@ -9,8 +9,8 @@ import pyotp
 from sqlalchemy import select
 
 from pbshare.core.clock import utcnow
-from pbshare.security.audit import AuditRecord
-from pbshare.security.models import User
+from pbshare.security.audit.service import AuditRecord
+from pbshare.security.identity.models import User
 from tests.conftest import PASSWORD, login, make_user
 
 LOGIN = "/api/v1/auth/login"

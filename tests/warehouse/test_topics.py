@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import insert, select
 
-from pbshare.security import audit, pii
+from pbshare.security.audit import service as audit
+from pbshare.security.crypto import pii
 from pbshare.warehouse import service as warehouse
 
 

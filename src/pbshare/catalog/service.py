@@ -28,7 +28,7 @@ from pbshare.core.clock import LOCAL_TZ, utcnow
 from pbshare.core.errors import Conflict, Forbidden, Invalid, NotFound
 from pbshare.core.i18n import T
 from pbshare.core.pagination import PageParams, paginate
-from pbshare.security import audit
+from pbshare.security.audit import service as audit
 from pbshare.units import service as unit_service
 
 if TYPE_CHECKING:

@@ -26,7 +26,7 @@ from pbshare.catalog.models import CatalogInfo, Resource, ResourceState, Resourc
 from pbshare.catalog.schemas import ImportReport, ResourceDoc
 from pbshare.core.errors import Invalid, TooLarge
 from pbshare.core.i18n import T
-from pbshare.security import audit
+from pbshare.security.audit import service as audit
 from pbshare.units import service as unit_service
 from pbshare.units.enums import SharingState, UnitKind
 

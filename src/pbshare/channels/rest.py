@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from pbshare.exchange.channel import Channel, ConnectionInfo, Health
-from pbshare.security import crypto
+from pbshare.security.crypto import algorithms as crypto
 
 
 class RestChannel(Channel):
@@ -42,7 +42,7 @@ class RestChannel(Channel):
 
     async def send(self, conn: ConnectionInfo, body: bytes) -> bytes | None:
         from pbshare.exchange.messaging import office_code
-        from pbshare.security.api_clients import sign_request
+        from pbshare.security.clients.service import sign_request
 
         url = conn.settings.get("url")
         if not url:

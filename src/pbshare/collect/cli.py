@@ -12,7 +12,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from pbshare.core.commands import command_session, fail, open_database
-from pbshare.security.audit import cli_actor
+from pbshare.security.audit.service import cli_actor
 
 import_app = typer.Typer(help="数据导入 / imports (CSV, Excel, database, API)", no_args_is_help=True)
 topic_app = typer.Typer(help="专题库 / topic databases", no_args_is_help=True)

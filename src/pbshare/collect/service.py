@@ -36,7 +36,8 @@ from pbshare.core.errors import AppError, Conflict, Forbidden, Invalid, NotFound
 from pbshare.core.i18n import T
 from pbshare.core.ids import new_id
 from pbshare.quality import service as quality_service
-from pbshare.security import audit, pii
+from pbshare.security.audit import service as audit
+from pbshare.security.crypto import pii
 from pbshare.warehouse import service as warehouse
 from pbshare.warehouse.enums import TableOrigin
 

@@ -29,7 +29,7 @@ from pbshare.core.db import Database
 from pbshare.core.dynamic import safe_identifier
 from pbshare.core.errors import Conflict, Invalid, NotFound
 from pbshare.core.i18n import T
-from pbshare.security import audit
+from pbshare.security.audit import service as audit
 from pbshare.warehouse import service as warehouse
 from pbshare.warehouse.enums import TableOrigin
 

@@ -14,8 +14,8 @@ from pbshare.demo import collect as demo_collect
 from pbshare.demo.synthetic import SHENZHEN_DISTRICTS, SYNTHETIC_PREFIX, sample_catalog, synthetic_id_no
 from pbshare.exchange import service as exchange_service
 from pbshare.exchange.enums import CaseStage
-from pbshare.security import service as security_service
 from pbshare.security.enums import Role
+from pbshare.security.identity import service as security_service
 from pbshare.units import service as unit_service
 
 DEMO_PASSWORD = "Demo#2026pbshare"  # noqa: S105 - documented demo-only password, never used outside demo

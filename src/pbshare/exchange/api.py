@@ -9,7 +9,7 @@ from pbshare.core.http import UNIT_OF_WORK
 from pbshare.core.pagination import Page, PageParams, page_params
 from pbshare.exchange import service
 from pbshare.exchange.schemas import CaseOut, UnmaskIn
-from pbshare.security import audit
+from pbshare.security.audit import service as audit
 from pbshare.security.deps import require
 from pbshare.security.permissions import Perm
 from pbshare.units.principal import Principal

@@ -31,8 +31,10 @@ from pbshare.exchange.messaging_models import (
     RejectedMessage,
 )
 from pbshare.exchange.registry import available_channels
-from pbshare.security import api_clients, audit, crypto
-from pbshare.security.pii import vault_for
+from pbshare.security.audit import service as audit
+from pbshare.security.clients import service as api_clients
+from pbshare.security.crypto import algorithms as crypto
+from pbshare.security.crypto.pii import vault_for
 from pbshare.units import service as unit_service
 
 TRANSITIONS: dict[ConnectionState, set[ConnectionState]] = {

@@ -22,7 +22,7 @@ from pbshare.core.clock import utcnow
 from pbshare.core.i18n import T
 from pbshare.core.ids import new_id
 from pbshare.core.jcs import jcs
-from pbshare.security import crypto
+from pbshare.security.crypto import algorithms as crypto
 
 TYPES = ("request", "response", "delivery", "receipt", "correction", "error")
 SIG_ALGS = (crypto.HMAC_SM3, crypto.SM2_SM3)

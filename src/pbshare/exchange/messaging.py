@@ -41,8 +41,9 @@ from pbshare.exchange.messaging_models import (
     OutboxState,
     RejectedMessage,
 )
-from pbshare.security import audit, crypto
-from pbshare.security.pii import vault_for
+from pbshare.security.audit import service as audit
+from pbshare.security.crypto import algorithms as crypto
+from pbshare.security.crypto.pii import vault_for
 from pbshare.units import service as unit_service
 
 log = logging.getLogger("pbshare.exchange")

@@ -30,7 +30,7 @@ from pbshare.exchange.messaging_schemas import (
     TrafficOut,
 )
 from pbshare.exchange.registry import available_channels, channel_class
-from pbshare.security import audit
+from pbshare.security.audit import service as audit
 from pbshare.security.deps import require
 from pbshare.security.permissions import Perm
 from pbshare.units import service as unit_service

@@ -13,7 +13,7 @@ from pbshare.core.i18n import T, current_language
 from pbshare.core.pagination import PageParams, paginate
 from pbshare.exchange.models import CASE_STAGE_LABELS, BankruptcyCase, CaseStage, Debtor
 from pbshare.exchange.schemas import CaseOut, DebtorOut
-from pbshare.security.pii import mask, vault_for
+from pbshare.security.crypto.pii import mask, vault_for
 
 
 def add_debtor(db: Session, *, data_dir: Path, name: str, id_no: str, phone: str | None = None,

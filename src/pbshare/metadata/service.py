@@ -23,8 +23,8 @@ from pbshare.core.errors import Conflict, Invalid, NotFound
 from pbshare.core.i18n import T
 from pbshare.core.logs import scrub
 from pbshare.metadata.models import DataSource, Harvest, LineageEdge, MetaObject, MetaType
-from pbshare.security import audit
-from pbshare.security.pii import vault_for
+from pbshare.security.audit import service as audit
+from pbshare.security.crypto.pii import vault_for
 
 SUPPORTED_DIALECTS = {"postgresql", "mysql", "mariadb", "sqlite"}
 CONNECT_TIMEOUT_S = 8

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from pbshare.core.http import UNIT_OF_WORK
 from pbshare.ops import retention
 from pbshare.ops.schemas import DestructionOut, RetentionPolicyIn, RetentionPolicyOut
-from pbshare.security import audit
+from pbshare.security.audit import service as audit
 from pbshare.security.deps import require
 from pbshare.security.permissions import Perm
 from pbshare.units.principal import Principal

@@ -37,7 +37,7 @@ from pbshare.core.clock import utcnow
 from pbshare.core.db import Database
 from pbshare.core.errors import Conflict, Invalid
 from pbshare.core.i18n import T
-from pbshare.security import crypto
+from pbshare.security.crypto import algorithms as crypto
 
 FORMAT = "pbshare-backup/1"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
@@ -302,7 +302,7 @@ def restore(folder: Path, *, settings: Settings, passphrase: str, progress=lambd
             if path.is_file():
                 os.chmod(path, 0o600)
         _untar((folder / "archive.tar.gz").read_bytes(), data_dir / "archive")
-        from pbshare.security.pii import vault_for
+        from pbshare.security.crypto.pii import vault_for
 
         vault_for.cache_clear()
         progress("migrate")

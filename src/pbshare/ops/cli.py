@@ -12,7 +12,7 @@ from rich.table import Table
 from pbshare.config import get_settings
 from pbshare.core.commands import fail, open_database
 from pbshare.core.errors import AppError
-from pbshare.security.audit import cli_actor
+from pbshare.security.audit.service import cli_actor
 
 backup_app = typer.Typer(help="备份与恢复 / backup and restore", no_args_is_help=True)
 retention_app = typer.Typer(help="保存期限与销毁 / retention and destruction", no_args_is_help=True)
@@ -44,7 +44,7 @@ def backup_create(out: Path = typer.Option(None, "--out", help="放备份的目�
     PBSHARE_BACKUP_PASSPHRASE or a prompt; it encrypts the key files: keep it apart from the backup.
     """
     from pbshare.ops import backup
-    from pbshare.security import audit
+    from pbshare.security.audit import service as audit
 
     passphrase = _passphrase(confirm=True)
     database = open_database()
@@ -87,7 +87,7 @@ def backup_verify(folder: Path) -> None:
 def backup_restore(folder: Path) -> None:
     """恢复到空实例（PBSHARE_DATABASE_URL / PBSHARE_DATA_DIR 指向的） / restore onto the configured empty instance."""
     from pbshare.ops import backup
-    from pbshare.security import audit
+    from pbshare.security.audit import service as audit
 
     passphrase = _passphrase(confirm=False)
     settings = get_settings()

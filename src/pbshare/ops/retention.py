@@ -21,8 +21,9 @@ from pbshare.core.errors import Invalid, NotFound
 from pbshare.core.i18n import T
 from pbshare.exchange import service as exchange_service
 from pbshare.ops.models import DestructionRecord, RetentionPolicy
-from pbshare.security import audit, audit_log
-from pbshare.security.policy import get_policy
+from pbshare.security.audit import log as audit_log
+from pbshare.security.audit import service as audit
+from pbshare.security.identity.policy import get_policy
 
 BATCH = 500
 

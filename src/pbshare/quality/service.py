@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from pbshare.core.clock import utcnow
 from pbshare.quality.models import QuarantineRow
-from pbshare.security import audit, pii
+from pbshare.security.audit import service as audit
+from pbshare.security.crypto import pii
 
 LINE = "__line"
 REASON = "__reason"

@@ -12,7 +12,7 @@ from rich.console import Console
 from pbshare.config import get_settings
 from pbshare.core.commands import fail, open_database
 from pbshare.core.errors import AppError
-from pbshare.security.audit import cli_actor
+from pbshare.security.audit.service import cli_actor
 
 keys_app = typer.Typer(help="密钥 / master key and data keys", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志 / the audit log", no_args_is_help=True)
@@ -32,8 +32,8 @@ def register(app: typer.Typer) -> None:
 @keys_app.command("rotate")
 def keys_rotate() -> None:
     """轮换主密钥并重新封装所有数据密钥 / new master key; every data key is re-wrapped (data untouched)."""
-    from pbshare.security import audit
-    from pbshare.security.keys import keyring_for
+    from pbshare.security.audit import service as audit
+    from pbshare.security.crypto.keys import keyring_for
 
     settings = get_settings()
     settings.ensure_dirs()
@@ -50,7 +50,7 @@ def keys_rotate() -> None:
 @keys_app.command("status")
 def keys_status() -> None:
     """显示主密钥编号与数据密钥 / show the master key id and the wrapped data keys."""
-    from pbshare.security.keys import keyring_for
+    from pbshare.security.crypto.keys import keyring_for
 
     settings = get_settings()
     settings.ensure_dirs()
@@ -63,7 +63,8 @@ def keys_status() -> None:
 @audit_app.command("verify")
 def audit_verify() -> None:
     """校验审计链，指出第一条被篡改、删除或插入的记录 / verify the chain; name the first bad record."""
-    from pbshare.security import audit, audit_log
+    from pbshare.security.audit import log as audit_log
+    from pbshare.security.audit import service as audit
 
     settings = get_settings()
     database = open_database()
@@ -99,7 +100,8 @@ def audit_export(
     until: datetime = typer.Option(None, help="截止 / until (YYYY-MM-DD, exclusive)"),
 ) -> None:
     """导出审计日志到 Excel（导出本身被审计） / export records to Excel (the export is audited)."""
-    from pbshare.security import audit, audit_log
+    from pbshare.security.audit import log as audit_log
+    from pbshare.security.audit import service as audit
 
     database = open_database()
     f = audit_log.AuditFilter(user=user, action=action, since=since, until=until)

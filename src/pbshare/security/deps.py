@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from pbshare.core.errors import Forbidden, TooLarge, Unauthorized
 from pbshare.core.http import UNIT_OF_WORK
 from pbshare.core.i18n import T
-from pbshare.security import api_clients, service
+from pbshare.security.clients import service as api_clients
+from pbshare.security.identity import service
 from pbshare.security.permissions import Perm
 from pbshare.units.principal import Principal
 

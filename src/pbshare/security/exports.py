@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from pbshare.security import audit
-from pbshare.security.pii import mask
+from pbshare.security.audit import service as audit
+from pbshare.security.crypto.pii import mask
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from pbshare.security.models import Role
+from pbshare.security.enums import Role
 
 
 class Perm(enum.StrEnum):

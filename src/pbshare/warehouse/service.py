@@ -17,7 +17,8 @@ from pbshare.core.db import Database
 from pbshare.core.dynamic import COLUMN_TYPES, ColumnSpec, TopicStore, safe_identifier
 from pbshare.core.errors import Conflict, Invalid, NotFound
 from pbshare.core.i18n import T
-from pbshare.security import audit, pii
+from pbshare.security.audit import service as audit
+from pbshare.security.crypto import pii
 from pbshare.warehouse.models import TableOrigin, TopicDB, WarehouseTable
 
 BLIND_SUFFIX = "_bidx"

@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from pbshare.security import crypto
+from pbshare.security.crypto import algorithms as crypto
 
 MAGIC = "pbshare-wrapped-key/1"
 MASTER = "master.key"

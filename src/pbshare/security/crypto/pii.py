@@ -12,8 +12,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from pbshare.security import crypto
-from pbshare.security.keys import KeyRing
+from pbshare.security.crypto import algorithms as crypto
+from pbshare.security.crypto.keys import KeyRing
 
 
 class PiiVault:

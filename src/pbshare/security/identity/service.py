@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 from pbshare.core.clock import as_utc, utcnow
 from pbshare.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from pbshare.core.i18n import T
-from pbshare.security import crypto
-from pbshare.security.models import SEPARATED_ROLES, ApiToken, LoginSession, PasswordHistory, Role, User, UserRole
-from pbshare.security.passwords import check_policy, generate_password, hash_password, verify_password
+from pbshare.security.crypto import algorithms as crypto
+from pbshare.security.enums import SEPARATED_ROLES, Role
+from pbshare.security.identity.models import ApiToken, LoginSession, PasswordHistory, User, UserRole
+from pbshare.security.identity.passwords import check_policy, generate_password, hash_password, verify_password
 from pbshare.security.permissions import permissions_for
 from pbshare.units import service as unit_service
 from pbshare.units.principal import Principal
@@ -118,7 +119,7 @@ def update_user(
 
 
 def _policy(db: Session):
-    from pbshare.security.policy import get_policy
+    from pbshare.security.identity.policy import get_policy
 
     return get_policy(db)
 
@@ -199,7 +200,7 @@ def authenticate(db: Session, *, username: str, password: str, totp_code: str | 
     The failure count is reset only when the whole login succeeds, so knowing the password does not
     open an unlimited number of guesses at the TOTP code.
     """
-    from pbshare.security import totp
+    from pbshare.security.identity import totp
 
     user = get_user_by_username(db, username=username)
     now = utcnow()

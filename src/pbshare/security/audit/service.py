@@ -15,39 +15,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from pbshare.core.clock import as_utc, utcnow
-from pbshare.core.db import Base
 from pbshare.core.jcs import jcs
 from pbshare.core.logs import request_id_var, scrub
-from pbshare.security import crypto
-from pbshare.security.keys import keyring_for
+from pbshare.security.audit.models import AuditArchive, AuditRecord
+from pbshare.security.crypto import algorithms as crypto
+from pbshare.security.crypto.keys import keyring_for
 
 GENESIS = "0" * 64
-
-
-class AuditRecord(Base):
-    __tablename__ = "audit_record"
-
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
-    seq: Mapped[int] = mapped_column(BigInteger, unique=True, index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    actor_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    actor_name: Mapped[str | None] = mapped_column(String(64))
-    unit_code: Mapped[str | None] = mapped_column(String(32))
-    ip: Mapped[str | None] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(64), index=True)
-    object_type: Mapped[str | None] = mapped_column(String(64), index=True)
-    object_id: Mapped[str | None] = mapped_column(String(128), index=True)
-    result: Mapped[str] = mapped_column(String(16), default="ok")
-    purpose: Mapped[str | None] = mapped_column(String(200))
-    request_id: Mapped[str | None] = mapped_column(String(64))
-    detail: Mapped[dict] = mapped_column(JSON, default=dict)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
 
 
 _CHAINED = ("seq", "at", "actor_id", "actor_name", "unit_code", "ip", "action", "object_type", "object_id",
@@ -113,7 +91,6 @@ def record(
     last = db.execute(select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)).first()
     if last is None:
         # Everything so far may have been archived: continue from the last checkpoint.
-        from pbshare.security.models import AuditArchive
 
         anchor = db.execute(select(AuditArchive.to_seq, AuditArchive.last_hash)
                             .order_by(AuditArchive.to_seq.desc()).limit(1)).first()
@@ -174,7 +151,7 @@ def verify(db: Session, *, batch: int = 5000, data_dir: Any = None) -> ChainRepo
     then starts after the last archive checkpoint, from its hash. With ``data_dir`` the checkpoint's
     own HMAC-SM3 is checked too, so a forged checkpoint cannot hide removed records.
     """
-    from pbshare.security.models import AuditArchive
+    from pbshare.security.audit.models import AuditArchive
 
     prev_hash, expected_seq, checked, last_seq = GENESIS, 1, 0, 0
     anchor = db.scalars(select(AuditArchive).order_by(AuditArchive.to_seq.desc()).limit(1)).first()

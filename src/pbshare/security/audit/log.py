@@ -24,8 +24,8 @@ from pbshare.core.errors import Conflict, Invalid, TooLarge
 from pbshare.core.i18n import T
 from pbshare.core.jcs import jcs
 from pbshare.core.pagination import PageParams, paginate
-from pbshare.security import crypto
-from pbshare.security.audit import (
+from pbshare.security.audit.models import AuditArchive
+from pbshare.security.audit.service import (
     GENESIS,
     AuditRecord,
     audit_key,
@@ -34,7 +34,7 @@ from pbshare.security.audit import (
     checkpoint_mac_ok,
     record,
 )
-from pbshare.security.models import AuditArchive
+from pbshare.security.crypto import algorithms as crypto
 
 EXPORT_MAX_ROWS = 100_000
 MIN_ONLINE_DAYS = 180

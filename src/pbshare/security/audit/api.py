@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session
 
 from pbshare.core.http import UNIT_OF_WORK
 from pbshare.core.pagination import Page, PageParams, page_params
-from pbshare.security import audit, audit_log
+from pbshare.security.audit import log as audit_log
+from pbshare.security.audit import service as audit
+from pbshare.security.audit.schemas import AuditRecordOut, ChainReportOut
 from pbshare.security.deps import require
 from pbshare.security.permissions import Perm
-from pbshare.security.schemas import AuditRecordOut, ChainReportOut
 from pbshare.units.principal import Principal
 
 router = APIRouter(prefix="/audit", tags=["audit"])

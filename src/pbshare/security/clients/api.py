@@ -8,11 +8,10 @@ from sqlalchemy.orm import Session
 from pbshare.core.errors import NotFound
 from pbshare.core.http import UNIT_OF_WORK
 from pbshare.core.i18n import T
-from pbshare.security import api_clients, audit
-from pbshare.security.deps import require
-from pbshare.security.models import ApiClient
-from pbshare.security.permissions import Perm
-from pbshare.security.schemas import (
+from pbshare.security.audit import service as audit
+from pbshare.security.clients import service as api_clients
+from pbshare.security.clients.models import ApiClient
+from pbshare.security.clients.schemas import (
     ApiClientCreateIn,
     ApiClientKeyOut,
     ApiClientOut,
@@ -20,6 +19,8 @@ from pbshare.security.schemas import (
     ApiKeyIssuedOut,
     ApiKeyRotateIn,
 )
+from pbshare.security.deps import require
+from pbshare.security.permissions import Perm
 from pbshare.units import service as unit_service
 from pbshare.units.principal import Principal
 

@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 from pbshare.core.clock import as_utc, utcnow
 from pbshare.core.errors import Conflict, Invalid
 from pbshare.core.i18n import T
-from pbshare.security import crypto
-from pbshare.security.models import TotpRecoveryCode, User, UserTotp
-from pbshare.security.pii import vault_for
-from pbshare.security.policy import SecurityPolicy
+from pbshare.security.crypto import algorithms as crypto
+from pbshare.security.crypto.pii import vault_for
+from pbshare.security.identity.models import TotpRecoveryCode, User, UserTotp
+from pbshare.security.identity.policy import SecurityPolicy
 
 ISSUER = "pbshare"
 RECOVERY_CODES = 10

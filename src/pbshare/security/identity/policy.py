@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from pbshare.core.clock import utcnow
 from pbshare.core.errors import Invalid
 from pbshare.core.i18n import T
-from pbshare.security.models import Role, SecurityPolicySetting
+from pbshare.security.enums import Role
+from pbshare.security.identity.models import SecurityPolicySetting
 
 _CACHE_SECONDS = 5.0
 _cache: dict[str, tuple[float, SecurityPolicy]] = {}

@@ -31,10 +31,12 @@ from sqlalchemy.orm import Session
 from pbshare.core.clock import as_utc, utcnow
 from pbshare.core.errors import Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
 from pbshare.core.i18n import T
-from pbshare.security import audit, crypto
-from pbshare.security.models import ApiClient, ApiClientKey, ApiNonce, Role
+from pbshare.security.audit import service as audit
+from pbshare.security.clients.models import ApiClient, ApiClientKey, ApiNonce
+from pbshare.security.crypto import algorithms as crypto
+from pbshare.security.crypto.pii import vault_for
+from pbshare.security.enums import Role
 from pbshare.security.permissions import permissions_for
-from pbshare.security.pii import vault_for
 from pbshare.units import service as unit_service
 from pbshare.units.principal import Principal
 

@@ -12,12 +12,14 @@ from pbshare.core.clock import utcnow
 from pbshare.core.errors import AppError, Forbidden, Invalid, TooManyRequests
 from pbshare.core.http import UNIT_OF_WORK
 from pbshare.core.i18n import T
-from pbshare.security import audit, crypto, service, totp
+from pbshare.security.audit import service as audit
+from pbshare.security.crypto import algorithms as crypto
 from pbshare.security.deps import SESSION_COOKIE, current_principal, require
-from pbshare.security.models import ROLE_LABELS, User
-from pbshare.security.permissions import Perm
-from pbshare.security.policy import SecurityPolicy, get_policy, update_policy
-from pbshare.security.schemas import (
+from pbshare.security.enums import ROLE_LABELS
+from pbshare.security.identity import service, totp
+from pbshare.security.identity.models import User
+from pbshare.security.identity.policy import SecurityPolicy, get_policy, update_policy
+from pbshare.security.identity.schemas import (
     LoginIn,
     MeOut,
     PasswordChangeIn,
@@ -33,6 +35,7 @@ from pbshare.security.schemas import (
     UserOut,
     UserUpdateIn,
 )
+from pbshare.security.permissions import Perm
 from pbshare.units import service as unit_service
 from pbshare.units.principal import Principal
 
@@ -353,7 +356,7 @@ def write_policy(body: dict, request: Request, principal: Principal = Depends(re
 
 @router.get("/security/roles", summary="角色与权限矩阵 / roles and what each may do")
 def role_matrix(principal: Principal = Depends(require(Perm.users_read))) -> dict:
-    from pbshare.security.models import SEPARATED_ROLES
+    from pbshare.security.enums import SEPARATED_ROLES
     from pbshare.security.permissions import ROLE_PERMISSIONS
 
     return {

@@ -1,0 +1,1 @@
+"""The audit log: SM3-chained records, search, export, archive and verification."""

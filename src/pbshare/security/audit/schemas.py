@@ -1,0 +1,34 @@
+"""Identity API shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AuditRecordOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    at: datetime
+    actor_id: str | None
+    actor_name: str | None
+    unit_code: str | None
+    ip: str | None
+    action: str
+    object_type: str | None
+    object_id: str | None
+    result: str
+    purpose: str | None
+    detail: dict
+    hash: str
+
+
+class ChainReportOut(BaseModel):
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    problem: str | None = None
+    archived_up_to: int | None = None
+    archives: list[dict] = Field(default_factory=list)

@@ -1,0 +1,1 @@
+"""API clients: a unit's system with its own signing keys."""

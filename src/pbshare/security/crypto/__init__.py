@@ -1,0 +1,1 @@
+"""National and international cryptography, the key ring, and the PII vault."""
