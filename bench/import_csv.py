@@ -75,8 +75,8 @@ def _settings(kind: str, data_dir: Path, db_name: str | None):
 
 
 def _prepare(kind: str, data_dir: Path, db_name: str | None, *, pii: bool = False) -> None:
-    from pbshare.collect import service
-    from pbshare.collect.schemas import ProfileIn
+    from pbshare.collect.profiles import service
+    from pbshare.collect.profiles.schemas import ProfileIn
     from pbshare.core import migrate
     from pbshare.core.db import Database
     from pbshare.warehouse import service as warehouse
@@ -96,7 +96,8 @@ def _prepare(kind: str, data_dir: Path, db_name: str | None, *, pii: bool = Fals
 
 
 def _child(kind: str, data_dir: str, db_name: str | None, csv_path: str, profile: str, out) -> None:
-    from pbshare.collect import service
+    from pbshare.collect.profiles import service
+    from pbshare.collect.runs import flows
     from pbshare.core.db import Database
 
     database = Database.from_settings(_settings(kind, Path(data_dir), db_name))
@@ -104,7 +105,7 @@ def _child(kind: str, data_dir: str, db_name: str | None, csv_path: str, profile
         p = service.get_profile(db, profile_id=profile)
         spec, pid = service.spec_of(p), p.id
     t0 = time.perf_counter()
-    run = service.run_now(database, spec=spec, profile_id=pid, file=Path(csv_path), run_by="bench", trusted=True)
+    run = flows.run_now(database, spec=spec, profile_id=pid, file=Path(csv_path), run_by="bench", trusted=True)
     elapsed = time.perf_counter() - t0
     database.dispose()
     out.send((elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, run.status, run.rows_loaded,

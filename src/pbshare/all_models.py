@@ -1,7 +1,9 @@
 """Imports every domain's tables so Alembic and metadata checks see the whole schema."""
 
 from pbshare.catalog import models as catalog_models  # noqa: F401
-from pbshare.collect import models as collect_models  # noqa: F401
+from pbshare.collect.derived import models as collect_derived_models  # noqa: F401
+from pbshare.collect.profiles import models as collect_profiles_models  # noqa: F401
+from pbshare.collect.runs import models as collect_runs_models  # noqa: F401
 from pbshare.exchange import messaging_models as exchange_messaging_models  # noqa: F401
 from pbshare.exchange import models as exchange_models  # noqa: F401
 from pbshare.metadata import models as metadata_models  # noqa: F401

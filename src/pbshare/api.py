@@ -9,7 +9,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from pbshare.catalog import api as catalog_api
-from pbshare.collect import api as collect_api
+from pbshare.collect.derived import api as collect_derived_api
+from pbshare.collect.profiles import api as collect_profiles_api
+from pbshare.collect.runs import api as collect_runs_api
+from pbshare.collect.uploads import api as collect_uploads_api
 from pbshare.exchange import api as exchange_api
 from pbshare.exchange import messaging_api as exchange_messaging_api
 from pbshare.metadata import api as metadata_api
@@ -35,7 +38,10 @@ protected.include_router(exchange_api.router)
 protected.include_router(exchange_messaging_api.router)
 protected.include_router(catalog_api.router)
 protected.include_router(metadata_api.router)
-protected.include_router(collect_api.router)
+protected.include_router(collect_uploads_api.router)
+protected.include_router(collect_runs_api.router)
+protected.include_router(collect_profiles_api.router)
+protected.include_router(collect_derived_api.router)
 protected.include_router(warehouse_api.router)
 
 # Paths reachable without a session; tests check that every other route answers 401.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pbshare.collect import service
+from pbshare.collect.runs import flows
 from pbshare.collect.schemas import ImportSpec
 from pbshare.demo.synthetic import synthetic_id_no
 from pbshare.warehouse import service as warehouse
@@ -65,4 +65,4 @@ def spec(path: Path | None = None, *, table: str = "si_monthly", mode: str = "ap
 
 
 def run(database, s: ImportSpec, **kw):
-    return service.run_now(database, spec=s, run_by="tester", trusted=True, **kw)
+    return flows.run_now(database, spec=s, run_by="tester", trusted=True, **kw)

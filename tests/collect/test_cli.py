@@ -10,7 +10,8 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from pbshare.cli import app
-from pbshare.collect import service
+from pbshare.collect.profiles import service as profiles
+from pbshare.collect.runs import service as runs_service
 from pbshare.config import get_settings
 from pbshare.warehouse import service as warehouse
 from tests.collect.conftest import MAPPING, people, write_csv
@@ -49,7 +50,7 @@ def test_import_profile_rerun_quarantine_dataset_transform(cli, tmp_path, databa
     assert cli("import", "runs", "--profile", "si_monthly").exit_code == 0
     database.dispose()  # pooled SQLite connections predate the topic file the CLI attached
     with database.session() as db:
-        runs = service.list_runs(db, profile_id=service.get_profile(db, profile_id="si_monthly").id)
+        runs = runs_service.list_runs(db, profile_id=profiles.get_profile(db, profile_id="si_monthly").id)
     assert [(r.status, r.source_label, r.run_by.startswith("cli:")) for r in runs] == [
         ("succeeded", "si-202302.csv", True), ("succeeded", "si-202301.csv", True)]
     run_id = runs[1].id

@@ -7,8 +7,8 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from pbshare.collect import datasets, transforms
-from pbshare.collect.schemas import DatasetIn, TransformIn
+from pbshare.collect.derived import datasets, transforms
+from pbshare.collect.derived.schemas import DatasetIn, TransformIn
 from pbshare.core.errors import Conflict, Invalid
 from pbshare.metadata import service as metadata_service
 from pbshare.warehouse import service as warehouse

@@ -12,8 +12,10 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import sqlalchemy as sa
 
-from pbshare.collect import service
-from pbshare.collect.schemas import ImportSpec, ProfileIn
+from pbshare.collect.profiles import service as profiles
+from pbshare.collect.profiles.schemas import ProfileIn
+from pbshare.collect.runs import flows
+from pbshare.collect.schemas import ImportSpec
 from pbshare.metadata import service as metadata_service
 from pbshare.warehouse import service as warehouse
 from tests.collect.conftest import people
@@ -57,7 +59,7 @@ def test_database_table_incremental_by_cursor_column(database, topic, source_db)
     with database.session() as db:
         src = metadata_service.add_source(db, data_dir=database.settings.resolved_data_dir, name=f"src_{kind}",
                                           url=url)
-        profile = service.create_profile(db, data=ProfileIn(
+        profile = profiles.create_profile(db, data=ProfileIn(
             name="vehicles", title="车辆登记", source_kind="database",
             source={"source_id": src.id, "table": table.name, "cursor_column": "id"},
             mapping=[{"target": "vid", "source": "id", "type": "integer"},
@@ -67,19 +69,19 @@ def test_database_table_incremental_by_cursor_column(database, topic, source_db)
                      {"target": "registered", "source": "registered", "type": "date"},
                      {"target": "price", "source": "price", "type": "decimal"}],
             target_topic="case", target_table="vehicle", mode="upsert", key=["vid"]))
-        spec, pid = service.spec_of(profile), profile.id
-    first = service.run_now(database, spec=spec, profile_id=pid, run_by="tester")
+        spec, pid = profiles.spec_of(profile), profile.id
+    first = flows.run_now(database, spec=spec, profile_id=pid, run_by="tester")
     assert first.status == "succeeded", first.error
     assert first.rows_loaded == 30
     _insert(engine, table, 30, 5)
-    second = service.run_now(database, spec=spec, profile_id=pid, run_by="tester")
+    second = flows.run_now(database, spec=spec, profile_id=pid, run_by="tester")
     assert (second.status, second.rows_read, second.rows_loaded) == ("succeeded", 5, 5)
     with database.session() as db:
-        assert service.get_profile(db, profile_id=pid).watermark["value"] == 35
+        assert profiles.get_profile(db, profile_id=pid).watermark["value"] == 35
         lineage = metadata_service.lineage_graph(db, node="case.vehicle")
     assert warehouse.count_rows(database, topic="case", name="vehicle") == 35
     assert any("pbshare_src_" in json.dumps(e, ensure_ascii=False, default=str) for e in lineage["edges"])
-    third = service.run_now(database, spec=spec, profile_id=pid, run_by="tester")
+    third = flows.run_now(database, spec=spec, profile_id=pid, run_by="tester")
     assert (third.status, third.rows_read) == ("succeeded", 0)
 
 
@@ -90,13 +92,13 @@ def test_database_select_is_checked_and_runs(database, topic, source_db):
                                                                           "WHERE price >= 100005"},
                       target_topic="case", target_table="dear_cars", mapping=[])
     # a bare URL is for the command line (trusted); the browser and API must use a registered source
-    browser = service.run_now(database, spec=spec, run_by="tester")
+    browser = flows.run_now(database, spec=spec, run_by="tester")
     assert browser.status == "failed" and browser.error_code == "url_not_allowed"
-    result = service.run_now(database, spec=spec, run_by="tester", trusted=True)
+    result = flows.run_now(database, spec=spec, run_by="tester", trusted=True)
     assert result.status == "succeeded", result.error
     assert result.rows_loaded == 7
     bad = spec.model_copy(update={"source": {"url": url, "query": f"DELETE FROM {table.name}"}})
-    refused = service.run_now(database, spec=bad, run_by="tester", trusted=True)
+    refused = flows.run_now(database, spec=bad, run_by="tester", trusted=True)
     assert refused.status == "failed" and refused.error_code == "sql_not_select"
     with engine.connect() as conn:
         assert conn.scalar(sa.select(sa.func.count()).select_from(table)) == 12
@@ -137,12 +139,12 @@ def test_paged_json_api_source(database, topic, api_server):
                                {"target": "id_no", "source": "id_no", "id_kind": "cn_ric", "pii": True},
                                {"target": "monthly_yuan", "source": "monthly_yuan", "type": "decimal"},
                                {"target": "state", "source": "state"}])
-    result = service.run_now(database, spec=spec, run_by="tester")
+    result = flows.run_now(database, spec=spec, run_by="tester")
     assert result.status == "succeeded", result.error
     assert (result.rows_read, result.rows_loaded) == (23, 23)
-    again = service.run_now(database, spec=spec, run_by="tester")
+    again = flows.run_now(database, spec=spec, run_by="tester")
     assert again.rows_loaded == 23
     assert warehouse.count_rows(database, topic="case", name="fund") == 23  # upsert: no duplicates
     broken = spec.model_copy(update={"source": {"url": api_server, "records_path": "data.total"}})
-    failed = service.run_now(database, spec=broken, run_by="tester")
+    failed = flows.run_now(database, spec=broken, run_by="tester")
     assert failed.status == "failed" and failed.error_code == "bad_api_body"

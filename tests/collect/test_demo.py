@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pbshare.collect import service
+from pbshare.collect.profiles import service as profiles
+from pbshare.collect.runs import flows
 from pbshare.demo import catalog as demo_catalog
 from pbshare.demo import collect as demo
 from pbshare.warehouse import service as warehouse
@@ -13,8 +14,8 @@ def test_demo_profile_imports_the_gbk_file_and_quarantines_40_ids(database, sett
         first = demo.load_demo(db, data_dir=settings.resolved_data_dir)
     with database.session() as db:
         assert demo.load_demo(db, data_dir=settings.resolved_data_dir) == first  # idempotent
-        profile = service.get_profile(db, profile_id=demo.PROFILE)
-        spec, pid = service.spec_of(profile), profile.id
+        profile = profiles.get_profile(db, profile_id=demo.PROFILE)
+        spec, pid = profiles.spec_of(profile), profile.id
     raw = (settings.resolved_data_dir / "demo" / first["file"]).read_bytes()
     raw.decode("gbk")
     try:
@@ -22,10 +23,10 @@ def test_demo_profile_imports_the_gbk_file_and_quarantines_40_ids(database, sett
         raise AssertionError("the demo file should be GBK")
     except UnicodeDecodeError:
         pass
-    run = service.run_now(database, spec=spec, profile_id=pid, run_by="dataadmin")
+    run = flows.run_now(database, spec=spec, profile_id=pid, run_by="dataadmin")
     assert run.status == "succeeded", run.error
     assert (run.rows_read, run.rows_quarantined, run.rows_loaded) == (2000, 40, 1960)
-    again = service.run_now(database, spec=spec, profile_id=pid, run_by="dataadmin")
+    again = flows.run_now(database, spec=spec, profile_id=pid, run_by="dataadmin")
     assert again.rows_loaded == 1960
     assert warehouse.count_rows(database, topic="case", name="si_monthly") == 1960  # upsert by business key
 
@@ -42,7 +43,7 @@ def test_table_created_from_a_catalog_resource_and_matched_by_item_names(databas
     path = demo.demo_csv(tmp_path / "si.csv", rows=100, bad_ids=3)
     spec = ImportSpec(source_kind="csv", source={"path": str(path)}, target_topic="case", target_table="si_by_resource",
                       resource_code="601001", mode="upsert")
-    run = service.run_now(database, spec=spec, run_by="dataadmin", trusted=True)
+    run = flows.run_now(database, spec=spec, run_by="dataadmin", trusted=True)
     assert run.status == "succeeded", run.error
     assert (run.rows_loaded, run.rows_quarantined) == (97, 3)
     with database.session() as db:

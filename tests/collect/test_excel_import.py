@@ -10,7 +10,8 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
-from pbshare.collect import readers, service
+from pbshare.collect import readers
+from pbshare.collect.uploads import service as uploads
 from pbshare.core.errors import Invalid, TooLarge
 from pbshare.quality import service as quality_service
 from pbshare.warehouse import service as warehouse
@@ -94,7 +95,7 @@ def test_zip_bomb_disguised_as_xlsx_is_refused(database, topic, tmp_path):
     assert "压缩炸弹" in result.error and "zip bomb" in result.error
     assert not warehouse.topic_store(database).has_table("case", "bomb")
     with pytest.raises(TooLarge):
-        service.describe_file(bomb)
+        uploads.describe_file(bomb)
 
 
 def test_not_a_workbook_and_empty_sheet(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -13,6 +14,10 @@ from rich.table import Table
 
 from pbshare.core.commands import command_session, fail, open_database
 from pbshare.security.audit.service import cli_actor
+
+if TYPE_CHECKING:  # the CLI starts fast: polars and the rest load when a command runs
+    from pbshare.collect.schemas import ImportSpec
+    from pbshare.core.db import Database
 
 import_app = typer.Typer(help="数据导入 / imports (CSV, Excel, database, API)", no_args_is_help=True)
 topic_app = typer.Typer(help="专题库 / topic databases", no_args_is_help=True)
@@ -28,9 +33,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(transform_app, name="transform")
 
 
-
-def _run_with_bar(database, spec, *, profile_id=None, file: Path | None = None) -> None:
-    from pbshare.collect import service
+def _run_with_bar(database: Database, spec: ImportSpec, *, profile_id: str | None = None,
+                  file: Path | None = None) -> None:
+    from pbshare.collect.runs import flows
     from pbshare.core.errors import AppError
 
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(),
@@ -39,10 +44,10 @@ def _run_with_bar(database, spec, *, profile_id=None, file: Path | None = None) 
         with Progress(*columns, console=console) as bar:
             task = bar.add_task("导入 / importing", total=100, rows=0)
 
-            def progress(fraction, rows):
+            def progress(fraction: float | None, rows: int) -> None:
                 bar.update(task, completed=100 * fraction if fraction is not None else None, rows=rows)
 
-            run = service.run_now(database, spec=spec, profile_id=profile_id, file=file, run_by=cli_actor(),
+            run = flows.run_now(database, spec=spec, profile_id=profile_id, file=file, run_by=cli_actor(),
                                   trusted=True, progress=progress)
             if run.status == "succeeded":
                 bar.update(task, completed=100, rows=run.rows_read)
@@ -63,14 +68,14 @@ def import_run(profile: str = typer.Argument(..., help="导入配置名称或编
                file: Path = typer.Argument(None, exists=True, dir_okay=False,
                                            help="本次交付的文件（可选） / this delivery's file (optional)")) -> None:
     """按导入配置一键导入 / run a saved import profile."""
-    from pbshare.collect import service
+    from pbshare.collect.profiles import service as profiles
     from pbshare.core.errors import AppError
 
     database = open_database()
     try:
         with database.session() as db:
-            p = service.get_profile(db, profile_id=profile)
-            spec, pid = service.spec_of(p), p.id
+            p = profiles.get_profile(db, profile_id=profile)
+            spec, pid = profiles.spec_of(p), p.id
         _run_with_bar(database, spec, profile_id=pid, file=file.resolve() if file else None)
     except AppError as exc:
         fail(exc)
@@ -95,26 +100,28 @@ def import_file(
     title: str = typer.Option(None, help="配置或表的中文名 / title"),
 ) -> None:
     """导入一个文件（可另存为配置） / import one file (optionally saving a profile)."""
-    from pbshare.collect import service
-    from pbshare.collect.schemas import ImportSpec, ProfileIn
+    from pbshare.collect.profiles import service as profiles
+    from pbshare.collect.profiles.schemas import ProfileIn
+    from pbshare.collect.schemas import ImportSpec
+    from pbshare.collect.uploads import service as uploads
     from pbshare.core.errors import AppError
 
     path = file.resolve()
-    source = {"path": str(path)}
+    source: dict[str, str | int] = {"path": str(path)}
     for name, value in (("encoding", encoding), ("delimiter", delimiter), ("sheet", sheet),
                         ("header_row", header_row)):
         if value is not None:
             source[name] = value
     database = open_database()
     try:
-        spec = ImportSpec(source_kind=service.file_kind(path.name), source=source,
+        spec = ImportSpec(source_kind=uploads.file_kind(path.name), source=source,
                           mapping=json.loads(mapping.read_text(encoding="utf-8")) if mapping else [],
                           target_topic=topic, target_table=table, target_title=title, mode=mode, key=key,
                           resource_code=resource)
         profile_id = None
         if save_as:
             with database.session() as db:
-                profile_id = service.create_profile(db, data=ProfileIn(**spec.model_dump(), name=save_as,
+                profile_id = profiles.create_profile(db, data=ProfileIn(**spec.model_dump(), name=save_as,
                                                                        title=title or save_as)).id
             console.print(f"已保存导入配置 / profile saved: {save_as}")
         _run_with_bar(database, spec, profile_id=profile_id, file=path)
@@ -127,15 +134,16 @@ def import_file(
 @import_app.command("profiles")
 def import_profiles() -> None:
     """导入配置列表 / list saved profiles."""
-    from pbshare.collect import service
+    from pbshare.collect.profiles import service as profiles
+    from pbshare.collect.runs import service as runs
 
     database = open_database()
     table = Table("name", "title", "source", "target", "mode", "last run")
     with database.session() as db:
-        for p in service.list_profiles(db):
-            last = service.list_runs(db, profile_id=p.id, limit=1)
+        for p in profiles.list_profiles(db):
+            last = runs.last_run(db, profile_id=p.id)
             table.add_row(p.name, p.title, p.source_kind, f"{p.target_topic}.{p.target_table}", p.mode,
-                          f"{last[0].status} {last[0].rows_loaded}/{last[0].rows_read}" if last else "-")
+                          f"{last.status} {last.rows_loaded}/{last.rows_read}" if last else "-")
     database.dispose()
     console.print(table)
 
@@ -144,13 +152,14 @@ def import_profiles() -> None:
 def import_runs(profile: str = typer.Option(None, help="导入配置 / profile"),
                 limit: int = typer.Option(20, min=1, max=500)) -> None:
     """导入记录 / run history."""
-    from pbshare.collect import service
+    from pbshare.collect.profiles import service as profiles
+    from pbshare.collect.runs import service as runs
 
     database = open_database()
     table = Table("id", "started", "source", "target", "status", "read", "loaded", "quarantined", "s", "by")
     with database.session() as db:
-        pid = service.get_profile(db, profile_id=profile).id if profile else None
-        for r in service.list_runs(db, profile_id=pid, limit=limit):
+        pid = profiles.get_profile(db, profile_id=profile).id if profile else None
+        for r in runs.list_runs(db, profile_id=pid, limit=limit):
             table.add_row(r.id, str(r.started_at)[:19], r.source_label, r.target, r.status, str(r.rows_read),
                           str(r.rows_loaded), str(r.rows_quarantined), f"{r.seconds or 0:.1f}", r.run_by or "")
     database.dispose()
@@ -160,12 +169,10 @@ def import_runs(profile: str = typer.Option(None, help="导入配置 / profile")
 @import_app.command("quarantine")
 def import_quarantine(run_id: str, out: Path = typer.Option(..., "--out", help="导出的 .xlsx / output .xlsx")) -> None:
     """导出隔离数据（含原因列），修正后可再次导入 / export the quarantine to fix and re-import."""
-    from pbshare.collect import service
-    from pbshare.quality import service as quality_service
+    from pbshare.collect.runs import service as runs
 
     with command_session() as (database, db):
-        service.get_run(db, run_id=run_id)
-        data = quality_service.export_excel(db, data_dir=database.settings.resolved_data_dir, run_id=run_id)
+        data = runs.quarantine_workbook(db, data_dir=database.settings.resolved_data_dir, run_id=run_id)
     out.write_bytes(data)
     console.print(f"[green]已导出 / written[/green] {out}")
 
@@ -207,8 +214,8 @@ def dataset_create(name: str, sql: str = typer.Option(..., help="SELECT 语句 /
                    dialect: str = typer.Option("postgres", help="postgres | sqlite | mysql"),
                    refresh: bool = typer.Option(True, help="立即生成 / materialise now")) -> None:
     """保存 SQL 数据集并生成表 / save a SQL dataset and materialise it."""
-    from pbshare.collect import datasets
-    from pbshare.collect.schemas import DatasetIn
+    from pbshare.collect.derived import datasets
+    from pbshare.collect.derived.schemas import DatasetIn
 
     with command_session() as (database, db):
         ds = datasets.save_dataset(db, data=DatasetIn(name=name, title=title or name, sql=sql, sql_dialect=dialect,
@@ -222,7 +229,7 @@ def dataset_create(name: str, sql: str = typer.Option(..., help="SELECT 语句 /
 @dataset_app.command("refresh")
 def dataset_refresh(name: str) -> None:
     """刷新数据集表 / refresh a dataset's table."""
-    from pbshare.collect import datasets
+    from pbshare.collect.derived import datasets
 
     with command_session() as (database, db):
         ds = datasets.refresh_dataset(db, database, dataset_id=name)
@@ -233,7 +240,7 @@ def dataset_refresh(name: str) -> None:
 @dataset_app.command("list")
 def dataset_list() -> None:
     """SQL 数据集 / list datasets."""
-    from pbshare.collect import datasets
+    from pbshare.collect.derived import datasets
 
     database = open_database()
     table = Table("name", "title", "target", "rows", "refreshed", "sql")
@@ -248,7 +255,7 @@ def dataset_list() -> None:
 @dataset_app.command("check")
 def dataset_check(sql: str, dialect: str = typer.Option("postgres")) -> None:
     """检查并预览 SELECT / check and preview a SELECT."""
-    from pbshare.collect import datasets
+    from pbshare.collect.derived import datasets
 
     with command_session() as (database, db):
         out = datasets.run_preview(db, database, sql=sql, dialect=dialect, limit=20)
@@ -263,11 +270,11 @@ def transform_save(name: str, spec: Path = typer.Option(..., exists=True, help="
                    topic: str = typer.Option(..., "--topic"), title: str = typer.Option(None),
                    refresh: bool = typer.Option(True, help="立即运行 / run now")) -> None:
     """保存数据加工并运行 / save a transform and run it."""
-    from pbshare.collect import transforms
-    from pbshare.collect.schemas import TransformIn
+    from pbshare.collect.derived import transforms
+    from pbshare.collect.derived.schemas import TransformIn
 
     with command_session() as (database, db):
-        existing = next((t for t in transforms.list_transforms(db) if t.name == name), None)
+        existing = transforms.find_transform(db, name=name)
         tf = transforms.save_transform(db, database, data=TransformIn(
             name=name, title=title or name, spec=json.loads(spec.read_text(encoding="utf-8")), target_topic=topic),
             transform_id=existing.id if existing else None)
@@ -280,7 +287,7 @@ def transform_save(name: str, spec: Path = typer.Option(..., exists=True, help="
 @transform_app.command("refresh")
 def transform_refresh(name: str) -> None:
     """运行数据加工 / run a transform."""
-    from pbshare.collect import transforms
+    from pbshare.collect.derived import transforms
 
     with command_session() as (database, db):
         tf = transforms.refresh_transform(db, database, transform_id=name)

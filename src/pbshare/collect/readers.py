@@ -15,16 +15,20 @@ import io
 import json
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from pbshare.core.errors import Invalid, TooLarge
 from pbshare.core.i18n import T
+
+if TYPE_CHECKING:  # SQLAlchemy loads only when a database is read
+    from sqlalchemy import ColumnElement
+    from sqlalchemy.engine import Engine
 
 LINE = "__line"
 BLOCK_BYTES = 8 * 1024 * 1024
@@ -258,9 +262,9 @@ class CsvReader:
         if frame.height == 0:
             return
         widest = frame.select(pl.max_horizontal([pl.col(c).str.len_bytes() for c in self.columns]).alias("w"))["w"]
-        biggest = widest.max()
-        if biggest is not None and biggest > self.max_cell_bytes:
-            line = int(frame[LINE][widest.arg_max()])
+        at = widest.arg_max()  # None: every cell is empty
+        if at is not None and widest[at] > self.max_cell_bytes:
+            line = int(frame[LINE][at])
             raise TooLarge(T("第 {line} 行有一个单元格超过 {mb} MB，不能导入", "Line {line} has a cell larger than {mb} MB; "
                              "it cannot be imported", line=line, mb=round(self.max_cell_bytes / 1048576, 1)),
                            code="cell_too_large", detail={"line": line})
@@ -478,7 +482,6 @@ class SourceState:
     """What a run learned about its source that the profile keeps (the incremental watermark)."""
 
     watermark: Watermark | None = None
-    extra: dict = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- database
@@ -494,7 +497,7 @@ class DatabaseReader:
 
     kind = "database"
 
-    def __init__(self, engine, *, table: str | None = None, query: str | None = None,
+    def __init__(self, engine: Engine, *, table: str | None = None, query: str | None = None,
                  cursor_column: str | None = None, watermark: Watermark | None = None,
                  batch_rows: int = 50_000, label: str = "database") -> None:
         from sqlalchemy import MetaData, Table, bindparam, literal_column, select, text
@@ -504,6 +507,7 @@ class DatabaseReader:
         self.engine = engine
         self.batch_rows = batch_rows
         preparer = engine.dialect.identifier_preparer
+        cursor: ColumnElement[Any] | None
         if table:
             schema, _, name = table.rpartition(".")
             try:
@@ -542,14 +546,11 @@ class DatabaseReader:
                 if self.cursor_column and part:
                     idx = self.columns.index(self.cursor_column)
                     top = max((r[idx] for r in part if r[idx] is not None), default=None)
-                    if top is not None and (self.state.watermark.value is None or top > self.state.watermark.value):
+                    known = self.state.watermark.value if self.state.watermark else None
+                    if top is not None and (known is None or top > known):
                         self.state.watermark = Watermark(self.cursor_column, top)
                 line += frame.height
                 yield Batch(frame, None)
-
-    def peek_columns(self) -> list[str]:
-        with self.engine.connect() as conn:
-            return list(conn.execute(self.stmt.limit(0) if hasattr(self.stmt, "limit") else self.stmt).keys())
 
 
 # --------------------------------------------------------------------------- REST API

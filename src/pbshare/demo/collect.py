@@ -8,10 +8,12 @@ import io
 import random
 from pathlib import Path
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from pbshare.collect import service
-from pbshare.collect.schemas import ProfileIn
+from pbshare.collect.profiles import service as profiles
+from pbshare.collect.profiles.schemas import ProfileIn
+from pbshare.core.db import Database
 from pbshare.core.dynamic import TopicStore
 from pbshare.demo.synthetic import SYNTHETIC_PREFIX, synthetic_id_no
 from pbshare.warehouse import service as warehouse
@@ -60,15 +62,18 @@ def demo_csv(path: Path, *, rows: int = ROWS, bad_ids: int = BAD_IDS, seed: int 
     return path
 
 
-def load_demo(db: Session, *, data_dir: Path) -> dict:
-    """Idempotent: the topic, the file and the profile are made once."""
-    from pbshare.config import get_settings
-    from pbshare.core.db import make_engine
+def load_demo(db: Session, *, data_dir: Path, database: Database | None = None) -> dict:
+    """Idempotent: the topic, the file and the profile are made once.
 
-    settings = get_settings()
-    engine = db.get_bind()
-    if settings.warehouse_url and settings.warehouse_url != str(engine.url):
-        engine = make_engine(settings.warehouse_url, topics_dir=data_dir / "topics")
+    The topic database goes where ``database`` keeps topic databases (its warehouse engine). Without
+    one, the session's own engine is used: the warehouse unless ``PBSHARE_WAREHOUSE_URL`` separates it,
+    so a caller with a separate warehouse passes its ``Database``.
+    """
+    if database is not None:
+        engine = database.warehouse_engine
+    else:
+        bind = db.get_bind()
+        engine = bind if isinstance(bind, Engine) else bind.engine
     store = TopicStore(engine, data_dir)
     if warehouse.find_topic(db, name="case") is None:
         warehouse.register_topic(db, store, name="case", title="案件专题库",
@@ -76,8 +81,8 @@ def load_demo(db: Session, *, data_dir: Path) -> dict:
     path = data_dir / "demo" / "社保缴费_202301.csv"
     if not path.exists():
         demo_csv(path)
-    if service.find_profile(db, name=PROFILE) is None:
-        service.create_profile(db, data=ProfileIn(
+    if profiles.find_profile(db, name=PROFILE) is None:
+        profiles.create_profile(db, data=ProfileIn(
             name=PROFILE, title="社会保险月度缴费（演示）", source_kind="csv", source={"path": str(path)},
             mapping=MAPPING, target_topic="case", target_table="si_monthly", mode="upsert",
             key=["id_no", "insurance", "period"], resource_code="601001"))

@@ -16,20 +16,37 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, Float, Integer, MetaData, Numeric, String, Table, and_, func, insert, literal, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Float,
+    FromClause,
+    Integer,
+    MetaData,
+    Numeric,
+    Select,
+    String,
+    Table,
+    and_,
+    func,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import NullType
 
-from pbshare.collect.datasets import _claim_table, _lineage
-from pbshare.collect.models import Transform
-from pbshare.collect.schemas import TransformIn
-from pbshare.core.clock import utcnow
+from pbshare.collect.derived import tables
+from pbshare.collect.derived.models import Transform
+from pbshare.collect.derived.schemas import TransformIn
 from pbshare.core.db import Database
 from pbshare.core.dynamic import safe_identifier
-from pbshare.core.errors import Conflict, Invalid, NotFound
+from pbshare.core.errors import Conflict, Invalid
 from pbshare.core.i18n import T
+from pbshare.core.lookup import one_or_raise
 from pbshare.security.audit import service as audit
+from pbshare.units.principal import Principal
 from pbshare.warehouse import service as warehouse
 from pbshare.warehouse.enums import TableOrigin
 
@@ -39,15 +56,17 @@ ARITH = {"+", "-", "*", "/", "concat"}
 PREVIEW_ROWS = 200
 
 
-def _bad(zh: str, en: str, **kw) -> Invalid:
+def _bad(zh: str, en: str, **kw: Any) -> Invalid:
     return Invalid(T(zh, en, **kw), code="bad_transform")
 
 
 class _Builder:
+    """Turns a spec into one SELECT over aliased warehouse tables, refusing anything it cannot resolve."""
+
     def __init__(self, db: Session, database: Database, spec: dict) -> None:
         self.db, self.database, self.spec = db, database, spec
         self.allowed = warehouse.readable_tables(db)
-        self.tables: dict[str, Table] = {}
+        self.tables: dict[str, FromClause] = {}
         self.sources: list[str] = []
         store = warehouse.topic_store(database)
         for entry in spec.get("tables") or []:
@@ -61,9 +80,9 @@ class _Builder:
             self.sources.append(full)
         if not self.tables:
             raise _bad("请至少选择一张表", "Choose at least one table")
-        self.computed: dict[str, ColumnElement] = {}
+        self.computed: dict[str, ColumnElement[Any]] = {}
 
-    def col(self, ref: Any) -> ColumnElement:
+    def col(self, ref: Any) -> ColumnElement[Any]:
         if isinstance(ref, (int, float)) and not isinstance(ref, bool):
             return literal(ref)
         ref = str(ref)
@@ -77,9 +96,9 @@ class _Builder:
             raise _bad("找不到字段 {c}", "There is no column {c}", c=ref)
         return table.c[name]
 
-    def from_clause(self):
+    def from_clause(self) -> FromClause:
         aliases = list(self.tables)
-        clause = self.tables[aliases[0]]
+        clause: FromClause = self.tables[aliases[0]]
         joined = {aliases[0]}
         for j in self.spec.get("joins") or []:
             alias = j.get("alias")
@@ -98,8 +117,8 @@ class _Builder:
             raise _bad("每张表都要与第一张表连接", "Every table must be joined to the first one")
         return clause
 
-    def filters(self) -> list[ColumnElement]:
-        out = []
+    def filters(self) -> list[ColumnElement[bool]]:
+        out: list[ColumnElement[bool]] = []
         for f in self.spec.get("filters") or []:
             op, column, value = f.get("op"), self.col(f.get("column")), f.get("value")
             if op not in OPS:
@@ -128,6 +147,7 @@ class _Builder:
             if op not in ARITH or len(args) < 2:
                 raise _bad("计算列 {n} 需要运算符和两个以上的值", "Computed column {n} needs an operator and two values", n=name)
             parts = [self.col(a) for a in args]
+            expr: ColumnElement[Any]
             if op == "concat":
                 expr = func.concat(*parts) if self.database.warehouse_engine.dialect.name != "sqlite" else \
                     _sqlite_concat(parts)
@@ -137,10 +157,10 @@ class _Builder:
                     expr = {"+": expr + p, "-": expr - p, "*": expr * p, "/": expr / p}[op]
             self.computed[name] = expr
 
-    def build(self):
+    def build(self) -> Select[Any]:
         self.add_computed()
         from_clause = self.from_clause()
-        out: list[ColumnElement] = []
+        out: list[ColumnElement[Any]] = []
         group = self.spec.get("group_by") or []
         aggregates = self.spec.get("aggregates") or []
         if group or aggregates:
@@ -150,6 +170,7 @@ class _Builder:
                 fn, name = a.get("fn"), safe_identifier(a.get("as", ""), what="aggregate")
                 if fn not in AGGREGATES:
                     raise _bad("不支持的汇总方式 {f}", "Unsupported aggregate {f}", f=fn)
+                expr: ColumnElement[Any]
                 if fn == "count" and not a.get("column"):
                     expr = func.count()
                 else:
@@ -172,8 +193,9 @@ class _Builder:
         return stmt
 
 
-def _sqlite_concat(parts):
-    expr = func.coalesce(parts[0], "")
+def _sqlite_concat(parts: list[ColumnElement[Any]]) -> ColumnElement[Any]:
+    """SQLite has no concat(): ``||`` with nulls as empty text, as concat() treats them elsewhere."""
+    expr: ColumnElement[Any] = func.coalesce(parts[0], "")
     for p in parts[1:]:
         expr = expr.op("||")(func.coalesce(p, ""))
     return expr
@@ -184,7 +206,8 @@ def _out_name(ref: Any) -> str:
     return safe_identifier(ref.partition(".")[2] or ref, what="column")
 
 
-def build(db: Session, database: Database, spec: dict):
+def build(db: Session, database: Database, spec: dict) -> tuple[Select[Any], list[str]]:
+    """The spec's SELECT and the warehouse tables it reads."""
     builder = _Builder(db, database, spec)
     return builder.build(), builder.sources
 
@@ -198,10 +221,11 @@ def preview(db: Session, database: Database, *, spec: dict, limit: int = PREVIEW
     return {"columns": columns, "rows": rows, "tables": sources}
 
 
-def _result_table(stmt, topic: str, name: str) -> Table:
+def _result_table(stmt: Select[Any], topic: str, name: str) -> Table:
+    """The target table, typed from the SELECT's columns (unknown types as text)."""
     cols = []
     for c in stmt.selected_columns:
-        kind = c.type
+        kind: Any = c.type
         if isinstance(kind, NullType):
             kind = String()
         elif isinstance(kind, Integer):
@@ -213,32 +237,30 @@ def _result_table(stmt, topic: str, name: str) -> Table:
 
 
 def list_transforms(db: Session) -> list[Transform]:
-    from sqlalchemy import select as sselect
-
-    return list(db.scalars(sselect(Transform).order_by(Transform.name)))
+    return list(db.scalars(select(Transform).order_by(Transform.name)))
 
 
 def get_transform(db: Session, *, transform_id: str) -> Transform:
-    from sqlalchemy import select as sselect
-
-    tf = db.get(Transform, transform_id) or db.scalar(sselect(Transform).where(Transform.name == transform_id))
-    if tf is None:
-        raise NotFound(T("数据加工不存在", "There is no such transform"), code="transform_not_found")
-    return tf
+    """By id, or by name (the command line uses names)."""
+    return db.get(Transform, transform_id) or one_or_raise(
+        db, select(Transform).where(Transform.name == transform_id),
+        T("数据加工不存在", "There is no such transform"), code="transform_not_found")
 
 
-def save_transform(db: Session, database: Database, *, data: TransformIn, principal: Any = None,
+def find_transform(db: Session, *, name: str) -> Transform | None:
+    return db.scalar(select(Transform).where(Transform.name == name))
+
+
+def save_transform(db: Session, database: Database, *, data: TransformIn, principal: Principal | None = None,
                    transform_id: str | None = None) -> Transform:
-    from sqlalchemy import select as sselect
-
     warehouse.get_topic(db, name=data.target_topic)
     table = safe_identifier(data.target_table or data.name, what="table")
     build(db, database, data.spec)  # refuse a spec that does not build
-    other = db.scalar(sselect(Transform).where(Transform.name == data.name))
+    other = find_transform(db, name=data.name)
     if other is not None and other.id != transform_id:
         raise Conflict(T("数据加工 {n} 已存在", "Transform {n} already exists", n=data.name), code="transform_exists")
     tf = get_transform(db, transform_id=transform_id) if transform_id else \
-        Transform(created_by=getattr(principal, "username", None))
+        Transform(created_by=principal.username if principal else None)
     tf.name, tf.title, tf.spec, tf.target_topic, tf.target_table = data.name, data.title, data.spec, \
         data.target_topic, table
     if transform_id is None:
@@ -249,29 +271,27 @@ def save_transform(db: Session, database: Database, *, data: TransformIn, princi
     return tf
 
 
-def refresh_transform(db: Session, database: Database, *, transform_id: str, principal: Any = None) -> Transform:
+def refresh_transform(db: Session, database: Database, *, transform_id: str,
+                      principal: Principal | None = None) -> Transform:
     """Rebuild the transform's table in one transaction: drop, create, insert … select."""
     tf = get_transform(db, transform_id=transform_id)
     stmt, sources = build(db, database, tf.spec)
-    _claim_table(db, topic=tf.target_topic, name=tf.target_table, origin=TableOrigin.transform.value, origin_id=tf.id)
+    tables.claim(db, derived=tf, origin=TableOrigin.transform)
     target = _result_table(stmt, tf.target_topic, tf.target_table)
     if f"{tf.target_topic}.{tf.target_table}" in sources:
         raise _bad("加工结果不能写回它读取的表", "A transform cannot write into a table it reads")
-    with database.warehouse_engine.begin() as conn:
+
+    def fill(conn: Connection) -> None:
         target.drop(conn, checkfirst=True)
         target.create(conn)
         conn.execute(insert(target).from_select([c.name for c in target.columns], stmt))
-    warehouse.register_existing(db, database, topic=tf.target_topic, name=tf.target_table, title=tf.title,
-                                origin=TableOrigin.transform.value, origin_id=tf.id)
-    tf.row_count = warehouse.refresh_count(db, database, topic=tf.target_topic, name=tf.target_table)
-    tf.refreshed_at = utcnow()
-    _lineage(db, target=f"{tf.target_topic}.{tf.target_table}", sources=sources, via_kind="transform", via_id=tf.id)
-    audit.record(db, action="collect.transform.refresh", principal=principal, object_type="transform",
-                 object_id=tf.id, detail={"rows": tf.row_count})
+
+    tables.rebuild(db, database, derived=tf, origin=TableOrigin.transform, sources=sources, fill=fill,
+                   principal=principal)
     return tf
 
 
-def delete_transform(db: Session, *, transform_id: str, principal: Any = None) -> None:
+def delete_transform(db: Session, *, transform_id: str, principal: Principal | None = None) -> None:
     tf = get_transform(db, transform_id=transform_id)
     db.delete(tf)
     audit.record(db, action="collect.transform.delete", principal=principal, object_type="transform",

@@ -3,22 +3,27 @@ transpiled to the engine in use (SQLite, PostgreSQL, MySQL/MariaDB) and material
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from typing import Any
 
 import sqlglot
-from sqlalchemy import text
+from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
+from sqlglot import exp
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
-from pbshare.collect.models import Dataset
-from pbshare.collect.schemas import DatasetIn
+from pbshare.collect.derived import tables
+from pbshare.collect.derived.models import Dataset
+from pbshare.collect.derived.schemas import DatasetIn
 from pbshare.collect.sqlcheck import parse_read_only
-from pbshare.core.clock import utcnow
 from pbshare.core.db import Database
 from pbshare.core.dynamic import safe_identifier
-from pbshare.core.errors import Conflict, Invalid, NotFound
+from pbshare.core.errors import Conflict, Invalid
 from pbshare.core.i18n import T
+from pbshare.core.lookup import one_or_raise
 from pbshare.security.audit import service as audit
+from pbshare.units.principal import Principal
 from pbshare.warehouse import service as warehouse
 from pbshare.warehouse.enums import TableOrigin
 
@@ -26,11 +31,10 @@ STORED_DIALECT = "postgres"
 ENGINE_DIALECTS = {"postgresql": "postgres", "sqlite": "sqlite", "mysql": "mysql", "mariadb": "mysql"}
 PREVIEW_ROWS = 200
 TIMEOUT_SECONDS = 60
+
+
 def check_sql(sql: str, *, dialect: str = STORED_DIALECT, allowed: set[str]) -> tuple[str, list[str]]:
     """One read-only SELECT over allowed ``topic.table`` names. Returns the SQL in the stored dialect and the tables."""
-    from sqlglot import exp
-    from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
-
     stmt = parse_read_only(sql, dialect=dialect)
     stmt = normalize_identifiers(stmt, dialect=dialect)
     ctes = {c.alias_or_name for c in stmt.find_all(exp.CTE)}
@@ -55,7 +59,14 @@ def for_engine(sql: str, engine_name: str) -> str:
                              identify=True)[0]
 
 
-def _timeout(conn, seconds: int) -> None:
+def _sqlite_progress(conn: Connection, handler: Any, every: int) -> None:
+    """SQLite has no statement timeout: a progress handler that answers non-zero interrupts the statement."""
+    driver = conn.connection.driver_connection
+    if isinstance(driver, sqlite3.Connection):
+        driver.set_progress_handler(handler, every)
+
+
+def _timeout(conn: Connection, seconds: int) -> None:
     name = conn.dialect.name
     if name == "postgresql":
         conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(seconds * 1000)}")
@@ -63,12 +74,19 @@ def _timeout(conn, seconds: int) -> None:
         conn.exec_driver_sql(f"SET SESSION max_statement_time = {int(seconds)}")
     elif name == "sqlite":
         deadline = time.monotonic() + seconds
-        conn.connection.driver_connection.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+        _sqlite_progress(conn, lambda: int(time.monotonic() > deadline), 10_000)
+
+
+def _jsonable(v: Any) -> Any:
+    if v is None or isinstance(v, (int, float, str, bool)):
+        return v
+    return str(v)
 
 
 def run_preview(db: Session, database: Database, *, sql: str, dialect: str = STORED_DIALECT,
                 limit: int = PREVIEW_ROWS) -> dict[str, Any]:
-    stored, tables = check_sql(sql, dialect=dialect, allowed=warehouse.readable_tables(db))
+    """Check a SELECT and run it with a time limit: its first rows, the SQL as stored and as run."""
+    stored, used = check_sql(sql, dialect=dialect, allowed=warehouse.readable_tables(db))
     engine = database.warehouse_engine
     runnable = for_engine(stored, engine.dialect.name)
     with engine.connect() as conn, conn.begin():
@@ -82,41 +100,31 @@ def run_preview(db: Session, database: Database, *, sql: str, dialect: str = STO
                           code="sql_failed") from None
         finally:
             if engine.dialect.name == "sqlite":
-                conn.connection.driver_connection.set_progress_handler(None, 0)
-    return {"sql": stored, "engine_sql": runnable, "tables": tables, "columns": columns, "rows": rows}
-
-
-def _jsonable(v: Any) -> Any:
-    if v is None or isinstance(v, (int, float, str, bool)):
-        return v
-    return str(v)
+                _sqlite_progress(conn, None, 0)
+    return {"sql": stored, "engine_sql": runnable, "tables": used, "columns": columns, "rows": rows}
 
 
 def list_datasets(db: Session) -> list[Dataset]:
-    from sqlalchemy import select
-
     return list(db.scalars(select(Dataset).order_by(Dataset.name)))
 
 
 def get_dataset(db: Session, *, dataset_id: str) -> Dataset:
-    from sqlalchemy import select
-
-    ds = db.get(Dataset, dataset_id) or db.scalar(select(Dataset).where(Dataset.name == dataset_id))
-    if ds is None:
-        raise NotFound(T("数据集不存在", "There is no such dataset"), code="dataset_not_found")
-    return ds
+    """By id, or by name (the command line uses names)."""
+    return db.get(Dataset, dataset_id) or one_or_raise(
+        db, select(Dataset).where(Dataset.name == dataset_id), T("数据集不存在", "There is no such dataset"),
+        code="dataset_not_found")
 
 
-def save_dataset(db: Session, *, data: DatasetIn, principal: Any = None, dataset_id: str | None = None) -> Dataset:
-    from sqlalchemy import select
-
+def save_dataset(db: Session, *, data: DatasetIn, principal: Principal | None = None,
+                 dataset_id: str | None = None) -> Dataset:
     warehouse.get_topic(db, name=data.target_topic)
     table = safe_identifier(data.target_table or data.name, what="table")
     stored, _ = check_sql(data.sql, dialect=data.sql_dialect, allowed=warehouse.readable_tables(db))
     other = db.scalar(select(Dataset).where(Dataset.name == data.name))
     if other is not None and other.id != dataset_id:
         raise Conflict(T("数据集 {n} 已存在", "Dataset {n} already exists", n=data.name), code="dataset_exists")
-    ds = get_dataset(db, dataset_id=dataset_id) if dataset_id else Dataset(created_by=getattr(principal, "username", None))
+    ds = get_dataset(db, dataset_id=dataset_id) if dataset_id else \
+        Dataset(created_by=principal.username if principal else None)
     ds.name, ds.title, ds.sql, ds.sql_dialect = data.name, data.title, stored, STORED_DIALECT
     ds.target_topic, ds.target_table = data.target_topic, table
     if dataset_id is None:
@@ -127,49 +135,32 @@ def save_dataset(db: Session, *, data: DatasetIn, principal: Any = None, dataset
     return ds
 
 
-def _claim_table(db: Session, *, topic: str, name: str, origin: str, origin_id: str) -> None:
-    row = warehouse.find_table(db, topic=topic, name=name)
-    if row is not None and (row.origin != origin or row.origin_id != origin_id):
-        raise Conflict(T("表 {t}.{n} 已被其他导入或加工使用，请换一个表名", "Table {t}.{n} belongs to another import "
-                         "or transform; choose another name", t=topic, n=name), code="table_taken")
-
-
-def refresh_dataset(db: Session, database: Database, *, dataset_id: str, principal: Any = None) -> Dataset:
-    """(Re)build the dataset's table from its SELECT in one transaction."""
+def refresh_dataset(db: Session, database: Database, *, dataset_id: str, principal: Principal | None = None) -> Dataset:
+    """(Re)build the dataset's table from its SELECT in one transaction: DROP, then CREATE TABLE … AS."""
     ds = get_dataset(db, dataset_id=dataset_id)
-    stored, tables = check_sql(ds.sql, dialect=ds.sql_dialect, allowed=warehouse.readable_tables(db))
-    _claim_table(db, topic=ds.target_topic, name=ds.target_table, origin=TableOrigin.dataset.value, origin_id=ds.id)
+    stored, used = check_sql(ds.sql, dialect=ds.sql_dialect, allowed=warehouse.readable_tables(db))
+    tables.claim(db, derived=ds, origin=TableOrigin.dataset)
     engine = database.warehouse_engine
     runnable = for_engine(stored, engine.dialect.name)
     target = f'"{ds.target_topic}"."{ds.target_table}"'
-    try:
-        with engine.begin() as conn:
-            _timeout(conn, 10 * TIMEOUT_SECONDS)
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {target}")
-            conn.exec_driver_sql(f"CREATE TABLE {target} AS {runnable}")
-            if engine.dialect.name == "sqlite":
-                conn.connection.driver_connection.set_progress_handler(None, 0)
-    except Exception as exc:
-        raise Invalid(T("数据集生成失败：{e}", "The dataset could not be built: {e}", e=str(getattr(exc, "orig", exc))[:300]),
-                      code="sql_failed") from None
-    warehouse.register_existing(db, database, topic=ds.target_topic, name=ds.target_table, title=ds.title,
-                                origin=TableOrigin.dataset.value, origin_id=ds.id)
-    ds.row_count = warehouse.refresh_count(db, database, topic=ds.target_topic, name=ds.target_table)
-    ds.refreshed_at = utcnow()
-    _lineage(db, target=f"{ds.target_topic}.{ds.target_table}", sources=tables, via_kind="sql", via_id=ds.id)
-    audit.record(db, action="collect.dataset.refresh", principal=principal, object_type="dataset", object_id=ds.id,
-                 detail={"rows": ds.row_count})
+
+    def fill(conn: Connection) -> None:
+        _timeout(conn, 10 * TIMEOUT_SECONDS)
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {target}")
+        conn.exec_driver_sql(f"CREATE TABLE {target} AS {runnable}")
+        if engine.dialect.name == "sqlite":
+            _sqlite_progress(conn, None, 0)
+
+    def failed(exc: Exception) -> Invalid:
+        return Invalid(T("数据集生成失败：{e}", "The dataset could not be built: {e}",
+                         e=str(getattr(exc, "orig", exc))[:300]), code="sql_failed")
+
+    tables.rebuild(db, database, derived=ds, origin=TableOrigin.dataset, sources=used, fill=fill,
+                   principal=principal, failed=failed)
     return ds
 
 
-def _lineage(db: Session, *, target: str, sources: list[str], via_kind: str, via_id: str) -> None:
-    from pbshare.metadata import service as metadata_service
-
-    if sources:
-        metadata_service.record_lineage(db, target=target, sources=sources, via_kind=via_kind, via_id=via_id)
-
-
-def delete_dataset(db: Session, *, dataset_id: str, principal: Any = None) -> None:
+def delete_dataset(db: Session, *, dataset_id: str, principal: Principal | None = None) -> None:
     ds = get_dataset(db, dataset_id=dataset_id)
     db.delete(ds)
     audit.record(db, action="collect.dataset.delete", principal=principal, object_type="dataset", object_id=ds.id)

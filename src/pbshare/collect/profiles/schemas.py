@@ -1,0 +1,23 @@
+"""Import profile shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from pbshare.collect.schemas import ImportSpec, RunOut
+
+
+class ProfileIn(ImportSpec):
+    name: str = Field(pattern="^[a-z][a-z0-9_]{0,62}$")
+    title: str = Field(min_length=1, max_length=200)
+
+
+class ProfileOut(ProfileIn):
+    id: str
+    watermark: dict | None = None
+    created_by: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    last_run: RunOut | None = None

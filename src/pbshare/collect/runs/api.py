@@ -1,0 +1,53 @@
+"""Routes for the preview, import runs and their quarantine (``/api/v1/collect``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from pbshare.collect.deps import CollectRunner, QuarantineExporter
+from pbshare.collect.runs import service, tasks
+from pbshare.collect.runs.schemas import PreviewOut, RunIn
+from pbshare.collect.schemas import ImportSpec, RunOut
+from pbshare.core.http import DatabaseDep, DataDir, DbSession
+
+# The session commits before the answer is sent (FastAPI runs yield dependencies' exit after it by
+# default), so the page that reads right after a change sees it.
+router = APIRouter(prefix="/collect", tags=["collect"])
+
+
+@router.post("/preview", response_model=PreviewOut, summary="映射后预览并标出问题 / preview after mapping")
+def preview(spec: ImportSpec, principal: CollectRunner, db: DbSession, database: DatabaseDep) -> PreviewOut:
+    return service.preview(db, database, spec)
+
+
+@router.post("/runs", response_model=RunOut, status_code=202,
+             summary="开始导入（后台运行，轮询进度） / start an import in the background; poll its progress")
+def start_run(body: RunIn, principal: CollectRunner, db: DbSession, database: DatabaseDep) -> RunOut:
+    run = tasks.start_requested(db, database, request=body, principal=principal)
+    return RunOut.model_validate(run, from_attributes=True)
+
+
+@router.get("/runs", response_model=list[RunOut], summary="导入记录 / run history")
+def list_runs(principal: CollectRunner, db: DbSession, profile_id: str | None = Query(None, max_length=64),
+              limit: int = Query(50, ge=1, le=500)) -> list[RunOut]:
+    return [RunOut.model_validate(r, from_attributes=True)
+            for r in service.list_runs(db, profile_id=profile_id, limit=limit)]
+
+
+@router.get("/runs/{run_id}", response_model=RunOut, summary="一次导入的状态和进度 / one run's state and progress")
+def get_run(run_id: str, principal: CollectRunner, db: DbSession) -> RunOut:
+    return RunOut.model_validate(service.get_run(db, run_id=run_id), from_attributes=True)
+
+
+@router.get("/runs/{run_id}/quarantine", summary="隔离数据（证件号码已遮蔽） / quarantined rows, identifiers masked")
+def quarantine(run_id: str, principal: CollectRunner, db: DbSession, data_dir: DataDir,
+               page: int = Query(1, ge=1), size: int = Query(50, ge=1, le=500)) -> dict:
+    return service.quarantine_rows(db, data_dir=data_dir, run_id=run_id, page=page, size=size)
+
+
+@router.get("/runs/{run_id}/quarantine.xlsx", summary="下载隔离数据 Excel（含原因列） / quarantine as Excel with reasons")
+def quarantine_excel(run_id: str, principal: QuarantineExporter, db: DbSession, data_dir: DataDir) -> Response:
+    data = service.quarantine_workbook(db, data_dir=data_dir, run_id=run_id, principal=principal)
+    return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="quarantine-{run_id[:8]}.xlsx"'})

@@ -1,0 +1,35 @@
+"""The import run's table: one row per run, polled by the page for progress."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, Float, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pbshare.collect.enums import RunStatus
+from pbshare.core.clock import utcnow
+from pbshare.core.db import Base
+from pbshare.core.ids import new_id
+
+
+class ImportRun(Base):
+    __tablename__ = "collect_run"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    profile_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    source_kind: Mapped[str] = mapped_column(String(16))
+    source_label: Mapped[str] = mapped_column(String(300))
+    target: Mapped[str] = mapped_column(String(130))
+    mode: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=RunStatus.queued.value, index=True)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    rows_read: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_loaded: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_quarantined: Mapped[int] = mapped_column(BigInteger, default=0)
+    seconds: Mapped[float | None] = mapped_column(Float)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+    run_by: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

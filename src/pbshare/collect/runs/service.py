@@ -1,0 +1,194 @@
+"""Import runs: the run row, the preview, the target a spec maps onto, run history and quarantine.
+
+The run itself (read → map/check → seal → load → finish) is ``flows.execute_run``; browser runs go to
+a background thread through ``tasks``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pbshare.collect import readers
+from pbshare.collect.enums import RunStatus
+from pbshare.collect.mapping import REASON, FieldMap, auto_mapping, score
+from pbshare.collect.profiles import service as profiles
+from pbshare.collect.profiles.schemas import ProfileIn
+from pbshare.collect.runs import sources
+from pbshare.collect.runs.models import ImportRun
+from pbshare.collect.runs.schemas import PreviewOut, RunIn
+from pbshare.collect.schemas import ImportSpec, RunOut
+from pbshare.collect.uploads import service as uploads
+from pbshare.core.db import Database
+from pbshare.core.dynamic import safe_identifier
+from pbshare.core.errors import Forbidden, Invalid
+from pbshare.core.i18n import T
+from pbshare.core.lookup import get_or_raise
+from pbshare.quality import service as quality_service
+from pbshare.security.crypto import pii
+from pbshare.security.permissions import Perm
+from pbshare.units.principal import Principal
+from pbshare.warehouse import service as warehouse
+
+
+# --------------------------------------------------------------------------- the target and the mapping
+def target_fields(db: Session, spec: ImportSpec) -> tuple[list[dict] | None, list[str], bool]:
+    """Fields of the target: the existing table's, else (without a mapping) the catalog resource's, else None."""
+    row = warehouse.find_table(db, topic=spec.target_topic, name=spec.target_table)
+    if row is not None:
+        fields = [{"name": c["name"], "title": c.get("title"), "type": c.get("value_type") or c["type"],
+                   "length": c.get("length"), "pii": c.get("pii", False), "id_kind": c.get("id_kind")}
+                  for c in row.columns if not c.get("blind_index_of")]
+        return fields, list(row.key or []), True
+    if spec.resource_code and not spec.mapping:
+        fields, key = warehouse.resource_fields(db, code=spec.resource_code)
+        return fields, key, False
+    return None, [], False
+
+
+def resolve_mapping(spec: ImportSpec, columns: list[str], fields: list[dict] | None, exists: bool) -> list[FieldMap]:
+    """The spec's mapping, or one matched by name; refused if it maps nothing or names unknown columns."""
+    mapping = list(spec.mapping) or auto_mapping(columns, targets=fields)
+    if exists and fields is not None:
+        known = {f["name"] for f in fields}
+        unknown = [m.target for m in mapping if m.target not in known]
+        if unknown:
+            raise Invalid(T("目标表中没有这些字段：{c}", "The target table has no columns {c}", c=", ".join(unknown)),
+                          code="unknown_target_columns")
+    if not any(m.source and m.source in columns for m in mapping):
+        raise Invalid(T("没有任何源字段与目标字段对应，请检查表头行或字段映射",
+                        "No source column maps to a target field; check the header line or the mapping"),
+                      code="nothing_mapped", detail={"columns": columns[:50]})
+    targets = [m.target for m in mapping]
+    if len(set(targets)) != len(targets):
+        raise Invalid(T("目标字段重复", "A target field is mapped twice"), code="duplicate_targets")
+    return mapping
+
+
+def key_for(spec: ImportSpec, table_key: list[str], mapping: list[FieldMap]) -> list[str]:
+    """The business key: the spec's, else the table's; upsert refuses a key it cannot fill."""
+    key = list(spec.key) or list(table_key)
+    if spec.mode == "upsert" and not key:
+        raise Invalid(T("“更新或插入”方式需要业务主键", "Upsert needs a business key"), code="no_key")
+    targets = {m.target for m in mapping}
+    missing = [k for k in key if k not in targets]
+    if missing and spec.mode == "upsert":
+        raise Invalid(T("业务主键字段没有映射：{k}", "Business key fields are not mapped: {k}", k=", ".join(missing)),
+                      code="bad_key")
+    return [k for k in key if k in targets]
+
+
+# --------------------------------------------------------------------------- preview
+def _json_value(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return value
+
+
+def preview(db: Session, database: Database, spec: ImportSpec, *, file: Path | None = None, trusted: bool = False,
+            limit: int = 200) -> PreviewOut:
+    """The first rows after mapping with every problem flagged; nothing is written."""
+    safe_identifier(spec.target_topic, what="topic")
+    safe_identifier(spec.target_table, what="table")
+    reader = sources.open_reader(db, database, spec.source_kind, spec.source, file=file, trusted=trusted)
+    try:
+        first = next(iter(reader.batches()), None)
+    finally:
+        sources.close_reader(reader)
+    frame = first.frame.head(limit) if first else pl.DataFrame()
+    columns = [c for c in frame.columns if c != readers.LINE] or list(reader.columns)
+    fields, table_key, exists = target_fields(db, spec)
+    mapping = resolve_mapping(spec, columns, fields, exists) if columns else list(spec.mapping)
+    key = key_for(spec, table_key, mapping) if columns else []
+    scored = score(frame, mapping, key=key) if frame.height else pl.DataFrame()
+    rows, problems = [], []
+    for rec in scored.iter_rows(named=True) if frame.height else []:
+        row = {"__line": rec[readers.LINE], "__reason": rec[REASON]}
+        for i, m in enumerate(mapping):
+            value = _json_value(rec[f"__v{i}"])
+            row[m.target] = pii.mask(value, m.id_kind or "") if m.pii and isinstance(value, str) else value
+        rows.append(row)
+        if rec[REASON]:
+            problems.append({"line": rec[readers.LINE], "reason": rec[REASON]})
+    options: dict[str, Any] = {"label": reader.label}
+    if isinstance(reader, readers.CsvReader):
+        options.update(encoding=reader.options.encoding, delimiter=reader.options.delimiter,
+                       header_row=reader.options.header_row)
+    elif isinstance(reader, readers.ExcelReader):
+        options.update(sheet=reader.sheet, header_row=reader.header_row, sheets=readers.excel_sheets(reader.path))
+    return PreviewOut(columns=columns, mapping=mapping, rows=rows, problems=problems, rows_checked=len(rows),
+                      rows_bad=len(problems), target_exists=exists, options=options)
+
+
+# --------------------------------------------------------------------------- runs
+def start_run(db: Session, database: Database, *, spec: ImportSpec, profile_id: str | None = None,
+              file: Path | None = None, run_by: str | None = None, trusted: bool = False) -> ImportRun:
+    """The run's row, queued; ``flows.execute_run`` does the work."""
+    safe_identifier(spec.target_topic, what="topic")
+    safe_identifier(spec.target_table, what="table")
+    warehouse.get_topic(db, name=spec.target_topic)
+    run = ImportRun(profile_id=profile_id, source_kind=spec.source_kind, target=f"{spec.target_topic}.{spec.target_table}",
+                    source_label=sources.source_label(database.settings, spec, file=file, trusted=trusted),
+                    mode=spec.mode, status=RunStatus.queued.value, run_by=run_by)
+    db.add(run)
+    db.flush()
+    return run
+
+
+def requested(db: Session, database: Database, *, request: RunIn,
+              principal: Principal) -> tuple[ImportSpec, str | None, Path | None]:
+    """What a run request from the page names: the spec (given, or a profile's), the profile, a new file.
+
+    Saving the spec as a profile on the way needs the manage permission as well.
+    """
+    profile_id = None
+    if request.profile_id:
+        profile = profiles.get_profile(db, profile_id=request.profile_id)
+        spec, profile_id = profiles.spec_of(profile), profile.id
+    elif request.spec is not None:
+        spec = request.spec
+    else:
+        raise Invalid(T("请给出导入设置或导入配置", "Give an import spec or a profile"), code="no_spec")
+    file = uploads.upload_path(database.settings, request.upload_id) if request.upload_id else None
+    if request.save_as is not None:
+        if not principal.has(Perm.collect_manage):
+            raise Forbidden(T("保存导入配置需要管理权限", "Saving a profile needs the manage permission"),
+                            code="forbidden")
+        data = ProfileIn(**{**spec.model_dump(), "name": request.save_as.name, "title": request.save_as.title})
+        profile_id = profiles.create_profile(db, data=data, principal=principal).id
+    return spec, profile_id, file
+
+
+def get_run(db: Session, *, run_id: str) -> ImportRun:
+    return get_or_raise(db, ImportRun, run_id, T("导入记录不存在", "There is no such import run"), code="run_not_found")
+
+
+def list_runs(db: Session, *, profile_id: str | None = None, limit: int = 50, offset: int = 0) -> list[ImportRun]:
+    stmt = select(ImportRun).order_by(ImportRun.started_at.desc()).limit(limit).offset(offset)
+    if profile_id:
+        stmt = stmt.where(ImportRun.profile_id == profile_id)
+    return list(db.scalars(stmt))
+
+
+def last_run(db: Session, *, profile_id: str) -> RunOut | None:
+    """A profile's latest run, shown beside it."""
+    runs = list_runs(db, profile_id=profile_id, limit=1)
+    return RunOut.model_validate(runs[0], from_attributes=True) if runs else None
+
+
+# --------------------------------------------------------------------------- quarantine
+def quarantine_rows(db: Session, *, data_dir: Path, run_id: str, page: int = 1, size: int = 50) -> dict:
+    """The run's quarantined rows, identifiers masked (quality keeps them)."""
+    get_run(db, run_id=run_id)
+    return quality_service.rows_for_run(db, data_dir=data_dir, run_id=run_id, page=page, size=size)
+
+
+def quarantine_workbook(db: Session, *, data_dir: Path, run_id: str, principal: Principal | None = None) -> bytes:
+    """The run's quarantine in clear as .xlsx (line, reason, the source columns), to fix and import again."""
+    get_run(db, run_id=run_id)
+    return quality_service.export_excel(db, data_dir=data_dir, run_id=run_id, principal=principal)

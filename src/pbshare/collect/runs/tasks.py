@@ -1,0 +1,67 @@
+"""Imports started from the browser run in a background thread of the server process; the page
+polls the run's row for progress (``collect_run.progress``, ``rows_read``)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from pbshare.collect.runs import flows, service
+from pbshare.collect.runs.models import ImportRun
+from pbshare.collect.runs.schemas import RunIn
+from pbshare.collect.schemas import ImportSpec
+from pbshare.core.db import Database
+from pbshare.units.principal import Principal
+
+log = logging.getLogger("pbshare.collect")
+_running: dict[str, threading.Thread] = {}
+
+
+def start_requested(db: Session, database: Database, *, request: RunIn, principal: Principal) -> ImportRun:
+    """Queue the run a page asked for and start it in the background.
+
+    The request's session commits first: the background thread reads the run's row in its own.
+    """
+    spec, profile_id, file = service.requested(db, database, request=request, principal=principal)
+    run = service.start_run(db, database, spec=spec, profile_id=profile_id, file=file, run_by=principal.username)
+    db.commit()
+    start(database, run_id=run.id, spec=spec, file=file)
+    return run
+
+
+def start(database: Database, *, run_id: str, spec: ImportSpec, file: Path | None = None) -> None:
+    def work() -> None:
+        try:
+            flows.execute_run(database, run_id=run_id, spec=spec, file=file,
+                              progress=progress_recorder(database, run_id))
+        except Exception:  # execute_run records input errors itself; this is the last resort
+            log.exception("background import crashed")
+        finally:
+            _running.pop(run_id, None)
+
+    thread = threading.Thread(target=work, name=f"pbshare-import-{run_id[:8]}", daemon=True)
+    _running[run_id] = thread
+    thread.start()
+
+
+def progress_recorder(database: Database, run_id: str, every: float = 0.5) -> flows.ProgressFn:
+    """A progress callback that writes the run's progress at most every ``every`` seconds (for polling)."""
+    last = [0.0]
+
+    def record(fraction: float | None, rows: int) -> None:
+        now = time.monotonic()
+        if now - last[0] < every:
+            return
+        last[0] = now
+        with database.session() as db:
+            run = db.get(ImportRun, run_id)
+            if run is not None:
+                run.rows_read = rows
+                if fraction is not None:
+                    run.progress = round(min(fraction, 0.99), 3)
+
+    return record
