@@ -126,9 +126,9 @@ class TopicStore:
                         ),
                         code="too_many_topics",
                     )
-                conn = sqlite3.connect(path)
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.close()
+                topic_file = sqlite3.connect(path)
+                topic_file.execute("PRAGMA journal_mode=WAL")
+                topic_file.close()
             # Pooled connections were opened before the file existed; new ones attach it.
             self.engine.dispose()
         else:

@@ -77,8 +77,3 @@ class TooManyRequests(AppError):
     code = "too_many_requests"
     default_message = T("请求过于频繁，请稍后再试", "Too many requests; try again later")
 
-
-class Unavailable(AppError):
-    status = 503
-    code = "unavailable"
-    default_message = T("服务暂时不可用，请稍后再试", "The service is unavailable; try again later")

@@ -25,7 +25,7 @@ def get_or_raise(db: Session, model: type[M], ident: Any, message: T | None = No
     return row
 
 
-def one_or_raise(db: Session, stmt: Select[tuple[M]], message: T | None = None, *, code: str | None = None) -> M:
+def one_or_raise(db: Session, stmt: Select[M], message: T | None = None, *, code: str | None = None) -> M:
     """The first row ``stmt`` selects, or ``NotFound`` with ``message``."""
     row = db.scalars(stmt.limit(1)).first()
     if row is None:

@@ -1,5 +1,5 @@
 """The unit registry: find, list and upsert units. Audited changes made by people go through
-``catalog.service.save_unit``; this layer sits below security, so it records nothing itself."""
+``catalog.units.service.save_unit``; this layer sits below security, so it records nothing itself."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pbshare.core.clock import utcnow
-from pbshare.core.errors import Invalid, NotFound
+from pbshare.core.errors import Invalid
 from pbshare.core.i18n import T
+from pbshare.core.lookup import get_or_raise, one_or_raise
 from pbshare.units.enums import SharingState, UnitKind
 from pbshare.units.models import Unit
 
@@ -16,17 +17,12 @@ OFFICE_CODE = "SZBA"  # 深圳市破产事务管理署, the platform operator
 
 
 def get_unit(db: Session, *, unit_id: str) -> Unit:
-    unit = db.get(Unit, unit_id)
-    if unit is None:
-        raise NotFound(T("单位不存在", "The unit does not exist"))
-    return unit
+    return get_or_raise(db, Unit, unit_id, T("单位不存在", "The unit does not exist"))
 
 
 def get_unit_by_code(db: Session, *, code: str) -> Unit:
-    unit = db.scalar(select(Unit).where(Unit.code == code))
-    if unit is None:
-        raise NotFound(T("单位代码 {c} 不存在", "There is no unit with code {c}", c=code), code="unit_not_found")
-    return unit
+    return one_or_raise(db, select(Unit).where(Unit.code == code),
+                        T("单位代码 {c} 不存在", "There is no unit with code {c}", c=code), code="unit_not_found")
 
 
 def find_unit_by_code(db: Session, *, code: str) -> Unit | None:
