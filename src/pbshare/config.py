@@ -19,7 +19,14 @@ class Settings(BaseSettings):
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     mqtt_url: str = "mqtt://127.0.0.1:1883"
     nats_url: str = "nats://127.0.0.1:4222"
-    executor: str = Field(default="local", description="local | distributed")
+    # exchange channels (docs/channels.md §6): the prefix names brokers' exchanges, queues, topics, streams
+    channel_prefix: str = "pbshare"
+    socket_host: str = "0.0.0.0"  # noqa: S104 - units connect from outside
+    socket_port: int = 7070
+    socket_tls_cert: str | None = None
+    socket_tls_key: str | None = None
+    socket_tls_ca: str | None = Field(default=None, description="set: socket clients need a certificate it signed")
+    channel_max_bytes: int = 1024 * 1024  # = exchange.envelope.MAX_BYTES (config sits below exchange)
     host: str = "127.0.0.1"
     port: int = 8000
     default_language: str = "zh-CN"
@@ -30,6 +37,8 @@ class Settings(BaseSettings):
     # behind a TLS-terminating proxy: mark cookies Secure and send HSTS
     behind_tls: bool = False
     max_upload_mb: int = 200
+    # cipher for new personal identifiers; every sealed value names its own, so old values stay readable
+    pii_cipher: str = Field(default="SM4-GCM", description="SM4-GCM | AES-256-GCM")
     start_listeners: bool = True
 
     @property

@@ -10,10 +10,9 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
 
 from pbshare.core.errors import Forbidden, TooLarge, Unauthorized
-from pbshare.core.http import UNIT_OF_WORK
+from pbshare.core.http import DbSession, SettingsDep
 from pbshare.core.i18n import T
 from pbshare.security.clients import service as api_clients
 from pbshare.security.identity import service
@@ -51,12 +50,11 @@ def _path_as_sent(request: Request) -> str:
     return raw.decode("latin-1") + (("?" + query.decode("latin-1")) if query else "")
 
 
-def current_principal(request: Request, db: Session = UNIT_OF_WORK,
-                      body: bytes | None = Depends(signed_body)) -> Principal:
+def current_principal(request: Request, db: DbSession, settings: SettingsDep,
+                      body: Annotated[bytes | None, Depends(signed_body)]) -> Principal:
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
-    settings = request.app.state.settings
     auth = request.headers.get("authorization", "")
     if body is not None:
         # A unit's system: signed with its own key; no cookie, so no CSRF check is needed.
@@ -96,18 +94,18 @@ def current_principal(request: Request, db: Session = UNIT_OF_WORK,
     return principal
 
 
+# Annotated form for routes: ``principal: CurrentPrincipal``; a domain names its own permission
+# checks the same way, e.g. ``CatalogReader = Annotated[Principal, Depends(require(Perm.catalog_read))]``.
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
 def require(*perms: Perm) -> Callable[..., Principal]:
     """A dependency that lets the call through only if the principal holds every permission."""
 
-    def check(principal: Principal = Depends(current_principal)) -> Principal:
+    def check(principal: CurrentPrincipal) -> Principal:
         missing = [p for p in perms if not principal.has(p)]
         if missing:
             raise Forbidden(detail={"missing": [m.value for m in missing]})
         return principal
 
     return check
-
-
-# Annotated form for routes: ``principal: CurrentPrincipal``; a domain names its own permission
-# checks the same way, e.g. ``CatalogReader = Annotated[Principal, Depends(require(Perm.catalog_read))]``.
-CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from pbshare.security.audit import service as audit
 from pbshare.security.crypto.pii import mask
+from pbshare.units.principal import Principal
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,9 @@ def mask_row(row: dict[str, Any], columns: list[ExportColumn]) -> list[Any]:
 
 
 def masked_workbook(
-    db: Session, *, principal: Any, sheet: str, columns: list[ExportColumn], rows: Iterable[dict[str, Any]],
-    object_type: str, purpose: str | None = None, ip: str | None = None, action: str = "data.export",
+    db: Session, *, principal: Principal | None, sheet: str, columns: list[ExportColumn],
+    rows: Iterable[dict[str, Any]], object_type: str, purpose: str | None = None, ip: str | None = None,
+    action: str = "data.export",
 ) -> tuple[bytes, int]:
     """An .xlsx of ``rows`` with every PII column masked; records ``action`` in the audit log."""
     from openpyxl import Workbook

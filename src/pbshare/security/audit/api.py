@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy.orm import Session
 
-from pbshare.core.http import UNIT_OF_WORK
+from pbshare.core.http import DataDir, DbSession
 from pbshare.core.pagination import Page, PageParams, page_params
 from pbshare.security.audit import log as audit_log
 from pbshare.security.audit import service as audit
@@ -17,6 +17,8 @@ from pbshare.security.permissions import Perm
 from pbshare.units.principal import Principal
 
 router = APIRouter(prefix="/audit", tags=["audit"])
+
+AuditReader = Annotated[Principal, Depends(require(Perm.audit_read))]
 
 
 def audit_filter(
@@ -33,8 +35,8 @@ def audit_filter(
 
 
 @router.get("/records", response_model=Page[AuditRecordOut], summary="检索审计日志 / search the audit log (auditor)")
-def search(f: audit_log.AuditFilter = Depends(audit_filter), params: PageParams = Depends(page_params),
-           principal: Principal = Depends(require(Perm.audit_read)), db: Session = UNIT_OF_WORK) -> Page:
+def search(f: Annotated[audit_log.AuditFilter, Depends(audit_filter)],
+           params: Annotated[PageParams, Depends(page_params)], principal: AuditReader, db: DbSession) -> Page:
     rows, total = audit_log.search(db, f=f, params=params)
     return Page(items=[AuditRecordOut.model_validate(r) for r in rows], total=total, page=params.page, size=params.size)
 
@@ -42,8 +44,8 @@ def search(f: audit_log.AuditFilter = Depends(audit_filter), params: PageParams 
 @router.get("/records/export", summary="导出审计日志为 Excel / export the matching records to Excel (audited)",
             response_class=Response, responses={200: {"content": {
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
-def export(request: Request, f: audit_log.AuditFilter = Depends(audit_filter),
-           principal: Principal = Depends(require(Perm.audit_read)), db: Session = UNIT_OF_WORK) -> Response:
+def export(request: Request, f: Annotated[audit_log.AuditFilter, Depends(audit_filter)], principal: AuditReader,
+           db: DbSession) -> Response:
     body, count = audit_log.export_xlsx(db, f=f)
     audit.record(db, action="audit.export", principal=principal, object_type="audit_record",
                  ip=request.client.host if request.client else None, detail={"filter": f.as_detail(), "rows": count})
@@ -53,9 +55,7 @@ def export(request: Request, f: audit_log.AuditFilter = Depends(audit_filter),
 
 
 @router.get("/verify", response_model=ChainReportOut, summary="校验审计链 / verify the SM3 chain and the archives")
-def verify(request: Request, principal: Principal = Depends(require(Perm.audit_read)),
-           db: Session = UNIT_OF_WORK) -> ChainReportOut:
-    data_dir = request.app.state.settings.resolved_data_dir
+def verify(request: Request, principal: AuditReader, db: DbSession, data_dir: DataDir) -> ChainReportOut:
     report = audit.verify(db, data_dir=data_dir)
     archives = audit_log.verify_archives(db, data_dir=data_dir)
     audit.record(db, action="audit.verify", principal=principal, result="ok" if report.ok else "error",

@@ -15,8 +15,9 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from pbshare.core.clock import LOCAL_TZ, as_utc, utcnow
@@ -168,8 +169,8 @@ def archive(db: Session, *, data_dir: Path, older_than_days: int, actor: str = "
     folder.mkdir(parents=True, exist_ok=True)
     file_name = f"audit-{start_seq:012d}-{to_seq:012d}.jsonl.gz"
     file_sm3 = crypto.sm3_hex(body)
-    fields = {"file_name": file_name, "file_sm3": file_sm3, "from_seq": start_seq, "to_seq": to_seq,
-              "count": len(rows), "last_hash": prev_hash}
+    fields: dict[str, Any] = {"file_name": file_name, "file_sm3": file_sm3, "from_seq": start_seq,
+                              "to_seq": to_seq, "count": len(rows), "last_hash": prev_hash}
     mac = crypto.hmac_sm3(audit_key(Path(data_dir)), checkpoint_bytes(**fields)).hex()
     (folder / file_name).write_bytes(body)
     (folder / (file_name + ".sig.json")).write_text(json.dumps({**fields, "alg": "HMAC-SM3", "key": "audit",
@@ -177,7 +178,8 @@ def archive(db: Session, *, data_dir: Path, older_than_days: int, actor: str = "
     db.add(AuditArchive(**fields, mac=mac, created_by=actor))
     if db.get_bind().dialect.name == "postgresql":
         db.execute(text("SET LOCAL pbshare.audit_archiving = 'on'"))
-    db.execute(AuditRecord.__table__.delete().where(AuditRecord.seq >= start_seq, AuditRecord.seq <= to_seq))
+    db.execute(delete(AuditRecord).where(AuditRecord.seq >= start_seq, AuditRecord.seq <= to_seq)
+               .execution_options(synchronize_session=False))
     for rec in rows:
         db.expunge(rec)  # gone from the table; SQLite may even reuse their row ids
     if db.get_bind().dialect.name == "postgresql":

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pbshare.core.clock import as_utc, utcnow
@@ -24,6 +24,7 @@ from pbshare.core.logs import request_id_var, scrub
 from pbshare.security.audit.models import AuditArchive, AuditRecord
 from pbshare.security.crypto import algorithms as crypto
 from pbshare.security.crypto.keys import keyring_for
+from pbshare.units.principal import Principal
 
 GENESIS = "0" * 64
 
@@ -73,7 +74,7 @@ def record(
     db: Session,
     *,
     action: str,
-    principal: Any = None,
+    principal: Principal | None = None,
     object_type: str | None = None,
     object_id: str | None = None,
     result: str = "ok",
@@ -82,7 +83,8 @@ def record(
     ip: str | None = None,
     actor_name: str | None = None,
 ) -> AuditRecord:
-    """Append one record. ``principal`` is a ``security.service.Principal`` (or None for the system)."""
+    """Append one record. ``principal`` is who acted; None for the system or a caller not yet known
+    (a failed login names itself in ``actor_name``)."""
     # Serialise writers so two records never claim the same place in the chain.
     if db.get_bind().dialect.name == "postgresql":
         from sqlalchemy import text
@@ -91,17 +93,15 @@ def record(
     last = db.execute(select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)).first()
     if last is None:
         # Everything so far may have been archived: continue from the last checkpoint.
-
-        anchor = db.execute(select(AuditArchive.to_seq, AuditArchive.last_hash)
-                            .order_by(AuditArchive.to_seq.desc()).limit(1)).first()
-        last = (anchor[0], anchor[1]) if anchor else None
+        last = db.execute(select(AuditArchive.to_seq, AuditArchive.last_hash)
+                          .order_by(AuditArchive.to_seq.desc()).limit(1)).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     rec = AuditRecord(
         seq=seq,
         at=utcnow(),
-        actor_id=getattr(principal, "user_id", None),
-        actor_name=getattr(principal, "username", None) or actor_name,
-        unit_code=getattr(principal, "unit_code", None),
+        actor_id=principal.user_id if principal else None,
+        actor_name=(principal.username if principal else None) or actor_name,
+        unit_code=principal.unit_code if principal else None,
         ip=ip,
         action=action,
         object_type=object_type,
@@ -118,6 +118,13 @@ def record(
     return rec
 
 
+def denied_logins(db: Session, *, ip: str, since: datetime) -> int:
+    """Failed logins from one address since a time: the login throttle counts them here, where they are kept."""
+    return db.scalar(select(func.count()).select_from(AuditRecord).where(
+        AuditRecord.action == "auth.login", AuditRecord.result == "denied", AuditRecord.ip == ip,
+        AuditRecord.at >= since)) or 0
+
+
 # archive checkpoints (written by audit_log.archive, checked by verify) ---------------------------
 def audit_key(data_dir: Path) -> bytes:
     return keyring_for(data_dir).data_key("audit")
@@ -129,7 +136,7 @@ def checkpoint_bytes(*, file_name: str, file_sm3: str, from_seq: int, to_seq: in
                 "last_hash": last_hash})
 
 
-def checkpoint_mac_ok(data_dir: Path, row: Any) -> bool:
+def checkpoint_mac_ok(data_dir: Path, row: AuditArchive) -> bool:
     data = checkpoint_bytes(file_name=row.file_name, file_sm3=row.file_sm3, from_seq=row.from_seq, to_seq=row.to_seq,
                              count=row.count, last_hash=row.last_hash)
     return hmac.compare_digest(crypto.hmac_sm3(audit_key(Path(data_dir)), data).hex(), row.mac)
@@ -144,15 +151,13 @@ class ChainReport:
     archived_up_to: int | None = None
 
 
-def verify(db: Session, *, batch: int = 5000, data_dir: Any = None) -> ChainReport:
+def verify(db: Session, *, batch: int = 5000, data_dir: Path | None = None) -> ChainReport:
     """Walk the chain in order; name the first record that was changed, removed or inserted.
 
     Records moved to signed archive files (``audit_log.archive``) are gone from the table; the walk
     then starts after the last archive checkpoint, from its hash. With ``data_dir`` the checkpoint's
     own HMAC-SM3 is checked too, so a forged checkpoint cannot hide removed records.
     """
-    from pbshare.security.audit.models import AuditArchive
-
     prev_hash, expected_seq, checked, last_seq = GENESIS, 1, 0, 0
     anchor = db.scalars(select(AuditArchive).order_by(AuditArchive.to_seq.desc()).limit(1)).first()
     if anchor is not None:

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from pbshare.core.clock import as_utc, utcnow
 from pbshare.core.errors import Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
 from pbshare.core.i18n import T
+from pbshare.core.lookup import get_or_raise, one_or_raise
 from pbshare.security.audit import service as audit
 from pbshare.security.clients.models import ApiClient, ApiClientKey, ApiNonce
 from pbshare.security.crypto import algorithms as crypto
@@ -137,10 +138,18 @@ def create_client(
     return client, key, secret_hex
 
 
+_NO_CLIENT = T("API 客户端不存在", "The API client does not exist")
+
+
 def get_client(db: Session, *, client_id: str) -> ApiClient:
+    return get_or_raise(db, ApiClient, client_id, _NO_CLIENT)
+
+
+def visible_client(db: Session, *, client_id: str, principal: Principal) -> ApiClient:
+    """The client if ``principal`` may see its unit; another unit's client answers 404, as if it did not exist."""
     client = db.get(ApiClient, client_id)
-    if client is None:
-        raise NotFound(T("API 客户端不存在", "The API client does not exist"))
+    if client is None or not principal.can_see_unit(client.unit_id):
+        raise NotFound(_NO_CLIENT)
     return client
 
 
@@ -182,9 +191,8 @@ def rotate_key(db: Session, *, client_id: str, data_dir: Path, alg: str | None =
 
 
 def revoke_key(db: Session, *, client_id: str, key_id: str) -> ApiClientKey:
-    key = db.get(ApiClientKey, key_id)
-    if key is None or key.client_id != client_id:
-        raise NotFound(T("密钥不存在", "The key does not exist"))
+    key = one_or_raise(db, select(ApiClientKey).where(ApiClientKey.id == key_id, ApiClientKey.client_id == client_id),
+                       T("密钥不存在", "The key does not exist"))
     key.revoked_at = key.revoked_at or utcnow()
     db.flush()
     return key
@@ -228,17 +236,13 @@ def _refuse(db: Session, exc: Exception, *, client_id: str | None, ip: str | Non
 
 def verify_request(
     db: Session, *, method: str, path: str, headers: Mapping[str, str], body: bytes, ip: str | None,
-    data_dir: Path | None = None,
+    data_dir: Path,
 ) -> Principal:
     """Check a signed request and return the client's principal (role ``api_client``, its unit, ``via="signature"``).
 
     Refused: unknown or revoked client or key, a timestamp outside ±5 minutes, a reused nonce, a
     bad signature, an address outside the allowlist, more requests in a minute than the client's limit.
     """
-    if data_dir is None:
-        from pbshare.config import get_settings
-
-        data_dir = get_settings().resolved_data_dir
     client_id, key_id, alg = _header(headers, H_CLIENT), _header(headers, H_KEY), _header(headers, H_ALG)
     ts, nonce, signature = _header(headers, H_TIMESTAMP), _header(headers, H_NONCE), _header(headers, H_SIGNATURE)
     if not all((client_id, key_id, alg, ts, nonce, signature)):

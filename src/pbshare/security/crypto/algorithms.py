@@ -158,14 +158,6 @@ def ed25519_generate() -> KeyPair:
     return KeyPair(ED25519, priv, pub)
 
 
-def generate_keypair(alg: str) -> KeyPair:
-    if alg == SM2_SM3:
-        return sm2_generate()
-    if alg == ED25519:
-        return ed25519_generate()
-    raise CryptoError(f"unknown signature algorithm {alg}")
-
-
 def sign(alg: str, private_hex: str, data: bytes) -> bytes:
     if alg == SM2_SM3:
         signer = _sm2(private_hex=private_hex)

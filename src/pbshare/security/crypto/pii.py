@@ -1,17 +1,18 @@
 """Personal identifiers at rest and on read: SM4-GCM encryption, HMAC-SM3 blind index, masking.
 
-Keys live in files under ``<data_dir>/keys`` (mode 0600), wrapped by the master key (``security.keys``):
+Keys live in files under ``<data_dir>/keys`` (mode 0600), wrapped by the master key (``security.crypto.keys``):
 ``pii.key`` encrypts, ``index.key`` keys the blind index, so an exact lookup by ID number works
 without decrypting every row.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import overload
 
+from pbshare.config import Settings
 from pbshare.security.crypto import algorithms as crypto
 from pbshare.security.crypto.keys import KeyRing
 
@@ -23,11 +24,19 @@ class PiiVault:
         self._data_key = ring.data_key("pii")
         self._index_key = ring.data_key("index")
 
+    @overload
+    def seal(self, value: str) -> str: ...
+    @overload
+    def seal(self, value: None) -> None: ...
     def seal(self, value: str | None) -> str | None:
         if value is None:
             return None
         return crypto.encrypt(self.alg, self._data_key, value.encode("utf-8")).to_text()
 
+    @overload
+    def open(self, sealed: str) -> str: ...
+    @overload
+    def open(self, sealed: None) -> None: ...
     def open(self, sealed: str | None) -> str | None:
         if sealed is None:
             return None
@@ -41,18 +50,19 @@ class PiiVault:
 CIPHERS = (crypto.SM4_GCM, crypto.AES_GCM)
 
 
-def configured_cipher() -> str:
-    """``PBSHARE_PII_CIPHER`` picks the cipher for new values (SM4-GCM by default); every sealed value
-    records its own, so values sealed before a change stay readable."""
-    alg = os.environ.get("PBSHARE_PII_CIPHER", crypto.SM4_GCM)
+def checked_cipher(alg: str) -> str:
+    """A cipher for new values must be one the vault knows; a typo must not fall back silently."""
     if alg not in CIPHERS:
         raise ValueError(f"PBSHARE_PII_CIPHER must be one of {', '.join(CIPHERS)}, not {alg!r}")
     return alg
 
 
 @lru_cache(maxsize=8)
-def vault_for(data_dir: Path) -> PiiVault:
-    return PiiVault(data_dir / "keys", alg=configured_cipher())
+def vault_for(data_dir: Path, cipher: str | None = None) -> PiiVault:
+    """The vault of a data dir, kept once made. ``cipher`` seals new values; without it the settings'
+    ``pii_cipher`` (``PBSHARE_PII_CIPHER``, SM4-GCM by default) as they are when the vault is first made.
+    Every sealed value records its own cipher, so values sealed before a change stay readable."""
+    return PiiVault(data_dir / "keys", alg=checked_cipher(cipher or Settings().pii_cipher))
 
 
 def normalise(value: str, kind: str = "") -> str:

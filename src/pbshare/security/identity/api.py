@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pbshare.core.clock import utcnow
-from pbshare.core.errors import AppError, Forbidden, Invalid, TooManyRequests
-from pbshare.core.http import UNIT_OF_WORK
+from pbshare.core.errors import AppError, Forbidden, Invalid
+from pbshare.core.http import DataDir, DbSession, SettingsDep
 from pbshare.core.i18n import T
 from pbshare.security.audit import service as audit
 from pbshare.security.crypto import algorithms as crypto
-from pbshare.security.deps import SESSION_COOKIE, current_principal, require
-from pbshare.security.enums import ROLE_LABELS
+from pbshare.security.deps import SESSION_COOKIE, CurrentPrincipal, require
+from pbshare.security.enums import ROLE_LABELS, SEPARATED_ROLES
 from pbshare.security.identity import service, totp
-from pbshare.security.identity.models import User
 from pbshare.security.identity.policy import SecurityPolicy, get_policy, update_policy
 from pbshare.security.identity.schemas import (
     LoginIn,
@@ -35,12 +32,19 @@ from pbshare.security.identity.schemas import (
     UserOut,
     UserUpdateIn,
 )
-from pbshare.security.permissions import Perm
+from pbshare.security.permissions import ROLE_PERMISSIONS, Perm
 from pbshare.units import service as unit_service
 from pbshare.units.principal import Principal
 
+if TYPE_CHECKING:  # annotations only: routes reach tables through the service
+    from pbshare.security.identity.models import User
+
 public_router = APIRouter(prefix="/auth", tags=["auth"])
 router = APIRouter(tags=["auth"])
+
+UsersReader = Annotated[Principal, Depends(require(Perm.users_read))]
+UsersWriter = Annotated[Principal, Depends(require(Perm.users_write))]
+SecurityManager = Annotated[Principal, Depends(require(Perm.security_manage))]
 
 
 def user_out(user: User) -> UserOut:
@@ -55,7 +59,7 @@ def me_out(db: Session, principal: Principal) -> MeOut:
         **user_out(user).model_dump(exclude={"totp_enrolled"}),
         unit_code=unit.code,
         unit_name=unit.name,
-        permissions=sorted(p.value for p in principal.permissions),
+        permissions=sorted(str(p) for p in principal.permissions),
         csrf_token=principal.csrf_token,
         totp_enrolled=totp.is_enrolled(db, user_id=user.id),
         totp_required=totp.is_required(policy, user),
@@ -67,27 +71,11 @@ def _ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _throttle(db: Session, ip: str | None) -> None:
-    """Too many failed logins from one address in the window: refuse before even checking the password."""
-    if not ip:
-        return
-    policy = get_policy(db)
-    since = utcnow() - timedelta(minutes=policy.login_ip_window_minutes)
-    failures = db.scalar(select(func.count()).select_from(audit.AuditRecord).where(
-        audit.AuditRecord.action == "auth.login", audit.AuditRecord.result == "denied",
-        audit.AuditRecord.ip == ip, audit.AuditRecord.at >= since))
-    if failures and failures >= policy.login_ip_max_failures:
-        raise TooManyRequests(T("该地址登录失败次数过多，请 {m} 分钟后再试", "Too many failed logins from this address; "
-                                "try again in {m} minutes", m=policy.login_ip_window_minutes),
-                              code="login_throttled")
-
-
 @public_router.post("/login", response_model=MeOut, summary="登录 / log in with user name, password and TOTP code")
-def login(body: LoginIn, request: Request, response: Response, db: Session = UNIT_OF_WORK) -> MeOut:
-    settings = request.app.state.settings
+def login(body: LoginIn, request: Request, response: Response, db: DbSession, settings: SettingsDep) -> MeOut:
     ip = _ip(request)
     try:
-        _throttle(db, ip)
+        service.check_login_throttle(db, ip=ip)
         user = service.authenticate(db, username=body.username, password=body.password, totp_code=body.totp,
                                     data_dir=settings.resolved_data_dir)
     except AppError as exc:
@@ -113,8 +101,7 @@ def login(body: LoginIn, request: Request, response: Response, db: Session = UNI
 
 
 @router.post("/auth/logout", status_code=204, summary="退出登录 / log out")
-def logout(response: Response, principal: Principal = Depends(current_principal),
-           db: Session = UNIT_OF_WORK) -> Response:
+def logout(response: Response, principal: CurrentPrincipal, db: DbSession) -> Response:
     if principal.session_id:
         service.close_session(db, session_id=principal.session_id)
     audit.record(db, action="auth.logout", principal=principal, object_type="user", object_id=principal.user_id)
@@ -124,7 +111,7 @@ def logout(response: Response, principal: Principal = Depends(current_principal)
 
 
 @router.get("/auth/me", response_model=MeOut, summary="当前用户 / who am I")
-def me(principal: Principal = Depends(current_principal), db: Session = UNIT_OF_WORK) -> MeOut:
+def me(principal: CurrentPrincipal, db: DbSession) -> MeOut:
     if principal.via == "signature":
         raise Invalid(T("API 客户端不是用户，请调用 /api/v1/auth/whoami", "An API client is not a user; call "
                         "/api/v1/auth/whoami"), code="not_a_user")
@@ -133,24 +120,23 @@ def me(principal: Principal = Depends(current_principal), db: Session = UNIT_OF_
 
 def _whoami(principal: Principal, body: bytes | None) -> dict:
     return {"via": principal.via, "username": principal.username, "unit_code": principal.unit_code,
-            "roles": sorted(principal.roles), "permissions": sorted(p.value for p in principal.permissions),
+            "roles": sorted(principal.roles), "permissions": sorted(str(p) for p in principal.permissions),
             "body_sm3": crypto.sm3_hex(body) if body is not None else None}
 
 
 @router.get("/auth/whoami", summary="我是谁 / who is calling (session, bearer token or signed request)")
-def whoami(principal: Principal = Depends(current_principal)) -> dict:
+def whoami(principal: CurrentPrincipal) -> dict:
     return _whoami(principal, None)
 
 
 @router.post("/auth/whoami", summary="联调回声 / who is calling, with the SM3 of the body received "
              "(joint testing of signed requests)")
-async def whoami_echo(request: Request, principal: Principal = Depends(current_principal)) -> dict:
+async def whoami_echo(request: Request, principal: CurrentPrincipal) -> dict:
     return _whoami(principal, await request.body())
 
 
 @router.post("/auth/password", response_model=MeOut, summary="修改密码 / change my password")
-def change_password(body: PasswordChangeIn, principal: Principal = Depends(current_principal),
-                    db: Session = UNIT_OF_WORK) -> MeOut:
+def change_password(body: PasswordChangeIn, principal: CurrentPrincipal, db: DbSession) -> MeOut:
     service.change_own_password(db, user_id=principal.user_id, old_password=body.old_password,
                                 new_password=body.new_password)
     audit.record(db, action="auth.password_change", principal=principal, object_type="user",
@@ -159,19 +145,18 @@ def change_password(body: PasswordChangeIn, principal: Principal = Depends(curre
 
 
 @router.get("/auth/roles", summary="角色列表 / roles and their labels")
-def roles(principal: Principal = Depends(current_principal)) -> list[dict]:
+def roles(principal: CurrentPrincipal) -> list[dict]:
     return [{"code": r.value, "zh": zh, "en": en} for r, (zh, en) in ROLE_LABELS.items()]
 
 
 @router.get("/auth/tokens", response_model=list[TokenOut], summary="我的 API 令牌 / my bearer tokens")
-def my_tokens(principal: Principal = Depends(current_principal), db: Session = UNIT_OF_WORK) -> list:
+def my_tokens(principal: CurrentPrincipal, db: DbSession) -> list:
     return service.list_tokens(db, user_id=principal.user_id)
 
 
 @router.post("/auth/tokens", response_model=TokenCreatedOut, status_code=201,
              summary="新建 API 令牌 / create a bearer token for scripts")
-def create_token(body: TokenCreateIn, principal: Principal = Depends(current_principal),
-                 db: Session = UNIT_OF_WORK) -> TokenCreatedOut:
+def create_token(body: TokenCreateIn, principal: CurrentPrincipal, db: DbSession) -> TokenCreatedOut:
     token, secret = service.create_token(db, user_id=principal.user_id, name=body.name, days=body.days)
     audit.record(db, action="auth.token_create", principal=principal, object_type="api_token", object_id=token.id,
                  detail={"name": body.name, "days": body.days})
@@ -179,8 +164,7 @@ def create_token(body: TokenCreateIn, principal: Principal = Depends(current_pri
 
 
 @router.delete("/auth/tokens/{token_id}", status_code=204, summary="吊销令牌 / revoke a token")
-def revoke_token(token_id: str, principal: Principal = Depends(current_principal),
-                 db: Session = UNIT_OF_WORK) -> Response:
+def revoke_token(token_id: str, principal: CurrentPrincipal, db: DbSession) -> Response:
     service.revoke_token(db, user_id=principal.user_id, token_id=token_id)
     audit.record(db, action="auth.token_revoke", principal=principal, object_type="api_token", object_id=token_id)
     return Response(status_code=204)
@@ -191,14 +175,12 @@ def user_row(db: Session, user: User) -> UserOut:
 
 
 @router.get("/users", response_model=list[UserOut], summary="用户列表 / users")
-def list_users(principal: Principal = Depends(require(Perm.users_read)),
-               db: Session = UNIT_OF_WORK) -> list[UserOut]:
+def list_users(principal: UsersReader, db: DbSession) -> list[UserOut]:
     return [user_row(db, u) for u in service.list_users(db)]
 
 
 @router.post("/users", response_model=UserCreatedOut, status_code=201, summary="新建用户 / create a user")
-def create_user(body: UserCreateIn, request: Request, principal: Principal = Depends(require(Perm.users_write)),
-                db: Session = UNIT_OF_WORK) -> UserCreatedOut:
+def create_user(body: UserCreateIn, request: Request, principal: UsersWriter, db: DbSession) -> UserCreatedOut:
     user, one_time = service.create_user(
         db, username=body.username, display_name=body.display_name, unit_code=body.unit_code,
         roles=body.roles, password=body.password, must_change_password=True,
@@ -209,14 +191,13 @@ def create_user(body: UserCreateIn, request: Request, principal: Principal = Dep
 
 
 @router.get("/users/{user_id}", response_model=UserOut, summary="用户详情 / one user")
-def get_user(user_id: str, principal: Principal = Depends(require(Perm.users_read)),
-             db: Session = UNIT_OF_WORK) -> UserOut:
+def get_user(user_id: str, principal: UsersReader, db: DbSession) -> UserOut:
     return user_row(db, service.get_user(db, user_id=user_id))
 
 
 @router.patch("/users/{user_id}", response_model=UserOut, summary="修改用户 / change a user (roles, state)")
 def update_user(user_id: str, body: UserUpdateIn, request: Request,
-                principal: Principal = Depends(require(Perm.users_write)), db: Session = UNIT_OF_WORK) -> UserOut:
+                principal: UsersWriter, db: DbSession) -> UserOut:
     before = sorted(service.get_user(db, user_id=user_id).role_names)
     user = service.update_user(db, user_id=user_id, display_name=body.display_name, roles=body.roles,
                                is_active=body.is_active)
@@ -234,8 +215,7 @@ def update_user(user_id: str, body: UserUpdateIn, request: Request,
 
 @router.post("/users/{user_id}/reset-password", response_model=UserCreatedOut,
              summary="重置密码 / reset a user's password to a one-time one")
-def reset_password(user_id: str, request: Request, principal: Principal = Depends(require(Perm.users_write)),
-                   db: Session = UNIT_OF_WORK) -> UserCreatedOut:
+def reset_password(user_id: str, request: Request, principal: UsersWriter, db: DbSession) -> UserCreatedOut:
     one_time = service.new_one_time_password(db)
     user = service.set_password(db, user_id=user_id, password=one_time, must_change=True)
     service.revoke_sessions(db, user_id=user_id)
@@ -245,8 +225,7 @@ def reset_password(user_id: str, request: Request, principal: Principal = Depend
 
 
 @router.post("/users/{user_id}/unlock", response_model=UserOut, summary="解锁账户 / unlock after failed logins")
-def unlock_user(user_id: str, request: Request, principal: Principal = Depends(require(Perm.security_manage)),
-                db: Session = UNIT_OF_WORK) -> UserOut:
+def unlock_user(user_id: str, request: Request, principal: SecurityManager, db: DbSession) -> UserOut:
     user = service.unlock(db, user_id=user_id)
     audit.record(db, action="user.unlock", principal=principal, object_type="user", object_id=user.id,
                  ip=_ip(request), detail={"username": user.username})
@@ -254,8 +233,7 @@ def unlock_user(user_id: str, request: Request, principal: Principal = Depends(r
 
 
 @router.post("/users/{user_id}/logout", summary="强制下线 / end all of a user's sessions now")
-def force_logout(user_id: str, request: Request, principal: Principal = Depends(require(Perm.security_manage)),
-                 db: Session = UNIT_OF_WORK) -> dict:
+def force_logout(user_id: str, request: Request, principal: SecurityManager, db: DbSession) -> dict:
     user = service.get_user(db, user_id=user_id)
     count = service.revoke_sessions(db, user_id=user.id)
     audit.record(db, action="user.force_logout", principal=principal, object_type="user", object_id=user.id,
@@ -265,8 +243,7 @@ def force_logout(user_id: str, request: Request, principal: Principal = Depends(
 
 @router.post("/users/{user_id}/totp/reset", response_model=UserOut,
              summary="重置双因素认证 / remove a user's TOTP (lost phone); they enrol again at next login")
-def reset_totp(user_id: str, request: Request, principal: Principal = Depends(require(Perm.security_manage)),
-               db: Session = UNIT_OF_WORK) -> UserOut:
+def reset_totp(user_id: str, request: Request, principal: SecurityManager, db: DbSession) -> UserOut:
     user = service.get_user(db, user_id=user_id)
     totp.disable(db, user_id=user.id)
     service.revoke_sessions(db, user_id=user.id)
@@ -277,7 +254,7 @@ def reset_totp(user_id: str, request: Request, principal: Principal = Depends(re
 
 # my second factor --------------------------------------------------------------------------------
 @router.get("/auth/totp", response_model=TotpStatusOut, summary="我的双因素认证状态 / my TOTP state")
-def totp_status(principal: Principal = Depends(current_principal), db: Session = UNIT_OF_WORK) -> TotpStatusOut:
+def totp_status(principal: CurrentPrincipal, db: DbSession) -> TotpStatusOut:
     user = service.get_user(db, user_id=principal.user_id)
     return TotpStatusOut(enrolled=totp.is_enrolled(db, user_id=user.id), required=totp.is_required(get_policy(db), user),
                          recovery_codes_left=totp.recovery_codes_left(db, user_id=user.id))
@@ -285,18 +262,17 @@ def totp_status(principal: Principal = Depends(current_principal), db: Session =
 
 @router.post("/auth/totp/enrol", response_model=TotpEnrolOut,
              summary="开始绑定身份验证器 / start TOTP enrolment: secret and QR code")
-def totp_enrol(request: Request, principal: Principal = Depends(current_principal),
-               db: Session = UNIT_OF_WORK) -> TotpEnrolOut:
+def totp_enrol(principal: CurrentPrincipal, db: DbSession, data_dir: DataDir) -> TotpEnrolOut:
     user = service.get_user(db, user_id=principal.user_id)
-    return TotpEnrolOut(**totp.start_enrolment(db, user=user, data_dir=request.app.state.settings.resolved_data_dir))
+    return TotpEnrolOut(**totp.start_enrolment(db, user=user, data_dir=data_dir))
 
 
 @router.post("/auth/totp/confirm", response_model=TotpCodesOut,
              summary="确认绑定 / confirm with a code: TOTP is on; recovery codes shown once")
-def totp_confirm(body: TotpCodeIn, request: Request, principal: Principal = Depends(current_principal),
-                 db: Session = UNIT_OF_WORK) -> TotpCodesOut:
+def totp_confirm(body: TotpCodeIn, request: Request, principal: CurrentPrincipal, db: DbSession,
+                 data_dir: DataDir) -> TotpCodesOut:
     user = service.get_user(db, user_id=principal.user_id)
-    codes = totp.confirm(db, user=user, code=body.code, data_dir=request.app.state.settings.resolved_data_dir)
+    codes = totp.confirm(db, user=user, code=body.code, data_dir=data_dir)
     if principal.session_id:
         service.widen_session(db, session_id=principal.session_id)
     audit.record(db, action="auth.totp_enrol", principal=principal, object_type="user", object_id=user.id,
@@ -306,10 +282,10 @@ def totp_confirm(body: TotpCodeIn, request: Request, principal: Principal = Depe
 
 @router.post("/auth/totp/recovery-codes", response_model=TotpCodesOut,
              summary="重新生成恢复码 / new recovery codes (the old ones stop working)")
-def totp_recovery_codes(body: TotpCodeIn, request: Request, principal: Principal = Depends(current_principal),
-                        db: Session = UNIT_OF_WORK) -> TotpCodesOut:
+def totp_recovery_codes(body: TotpCodeIn, request: Request, principal: CurrentPrincipal, db: DbSession,
+                        data_dir: DataDir) -> TotpCodesOut:
     user = service.get_user(db, user_id=principal.user_id)
-    if totp.verify(db, user=user, code=body.code, data_dir=request.app.state.settings.resolved_data_dir) != "totp":
+    if totp.verify(db, user=user, code=body.code, data_dir=data_dir) != "totp":
         raise Invalid(T("验证码不正确", "The code is wrong"), code="totp_invalid")
     audit.record(db, action="auth.totp_recovery_codes", principal=principal, object_type="user", object_id=user.id,
                  ip=_ip(request))
@@ -318,14 +294,14 @@ def totp_recovery_codes(body: TotpCodeIn, request: Request, principal: Principal
 
 @router.post("/auth/totp/disable", status_code=204,
              summary="停用双因素认证 / turn TOTP off (not allowed when your role requires it)")
-def totp_disable(body: TotpCodeIn, request: Request, principal: Principal = Depends(current_principal),
-                 db: Session = UNIT_OF_WORK) -> Response:
+def totp_disable(body: TotpCodeIn, request: Request, principal: CurrentPrincipal, db: DbSession,
+                 data_dir: DataDir) -> Response:
     user = service.get_user(db, user_id=principal.user_id)
     if totp.is_required(get_policy(db), user):
         raise Forbidden(T("您的角色须启用双因素认证，不能停用；更换手机请联系安全管理员重置",
                           "Your role requires two-factor authentication; to move to a new phone ask the security "
                           "administrator to reset it"), code="totp_required_by_policy")
-    if totp.verify(db, user=user, code=body.code, data_dir=request.app.state.settings.resolved_data_dir) is None:
+    if totp.verify(db, user=user, code=body.code, data_dir=data_dir) is None:
         raise Invalid(T("验证码不正确", "The code is wrong"), code="totp_invalid")
     totp.disable(db, user_id=user.id)
     audit.record(db, action="auth.totp_disable", principal=principal, object_type="user", object_id=user.id,
@@ -335,14 +311,13 @@ def totp_disable(body: TotpCodeIn, request: Request, principal: Principal = Depe
 
 # policy and roles ---------------------------------------------------------------------------------
 @router.get("/security/policy", response_model=SecurityPolicy, summary="安全策略 / the security policy")
-def read_policy(principal: Principal = Depends(require(Perm.users_read)), db: Session = UNIT_OF_WORK):
+def read_policy(principal: UsersReader, db: DbSession):
     return get_policy(db)
 
 
 @router.put("/security/policy", response_model=SecurityPolicy,
             summary="修改安全策略 / change the security policy (security admin; audited)")
-def write_policy(body: dict, request: Request, principal: Principal = Depends(require(Perm.security_manage)),
-                 db: Session = UNIT_OF_WORK):
+def write_policy(body: dict, request: Request, principal: SecurityManager, db: DbSession):
     known = set(SecurityPolicy.model_fields)
     unknown = sorted(set(body) - known)
     if unknown:
@@ -355,10 +330,7 @@ def write_policy(body: dict, request: Request, principal: Principal = Depends(re
 
 
 @router.get("/security/roles", summary="角色与权限矩阵 / roles and what each may do")
-def role_matrix(principal: Principal = Depends(require(Perm.users_read))) -> dict:
-    from pbshare.security.enums import SEPARATED_ROLES
-    from pbshare.security.permissions import ROLE_PERMISSIONS
-
+def role_matrix(principal: UsersReader) -> dict:
     return {
         "permissions": [p.value for p in Perm],
         "roles": [{"code": r.value, "zh": ROLE_LABELS[r][0], "en": ROLE_LABELS[r][1],

@@ -51,7 +51,7 @@ class SecurityPolicy(BaseModel):
 
 
 def _key(db: Session) -> str:
-    return str(db.get_bind().url)
+    return str(db.get_bind().engine.url)
 
 
 def get_policy(db: Session) -> SecurityPolicy:
@@ -82,15 +82,11 @@ def update_policy(db: Session, *, changes: dict[str, Any], actor: str | None) ->
             with db.begin_nested():
                 db.add(SecurityPolicySetting(id=1, data=new.model_dump()))
         except IntegrityError:
-            pass
-        row = db.get(SecurityPolicySetting, 1)
+            pass  # another request inserted it first: change that one
+        row = db.get_one(SecurityPolicySetting, 1)
     row.data = new.model_dump()
     row.updated_at = utcnow()
     row.updated_by = actor
     db.flush()
     _cache.pop(_key(db), None)
     return new, diff
-
-
-def forget_cache() -> None:
-    _cache.clear()

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pbshare.core.clock import as_utc, utcnow
-from pbshare.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from pbshare.core.errors import Conflict, Forbidden, Invalid, TooManyRequests, Unauthorized
 from pbshare.core.i18n import T
+from pbshare.core.lookup import get_or_raise, one_or_raise
+from pbshare.security.audit import service as audit
 from pbshare.security.crypto import algorithms as crypto
 from pbshare.security.enums import SEPARATED_ROLES, Role
+from pbshare.security.identity import totp
 from pbshare.security.identity.models import ApiToken, LoginSession, PasswordHistory, User, UserRole
 from pbshare.security.identity.passwords import check_policy, generate_password, hash_password, verify_password
+from pbshare.security.identity.policy import get_policy
 from pbshare.security.permissions import permissions_for
 from pbshare.units import service as unit_service
 from pbshare.units.principal import Principal
@@ -49,10 +54,7 @@ def _validate_roles(roles: list[str]) -> set[str]:
 
 # users ----------------------------------------------------------------------------------------
 def get_user(db: Session, *, user_id: str) -> User:
-    user = db.get(User, user_id)
-    if user is None:
-        raise NotFound(T("用户不存在", "The user does not exist"))
-    return user
+    return get_or_raise(db, User, user_id, T("用户不存在", "The user does not exist"))
 
 
 def get_user_by_username(db: Session, *, username: str) -> User | None:
@@ -118,21 +120,15 @@ def update_user(
     return user
 
 
-def _policy(db: Session):
-    from pbshare.security.identity.policy import get_policy
-
-    return get_policy(db)
-
-
 def _check_password_rules(db: Session, password: str, *, username: str) -> None:
-    policy = _policy(db)
+    policy = get_policy(db)
     check_policy(password, username=username, min_length=policy.password_min_length,
                  min_classes=policy.password_min_classes)
 
 
 def _check_history(db: Session, user: User, password: str) -> None:
     """Refuse any of the last N passwords (the current one included)."""
-    n = _policy(db).password_history
+    n = get_policy(db).password_history
     if n <= 0:
         return
     recent = list(db.scalars(select(PasswordHistory.password_hash).where(PasswordHistory.user_id == user.id)
@@ -145,7 +141,7 @@ def _check_history(db: Session, user: User, password: str) -> None:
 
 
 def new_one_time_password(db: Session) -> str:
-    return generate_password(max(16, _policy(db).password_min_length))
+    return generate_password(max(16, get_policy(db).password_min_length))
 
 
 def set_password(db: Session, *, user_id: str, password: str, must_change: bool = False) -> User:
@@ -177,7 +173,7 @@ _BAD_LOGIN = T("用户名或密码不正确", "Wrong user name or password")
 
 
 def _count_failure(db: Session, user: User) -> None:
-    policy = _policy(db)
+    policy = get_policy(db)
     user.failed_logins += 1
     if user.failed_logins >= policy.lockout_threshold:
         user.locked_until = utcnow() + timedelta(minutes=policy.lockout_minutes)
@@ -193,15 +189,25 @@ def unlock(db: Session, *, user_id: str) -> User:
     return user
 
 
-def authenticate(db: Session, *, username: str, password: str, totp_code: str | None = None,
-                 data_dir=None) -> User:
+def check_login_throttle(db: Session, *, ip: str | None) -> None:
+    """Too many failed logins from one address in the window: refuse before even checking the password."""
+    if not ip:
+        return
+    policy = get_policy(db)
+    since = utcnow() - timedelta(minutes=policy.login_ip_window_minutes)
+    if audit.denied_logins(db, ip=ip, since=since) >= policy.login_ip_max_failures:
+        raise TooManyRequests(T("该地址登录失败次数过多，请 {m} 分钟后再试", "Too many failed logins from this address; "
+                                "try again in {m} minutes", m=policy.login_ip_window_minutes),
+                              code="login_throttled")
+
+
+def authenticate(db: Session, *, username: str, password: str, data_dir: Path,
+                 totp_code: str | None = None) -> User:
     """Check a password and, when the user has one, the second factor; lock after too many failures.
 
     The failure count is reset only when the whole login succeeds, so knowing the password does not
     open an unlimited number of guesses at the TOTP code.
     """
-    from pbshare.security.identity import totp
-
     user = get_user_by_username(db, username=username)
     now = utcnow()
     if user is None:
@@ -228,16 +234,12 @@ def authenticate(db: Session, *, username: str, password: str, totp_code: str | 
             raise Unauthorized(T("请输入身份验证器应用中的 6 位验证码（或一个恢复码）",
                                  "Enter the 6-digit code from your authenticator app (or a recovery code)"),
                                code="totp_required")
-        if data_dir is None:
-            from pbshare.config import get_settings
-
-            data_dir = get_settings().resolved_data_dir
         if totp.verify(db, user=user, code=totp_code, data_dir=data_dir) is None:
             _count_failure(db, user)
             raise Unauthorized(T("验证码不正确或已使用过，请输入应用中当前显示的验证码",
                                  "The code is wrong or was already used; enter the code the app shows now"),
                                code="totp_invalid")
-    policy = _policy(db)
+    policy = get_policy(db)
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
@@ -316,7 +318,7 @@ def principal_from_session(db: Session, *, token: str, idle_minutes: int) -> Pri
     now = utcnow()
     if session is None or session.revoked or as_utc(session.expires_at) <= now:
         raise Unauthorized(code="session_expired")
-    idle_minutes = min(idle_minutes, _policy(db).session_idle_minutes)
+    idle_minutes = min(idle_minutes, get_policy(db).session_idle_minutes)
     if as_utc(session.last_seen_at) + timedelta(minutes=idle_minutes) <= now:
         session.revoked = True
         db.flush()
@@ -354,9 +356,9 @@ def list_tokens(db: Session, *, user_id: str) -> list[ApiToken]:
 
 
 def revoke_token(db: Session, *, user_id: str, token_id: str) -> None:
-    token = db.get(ApiToken, token_id)
-    if token is None or token.user_id != user_id:
-        raise NotFound(T("令牌不存在", "The token does not exist"))
+    """Only the token's owner revokes it; someone else's token answers as if it did not exist."""
+    token = one_or_raise(db, select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id),
+                         T("令牌不存在", "The token does not exist"))
     token.revoked = True
     db.flush()
 
