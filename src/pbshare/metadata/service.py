@@ -8,6 +8,7 @@ Other domains call ``get_source``, ``get_source_engine`` and ``record_lineage``.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +18,16 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from pbshare.catalog import service as catalog_service
+from pbshare.catalog.resources import service as catalog_service
 from pbshare.core.clock import utcnow
-from pbshare.core.errors import Conflict, Invalid, NotFound
+from pbshare.core.errors import Conflict, Invalid
 from pbshare.core.i18n import T
 from pbshare.core.logs import scrub
+from pbshare.core.lookup import get_or_raise, one_or_raise
 from pbshare.metadata.models import DataSource, Harvest, LineageEdge, MetaObject, MetaType
 from pbshare.security.audit import service as audit
 from pbshare.security.crypto.pii import vault_for
+from pbshare.units.principal import Principal
 
 SUPPORTED_DIALECTS = {"postgresql", "mysql", "mariadb", "sqlite"}
 CONNECT_TIMEOUT_S = 8
@@ -55,7 +58,7 @@ def _parse_url(url: str):
 
 
 def add_source(db: Session, *, data_dir: Path, name: str, url: str, schema_name: str | None = None,
-               description: str | None = None, principal: Any = None) -> DataSource:
+               description: str | None = None, principal: Principal | None = None) -> DataSource:
     parsed = _parse_url(url)
     if db.scalar(select(DataSource.id).where(DataSource.name == name)):
         raise Conflict(T("数据源“{n}”已存在", "The data source “{n}” already exists", n=name), code="source_exists")
@@ -70,7 +73,8 @@ def add_source(db: Session, *, data_dir: Path, name: str, url: str, schema_name:
 
 
 def update_source(db: Session, *, data_dir: Path, source_id: str, url: str | None = None,
-                  schema_name: str | None = None, description: str | None = None, principal: Any = None) -> DataSource:
+                  schema_name: str | None = None, description: str | None = None,
+                  principal: Principal | None = None) -> DataSource:
     source = get_source(db, source_id=source_id)
     if url:
         parsed = _parse_url(url)
@@ -84,7 +88,7 @@ def update_source(db: Session, *, data_dir: Path, source_id: str, url: str | Non
     return source
 
 
-def delete_source(db: Session, *, source_id: str, principal: Any = None) -> None:
+def delete_source(db: Session, *, source_id: str, principal: Principal | None = None) -> None:
     source = get_source(db, source_id=source_id)
     db.execute(sa.delete(MetaObject).where(MetaObject.source_id == source.id))
     db.delete(source)
@@ -95,14 +99,19 @@ def delete_source(db: Session, *, source_id: str, principal: Any = None) -> None
 
 def get_source(db: Session, *, source_id: str) -> DataSource:
     """A data source by id or by name."""
-    source = db.get(DataSource, source_id) or db.scalar(select(DataSource).where(DataSource.name == source_id))
-    if source is None:
-        raise NotFound(T("数据源 {s} 不存在", "There is no data source {s}", s=source_id), code="source_not_found")
-    return source
+    return db.get(DataSource, source_id) or one_or_raise(
+        db, select(DataSource).where(DataSource.name == source_id),
+        T("数据源 {s} 不存在", "There is no data source {s}", s=source_id), code="source_not_found")
 
 
 def list_sources(db: Session) -> list[DataSource]:
     return list(db.scalars(select(DataSource).order_by(DataSource.name)))
+
+
+def count_tables(db: Session, *, source_id: str) -> int:
+    """Tables the source had at its last harvest (removed ones not counted)."""
+    return db.scalar(select(func.count()).select_from(MetaObject).where(
+        MetaObject.source_id == source_id, MetaObject.type_code == "table", MetaObject.removed.is_(False))) or 0
 
 
 def source_url(db: Session, *, source_id: str, data_dir: Path) -> str:
@@ -139,7 +148,7 @@ def _error_text(exc: Exception) -> str:
     return scrub(text)[:500]
 
 
-def test_source(db: Session, *, source_id: str, data_dir: Path, principal: Any = None) -> dict:
+def test_source(db: Session, *, source_id: str, data_dir: Path, principal: Principal | None = None) -> dict:
     """Connect and run ``SELECT 1``; remember the result on the source."""
     source = get_source(db, source_id=source_id)
     started = time.perf_counter()
@@ -172,7 +181,8 @@ def _qualified(source: DataSource, *parts: str) -> str:
     return "source:" + ".".join([source.name, *parts])
 
 
-def _read_schema(engine: Engine, schema: str | None, progress=None) -> tuple[dict[str, dict], int]:
+def _read_schema(engine: Engine, schema: str | None,
+                 progress: Callable[[int, int], None] | None = None) -> tuple[dict[str, dict], int]:
     """Tables of one schema: columns (type, nullable, default, comment), primary key, foreign keys,
     unique constraints, row count; and how many tables there are in all."""
     insp = sa.inspect(engine)
@@ -252,7 +262,8 @@ def _stored_schema(db: Session, source: DataSource) -> dict[str, dict]:
     return out
 
 
-def harvest(db: Session, *, source_id: str, data_dir: Path, principal: Any = None, progress=None) -> Harvest:
+def harvest(db: Session, *, source_id: str, data_dir: Path, principal: Principal | None = None,
+            progress: Callable[[int, int], None] | None = None) -> Harvest:
     """Read the source's schema into the metadata store and record what changed since last time.
     A source that cannot be read gives a run with ``ok`` False and the reason in ``error``."""
     source = get_source(db, source_id=source_id)
@@ -327,10 +338,7 @@ def source_tables(db: Session, *, source_id: str) -> list[MetaObject]:
 
 
 def get_object(db: Session, *, object_id: str) -> MetaObject:
-    obj = db.get(MetaObject, object_id)
-    if obj is None:
-        raise NotFound(T("元数据对象不存在", "The metadata object does not exist"))
-    return obj
+    return get_or_raise(db, MetaObject, object_id, T("元数据对象不存在", "The metadata object does not exist"))
 
 
 def children(db: Session, *, object_id: str) -> list[MetaObject]:
@@ -396,7 +404,7 @@ def _check_attributes(attributes: list[dict]) -> list[dict]:
 
 
 def save_type(db: Session, *, code: str, name_zh: str, name_en: str, attributes: list[dict],
-              principal: Any = None) -> MetaType:
+              principal: Principal | None = None) -> MetaType:
     ensure_builtin_types(db)
     mt = db.scalar(select(MetaType).where(MetaType.code == code))
     created = mt is None
@@ -410,10 +418,9 @@ def save_type(db: Session, *, code: str, name_zh: str, name_en: str, attributes:
     return mt
 
 
-def delete_type(db: Session, *, code: str, principal: Any = None) -> None:
-    mt = db.scalar(select(MetaType).where(MetaType.code == code))
-    if mt is None:
-        raise NotFound(T("元数据类型 {c} 不存在", "The metadata type {c} does not exist", c=code))
+def delete_type(db: Session, *, code: str, principal: Principal | None = None) -> None:
+    mt = one_or_raise(db, select(MetaType).where(MetaType.code == code),
+                      T("元数据类型 {c} 不存在", "The metadata type {c} does not exist", c=code))
     if mt.builtin:
         raise Conflict(T("内置类型不能删除", "A built-in type cannot be deleted"), code="builtin_type")
     if db.scalar(select(func.count()).select_from(MetaObject).where(MetaObject.type_code == code)):
@@ -423,7 +430,8 @@ def delete_type(db: Session, *, code: str, principal: Any = None) -> None:
     audit.record(db, action="metadata.type.delete", principal=principal, object_type="metadata_type", object_id=code)
 
 
-def set_object_attributes(db: Session, *, object_id: str, values: dict, principal: Any = None) -> MetaObject:
+def set_object_attributes(db: Session, *, object_id: str, values: dict,
+                          principal: Principal | None = None) -> MetaObject:
     """Fill the admin-defined attributes of one object (validated against its type)."""
     obj = get_object(db, object_id=object_id)
     ensure_builtin_types(db)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Annotated
 
-from pbshare.core.http import UNIT_OF_WORK
+from fastapi import APIRouter, Depends, Request
+
+from pbshare.core.http import DataDir, DbSession
 from pbshare.ops import retention
 from pbshare.ops.schemas import DestructionOut, RetentionPolicyIn, RetentionPolicyOut
 from pbshare.security.audit import service as audit
@@ -13,25 +14,30 @@ from pbshare.security.deps import require
 from pbshare.security.permissions import Perm
 from pbshare.units.principal import Principal
 
+if TYPE_CHECKING:  # annotations only: routes reach tables through the service
+    from pbshare.ops.models import RetentionPolicy
+
 router = APIRouter(prefix="/security/retention", tags=["retention"])
 audit_router = APIRouter(prefix="/audit", tags=["audit"])
 
+UsersReader = Annotated[Principal, Depends(require(Perm.users_read))]
+SecurityManager = Annotated[Principal, Depends(require(Perm.security_manage))]
+AuditReader = Annotated[Principal, Depends(require(Perm.audit_read))]
 
-def _out(p) -> RetentionPolicyOut:
+
+def _out(p: RetentionPolicy) -> RetentionPolicyOut:
     return RetentionPolicyOut(code=p.code, resource=p.resource, label_zh=p.label_zh, label_en=p.label_en,
                               stages=list(p.stages), keep_days=p.keep_days, is_active=p.is_active)
 
 
 @router.get("", response_model=list[RetentionPolicyOut], summary="保存策略 / retention policies")
-def list_policies(principal: Principal = Depends(require(Perm.users_read)),
-                  db: Session = UNIT_OF_WORK) -> list[RetentionPolicyOut]:
+def list_policies(principal: UsersReader, db: DbSession) -> list[RetentionPolicyOut]:
     return [_out(p) for p in retention.ensure_defaults(db)]
 
 
 @router.put("/{code}", response_model=RetentionPolicyOut, summary="修改保存策略 / change a retention policy")
-def change_policy(code: str, body: RetentionPolicyIn, request: Request,
-                  principal: Principal = Depends(require(Perm.security_manage)),
-                  db: Session = UNIT_OF_WORK) -> RetentionPolicyOut:
+def change_policy(code: str, body: RetentionPolicyIn, request: Request, principal: SecurityManager,
+                  db: DbSession) -> RetentionPolicyOut:
     row = retention.update(db, code=code, keep_days=body.keep_days, is_active=body.is_active)
     audit.record(db, action="retention.policy", principal=principal, object_type="retention_policy", object_id=code,
                  ip=request.client.host if request.client else None, detail=body.model_dump(exclude_unset=True))
@@ -39,10 +45,8 @@ def change_policy(code: str, body: RetentionPolicyIn, request: Request,
 
 
 @router.post("/run", summary="执行到期销毁 / destroy expired personal data now (dry_run=true only counts)")
-def run_now(request: Request, dry_run: bool = False, principal: Principal = Depends(require(Perm.security_manage)),
-            db: Session = UNIT_OF_WORK) -> dict:
-    result = retention.run(db, data_dir=request.app.state.settings.resolved_data_dir,
-                           actor=principal.username, dry_run=dry_run)
+def run_now(principal: SecurityManager, db: DbSession, data_dir: DataDir, dry_run: bool = False) -> dict:
+    result = retention.run(db, data_dir=data_dir, actor=principal.username, dry_run=dry_run)
     return {"dry_run": result.dry_run, "audit_archived": result.audit_archived,
             "outcomes": [{"policy": o.policy_code, "cutoff": o.cutoff.isoformat(), "expired": o.found,
                           "destroyed": o.destroyed} for o in result.outcomes]}
@@ -50,5 +54,5 @@ def run_now(request: Request, dry_run: bool = False, principal: Principal = Depe
 
 @audit_router.get("/destructions", response_model=list[DestructionOut],
                   summary="销毁记录 / what personal data was destroyed, how many, when, by whom")
-def destructions(principal: Principal = Depends(require(Perm.audit_read)), db: Session = UNIT_OF_WORK) -> list:
+def destructions(principal: AuditReader, db: DbSession) -> list:
     return retention.list_destructions(db)

@@ -92,6 +92,15 @@ def _libpq(url: str) -> tuple[str, dict[str, str]]:
     return plain.render_as_string(hide_password=False), env
 
 
+def _sqlite_file(url: str) -> Path:
+    """The file behind a SQLite URL; an in-memory database has none to copy."""
+    path = make_url(url).database
+    if not path or path == ":memory:":
+        raise Invalid(T("内存数据库无法备份或恢复", "An in-memory database cannot be backed up or restored"),
+                      code="backup_no_file")
+    return Path(path)
+
+
 def _row_counts(database: Database) -> dict[str, int]:
     names = set(inspect(database.engine).get_table_names())
     out = {}
@@ -131,8 +140,7 @@ def create(database: Database, *, passphrase: str, out_dir: Path | None = None,
     files: list[Path] = []
     progress("database")
     if database.dialect == "sqlite":
-        src_path = make_url(settings.resolved_database_url).database
-        files.append(_sqlite_copy(Path(src_path), folder / "database.sqlite"))
+        files.append(_sqlite_copy(_sqlite_file(settings.resolved_database_url), folder / "database.sqlite"))
         for topic in sorted((data_dir / "topics").glob("*.db")):
             (folder / "topics").mkdir(exist_ok=True)
             files.append(_sqlite_copy(topic, folder / "topics" / topic.name))
@@ -271,7 +279,7 @@ def restore(folder: Path, *, settings: Settings, passphrase: str, progress=lambd
         progress("database")
         if target.dialect == "sqlite":
             target.dispose()
-            db_path = Path(make_url(settings.resolved_database_url).database)
+            db_path = _sqlite_file(settings.resolved_database_url)
             for suffix in ("", "-wal", "-shm"):
                 Path(str(db_path) + suffix).unlink(missing_ok=True)
             _sqlite_copy(folder / "database.sqlite", db_path)

@@ -17,9 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pbshare.core.clock import utcnow
-from pbshare.core.errors import Invalid, NotFound
+from pbshare.core.errors import Invalid
 from pbshare.core.i18n import T
-from pbshare.exchange import service as exchange_service
+from pbshare.core.lookup import one_or_raise
+from pbshare.exchange.cases import service as exchange_service
 from pbshare.ops.models import DestructionRecord, RetentionPolicy
 from pbshare.security.audit import log as audit_log
 from pbshare.security.audit import service as audit
@@ -53,9 +54,8 @@ def ensure_defaults(db: Session) -> list[RetentionPolicy]:
 
 def update(db: Session, *, code: str, keep_days: int | None = None, is_active: bool | None = None) -> RetentionPolicy:
     ensure_defaults(db)
-    row = db.scalar(select(RetentionPolicy).where(RetentionPolicy.code == code))
-    if row is None:
-        raise NotFound(T("保存策略 {c} 不存在", "There is no retention policy {c}", c=code))
+    row = one_or_raise(db, select(RetentionPolicy).where(RetentionPolicy.code == code),
+                       T("保存策略 {c} 不存在", "There is no retention policy {c}", c=code))
     if keep_days is not None:
         if keep_days < 30:
             raise Invalid(T("保存期不能少于 30 天", "Keep data at least 30 days"), code="retention_too_short")

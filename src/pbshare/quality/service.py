@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from pbshare.core.clock import utcnow
 from pbshare.quality.models import QuarantineRow
 from pbshare.security.audit import service as audit
 from pbshare.security.crypto import pii
+from pbshare.units.principal import Principal
 
 LINE = "__line"
 REASON = "__reason"
@@ -72,7 +73,7 @@ def rows_for_run(db: Session, *, data_dir: Path, run_id: str, page: int = 1, siz
     return {"columns": columns, "items": items, "total": total, "page": page, "size": size}
 
 
-def export_excel(db: Session, *, data_dir: Path, run_id: str, principal: Any = None) -> bytes:
+def export_excel(db: Session, *, data_dir: Path, run_id: str, principal: Principal | None = None) -> bytes:
     """The run's quarantine in clear as .xlsx: line, reason, then the source columns as delivered."""
     from openpyxl import Workbook
 
@@ -96,12 +97,3 @@ def export_excel(db: Session, *, data_dir: Path, run_id: str, principal: Any = N
     audit.record(db, action="quality.quarantine.export", principal=principal, object_type="import_run",
                  object_id=run_id, detail={"rows": len(rows)})
     return buf.getvalue()
-
-
-def clear_run(db: Session, *, run_id: str) -> int:
-    return db.execute(delete(QuarantineRow).where(QuarantineRow.run_id == run_id)).rowcount or 0
-
-
-def counts_by_target(db: Session) -> dict[str, int]:
-    rows = db.execute(select(QuarantineRow.target, func.count()).group_by(QuarantineRow.target)).all()
-    return {t: n for t, n in rows}

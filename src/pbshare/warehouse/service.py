@@ -7,18 +7,18 @@ show them masked.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Index, func, select
 from sqlalchemy.orm import Session
 
-from pbshare.catalog import service as catalog_service
+from pbshare.catalog.resources import service as catalog_service
 from pbshare.core.db import Database
 from pbshare.core.dynamic import COLUMN_TYPES, ColumnSpec, TopicStore, safe_identifier
-from pbshare.core.errors import Conflict, Invalid, NotFound
+from pbshare.core.errors import Conflict, Invalid
 from pbshare.core.i18n import T
+from pbshare.core.lookup import one_or_raise
 from pbshare.security.audit import service as audit
 from pbshare.security.crypto import pii
+from pbshare.units.principal import Principal
 from pbshare.warehouse.models import TableOrigin, TopicDB, WarehouseTable
 
 BLIND_SUFFIX = "_bidx"
@@ -38,15 +38,13 @@ def find_topic(db: Session, *, name: str) -> TopicDB | None:
 
 
 def get_topic(db: Session, *, name: str) -> TopicDB:
-    topic = find_topic(db, name=name)
-    if topic is None:
-        raise NotFound(T("专题库 {t} 不存在，请先创建", "Topic database {t} does not exist; create it first", t=name),
-                       code="topic_not_found")
-    return topic
+    return one_or_raise(db, select(TopicDB).where(TopicDB.name == name),
+                        T("专题库 {t} 不存在，请先创建", "Topic database {t} does not exist; create it first", t=name),
+                        code="topic_not_found")
 
 
 def create_topic(db: Session, database: Database, *, name: str, title: str, description: str | None = None,
-                 principal: Any = None, exist_ok: bool = False) -> TopicDB:
+                 principal: Principal | None = None, exist_ok: bool = False) -> TopicDB:
     safe_identifier(name, what="topic")
     existing = find_topic(db, name=name)
     if existing is not None:
@@ -59,11 +57,11 @@ def create_topic(db: Session, database: Database, *, name: str, title: str, desc
 
 
 def register_topic(db: Session, store: TopicStore, *, name: str, title: str, description: str | None = None,
-                   principal: Any = None) -> TopicDB:
+                   principal: Principal | None = None) -> TopicDB:
     """Create the topic database on ``store`` and its registry row."""
     store.create_topic(name)
     topic = TopicDB(name=name, title=title, description=description,
-                    created_by=getattr(principal, "username", None))
+                    created_by=principal.username if principal else None)
     db.add(topic)
     db.flush()
     audit.record(db, action="warehouse.topic.create", principal=principal, object_type="topic", object_id=name)
@@ -88,10 +86,8 @@ def find_table(db: Session, *, topic: str, name: str) -> WarehouseTable | None:
 
 
 def get_table(db: Session, *, topic: str, name: str) -> WarehouseTable:
-    table = find_table(db, topic=topic, name=name)
-    if table is None:
-        raise NotFound(T("表 {t}.{n} 不存在", "Table {t}.{n} does not exist", t=topic, n=name), code="table_not_found")
-    return table
+    return one_or_raise(db, select(WarehouseTable).where(WarehouseTable.topic == topic, WarehouseTable.name == name),
+                        T("表 {t}.{n} 不存在", "Table {t}.{n} does not exist", t=topic, n=name), code="table_not_found")
 
 
 def physical_columns(fields: list[dict]) -> list[dict]:
@@ -120,7 +116,7 @@ def storage_key(columns: list[dict], key: list[str]) -> list[str]:
 
 def create_table(db: Session, database: Database, *, topic: str, name: str, title: str, fields: list[dict],
                  key: list[str] | None = None, origin: str = TableOrigin.manual.value, origin_id: str | None = None,
-                 resource_code: str | None = None, principal: Any = None) -> WarehouseTable:
+                 resource_code: str | None = None, principal: Principal | None = None) -> WarehouseTable:
     """Create the physical table and its registry row. ``fields``: ``[{name, type, length, title, pii, id_kind}]``."""
     get_topic(db, name=topic)
     store = topic_store(database)
@@ -146,6 +142,19 @@ def create_table(db: Session, database: Database, *, topic: str, name: str, titl
     audit.record(db, action="warehouse.table.create", principal=principal, object_type="table",
                  object_id=f"{topic}.{name}", detail={"origin": origin})
     return row
+
+
+def create_manual_table(db: Session, database: Database, *, topic: str, name: str, title: str, fields: list[dict],
+                        key: list[str] | None = None, resource_code: str | None = None,
+                        principal: Principal | None = None) -> WarehouseTable:
+    """A table a person defines: from the fields given or, with ``resource_code``, one column per info item of
+    that catalog resource (its business key too)."""
+    if resource_code:
+        fields, key = resource_fields(db, code=resource_code)
+    if not fields:
+        raise Invalid(T("请填写字段或选择目录资源", "Give fields or a catalog resource"), code="no_columns")
+    return create_table(db, database, topic=topic, name=name, title=title, fields=fields, key=key,
+                        origin=TableOrigin.manual.value, resource_code=resource_code, principal=principal)
 
 
 def register_existing(db: Session, database: Database, *, topic: str, name: str, title: str | None = None,
@@ -179,7 +188,7 @@ def _kind_of(sqltype) -> str:
     return "string"
 
 
-def drop_table(db: Session, database: Database, *, topic: str, name: str, principal: Any = None) -> None:
+def drop_table(db: Session, database: Database, *, topic: str, name: str, principal: Principal | None = None) -> None:
     row = get_table(db, topic=topic, name=name)
     store = topic_store(database)
     if store.has_table(topic, name):
@@ -210,7 +219,7 @@ def readable_tables(db: Session) -> set[str]:
 
 
 def table_rows(db: Session, database: Database, *, topic: str, name: str, page: int = 1, size: int = 50,
-               principal: Any = None) -> dict:
+               principal: Principal | None = None) -> dict:
     """One page of a table; sealed identifiers opened and masked, blind indexes hidden."""
     row = get_table(db, topic=topic, name=name)
     table = topic_store(database).reflect_table(topic, name)
