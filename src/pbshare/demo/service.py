@@ -12,14 +12,14 @@ from sqlalchemy.orm import Session
 from pbshare.demo import catalog as demo_catalog
 from pbshare.demo import collect as demo_collect
 from pbshare.demo.synthetic import SHENZHEN_DISTRICTS, SYNTHETIC_PREFIX, sample_catalog, synthetic_id_no
-from pbshare.exchange import service as exchange_service
-from pbshare.exchange.enums import CaseStage
+from pbshare.exchange.cases import service as exchange_service
+from pbshare.exchange.cases.enums import CaseStage
 from pbshare.security.enums import Role
 from pbshare.security.identity import service as security_service
 from pbshare.units import service as unit_service
 
 DEMO_PASSWORD = "Demo#2026pbshare"  # noqa: S105 - documented demo-only password, never used outside demo
-DEMO_USERS: list[tuple[str, str, str, list[str]]] = [
+DEMO_USERS: list[tuple[str, str, str, list[Role]]] = [
     ("sysadmin", "演示·系统管理员", "SZBA", [Role.sys_admin]),
     ("secadmin", "演示·安全管理员", "SZBA", [Role.security_admin]),
     ("auditor", "演示·安全审计员", "SZBA", [Role.auditor]),
