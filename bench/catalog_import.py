@@ -24,7 +24,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from python_calamine import CalamineWorkbook
 
-from pbshare.catalog import transfer
+from pbshare.catalog.transfer import service as transfer
 from pbshare.config import Settings
 from pbshare.core import migrate
 from pbshare.core.db import Database

@@ -1,6 +1,8 @@
 """Imports every domain's tables so Alembic and metadata checks see the whole schema."""
 
-from pbshare.catalog import models as catalog_models  # noqa: F401
+from pbshare.catalog.attributes import models as catalog_attributes_models  # noqa: F401
+from pbshare.catalog.editions import models as catalog_editions_models  # noqa: F401
+from pbshare.catalog.resources import models as catalog_resources_models  # noqa: F401
 from pbshare.collect.derived import models as collect_derived_models  # noqa: F401
 from pbshare.collect.profiles import models as collect_profiles_models  # noqa: F401
 from pbshare.collect.runs import models as collect_runs_models  # noqa: F401

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from pbshare.catalog import api as catalog_api
+from pbshare.catalog.attributes import api as catalog_attributes_api
+from pbshare.catalog.editions import api as catalog_editions_api
+from pbshare.catalog.resources import api as catalog_resources_api
+from pbshare.catalog.transfer import api as catalog_transfer_api
+from pbshare.catalog.units import api as catalog_units_api
 from pbshare.collect.derived import api as collect_derived_api
 from pbshare.collect.profiles import api as collect_profiles_api
 from pbshare.collect.runs import api as collect_runs_api
@@ -36,7 +40,11 @@ protected.include_router(ops_api.router)
 protected.include_router(ops_api.audit_router)
 protected.include_router(exchange_api.router)
 protected.include_router(exchange_messaging_api.router)
-protected.include_router(catalog_api.router)
+protected.include_router(catalog_units_api.router)
+protected.include_router(catalog_resources_api.router)
+protected.include_router(catalog_editions_api.router)
+protected.include_router(catalog_attributes_api.router)
+protected.include_router(catalog_transfer_api.router)
 protected.include_router(metadata_api.router)
 protected.include_router(collect_uploads_api.router)
 protected.include_router(collect_runs_api.router)

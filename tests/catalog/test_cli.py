@@ -9,7 +9,7 @@ from importlib import resources
 import yaml
 from openpyxl import load_workbook
 
-from pbshare.catalog import service
+from pbshare.catalog.resources import service
 from tests.core.test_cli import run
 
 

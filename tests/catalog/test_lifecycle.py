@@ -3,7 +3,7 @@ custom attributes; a unit operator consents only for its own unit."""
 
 from __future__ import annotations
 
-from pbshare.catalog import service
+from pbshare.catalog.resources import service
 from pbshare.demo import catalog as demo_catalog
 from pbshare.demo import service as demo_service
 from pbshare.demo.synthetic import sample_catalog

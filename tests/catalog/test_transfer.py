@@ -9,7 +9,9 @@ import pytest
 import yaml
 from openpyxl import load_workbook
 
-from pbshare.catalog import service, transfer
+from pbshare.catalog.attributes import service as attribute_service
+from pbshare.catalog.resources import documents, service
+from pbshare.catalog.transfer import service as transfer
 from pbshare.core.errors import Invalid
 from pbshare.demo import service as demo_service
 from pbshare.demo.synthetic import sample_catalog
@@ -52,9 +54,9 @@ def test_json_import_without_publish_makes_drafts(db):
 def test_excel_round_trip_gives_the_same_catalog(database):
     with database.session() as db:
         transfer.import_file(db, content=_sample_bytes(), filename="s.yaml", publish=True)
-        service.save_attribute(db, code="legal_basis", label_zh="法律依据", label_en="Legal basis")
-        service.save_attribute(db, code="records", label_zh="数据量", label_en="Records", type="number")
-        doc = service.document_of(service.get_resource_row(db, code="101001"))
+        attribute_service.save_attribute(db, code="legal_basis", label_zh="法律依据", label_en="Legal basis")
+        attribute_service.save_attribute(db, code="records", label_zh="数据量", label_en="Records", type="number")
+        doc = documents.document_of(service.get_resource_row(db, code="101001"))
         doc["attributes"] = {"legal_basis": "《深圳经济特区个人破产条例》第十条", "records": 1200}
         service.update_resource(db, code="101001", doc=doc)
     with database.session() as db:
@@ -123,7 +125,7 @@ def test_units_with_invalid_credit_code_are_rejected(db):
 
 def test_dcat_export_lists_published_resources(db):
     transfer.import_file(db, content=_sample_bytes(), filename="s.yaml", publish=True)
-    doc = service.document_of(service.get_resource_row(db, code="801003"))
+    doc = documents.document_of(service.get_resource_row(db, code="801003"))
     service.update_resource(db, code="801003", doc={**doc, "name": "免责信息（修订中）"})
     service.withdraw(db, code="101002", reason="合并到 101001")
     body, media = transfer.export_catalog(db, fmt="dcat")

@@ -34,7 +34,7 @@ def import_(
                                                           "official catalog"),
 ) -> None:
     """导入目录（出错则全部不导入） / import a catalog file (all or nothing)."""
-    from pbshare.catalog import transfer
+    from pbshare.catalog.transfer import service as transfer
     from pbshare.core.errors import AppError
 
     database = open_database()
@@ -58,7 +58,7 @@ def export(
     published: bool = typer.Option(False, "--published", help="只导出生效版本 / versions in effect only"),
 ) -> None:
     """导出目录 / export the catalog."""
-    from pbshare.catalog import transfer
+    from pbshare.catalog.transfer import service as transfer
     from pbshare.core.errors import AppError
 
     if fmt not in transfer.EXTENSIONS:
@@ -85,7 +85,7 @@ def export(
 @app.command("list")
 def list_(state: str = typer.Option(None, help="状态 / state"), q: str = typer.Option(None, help="搜索 / search")) -> None:
     """列出目录资源 / list resources."""
-    from pbshare.catalog import service
+    from pbshare.catalog.resources import service
 
     database = open_database()
     with database.session() as session:

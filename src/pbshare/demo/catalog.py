@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from pbshare.catalog import service as catalog_service
-from pbshare.catalog import transfer as catalog_transfer
+from pbshare.catalog.resources import service as catalog_service
+from pbshare.catalog.transfer import service as catalog_transfer
 from pbshare.demo.synthetic import sample_catalog
 
 

@@ -18,19 +18,24 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from pydantic import ValidationError
 from python_calamine import CalamineWorkbook
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pbshare.catalog import service
-from pbshare.catalog.models import CatalogInfo, Resource, ResourceState, ResourceVersion
-from pbshare.catalog.schemas import ImportReport, ResourceDoc
+from pbshare.catalog.attributes import service as attribute_service
+from pbshare.catalog.editions import service as edition_service
+from pbshare.catalog.resources import documents
+from pbshare.catalog.resources import service as resource_service
+from pbshare.catalog.resources.enums import ResourceState
+from pbshare.catalog.resources.schemas import ResourceDoc
+from pbshare.catalog.transfer.schemas import ImportReport
 from pbshare.core.errors import Invalid, TooLarge
 from pbshare.core.i18n import T
 from pbshare.security.audit import service as audit
 from pbshare.units import service as unit_service
 from pbshare.units.enums import SharingState, UnitKind
+from pbshare.units.principal import Principal
 
 if TYPE_CHECKING:
+    from pbshare.catalog.resources.models import Resource
     from pbshare.units.models import Unit
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
@@ -137,20 +142,9 @@ def unit_document(unit: Unit) -> dict:
 
 def catalog_document(db: Session, *, published_only: bool = False) -> dict:
     """The whole catalog in the sample's shape: working copies, or only the versions in effect."""
-    info = db.get(CatalogInfo, 1)
-    header: dict[str, Any] = {"name": info.name if info else "个人破产信息共享目录"}
-    if info and info.version:
-        header["version"] = info.version
-    header["publisher"] = (info.publisher if info else None) or unit_service.OFFICE_CODE
-    resources = []
-    for res in db.scalars(select(Resource).order_by(Resource.code)):
-        if published_only:
-            if res.state not in (ResourceState.published, ResourceState.revised):
-                continue
-            resources.append(service.document_at(db, code=res.code, version=res.version))
-        else:
-            resources.append(service.document_of(res))
-    return {"catalog": header, "units": [unit_document(u) for u in unit_service.list_units(db)], "resources": resources}
+    return {"catalog": edition_service.catalog_header(db),
+            "units": [unit_document(u) for u in unit_service.list_units(db)],
+            "resources": resource_service.catalog_documents(db, published_only=published_only)}
 
 
 def to_yaml(doc: dict) -> bytes:
@@ -262,13 +256,7 @@ def to_dcat(db: Session, *, base_url: str = "urn:pbshare:") -> dict:
     """The published catalog as DCAT-AP JSON-LD (dcat:Catalog with one dcat:Dataset per resource)."""
     doc = catalog_document(db, published_only=True)
     units = {u["code"]: u for u in doc["units"]}
-    issued = {code: (v, d) for code, v, d in db.execute(
-        select(Resource.code, Resource.version, ResourceVersion.published_at)
-        .join(ResourceVersion, ResourceVersion.resource_id == Resource.id)
-        .where(ResourceVersion.version == 1))}
-    modified = {code: d for code, d in db.execute(
-        select(Resource.code, ResourceVersion.published_at).join(ResourceVersion, ResourceVersion.resource_id == Resource.id)
-        .where(ResourceVersion.version == Resource.version))}
+    issued, modified = resource_service.publication_dates(db)
 
     def agent(code: str) -> dict:
         u = units.get(code, {"name": code})
@@ -287,7 +275,7 @@ def to_dcat(db: Session, *, base_url: str = "urn:pbshare:") -> dict:
             "dct:publisher": agent(r["provider"]),
             "dct:accrualPeriodicity": {"@id": EU + "frequency/" + DCAT_FREQUENCY[r["frequency"]]},
             "dct:accessRights": {"@id": EU + "access-right/" + DCAT_ACCESS[r["open_scope"]]},
-            "dcat:theme": {"@id": f"{base_url}classification/{r.get('classification') or service.default_classification(r['code'])}"},
+            "dcat:theme": {"@id": f"{base_url}classification/{r.get('classification') or documents.default_classification(r['code'])}"},
             "dcat:keyword": [{"@value": i["name"], "@language": "zh"} for i in r["items"]],
             "dcat:distribution": [{
                 "@id": f"{base_url}resource/{r['code']}/{m}", "@type": "dcat:Distribution",
@@ -301,7 +289,7 @@ def to_dcat(db: Session, *, base_url: str = "urn:pbshare:") -> dict:
         if r.get("abstract"):
             ds["dct:description"] = {"@value": r["abstract"], "@language": "zh"}
         if r["code"] in issued:
-            ds["dct:issued"] = {"@value": issued[r["code"]][1].date().isoformat(), "@type": "xsd:date"}
+            ds["dct:issued"] = {"@value": issued[r["code"]].date().isoformat(), "@type": "xsd:date"}
         if r["code"] in modified:
             ds["dct:modified"] = {"@value": modified[r["code"]].date().isoformat(), "@type": "xsd:date"}
         if r.get("related"):
@@ -404,7 +392,7 @@ def parse_excel(content: bytes, *, attr_types: dict[str, str] | None = None) -> 
                     header[key] = str(row[1]).strip()
         data["catalog"] = header
     if SHEET_UNITS in sheetnames:
-        units = []
+        units: list[dict[str, Any]] = []
         rows = iter(sheet_rows(SHEET_UNITS))
         head = [str(h or "").strip() for h in next(rows, [])]
         by_label = {label: f for f, label in UNIT_COLUMNS}
@@ -535,15 +523,15 @@ def check_catalog(db: Session, data: Any, loc: Locator) -> tuple[list[dict], lis
                 problems.append(loc.unit(n, "credit_code", exc.message.render()))
         units.append(u)
     unit_codes = unit_service.unit_codes(db) | seen_units
-    defs = service.attribute_defs(db)
+    defs = attribute_service.attribute_defs(db)
     docs: list[ResourceDoc] = []
     seen: dict[str, int] = {}
-    states = dict(db.execute(select(Resource.code, Resource.state)).all())
+    states = resource_service.states_by_code(db)
     for n, raw in enumerate(data.get("resources") or []):
         try:
             doc = ResourceDoc.model_validate(raw)
         except ValidationError as exc:
-            for p in service.pydantic_problems(exc):
+            for p in documents.pydantic_problems(exc):
                 problems.append(loc.resource(n, p["field"], p["reason"]))
             continue
         if doc.code in seen:
@@ -553,14 +541,15 @@ def check_catalog(db: Session, data: Any, loc: Locator) -> tuple[list[dict], lis
         if states.get(doc.code) == ResourceState.withdrawn:
             problems.append(loc.resource(n, "code", T("资源 {c} 已撤销，请先恢复再导入", "Resource {c} is withdrawn; "
                                                       "reinstate it before importing", c=doc.code).render()))
-        for path, message in service.document_problems(doc, unit_codes=unit_codes, defs=defs):
+        for path, message in documents.document_problems(doc, unit_codes=unit_codes, defs=defs):
             problems.append(loc.resource(n, path, message.render()))
         docs.append(doc)
     return units, docs, problems
 
 
-def import_catalog(db: Session, *, data: Any, loc: Locator, publish: bool = False, principal: Any = None,
-                   extra_problems: list[Problem] | None = None, filename: str = "") -> ImportReport:
+def import_catalog(db: Session, *, data: Any, loc: Locator, publish: bool = False,
+                   principal: Principal | None = None, extra_problems: list[Problem] | None = None,
+                   filename: str = "") -> ImportReport:
     """Check everything, then apply all of it in one transaction (or nothing).
 
     ``publish``: the file is an agreed official catalog; new and changed resources are published
@@ -577,11 +566,7 @@ def import_catalog(db: Session, *, data: Any, loc: Locator, publish: bool = Fals
     with db.begin_nested():
         header = data.get("catalog") if isinstance(data, dict) else None
         if header:
-            info = db.get(CatalogInfo, 1) or CatalogInfo(id=1)
-            info.name = str(header.get("name") or info.name or "个人破产信息共享目录")
-            info.version = str(header["version"]) if header.get("version") is not None else None
-            info.publisher = str(header.get("publisher") or unit_service.OFFICE_CODE)
-            db.add(info)
+            edition_service.save_catalog_header(db, header)
         for u in units:
             unit = unit_service.upsert_unit(db, code=u["code"], name=u["name"], kind=u.get("kind", "other"),
                                        credit_code=u.get("credit_code"), state=u.get("state"))
@@ -595,18 +580,15 @@ def import_catalog(db: Session, *, data: Any, loc: Locator, publish: bool = Fals
         # Everything was checked above: write it in bulk, then publish what needs publishing.
         by_code = {u.code: u for u in unit_service.list_units(db)}
         codes = [d.code for d in docs]
-        existing: dict[str, Resource] = {}
-        for start in range(0, len(codes), 500):
-            existing.update({r.code: r for r in db.scalars(select(Resource).where(
-                Resource.code.in_(codes[start:start + 500])))})
+        existing: dict[str, Resource] = resource_service.resources_by_code(db, codes=codes)
         touched: list[str] = []
         for doc in docs:
             res = existing.get(doc.code)
             if res is None:
-                res = service.new_draft(db, doc, by_code)
+                res = resource_service.new_draft(db, doc, by_code)
                 report.created += 1
                 touched.append(doc.code)
-            elif service.apply_changes(db, res, doc, by_code):
+            elif resource_service.apply_changes(db, res, doc, by_code):
                 report.updated += 1
                 touched.append(doc.code)
             else:
@@ -616,8 +598,8 @@ def import_catalog(db: Session, *, data: Any, loc: Locator, publish: bool = Fals
         if publish:
             for doc in docs:
                 if existing[doc.code].state != ResourceState.published:
-                    service.publish(db, code=doc.code, principal=principal, without_consultation=True,
-                                    note=T("由目录文件导入发布", "Published by catalog import").render("zh-CN"))
+                    resource_service.publish(db, code=doc.code, principal=principal, without_consultation=True,
+                                             note=T("由目录文件导入发布", "Published by catalog import").render("zh-CN"))
                     report.published += 1
     audit.record(db, action="catalog.import", principal=principal, object_type="catalog", object_id=filename or None,
                  detail={**report.model_dump(), "changed": touched})
@@ -625,11 +607,11 @@ def import_catalog(db: Session, *, data: Any, loc: Locator, publish: bool = Fals
 
 
 def import_file(db: Session, *, content: bytes, filename: str, publish: bool = False,
-                principal: Any = None) -> ImportReport:
+                principal: Principal | None = None) -> ImportReport:
     """Import a ``.yaml``/``.yml``/``.json`` or ``.xlsx`` catalog file."""
     lower = filename.lower()
     if lower.endswith((".xlsx", ".xlsm")):
-        types = {c: d.type for c, d in service.attribute_defs(db).items()}
+        types = {c: d.type for c, d in attribute_service.attribute_defs(db).items()}
         data, loc, problems = parse_excel(content, attr_types=types)
         return import_catalog(db, data=data, loc=loc, publish=publish, principal=principal, extra_problems=problems,
                               filename=filename)
@@ -640,7 +622,8 @@ def import_file(db: Session, *, content: bytes, filename: str, publish: bool = F
                   code="bad_file_type")
 
 
-def export_catalog(db: Session, *, fmt: str, published_only: bool = False, principal: Any = None) -> tuple[bytes, str]:
+def export_catalog(db: Session, *, fmt: str, published_only: bool = False,
+                   principal: Principal | None = None) -> tuple[bytes, str]:
     """The catalog as bytes and a media type; ``fmt`` is yaml, json, excel or dcat."""
     if fmt == "dcat":
         body, media = json.dumps(to_dcat(db), ensure_ascii=False, indent=2).encode("utf-8"), "application/ld+json"
@@ -651,7 +634,7 @@ def export_catalog(db: Session, *, fmt: str, published_only: bool = False, princ
         elif fmt == "json":
             body, media = to_json(doc), "application/json"
         elif fmt == "excel":
-            body = to_excel(doc, attribute_codes=list(service.attribute_defs(db)))
+            body = to_excel(doc, attribute_codes=list(attribute_service.attribute_defs(db)))
             media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         else:
             raise Invalid(T("导出格式须为 yaml、json、excel 或 dcat", "The format must be yaml, json, excel or dcat"),

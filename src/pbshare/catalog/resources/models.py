@@ -1,29 +1,21 @@
-"""Catalog tables: resources with GB/T 21063.3 core metadata, info items, consents, versions,
-editions and the admin-defined extra metadata attributes."""
+"""Resource tables: the working copy with its GB/T 21063.3 core metadata, info items, consents and
+published versions."""
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from pbshare.catalog.resources.enums import ResourceState
 from pbshare.core.clock import utcnow
 from pbshare.core.db import Base
 from pbshare.core.ids import new_id
 
 if TYPE_CHECKING:
     from pbshare.units.models import Unit
-
-
-class ResourceState(enum.StrEnum):
-    draft = "draft"  # 草稿
-    consultation = "consultation"  # 征求意见
-    published = "published"  # 已发布
-    revised = "revised"  # 修订中（已发布版本仍有效）
-    withdrawn = "withdrawn"  # 已撤销
 
 
 class Resource(Base):
@@ -111,46 +103,3 @@ class ResourceVersion(Base):
     consents: Mapped[list] = mapped_column(JSON, default=list)
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     published_by: Mapped[str | None] = mapped_column(String(64))
-
-
-class Edition(Base):
-    """A named, dated set of published versions (e.g. "2022 年版")."""
-
-    __tablename__ = "catalog_edition"
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
-    edition_date: Mapped[date] = mapped_column(Date)
-    description: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    created_by: Mapped[str | None] = mapped_column(String(64))
-    version_ids: Mapped[list] = mapped_column(JSON, default=list)
-
-
-class CatalogInfo(Base):
-    """The catalog's own header (name, version, publisher): one row, kept so export gives back what
-    was imported."""
-
-    __tablename__ = "catalog_info"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, default=1)
-    name: Mapped[str] = mapped_column(String(200))
-    version: Mapped[str | None] = mapped_column(String(32))
-    publisher: Mapped[str | None] = mapped_column(String(32))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
-
-
-class AttributeDef(Base):
-    """An extra metadata field on resources that an admin adds without code changes (e.g. 法律依据)."""
-
-    __tablename__ = "catalog_attribute"
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    code: Mapped[str] = mapped_column(String(64), unique=True)
-    label_zh: Mapped[str] = mapped_column(String(100))
-    label_en: Mapped[str] = mapped_column(String(100))
-    type: Mapped[str] = mapped_column(String(16), default="string")  # string text number date boolean enum
-    required: Mapped[bool] = mapped_column(Boolean, default=False)
-    options: Mapped[list] = mapped_column(JSON, default=list)
-    position: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

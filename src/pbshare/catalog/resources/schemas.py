@@ -1,12 +1,15 @@
-"""Catalog shapes: the resource document (the YAML/JSON import-export shape) and API in/out models."""
+"""Resource shapes: the resource document (the YAML/JSON import-export shape) and the API's in/out models."""
 
 from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from pbshare.catalog.resources.models import Resource, ResourceVersion
 
 
 class Direction(enum.StrEnum):
@@ -146,6 +149,14 @@ class ResourceRow(BaseModel):
     items: int
     updated_at: datetime
 
+    @classmethod
+    def of(cls, res: Resource) -> ResourceRow:
+        return cls(id=res.id, code=res.code, name=res.name, classification=res.classification,
+                   provider=res.provider.code, provider_name=res.provider.name, direction=res.direction,
+                   share_type=res.share_type, frequency=res.frequency, open_scope=res.open_scope,
+                   method=res.methods or [], state=res.state, version=res.version, publish_date=res.publish_date,
+                   items=len(res.items), updated_at=res.updated_at)
+
 
 class ConsentOut(BaseModel):
     unit_code: str
@@ -194,6 +205,11 @@ class VersionOut(BaseModel):
     consents: list[dict]
     document: ResourceDoc
 
+    @classmethod
+    def of(cls, v: ResourceVersion) -> VersionOut:
+        return cls(version=v.version, published_at=v.published_at, published_by=v.published_by, note=v.note,
+                   consents=v.consents or [], document=ResourceDoc(**v.document))
+
 
 class VersionRow(BaseModel):
     version: int
@@ -201,85 +217,6 @@ class VersionRow(BaseModel):
     published_by: str | None
     note: str | None
 
-
-class EditionIn(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
-    edition_date: date
-    description: str | None = Field(None, max_length=2000)
-
-
-class EditionOut(BaseModel):
-    id: str
-    name: str
-    edition_date: date
-    description: str | None
-    created_at: datetime
-    created_by: str | None
-    resources: list[dict]
-
-
-class AttributeIn(BaseModel):
-    code: str = Field(pattern=r"^[A-Za-z_\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]{0,63}$")
-    label_zh: str = Field(min_length=1, max_length=100)
-    label_en: str = Field(min_length=1, max_length=100)
-    type: str = Field("string", pattern=r"^(string|text|number|date|boolean|enum)$")
-    required: bool = False
-    options: list[str] = Field(default_factory=list)
-    position: int = 0
-
-
-class AttributeOut(AttributeIn):
-    id: str
-
-
-class Contact(BaseModel):
-    name: str = Field(min_length=1, max_length=50)
-    role: str | None = Field(None, max_length=50)
-    phone: str | None = Field(None, max_length=32)
-    email: str | None = Field(None, max_length=100)
-
-
-class ConnectedSystem(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
-    kind: str | None = Field(None, max_length=32, description="api / soap / mq / file / portal …")
-    address: str | None = Field(None, max_length=300)
-
-
-class UnitIn(BaseModel):
-    code: str = Field(pattern=r"^[A-Za-z0-9_-]{2,32}$")
-    name: str = Field(min_length=1, max_length=200)
-    kind: str = "other"
-    credit_code: str | None = Field(None, max_length=18)
-    state: str | None = None
-    description: str | None = Field(None, max_length=2000)
-    contacts: list[Contact] = Field(default_factory=list)
-    systems: list[ConnectedSystem] = Field(default_factory=list)
-
-
-class UnitOut(BaseModel):
-    id: str
-    code: str
-    name: str
-    kind: str
-    credit_code: str | None
-    state: str
-    description: str | None
-    contacts: list[dict]
-    systems: list[dict]
-    resources: int = 0
-    updated_at: datetime
-
-
-class ImportProblem(BaseModel):
-    sheet: str
-    row: int
-    column: str
-    reason: str
-
-
-class ImportReport(BaseModel):
-    units: int
-    created: int
-    updated: int
-    unchanged: int
-    published: int
+    @classmethod
+    def of(cls, v: ResourceVersion) -> VersionRow:
+        return cls(version=v.version, published_at=v.published_at, published_by=v.published_by, note=v.note)

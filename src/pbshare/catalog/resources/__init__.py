@@ -1,0 +1,1 @@
+"""Catalog resources: info items, consents, versions, documents and the publishing lifecycle."""

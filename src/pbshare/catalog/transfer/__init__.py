@@ -1,0 +1,1 @@
+"""Catalog import and export: YAML/JSON, the Excel layout and DCAT-AP."""
