@@ -49,9 +49,9 @@ import paho.mqtt.client as mqtt
 from pbshare.config import Settings
 from pbshare.core import migrate
 from pbshare.core.db import Database
-from pbshare.exchange import connections
 from pbshare.exchange import envelope as env_mod
 from pbshare.exchange.channel import ChannelConfig
+from pbshare.exchange.connections import service as connections
 from pbshare.exchange.registry import channel_class
 from pbshare.exchange.runtime import Runtime
 from pbshare.units import service as unit_service

@@ -6,8 +6,9 @@ from pbshare.catalog.resources import models as catalog_resources_models  # noqa
 from pbshare.collect.derived import models as collect_derived_models  # noqa: F401
 from pbshare.collect.profiles import models as collect_profiles_models  # noqa: F401
 from pbshare.collect.runs import models as collect_runs_models  # noqa: F401
-from pbshare.exchange import messaging_models as exchange_messaging_models  # noqa: F401
-from pbshare.exchange import models as exchange_models  # noqa: F401
+from pbshare.exchange.cases import models as exchange_cases_models  # noqa: F401
+from pbshare.exchange.connections import models as exchange_connections_models  # noqa: F401
+from pbshare.exchange.messaging import models as exchange_messaging_models  # noqa: F401
 from pbshare.metadata import models as metadata_models  # noqa: F401
 from pbshare.ops import models as ops_models  # noqa: F401
 from pbshare.quality import models as quality_models  # noqa: F401

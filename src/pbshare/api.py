@@ -17,8 +17,9 @@ from pbshare.collect.derived import api as collect_derived_api
 from pbshare.collect.profiles import api as collect_profiles_api
 from pbshare.collect.runs import api as collect_runs_api
 from pbshare.collect.uploads import api as collect_uploads_api
-from pbshare.exchange import api as exchange_api
-from pbshare.exchange import messaging_api as exchange_messaging_api
+from pbshare.exchange.cases import api as exchange_cases_api
+from pbshare.exchange.connections import api as exchange_connections_api
+from pbshare.exchange.messaging import api as exchange_messaging_api
 from pbshare.metadata import api as metadata_api
 from pbshare.ops import api as ops_api
 from pbshare.security.audit import api as audit_api
@@ -38,8 +39,10 @@ protected.include_router(clients_api.router)
 protected.include_router(audit_api.router)
 protected.include_router(ops_api.router)
 protected.include_router(ops_api.audit_router)
-protected.include_router(exchange_api.router)
+protected.include_router(exchange_cases_api.router)
 protected.include_router(exchange_messaging_api.router)
+protected.include_router(exchange_connections_api.router)
+protected.include_router(exchange_messaging_api.mailbox_router)
 protected.include_router(catalog_units_api.router)
 protected.include_router(catalog_resources_api.router)
 protected.include_router(catalog_editions_api.router)

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from pbshare.exchange import connections
 from pbshare.exchange import envelope as env_mod
 from pbshare.exchange.channel import ChannelConfig
+from pbshare.exchange.connections import service as connections
 from pbshare.exchange.runtime import Runtime
 from pbshare.units import service as unit_service
 

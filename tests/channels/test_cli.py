@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from pbshare.exchange import envelope as env_mod
-from pbshare.exchange import messaging
+from pbshare.exchange.messaging import service as messaging
 from pbshare.units import service as unit_service
 from tests.channels.conftest import eventually
 

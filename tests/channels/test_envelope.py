@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-from pbshare.exchange import connections, messaging
 from pbshare.exchange import envelope as env_mod
+from pbshare.exchange.connections import service as connections
 from pbshare.exchange.envelope import EnvelopeError, Key
+from pbshare.exchange.messaging import service as messaging
 from pbshare.security.crypto import algorithms as crypto
 from pbshare.units import service as unit_service
 

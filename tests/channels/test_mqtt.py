@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from pbshare.exchange import envelope as env_mod
-from pbshare.exchange import messaging
-from pbshare.exchange.messaging_models import InboxMessage, OutboxMessage
+from pbshare.exchange.messaging import service as messaging
+from pbshare.exchange.messaging.models import InboxMessage, OutboxMessage
 from tests.channels.conftest import eventually
 
 pytestmark = pytest.mark.services

@@ -14,8 +14,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
 from pbshare.exchange import envelope as env_mod
-from pbshare.exchange import messaging
-from pbshare.exchange.messaging_models import InboxMessage, OutboxMessage
+from pbshare.exchange.messaging import service as messaging
+from pbshare.exchange.messaging.models import InboxMessage, OutboxMessage
 from pbshare.security.clients import service as api_clients
 from pbshare.security.crypto import algorithms as crypto
 from tests.channels.conftest import eventually
@@ -166,7 +166,7 @@ async def test_webhook_delivery_retries_then_receipt(runtime, open_connection, d
     hook = UnitWebhook(holder, fail_first=1)
     try:
         with database.session() as s:
-            from pbshare.exchange.messaging_models import ExchangeConnection
+            from pbshare.exchange.connections.models import ExchangeConnection
 
             s.get(ExchangeConnection, holder.connection_id).settings = {"url": hook.url}
             mid = messaging.enqueue(s, connection_id=holder.connection_id, type="delivery", payload={"w": 1},

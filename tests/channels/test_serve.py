@@ -9,6 +9,8 @@ import time
 
 from fastapi.testclient import TestClient
 
+from pbshare.config import Settings
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -24,7 +26,9 @@ def test_app_lifespan_starts_the_socket_listener(settings, database, open_connec
     monkeypatch.setenv("PBSHARE_SOCKET_PORT", str(port))
     monkeypatch.setenv("PBSHARE_SOCKET_HOST", "127.0.0.1")
     monkeypatch.setenv("PBSHARE_CHANNEL_PREFIX", prefix)
-    app = create_app(settings.model_copy(update={"start_listeners": True}), database=database)
+    # Settings read the environment when made, as `pbshare serve` does at start: make them after setenv.
+    served = Settings(data_dir=settings.data_dir, database_url=settings.database_url, start_listeners=True)
+    app = create_app(served, database=database)
     with TestClient(app):
         body = unit.body(payload={"via": "serve"})
         # Wait for the listener itself: connecting to a free ephemeral port in a retry loop can make the

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 
 from pbshare.channels.soap import build_application, dict_to_envelope
 from pbshare.exchange import envelope as env_mod
-from pbshare.exchange import messaging
-from pbshare.exchange.messaging_models import InboxMessage, OutboxMessage
+from pbshare.exchange.messaging import service as messaging
+from pbshare.exchange.messaging.models import InboxMessage, OutboxMessage
 from tests.channels.conftest import eventually
 
 

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from pbshare.channels.socket import frame, read_frame, send_frames
 from pbshare.exchange import envelope as env_mod
-from pbshare.exchange import messaging
-from pbshare.exchange.messaging_models import InboxMessage, OutboxMessage, RejectedMessage
+from pbshare.exchange.messaging import service as messaging
+from pbshare.exchange.messaging.models import InboxMessage, OutboxMessage, RejectedMessage
 from tests.channels.conftest import eventually
 
 

@@ -8,7 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from pbshare.exchange import connections, messaging
+from pbshare.exchange.connections import service as connections
+from pbshare.exchange.messaging import service as messaging
 from pbshare.units import service as unit_service
 from tests.conftest import PASSWORD, make_user
 

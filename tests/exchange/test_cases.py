@@ -40,7 +40,7 @@ def test_demo_is_idempotent(database, settings):
             demo_service.run(s, data_dir=settings.resolved_data_dir, cases=5)
     from sqlalchemy import func, select
 
-    from pbshare.exchange.models import BankruptcyCase
+    from pbshare.exchange.cases.models import BankruptcyCase
     from pbshare.security.identity.models import User
 
     with database.session() as s:

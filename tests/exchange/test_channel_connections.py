@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from pbshare.core.clock import utcnow
 from pbshare.exchange import envelope as env_mod
-from pbshare.exchange import messaging
-from pbshare.exchange.messaging_models import OutboxMessage
+from pbshare.exchange.messaging import service as messaging
+from pbshare.exchange.messaging.models import OutboxMessage
 from pbshare.security.audit import service as audit
 from pbshare.units import service as unit_service
 
@@ -96,7 +96,7 @@ def test_dead_letters_and_refusals_are_visible_and_replayable(as_user, database,
 
 def test_backoff_grows_then_parks(database, settings):
     add_unit(database)
-    from pbshare.exchange import connections
+    from pbshare.exchange.connections import service as connections
 
     with database.session() as s:
         conn, _ = connections.create_connection(s, data_dir=settings.resolved_data_dir, unit_code="FY01",
@@ -124,7 +124,7 @@ def test_only_administrators_manage_connections(as_user, database):
 def test_outbox_row_commits_with_the_business_change(database, settings):
     """Enqueue joins the caller's transaction: roll the change back and the message is gone too."""
     add_unit(database)
-    from pbshare.exchange import connections
+    from pbshare.exchange.connections import service as connections
 
     with database.session() as s:
         conn, _ = connections.create_connection(s, data_dir=settings.resolved_data_dir, unit_code="FY01",

@@ -15,7 +15,7 @@ from pbshare.core.clock import utcnow
 from pbshare.core.db import Database
 from pbshare.core.errors import Conflict, Invalid
 from pbshare.demo import service as demo_service
-from pbshare.exchange.models import BankruptcyCase, Debtor
+from pbshare.exchange.cases.models import BankruptcyCase, Debtor
 from pbshare.ops import backup, retention
 from pbshare.ops.models import DestructionRecord
 from pbshare.security.audit import service as audit

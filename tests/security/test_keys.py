@@ -142,7 +142,7 @@ def test_sm2_keys_whose_x_starts_with_0_or_4_sign_and_verify():
 
 def test_a_malformed_sm2_public_key_is_refused_with_a_clear_error(database, settings):
     from pbshare.core.errors import Invalid
-    from pbshare.exchange import connections
+    from pbshare.exchange.connections import service as connections
     from pbshare.security.crypto import algorithms as crypto
 
     with database.session() as s:

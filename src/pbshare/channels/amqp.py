@@ -122,7 +122,7 @@ class AmqpChannel(Channel):
 
     async def _handle(self, items: list[tuple[str, AbstractIncomingMessage]]) -> None:
         try:
-            outcomes = await self.hub.receive(self.name, [(m.body, f"amqp:{unit}") for unit, m in items])
+            outcomes = await self.connected_hub.receive(self.name, [(m.body, f"amqp:{unit}") for unit, m in items])
         except Exception:
             log.exception("inbox failed; messages go back to the queue (a second failure: to the dead-letter queue)")
             for _, message in items:

@@ -38,8 +38,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(deadletter_app, name="deadletter")
 
 
-
-
 def listen() -> None:
     """启动各通道监听与发件箱投递（独立进程）/ run channel listeners and the outbox dispatcher."""
     from pbshare.core.logs import configure_logging
@@ -99,11 +97,12 @@ def socket_send(
 @connection_app.command("list")
 def connection_list() -> None:
     """连接列表 / list connections with state, health and traffic."""
-    from pbshare.exchange import connections
+    from pbshare.exchange.connections import service as connections
+    from pbshare.exchange.messaging import service as messaging
 
     database = open_database()
     with database.session() as db:
-        traffic = connections.traffic(db)
+        traffic = messaging.traffic(db)
         table = Table("id", "unit", "channel", "state", "health", "in", "out", "delivered", "rejected", "dead",
                       "key_id")
         for c in connections.list_connections(db):
@@ -125,7 +124,7 @@ def connection_add(
     encrypt: bool = typer.Option(False, help="SM4-GCM 加密载荷 / encrypt payloads"),
 ) -> None:
     """新建连接（草稿）并显示一次密钥 / open a connection (draft) and show its keys once."""
-    from pbshare.exchange import connections
+    from pbshare.exchange.connections import service as connections
 
     settings_dict: dict[str, object] = {}
     for item in setting:
@@ -151,7 +150,7 @@ def connection_add(
 def connection_state(connection_id: str, to: str = typer.Argument(..., help="testing|live|suspended|terminated|draft"),
                      reason: str | None = typer.Option(None)) -> None:
     """变更连接状态 / move a connection to another state."""
-    from pbshare.exchange import connections
+    from pbshare.exchange.connections import service as connections
 
     database = open_database()
     try:
@@ -166,7 +165,7 @@ def connection_state(connection_id: str, to: str = typer.Argument(..., help="tes
 @connection_app.command("rotate-keys")
 def connection_rotate(connection_id: str) -> None:
     """更换密钥并显示一次 / new keys, shown once."""
-    from pbshare.exchange import connections
+    from pbshare.exchange.connections import service as connections
 
     database = open_database()
     try:
@@ -183,7 +182,7 @@ def connection_rotate(connection_id: str) -> None:
 @connection_app.command("test")
 def connection_test(connection_id: str) -> None:
     """发送一条联调测试消息（由 listen/serve 投递）/ queue a joint-testing message."""
-    from pbshare.exchange import messaging
+    from pbshare.exchange.messaging import service as messaging
 
     database = open_database()
     try:
@@ -199,7 +198,7 @@ def connection_test(connection_id: str) -> None:
 @deadletter_app.command("list")
 def deadletter_list() -> None:
     """死信列表 / dead letters (and messages the unit refused)."""
-    from pbshare.exchange import messaging
+    from pbshare.exchange.messaging import service as messaging
 
     database = open_database()
     with database.session() as db:
@@ -213,7 +212,7 @@ def deadletter_list() -> None:
 @deadletter_app.command("replay")
 def deadletter_replay(outbox_id: str) -> None:
     """重发死信 / put a dead letter back in the queue."""
-    from pbshare.exchange import messaging
+    from pbshare.exchange.messaging import service as messaging
 
     database = open_database()
     try:

@@ -68,8 +68,10 @@ class NetworkLoop:
 
     def _open(self, fd: int) -> None:
         if self._closed:  # cancelled while connect() was still running in its thread
-            with contextlib.suppress(Exception):
-                self.client.socket().close()
+            sock = self.client.socket()
+            if sock is not None:
+                with contextlib.suppress(Exception):
+                    sock.close()
             return
         self._fd = fd
         self.loop.add_reader(fd, self._read)
@@ -240,7 +242,8 @@ class MqttChannel(Channel):
             return parts[-2] if len(parts) >= 2 else ""
 
         try:
-            outcomes = await self.hub.receive(self.name, [(m.payload, f"mqtt:{m.topic}") for m in items])
+            raws: list[tuple[bytes, str | None]] = [(bytes(m.payload), f"mqtt:{m.topic}") for m in items]
+            outcomes = await self.connected_hub.receive(self.name, raws)
         except Exception as exc:
             # No PUBACK: the broker delivers these again when the session reconnects.
             log.exception("inbox failed; reconnecting so the broker delivers the messages again")

@@ -105,7 +105,7 @@ class NatsChannel(Channel):
                 # messages yet", not a broken listener to restart.
                 continue
             try:
-                outcomes = await self.hub.receive(self.name, [(m.data, f"nats:{unit}") for m in msgs])
+                outcomes = await self.connected_hub.receive(self.name, [(m.data, f"nats:{unit}") for m in msgs])
             except Exception:
                 log.exception("inbox failed; the messages will be delivered again")
                 for m in msgs:

@@ -1,7 +1,7 @@
 """REST channel.
 
 Inbound: ``POST /api/v1/exchange/messages`` with the envelope as the body, authenticated by the
-API-client request signature (``X-PB-*`` headers, see ``security.api_clients``); the answer is the
+API-client request signature (``X-PB-*`` headers, see ``security.clients.service``); the answer is the
 receipt (or, with ``?wait=response`` on a request, the response) or the error envelope.
 Pull: ``GET /api/v1/exchange/messages`` gives a unit's system what the platform has for it when
 the unit cannot receive calls; it answers each with a receipt through the POST above.
@@ -13,7 +13,6 @@ answers with its receipt envelope in the response body.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -33,21 +32,14 @@ class RestChannel(Channel):
     async def listen(self, conns: list[ConnectionInfo]) -> None:
         await asyncio.Event().wait()
 
-    def _signing_key(self, conn: ConnectionInfo) -> Any:
-        from pbshare.exchange import connections
-
-        with self.hub.database.session() as db:
-            return connections.key_for(connections.get_connection(db, connection_id=conn.id), self.config.data_dir,
-                                       outbound=True)
-
     async def send(self, conn: ConnectionInfo, body: bytes) -> bytes | None:
-        from pbshare.exchange.messaging import office_code
+        from pbshare.exchange.messaging.service import office_code
         from pbshare.security.clients.service import sign_request
 
         url = conn.settings.get("url")
         if not url:
             return None  # a pull connection: the unit fetches it with GET /api/v1/exchange/messages
-        key = await asyncio.to_thread(self._signing_key, conn)
+        key = await self.connected_hub.signing_key(conn)
         if key is None:
             raise RuntimeError("the connection's keys are revoked")
         parts = urlsplit(url)

@@ -19,7 +19,8 @@ import io
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 from defusedxml import ElementTree as SafeET
@@ -28,10 +29,15 @@ from spyne import Application, Boolean, ComplexModel, ServiceBase, Unicode, rpc
 from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
+from pbshare.config import Settings
+from pbshare.core.db import Database
 from pbshare.core.i18n import T
 from pbshare.exchange import envelope as env_mod
 from pbshare.exchange.channel import Channel, ConnectionInfo, Health
 from pbshare.exchange.envelope import EnvelopeError
+
+if TYPE_CHECKING:
+    from pbshare.exchange.messaging.service import Outcome
 
 log = logging.getLogger("pbshare.channels.soap")
 NS = "urn:pbshare:exchange"
@@ -97,9 +103,9 @@ def dict_to_envelope(env: dict[str, Any]) -> dict[str, Any]:
 Handler = Callable[[bytes, str | None, bool], dict[str, Any]]
 
 
-def platform_handler(database: Any, data_dir: Any, max_bytes: int) -> Handler:
+def platform_handler(database: Database, data_dir: Path, max_bytes: int) -> Handler:
     def handle(raw: bytes, peer: str | None, want_response: bool) -> dict[str, Any]:
-        from pbshare.exchange import messaging
+        from pbshare.exchange.messaging import service as messaging
 
         with database.session(immediate=True) as db:
             outcome = messaging.receive(db, raw=raw, channel="soap", data_dir=data_dir, max_bytes=max_bytes,
@@ -156,7 +162,7 @@ def fault(code: str, message: str, detail: str | None = None) -> bytes:
 class XmlGuard:
     """WSGI middleware: size limit and a DTD-free parse before spyne; refusals are kept."""
 
-    def __init__(self, app: Any, *, max_bytes: int, keep: Callable[[bytes, EnvelopeError, int, str | None], Any]):
+    def __init__(self, app: Any, *, max_bytes: int, keep: Callable[[bytes, EnvelopeError, int, str | None], Outcome]):
         self.app, self.max_bytes, self.keep = app, max_bytes, keep
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -194,14 +200,14 @@ class XmlGuard:
         return [payload]
 
 
-def wsgi_app(database: Any, settings: Any) -> Any:
+def wsgi_app(database: Database, settings: Settings) -> XmlGuard:
     """The WSGI app mounted by ``pbshare.app`` at ``/ws/exchange``."""
-    from pbshare.exchange import messaging
+    from pbshare.exchange.messaging import service as messaging
 
     data_dir = settings.resolved_data_dir
     max_bytes = env_mod.MAX_BYTES
 
-    def keep(raw: bytes, err: EnvelopeError, size: int, peer: str | None) -> Any:
+    def keep(raw: bytes, err: EnvelopeError, size: int, peer: str | None) -> Outcome:
         with database.session(immediate=True) as db:
             return messaging.refuse(db, raw=raw, channel="soap", err=err, data_dir=data_dir, peer=peer, size=size)
 

@@ -43,7 +43,8 @@ async def read_frame(reader: asyncio.StreamReader, max_bytes: int) -> tuple[byte
     return await reader.readexactly(size), size
 
 
-def server_ssl(cert: str, key: str, ca: str | None) -> ssl.SSLContext:
+def server_ssl(cert: str, key: str | None, ca: str | None) -> ssl.SSLContext:
+    """TLS for the listener; ``key`` None: the key is in the certificate file. A CA: clients must show a certificate."""
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.load_cert_chain(cert, key)
@@ -67,7 +68,7 @@ class SocketChannel(Channel):
     label = ("TCP 套接字", "TCP socket")
     replies_inline = True
 
-    _server: asyncio.AbstractServer | None = None
+    _server: asyncio.Server | None = None
 
     async def listen(self, conns: list[ConnectionInfo]) -> None:
         cfg = self.config
@@ -144,14 +145,14 @@ class SocketChannel(Channel):
         batch: list[tuple[int, bytes]] = []
         for i, (body, size) in enumerate(items):
             if size > self.config.max_bytes:
-                outcome = await self.hub.refuse(self.name, body, size=size, peer=peer)
+                outcome = await self.connected_hub.refuse(self.name, body, size=size, peer=peer)
                 replies[i] = outcome.reply_bytes
             elif len(body) < 64 and body.replace(b" ", b"") == HEARTBEAT:
                 replies[i] = HEARTBEAT
             else:
                 batch.append((i, body))
         if batch:
-            outcomes = await self.hub.receive(self.name, [(b, peer) for _, b in batch])
+            outcomes = await self.connected_hub.receive(self.name, [(b, peer) for _, b in batch])
             for (i, _), outcome in zip(batch, outcomes, strict=True):
                 # A receipt or error we got needs no answer, but the sender still waits for an ack frame.
                 replies[i] = outcome.reply_bytes or env_mod.dumps({"type": "ack", "id": (outcome.envelope or {})

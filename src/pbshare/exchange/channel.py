@@ -1,37 +1,42 @@
 """The channel contract (send, listen, health) every transport implements.
 
 A transport is a class registered under the entry-point group ``pbshare.channels`` (see
-``exchange.registry``). Every channel hands what it receives to the ``Hub``, which runs the inbox (``exchange.messaging``)
-in a worker thread and returns, per message, what to answer; the channel acknowledges to its
-transport only after that returned (the transaction is committed by then).
+``exchange.registry``). Every channel hands what it receives to the ``Hub``, which runs the inbox
+(``exchange.messaging.service``) in a worker thread and returns, per message, what to answer; the
+channel acknowledges to its transport only after that returned (the transaction is committed by then).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from pbshare.config import Settings
 from pbshare.exchange import envelope as env_mod
 
 if TYPE_CHECKING:
     from pbshare.exchange.hub import Hub
 
 
+def _setting_default(name: str) -> Any:
+    """A setting's default, so a config made without ``Settings`` (tests) agrees with one made from them."""
+    return Settings.model_fields[name].default
+
+
 @dataclass
 class ChannelConfig:
-    """Platform-wide settings of the transports (environment ``PBSHARE_*``; tests pass their own)."""
+    """Platform-wide settings of the transports (from ``Settings``, i.e. ``PBSHARE_*``; tests pass their own)."""
 
     data_dir: Path
-    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
-    mqtt_url: str = "mqtt://127.0.0.1:1883"
-    nats_url: str = "nats://127.0.0.1:4222"
+    amqp_url: str = _setting_default("amqp_url")
+    mqtt_url: str = _setting_default("mqtt_url")
+    nats_url: str = _setting_default("nats_url")
     # Namespace of exchanges, queues, topics and streams, so several platforms (or test runs) share a broker.
-    prefix: str = "pbshare"
-    socket_host: str = "127.0.0.1"
-    socket_port: int = 7070
+    prefix: str = _setting_default("channel_prefix")
+    socket_host: str = "127.0.0.1"  # made by hand (tests): local only; the platform listens on Settings.socket_host
+    socket_port: int = _setting_default("socket_port")
     socket_tls_cert: str | None = None
     socket_tls_key: str | None = None
     socket_tls_ca: str | None = None  # set: clients must present a certificate signed by it (mutual TLS)
@@ -43,16 +48,14 @@ class ChannelConfig:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_settings(cls, settings: Any, **overrides: Any) -> ChannelConfig:
-        env = os.environ
+    def from_settings(cls, settings: Settings, **overrides: Any) -> ChannelConfig:
+        """The transports' part of the platform's settings; ``overrides`` replace single fields (tests, bench)."""
         values: dict[str, Any] = {
             "data_dir": settings.resolved_data_dir, "amqp_url": settings.amqp_url, "mqtt_url": settings.mqtt_url,
-            "nats_url": settings.nats_url, "prefix": env.get("PBSHARE_CHANNEL_PREFIX", "pbshare"),
-            "socket_host": env.get("PBSHARE_SOCKET_HOST", "0.0.0.0"),  # noqa: S104 - units connect from outside
-            "socket_port": int(env.get("PBSHARE_SOCKET_PORT", "7070")),
-            "socket_tls_cert": env.get("PBSHARE_SOCKET_TLS_CERT"), "socket_tls_key": env.get("PBSHARE_SOCKET_TLS_KEY"),
-            "socket_tls_ca": env.get("PBSHARE_SOCKET_TLS_CA"),
-            "max_bytes": int(env.get("PBSHARE_CHANNEL_MAX_BYTES", str(env_mod.MAX_BYTES))),
+            "nats_url": settings.nats_url, "prefix": settings.channel_prefix, "socket_host": settings.socket_host,
+            "socket_port": settings.socket_port, "socket_tls_cert": settings.socket_tls_cert,
+            "socket_tls_key": settings.socket_tls_key, "socket_tls_ca": settings.socket_tls_ca,
+            "max_bytes": settings.channel_max_bytes,
         }
         values.update(overrides)
         return cls(**values)
@@ -72,6 +75,8 @@ class ConnectionInfo:
 
 @dataclass
 class Health:
+    """A transport's answer to "is the peer (or our listener) reachable?", shown per connection in the UI."""
+
     ok: bool
     detail: str = ""
 
@@ -89,6 +94,13 @@ class Channel:
     def __init__(self, config: ChannelConfig, hub: Hub | None = None) -> None:
         self.config = config
         self.hub = hub
+
+    @property
+    def connected_hub(self) -> Hub:
+        """The hub this channel hands messages to; one made only to send or check health has none."""
+        if self.hub is None:
+            raise RuntimeError(f"the {self.name} channel was made without a hub: it can send, not receive")
+        return self.hub
 
     async def send(self, conn: ConnectionInfo, body: bytes) -> bytes | None:
         """Deliver one signed envelope to the unit; return its inline answer if the transport has one."""

@@ -118,9 +118,9 @@ def verify(envelope: dict[str, Any], key: Key) -> bool:
         return False
     body = canonical(envelope)
     if key.alg == crypto.HMAC_SM3:
-        return bool(key.secret) and crypto.mac_verify(crypto.HMAC_SM3, key.secret, body, value)
+        return crypto.mac_verify(crypto.HMAC_SM3, key.secret, body, value) if key.secret else False
     if key.alg == crypto.SM2_SM3:
-        return bool(key.public_hex) and crypto.verify(crypto.SM2_SM3, key.public_hex, body, value)
+        return crypto.verify(crypto.SM2_SM3, key.public_hex, body, value) if key.public_hex else False
     return False
 
 

@@ -12,10 +12,12 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from pbshare.exchange import connections, messaging
+from pbshare.core.db import Database
 from pbshare.exchange.channel import Channel, ChannelConfig, ConnectionInfo
-from pbshare.exchange.connections import snapshot
+from pbshare.exchange.connections import service as connections
+from pbshare.exchange.connections.service import snapshot
 from pbshare.exchange.hub import Hub
+from pbshare.exchange.messaging import service as messaging
 from pbshare.exchange.registry import channel_class
 
 log = logging.getLogger("pbshare.channels")
@@ -23,8 +25,12 @@ log = logging.getLogger("pbshare.channels")
 STOP_GRACE = 5.0
 CLEANUP = 2.0
 
+# One outbox message on its way: (outbox id, connection, signed body or None, error or None), and
+# after sending (outbox id, connection, the peer's inline answer or None, error or None).
+Claimed = tuple[str, ConnectionInfo, bytes | None, str | None]
 
-async def cancel_and_wait(task: asyncio.Task, *, grace: float = STOP_GRACE) -> bool:
+
+async def cancel_and_wait(task: asyncio.Task[Any], *, grace: float = STOP_GRACE) -> bool:
     """Cancel a task and wait for it to end; True if it ended within ``grace`` seconds.
 
     The task first gets up to CLEANUP seconds to run its ``finally`` (closing a broker channel is a
@@ -50,7 +56,9 @@ async def cancel_and_wait(task: asyncio.Task, *, grace: float = STOP_GRACE) -> b
 
 
 class Runtime:
-    def __init__(self, database: Any, config: ChannelConfig, *, tick: float = 1.0, health_every: float = 30.0,
+    """Listeners for the channels that have connections in testing or live, and the outbox dispatcher."""
+
+    def __init__(self, database: Database, config: ChannelConfig, *, tick: float = 1.0, health_every: float = 30.0,
                  max_attempts: int | None = None, backoff_base: timedelta | None = None) -> None:
         self.database = database
         self.config = config
@@ -60,9 +68,10 @@ class Runtime:
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
         self.channels: dict[str, Channel] = {}
-        self.listeners: dict[str, asyncio.Task] = {}
-        self._listening: dict[str, tuple] = {}
-        self._main: asyncio.Task | None = None
+        self.listeners: dict[str, asyncio.Task[None]] = {}
+        # per channel, the (id, unit, state) of the connections its listener was started for
+        self._listening: dict[str, tuple[tuple[str, str, str], ...]] = {}
+        self._main: asyncio.Task[None] | None = None
         self._last_health = 0.0
 
     def channel(self, name: str) -> Channel:
@@ -111,7 +120,6 @@ class Runtime:
 
     # listeners --------------------------------------------------------------------------------
     def _listening_connections(self) -> dict[str, list[ConnectionInfo]]:
-
         with self.database.session() as db:
             grouped: dict[str, list[ConnectionInfo]] = {}
             for conn in connections.list_connections(db, states=connections.LISTENING_STATES):
@@ -141,9 +149,9 @@ class Runtime:
                 self._listening[name] = key
 
     # outbox -----------------------------------------------------------------------------------
-    def _claim(self, limit: int) -> list[tuple[str, ConnectionInfo, bytes | None, str | None]]:
-
-        out = []
+    def _claim(self, limit: int) -> list[Claimed]:
+        """Take what is due and sign it now, in one short write transaction (the sending happens outside it)."""
+        out: list[Claimed] = []
         with self.database.session(immediate=True) as db:
             for msg in messaging.claim_due(db, limit=limit):
                 conn = connections.get_connection(db, connection_id=msg.connection_id)
@@ -155,8 +163,8 @@ class Runtime:
                     out.append((msg.id, info, None, str(exc)))
         return out
 
-    def _finish(self, results: list[tuple[str, ConnectionInfo, bytes | None, str | None]]) -> None:
-
+    def _finish(self, results: list[Claimed]) -> None:
+        """Record what became of each send; an inline answer (receipt or error) goes through the inbox."""
         kwargs: dict[str, Any] = {}
         if self.max_attempts:
             kwargs["max_attempts"] = self.max_attempts
@@ -182,7 +190,7 @@ class Runtime:
         claimed = await asyncio.to_thread(self._claim, limit)
         if not claimed:
             return 0
-        results = []
+        results: list[Claimed] = []
         for msg_id, info, body, error in claimed:
             reply = None
             if body is not None:
@@ -197,17 +205,18 @@ class Runtime:
 
     # health -----------------------------------------------------------------------------------
     async def check_health(self) -> None:
-
+        """Ask every listening connection's channel whether its peer is reachable, and record the answers."""
         grouped = await asyncio.to_thread(self._listening_connections)
-        results = []
+        results: list[tuple[str, bool, str]] = []
         for name, conns in grouped.items():
             for conn in conns:
                 try:
-                    async with asyncio.timeout(10):
-                        health = await self.channel(name).health(conn)
-                    results.append((conn.id, health.ok, health.detail))
-                except Exception as exc:
+                    ch = self.channel(name)
+                except Exception as exc:  # no implementation installed: that is the answer
                     results.append((conn.id, False, f"{type(exc).__name__}: {exc}"))
+                    continue
+                ok, detail = await connections.probe(ch, conn)
+                results.append((conn.id, ok, detail))
 
         def save() -> None:
             with self.database.session(immediate=True) as db:

@@ -7,6 +7,7 @@ Secrets are generated here, shown once, and kept sealed with the PII vault.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from dataclasses import dataclass
@@ -14,28 +15,26 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pbshare.core.clock import utcnow
-from pbshare.core.errors import Conflict, Invalid, NotFound
-from pbshare.core.i18n import T
-from pbshare.exchange.channel import ConnectionInfo
+from pbshare.core.db import Database
+from pbshare.core.errors import Conflict, Invalid
+from pbshare.core.i18n import T, current_language
+from pbshare.core.lookup import get_or_raise
+from pbshare.exchange.channel import Channel, ChannelConfig, ConnectionInfo
+from pbshare.exchange.connections.enums import CONNECTION_STATE_LABELS, ConnectionState
+from pbshare.exchange.connections.models import ExchangeConnection
+from pbshare.exchange.connections.schemas import ChannelOut, ConnectionOut, TrafficOut
 from pbshare.exchange.envelope import Key
-from pbshare.exchange.messaging_models import (
-    ConnectionState,
-    ExchangeConnection,
-    InboxMessage,
-    OutboxMessage,
-    OutboxState,
-    RejectedMessage,
-)
-from pbshare.exchange.registry import available_channels
+from pbshare.exchange.registry import available_channels, channel_class
 from pbshare.security.audit import service as audit
 from pbshare.security.clients import service as api_clients
 from pbshare.security.crypto import algorithms as crypto
 from pbshare.security.crypto.pii import vault_for
 from pbshare.units import service as unit_service
+from pbshare.units.principal import Principal
 
 TRANSITIONS: dict[ConnectionState, set[ConnectionState]] = {
     ConnectionState.draft: {ConnectionState.testing, ConnectionState.terminated},
@@ -71,14 +70,13 @@ def platform_sm2(data_dir: Path) -> crypto.KeyPair:
 
 
 def _channels() -> set[str]:
-
     return set(available_channels())
 
 
 def create_connection(db: Session, *, data_dir: Path, unit_code: str, channel: str, name: str,
                       settings: dict[str, Any] | None = None, sig_alg: str = crypto.HMAC_SM3,
                       unit_public_key: str | None = None, encrypt: bool = False,
-                      principal: Any = None) -> tuple[ExchangeConnection, Credentials]:
+                      principal: Principal | None = None) -> tuple[ExchangeConnection, Credentials]:
     if channel not in _channels():
         raise Invalid(T("未知的通道 {c}，可用：{a}", "Unknown channel {c}; available: {a}", c=channel,
                         a=", ".join(sorted(_channels()))), code="unknown_channel")
@@ -109,7 +107,8 @@ def _new_keys(conn: ExchangeConnection, data_dir: Path) -> Credentials:
                        platform_public_key=platform_sm2(data_dir).public_hex)
 
 
-def rotate_keys(db: Session, *, data_dir: Path, connection_id: str, principal: Any = None) -> Credentials:
+def rotate_keys(db: Session, *, data_dir: Path, connection_id: str,
+                principal: Principal | None = None) -> Credentials:
     conn = get_connection(db, connection_id=connection_id)
     if conn.state == ConnectionState.terminated:
         raise Conflict(T("连接已终止，不能更换密钥", "The connection is terminated; its keys cannot be renewed"),
@@ -121,10 +120,7 @@ def rotate_keys(db: Session, *, data_dir: Path, connection_id: str, principal: A
 
 
 def get_connection(db: Session, *, connection_id: str) -> ExchangeConnection:
-    conn = db.get(ExchangeConnection, connection_id)
-    if conn is None:
-        raise NotFound(T("连接不存在", "The connection does not exist"))
-    return conn
+    return get_or_raise(db, ExchangeConnection, connection_id, T("连接不存在", "The connection does not exist"))
 
 
 def find_by_key_id(db: Session, *, key_id: str) -> ExchangeConnection | None:
@@ -143,7 +139,7 @@ def list_connections(db: Session, *, unit_id: str | None = None, channel: str | 
     return list(db.scalars(stmt))
 
 
-def transition(db: Session, *, connection_id: str, to: str, principal: Any = None,
+def transition(db: Session, *, connection_id: str, to: str, principal: Principal | None = None,
                reason: str | None = None) -> ExchangeConnection:
     conn = get_connection(db, connection_id=connection_id)
     try:
@@ -193,32 +189,82 @@ def record_health(db: Session, *, connection_id: str, ok: bool, detail: str | No
         conn.health_checked_at = utcnow()
 
 
-def traffic(db: Session) -> dict[str, dict[str, int]]:
-    """Per connection: messages in, out, delivered, rejected and dead letters."""
-    counts: dict[str, dict[str, int]] = {}
-
-    def bump(cid: str | None, key: str, n: int) -> None:
-        if cid:
-            counts.setdefault(cid, {"in": 0, "out": 0, "delivered": 0, "rejected": 0, "dead": 0})[key] += n
-
-    for cid, n in db.execute(select(InboxMessage.connection_id, func.count()).group_by(InboxMessage.connection_id)):
-        bump(cid, "in", n)
-    for cid, state, n in db.execute(select(OutboxMessage.connection_id, OutboxMessage.state, func.count())
-                                    .group_by(OutboxMessage.connection_id, OutboxMessage.state)):
-        bump(cid, "out", n)
-        if state == OutboxState.delivered:
-            bump(cid, "delivered", n)
-        if state in (OutboxState.dead, OutboxState.refused):
-            bump(cid, "dead", n)
-    for cid, n in db.execute(select(RejectedMessage.connection_id, func.count())
-                             .group_by(RejectedMessage.connection_id)):
-        bump(cid, "rejected", n)
-    return counts
-
-
 def snapshot(db: Session, conn: ExchangeConnection) -> ConnectionInfo:
     """A plain copy of a connection for channel code (no database objects cross threads)."""
-
     unit = unit_service.get_unit(db, unit_id=conn.unit_id)
     return ConnectionInfo(id=conn.id, unit_code=unit.code, channel=conn.channel, state=conn.state,
                           settings=dict(conn.settings or {}), key_id=conn.key_id)
+
+
+def signing_key(database: Database, *, connection_id: str, data_dir: Path) -> Key | None:
+    """The key that signs what we send on a connection, looked up in its own session (for transports)."""
+    with database.session() as db:
+        return key_for(get_connection(db, connection_id=connection_id), data_dir, outbound=True)
+
+
+# health ---------------------------------------------------------------------------------------
+HEALTH_TIMEOUT = 10.0
+
+
+async def probe(channel: Channel, info: ConnectionInfo) -> tuple[bool, str]:
+    """Ask a channel whether a connection's peer is reachable: (ok, detail); a failure is an answer too."""
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT):
+            health = await channel.health(info)
+        return health.ok, health.detail
+    except Exception as exc:
+        return False, f"{type(exc).__name__}: {exc}"
+
+
+async def check_health(database: Database, config: ChannelConfig, *, connection_id: str) -> None:
+    """Check one connection now (the UI's button) and record the answer; no session is held while waiting."""
+
+    def load() -> ConnectionInfo:
+        with database.session() as db:
+            return snapshot(db, get_connection(db, connection_id=connection_id))
+
+    info = await asyncio.to_thread(load)
+    channel = channel_class(info.channel)(config)
+    try:
+        ok, detail = await probe(channel, info)
+    finally:
+        await channel.close()
+
+    def save() -> None:
+        with database.session(immediate=True) as db:
+            record_health(db, connection_id=connection_id, ok=ok, detail=detail)
+
+    await asyncio.to_thread(save)
+
+
+# what the UI shows ----------------------------------------------------------------------------
+def _in_language(pair: tuple[str, str]) -> str:
+    return pair[1] if current_language.get().startswith("en") else pair[0]
+
+
+def channel_label(name: str) -> str:
+    """The channel's name in the request's language; its bare name when the transport is not installed."""
+    try:
+        return _in_language(channel_class(name).label) or name
+    except (KeyError, ImportError):
+        return name
+
+
+def channels_out() -> list[ChannelOut]:
+    return [ChannelOut(name=n, label=channel_label(n)) for n in available_channels()]
+
+
+def connection_out(db: Session, conn: ExchangeConnection, traffic: dict[str, dict[str, int]]) -> ConnectionOut:
+    """A connection for the UI, with its unit and the counts from ``messaging.service.traffic``."""
+    unit = unit_service.get_unit(db, unit_id=conn.unit_id)
+    t = traffic.get(conn.id, {})
+    return ConnectionOut(
+        id=conn.id, unit_id=unit.id, unit_code=unit.code, unit_name=unit.name, channel=conn.channel,
+        channel_label=channel_label(conn.channel), name=conn.name, state=conn.state,
+        state_label=_in_language(CONNECTION_STATE_LABELS[ConnectionState(conn.state)]), settings=conn.settings or {},
+        sig_alg=conn.sig_alg, key_id=conn.key_id, keys_revoked=conn.secret_sealed is None, encrypt=conn.encrypt,
+        health=conn.health, health_detail=conn.health_detail, health_checked_at=conn.health_checked_at,
+        last_seen_at=conn.last_seen_at, created_at=conn.created_at,
+        traffic=TrafficOut(inbound=t.get("in", 0), outbound=t.get("out", 0), delivered=t.get("delivered", 0),
+                           rejected=t.get("rejected", 0), dead=t.get("dead", 0)),
+    )

@@ -1,9 +1,9 @@
-"""Exchange messaging tables: connections, outbox (with dead letters), inbox and rejected messages.
+"""Tables of messaging: the outbox (with dead letters), the inbox and refused messages.
 
-A connection is a unit × channel × settings × credentials. The outbox holds every envelope we send
-(written in the same transaction as the change that caused it); the inbox holds every envelope we
-accepted, with a unique key on the envelope id so a duplicate is recognised before anything acts on
-it; ``exchange_rejected`` keeps every message we refused, byte for byte (sealed), with the reason.
+The outbox holds every envelope we send (written in the same transaction as the change that caused
+it); the inbox holds every envelope we accepted, with a unique key on the envelope id so a duplicate
+is recognised before anything acts on it; ``exchange_rejected`` keeps every message we refused, byte
+for byte (sealed), with the reason. Each row points at its connection (``exchange_connection``).
 """
 
 from __future__ import annotations
@@ -19,23 +19,6 @@ from pbshare.core.db import Base
 from pbshare.core.ids import new_id
 
 
-class ConnectionState(enum.StrEnum):
-    draft = "draft"  # 草稿
-    testing = "testing"  # 联调测试
-    live = "live"  # 正式运行
-    suspended = "suspended"  # 暂停
-    terminated = "terminated"  # 已终止
-
-
-CONNECTION_STATE_LABELS = {
-    ConnectionState.draft: ("草稿", "Draft"),
-    ConnectionState.testing: ("联调测试", "Joint testing"),
-    ConnectionState.live: ("正式运行", "Live"),
-    ConnectionState.suspended: ("暂停", "Suspended"),
-    ConnectionState.terminated: ("已终止", "Terminated"),
-}
-
-
 class OutboxState(enum.StrEnum):
     pending = "pending"  # 待发送
     sent = "sent"  # 已发送，待回执
@@ -48,30 +31,6 @@ class InboxState(enum.StrEnum):
     received = "received"
     processed = "processed"
     failed = "failed"
-
-
-class ExchangeConnection(Base):
-    __tablename__ = "exchange_connection"
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    unit_id: Mapped[str] = mapped_column(ForeignKey("unit.id"), index=True)
-    channel: Mapped[str] = mapped_column(String(32), index=True)
-    name: Mapped[str] = mapped_column(String(100))
-    state: Mapped[str] = mapped_column(String(16), default=ConnectionState.draft.value, index=True)
-    settings: Mapped[dict] = mapped_column(default=dict)
-    sig_alg: Mapped[str] = mapped_column(String(16), default="HMAC-SM3")
-    key_id: Mapped[str] = mapped_column(String(64), unique=True, index=True)
-    # {"secret": hex, "enc_key": hex} sealed with the PII vault; None once the keys are revoked.
-    secret_sealed: Mapped[str | None] = mapped_column(Text)
-    unit_public_key: Mapped[str | None] = mapped_column(Text)  # SM2 public key of the unit (hex)
-    encrypt: Mapped[bool] = mapped_column(Boolean, default=False)
-    health: Mapped[str] = mapped_column(String(16), default="unknown")  # ok | down | unknown
-    health_detail: Mapped[str | None] = mapped_column(String(500))
-    health_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
 class OutboxMessage(Base):

@@ -1,19 +1,24 @@
-"""Cases and debtors (the foundation part of the exchange domain)."""
+"""Cases and debtors: opening them, finding them, showing them masked (or, with a purpose, in clear)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import CursorResult, Delete, delete, func, select
 from sqlalchemy.orm import Session
 
-from pbshare.core.errors import Conflict, NotFound
+from pbshare.core.errors import Conflict
 from pbshare.core.i18n import T, current_language
+from pbshare.core.lookup import get_or_raise
 from pbshare.core.pagination import PageParams, paginate
-from pbshare.exchange.models import CASE_STAGE_LABELS, BankruptcyCase, CaseStage, Debtor
-from pbshare.exchange.schemas import CaseOut, DebtorOut
+from pbshare.exchange.cases.enums import CASE_STAGE_LABELS, CaseStage
+from pbshare.exchange.cases.models import BankruptcyCase, Debtor
+from pbshare.exchange.cases.schemas import CaseOut, DebtorOut
+from pbshare.security.audit import service as audit
 from pbshare.security.crypto.pii import mask, vault_for
+from pbshare.units.principal import Principal
 
 
 def add_debtor(db: Session, *, data_dir: Path, name: str, id_no: str, phone: str | None = None,
@@ -63,10 +68,7 @@ def open_case(db: Session, *, case_no: str, debtor_id: str, court_unit_id: str, 
 
 
 def get_case(db: Session, *, case_id: str) -> BankruptcyCase:
-    case = db.get(BankruptcyCase, case_id)
-    if case is None:
-        raise NotFound(T("案件不存在", "The case does not exist"))
-    return case
+    return get_or_raise(db, BankruptcyCase, case_id, T("案件不存在", "The case does not exist"))
 
 
 def find_case_by_no(db: Session, *, case_no: str) -> BankruptcyCase | None:
@@ -92,14 +94,23 @@ def list_cases(db: Session, *, params: PageParams, q: str | None = None,
     return paginate(db, stmt, params)
 
 
-def case_out(case: BankruptcyCase, **debtor_kwargs) -> CaseOut:
+def case_out(case: BankruptcyCase, *, data_dir: Path | None = None, unmasked: bool = False) -> CaseOut:
     zh, en = CASE_STAGE_LABELS[CaseStage(case.stage)]
     return CaseOut(
         id=case.id, case_no=case.case_no, procedure=case.procedure, stage=case.stage,
         stage_label=en if current_language.get().startswith("en") else zh, accepted_on=case.accepted_on,
-        court_unit_id=case.court_unit_id, debtor=debtor_out(case.debtor, **debtor_kwargs),
+        court_unit_id=case.court_unit_id, debtor=debtor_out(case.debtor, data_dir=data_dir, unmasked=unmasked),
         created_at=case.created_at,
     )
+
+
+def unmask_case(db: Session, *, case_id: str, purpose: str, principal: Principal, data_dir: Path,
+                ip: str | None = None) -> CaseOut:
+    """The case with its debtor's identifiers in clear; every such reading is audited with its purpose."""
+    case = get_case(db, case_id=case_id)
+    audit.record(db, action="pii.unmask", principal=principal, object_type="debtor", object_id=case.debtor_id,
+                 purpose=purpose, ip=ip, detail={"case_no": case.case_no})
+    return case_out(case, data_dir=data_dir, unmasked=True)
 
 
 def cases_by_stage(db: Session) -> dict[str, int]:
@@ -108,7 +119,7 @@ def cases_by_stage(db: Session) -> dict[str, int]:
 
 
 # retention (called by ops.retention) --------------------------------------------------------
-def expired_case_ids(db: Session, *, stages: list[str], ended_before) -> list[str]:
+def expired_case_ids(db: Session, *, stages: list[str], ended_before: datetime) -> list[str]:
     """Cases in one of ``stages`` whose last change is older than ``ended_before`` (the retention anchor)."""
     stmt = select(BankruptcyCase.id).where(BankruptcyCase.stage.in_(stages), BankruptcyCase.updated_at < ended_before)
     return list(db.scalars(stmt))
@@ -116,14 +127,17 @@ def expired_case_ids(db: Session, *, stages: list[str], ended_before) -> list[st
 
 def destroy_cases(db: Session, *, case_ids: list[str]) -> dict[str, int]:
     """Delete these cases and the debtors left without a case; returns how many rows of each went."""
-    from sqlalchemy import delete
-
     if not case_ids:
         return {"bankruptcy_case": 0, "debtor": 0}
     debtor_ids = set(db.scalars(select(BankruptcyCase.debtor_id).where(BankruptcyCase.id.in_(case_ids))))
-    cases = db.execute(delete(BankruptcyCase).where(BankruptcyCase.id.in_(case_ids))).rowcount
+    cases = _deleted(db, delete(BankruptcyCase).where(BankruptcyCase.id.in_(case_ids)))
     still_used = set(db.scalars(select(BankruptcyCase.debtor_id).where(BankruptcyCase.debtor_id.in_(debtor_ids))))
     orphans = list(debtor_ids - still_used)
-    debtors = db.execute(delete(Debtor).where(Debtor.id.in_(orphans))).rowcount if orphans else 0
+    debtors = _deleted(db, delete(Debtor).where(Debtor.id.in_(orphans))) if orphans else 0
     db.flush()
     return {"bankruptcy_case": cases, "debtor": debtors}
+
+
+def _deleted(db: Session, stmt: Delete) -> int:
+    """Rows a DELETE removed. It answers with a CursorResult; ``Session.execute`` is typed for any statement."""
+    return cast(CursorResult[Any], db.execute(stmt)).rowcount

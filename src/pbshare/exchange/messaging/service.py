@@ -7,8 +7,8 @@ ignored; anything refused is kept in ``exchange_rejected`` and answered with an 
 The caller commits, and only then acknowledges to the transport.
 
 Sending (``enqueue``): the signed envelope is written to the outbox in the caller's transaction; the
-dispatcher (``pbshare.channels.dispatcher``) sends it, retries with exponential backoff and parks it
-as a dead letter after the last attempt; ``replay`` puts a dead letter back in the queue.
+dispatcher (``exchange.runtime``) sends it, retries with exponential backoff and parks it as a dead
+letter after the last attempt; ``replay`` puts a dead letter back in the queue.
 """
 
 from __future__ import annotations
@@ -19,32 +19,32 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pbshare.core.clock import utcnow
-from pbshare.core.errors import Conflict, Invalid, NotFound
+from pbshare.core.db import Database
+from pbshare.core.errors import Conflict, Invalid
 from pbshare.core.i18n import T
 from pbshare.core.ids import new_id
-from pbshare.exchange import connections
+from pbshare.core.lookup import get_or_raise, one_or_raise
 from pbshare.exchange import envelope as env_mod
-from pbshare.exchange.envelope import EnvelopeError
-from pbshare.exchange.messaging_models import (
-    ConnectionState,
-    ExchangeConnection,
-    InboxMessage,
-    InboxState,
-    OutboxMessage,
-    OutboxState,
-    RejectedMessage,
-)
+from pbshare.exchange.connections import service as connections
+from pbshare.exchange.connections.enums import ConnectionState
+from pbshare.exchange.envelope import EnvelopeError, Key
+from pbshare.exchange.messaging.models import InboxMessage, InboxState, OutboxMessage, OutboxState, RejectedMessage
 from pbshare.security.audit import service as audit
 from pbshare.security.crypto import algorithms as crypto
 from pbshare.security.crypto.pii import vault_for
 from pbshare.units import service as unit_service
+from pbshare.units.principal import Principal
+
+if TYPE_CHECKING:
+    # Connections are reached through their service; the class only names what it returns.
+    from pbshare.exchange.connections.models import ExchangeConnection
 
 log = logging.getLogger("pbshare.exchange")
 
@@ -55,7 +55,7 @@ KEEP_RAW_BYTES = 64 * 1024  # a refused message is kept up to this size (the res
 
 # Other domains act on production envelopes by registering a handler per type. A handler gets
 # (db, envelope, connection) and may return a payload for the ``response`` (for a request).
-Handler = Callable[[Session, dict[str, Any], ExchangeConnection], dict[str, Any] | None]
+Handler = Callable[[Session, dict[str, Any], "ExchangeConnection"], dict[str, Any] | None]
 HANDLERS: dict[str, list[Handler]] = {}
 
 
@@ -105,9 +105,9 @@ class _Cache:
 
     def __init__(self, db: Session, data_dir: Path) -> None:
         self.db, self.data_dir = db, data_dir
-        self.conns: dict[str, tuple[ExchangeConnection | None, Any, str | None]] = {}
+        self.conns: dict[str, tuple[ExchangeConnection | None, Key | None, str | None]] = {}
 
-    def by_key_id(self, key_id: str) -> tuple[ExchangeConnection | None, Any, str | None]:
+    def by_key_id(self, key_id: str) -> tuple[ExchangeConnection | None, Key | None, str | None]:
         if key_id not in self.conns:
             conn = connections.find_by_key_id(self.db, key_id=key_id)
             unit_code = unit_service.get_unit(self.db, unit_id=conn.unit_id).code if conn else None
@@ -149,17 +149,17 @@ def _audit(db: Session, channel: str, outcomes: list[Outcome], peer: str | None)
                          "refused": [o.error.code for o in outcomes if o.error][:100]})
 
 
-def _verified(raw: bytes, *, channel: str, cache: _Cache, max_bytes: int, size: int | None,
-              caller_unit: str | None, found: list) -> tuple[dict[str, Any], ExchangeConnection, str]:
+def _verified(raw: bytes, *, channel: str, cache: _Cache, max_bytes: int, size: int | None, caller_unit: str | None,
+              found: list[ExchangeConnection]) -> tuple[dict[str, Any], ExchangeConnection, str]:
     """Parse, find the connection, check its state, the signature, the addressing and the age; decrypt."""
     if size is not None and size > max_bytes:
         raise EnvelopeError("too_large", T("消息 {n} 字节，超过上限 {m} 字节", "The message is {n} bytes, over "
                                            "the limit of {m} bytes", n=size, m=max_bytes))
     env = env_mod.parse(raw, max_bytes=max_bytes)
-    conn, key, unit_code = cache.by_key_id(env["sig"]["key_id"])
-    if conn is not None:
-        found.append(conn)
-    _check_connection(env, conn, key, unit_code, channel)
+    maybe_conn, maybe_key, maybe_unit = cache.by_key_id(env["sig"]["key_id"])
+    if maybe_conn is not None:
+        found.append(maybe_conn)
+    conn, key, unit_code = _check_connection(env, maybe_conn, maybe_key, maybe_unit, channel)
     if not env_mod.verify(env, key):
         raise EnvelopeError("bad_signature", T("签名验证失败：请用该连接的密钥对 RFC 8785 规范化后的消息（不含 sig）"
                                                "签名", "The signature does not verify: sign the RFC 8785 "
@@ -177,12 +177,13 @@ def _verified(raw: bytes, *, channel: str, cache: _Cache, max_bytes: int, size: 
     return env, conn, unit_code
 
 
-def _check_connection(env: dict[str, Any], conn: ExchangeConnection | None, key: Any, unit_code: str | None,
-                      channel: str) -> None:
+def _check_connection(env: dict[str, Any], conn: ExchangeConnection | None, key: Key | None,
+                      unit_code: str | None, channel: str) -> tuple[ExchangeConnection, Key, str]:
+    """The connection, its key and its unit, if the connection may take this envelope now."""
     def bad(code: str, zh: str, en: str, field: str | None = "sig.key_id", **params: Any) -> EnvelopeError:
         return EnvelopeError(code, T(zh, en, **params), field=field, answers=env["id"], sender=env["sender"])
 
-    if conn is None:
+    if conn is None or unit_code is None:
         raise bad("unknown_key", "未知的密钥编号 {k}：请使用平台发放的 key_id", "Unknown key id {k}: use the key_id the "
                   "platform issued to you", k=env["sig"]["key_id"][:64])
     state = ConnectionState(conn.state)
@@ -199,9 +200,10 @@ def _check_connection(env: dict[str, Any], conn: ExchangeConnection | None, key:
     if state == ConnectionState.testing and not env.get("test"):
         raise bad("testing_only", "连接处于联调测试阶段，只接收 test=true 的测试消息", "The connection is in joint "
                   "testing: only envelopes with test=true are accepted", field="test")
+    return conn, key, unit_code
 
 
-def _check_addressing(env: dict[str, Any], conn: ExchangeConnection, unit_code: str | None, channel: str) -> None:
+def _check_addressing(env: dict[str, Any], conn: ExchangeConnection, unit_code: str, channel: str) -> None:
     def bad(code: str, zh: str, en: str, field: str | None = "sig.key_id", **params: Any) -> EnvelopeError:
         return EnvelopeError(code, T(zh, en, **params), field=field, answers=env["id"], sender=env["sender"])
 
@@ -312,7 +314,7 @@ def _reject(db: Session, err: EnvelopeError, *, raw: bytes, channel: str, conn: 
     return Outcome("rejected", reply, None, conn.id if conn else None, error=err)
 
 
-def receive_batch(database: Any, *, raws: list[tuple[bytes, str | None]], channel: str, data_dir: Path,
+def receive_batch(database: Database, *, raws: list[tuple[bytes, str | None]], channel: str, data_dir: Path,
                   max_bytes: int = env_mod.MAX_BYTES) -> list[Outcome]:
     """Many messages in one transaction (committed on return): what broker listeners use.
 
@@ -337,7 +339,8 @@ def receive_batch(database: Any, *, raws: list[tuple[bytes, str | None]], channe
         for chunk in range(0, len(ids), 500):
             stored.update(db.execute(select(InboxMessage.envelope_id, InboxMessage.digest)
                                      .where(InboxMessage.envelope_id.in_(ids[chunk:chunk + 500]))).all())
-        rows, fresh = [], []
+        rows: list[dict[str, Any]] = []
+        fresh: list[tuple[int, dict[str, Any], ExchangeConnection, str]] = []
         for i, env, conn, unit_code in good:
             digest = _digest(env)
             if env["id"] in stored:
@@ -354,7 +357,8 @@ def receive_batch(database: Any, *, raws: list[tuple[bytes, str | None]], channe
             try:
                 with db.begin_nested():
                     # Core executemany: the ORM's bulk path costs more per row than the row itself
-                    db.execute(InboxMessage.__table__.insert(), rows)
+                    # (a mapped class's __table__ is a Table; SQLAlchemy types it as any FromClause)
+                    db.execute(cast(Table, InboxMessage.__table__).insert(), rows)
             except IntegrityError:
                 for i, env, conn, unit_code in fresh:
                     outcomes[i] = _accept(db, env, conn, unit_code, channel, data_dir)
@@ -369,16 +373,23 @@ def receive_batch(database: Any, *, raws: list[tuple[bytes, str | None]], channe
 
 
 def rejected_raw(db: Session, *, rejected_id: str, data_dir: Path) -> str:
-    row = db.get(RejectedMessage, rejected_id)
-    if row is None:
-        raise NotFound(T("拒收记录不存在", "The refused message does not exist"))
+    """The bytes of a refused message as they came (up to ``KEEP_RAW_BYTES``)."""
+    row = get_or_raise(db, RejectedMessage, rejected_id, T("拒收记录不存在", "The refused message does not exist"))
     return vault_for(data_dir).open(row.raw_sealed) or ""
 
 
+def read_rejected_raw(db: Session, *, rejected_id: str, data_dir: Path, principal: Principal,
+                      ip: str | None = None) -> str:
+    """``rejected_raw`` for a person: the bytes may hold personal data, so every reading is audited."""
+    text = rejected_raw(db, rejected_id=rejected_id, data_dir=data_dir)
+    audit.record(db, action="exchange.rejected.read", principal=principal, object_type="exchange_rejected",
+                 object_id=rejected_id, ip=ip)
+    return text
+
+
 def inbox_envelope(db: Session, *, envelope_id: str, data_dir: Path) -> dict[str, Any]:
-    row = db.scalar(select(InboxMessage).where(InboxMessage.envelope_id == envelope_id))
-    if row is None:
-        raise NotFound(T("收件箱中没有该消息", "No such message in the inbox"))
+    row: InboxMessage = one_or_raise(db, select(InboxMessage).where(InboxMessage.envelope_id == envelope_id),
+                                     T("收件箱中没有该消息", "No such message in the inbox"))
     return json.loads(vault_for(data_dir).open(row.body_sealed) or "{}")
 
 
@@ -476,11 +487,9 @@ def dead_letters(db: Session, *, connection_id: str | None = None, limit: int = 
     return list_outbox(db, states=DEAD_STATES, connection_id=connection_id, limit=limit)
 
 
-def replay(db: Session, *, outbox_id: str, principal: Any = None) -> OutboxMessage:
+def replay(db: Session, *, outbox_id: str, principal: Principal | None = None) -> OutboxMessage:
     """Put a dead letter back in the queue with a fresh count of attempts (same envelope id)."""
-    msg = db.get(OutboxMessage, outbox_id)
-    if msg is None:
-        raise NotFound(T("死信不存在", "The dead letter does not exist"))
+    msg = get_or_raise(db, OutboxMessage, outbox_id, T("死信不存在", "The dead letter does not exist"))
     if msg.state not in DEAD_STATES:
         raise Conflict(T("只有死信或被拒收的消息可以重发（当前：{s}）", "Only dead or refused messages can be replayed "
                          "(this one is {s})", s=msg.state), code="not_dead")
@@ -508,17 +517,42 @@ def list_inbox(db: Session, *, connection_id: str | None = None, limit: int = 20
     return list(db.scalars(stmt))
 
 
-def count_inbox(db: Session, *, test: bool | None = None) -> int:
-    stmt = select(func.count()).select_from(InboxMessage)
-    if test is not None:
-        stmt = stmt.where(InboxMessage.test == test)
-    return db.scalar(stmt) or 0
-
-
 def refuse(db: Session, *, raw: bytes, channel: str, err: EnvelopeError, data_dir: Path, peer: str | None = None,
            size: int | None = None) -> Outcome:
     """Keep a message a channel refused before it could be read as an envelope (bad XML, too large)."""
     return _reject(db, err, raw=raw, channel=channel, conn=None, data_dir=data_dir, peer=peer, size=size)
+
+
+def send_test_message(db: Session, *, connection_id: str, payload: dict[str, Any], data_dir: Path,
+                      principal: Principal) -> OutboxMessage:
+    """A joint-testing delivery (``test: true``) to a connection, queued and audited (the UI's button)."""
+    msg = enqueue(db, connection_id=connection_id, type="delivery", payload=payload, data_dir=data_dir, test=True)
+    audit.record(db, action="exchange.test_message", principal=principal, object_type="exchange_connection",
+                 object_id=connection_id, detail={"envelope_id": msg.envelope_id})
+    return msg
+
+
+def traffic(db: Session) -> dict[str, dict[str, int]]:
+    """Per connection: messages in, out, delivered, rejected and dead letters."""
+    counts: dict[str, dict[str, int]] = {}
+
+    def bump(cid: str | None, key: str, n: int) -> None:
+        if cid:
+            counts.setdefault(cid, {"in": 0, "out": 0, "delivered": 0, "rejected": 0, "dead": 0})[key] += n
+
+    for cid, n in db.execute(select(InboxMessage.connection_id, func.count()).group_by(InboxMessage.connection_id)):
+        bump(cid, "in", n)
+    for cid, state, n in db.execute(select(OutboxMessage.connection_id, OutboxMessage.state, func.count())
+                                    .group_by(OutboxMessage.connection_id, OutboxMessage.state)):
+        bump(cid, "out", n)
+        if state == OutboxState.delivered:
+            bump(cid, "delivered", n)
+        if state in (OutboxState.dead, OutboxState.refused):
+            bump(cid, "dead", n)
+    for refused_cid, n in db.execute(select(RejectedMessage.connection_id, func.count())
+                                     .group_by(RejectedMessage.connection_id)):
+        bump(refused_cid, "rejected", n)
+    return counts
 
 
 def pull(db: Session, *, unit_id: str, data_dir: Path, limit: int = 100) -> list[dict[str, Any]]:

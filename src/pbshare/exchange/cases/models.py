@@ -1,4 +1,4 @@
-"""Exchange tables. The foundation holds debtors and their cases; channels add messages."""
+"""Tables of cases: debtors (identifiers sealed, with a blind index) and their bankruptcy cases."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from pbshare.core.clock import utcnow
 from pbshare.core.db import Base
 from pbshare.core.ids import new_id
-from pbshare.exchange.enums import CASE_STAGE_LABELS, CaseStage  # noqa: F401 - read with the tables
+from pbshare.exchange.cases.enums import CaseStage
 
 
 class Debtor(Base):

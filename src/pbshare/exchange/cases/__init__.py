@@ -1,0 +1,1 @@
+"""Debtors and their bankruptcy cases, with identifiers sealed and shown masked."""
