@@ -18,7 +18,7 @@ import asyncio
 import io
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
@@ -37,6 +37,8 @@ from pbshare.exchange.channel import Channel, ConnectionInfo, Health
 from pbshare.exchange.envelope import EnvelopeError
 
 if TYPE_CHECKING:
+    from a2wsgi.wsgi_typing import Environ, StartResponse  # the WSGI types of the bridge app.py mounts it with
+
     from pbshare.exchange.messaging.service import Outcome
 
 log = logging.getLogger("pbshare.channels.soap")
@@ -165,7 +167,7 @@ class XmlGuard:
     def __init__(self, app: Any, *, max_bytes: int, keep: Callable[[bytes, EnvelopeError, int, str | None], Outcome]):
         self.app, self.max_bytes, self.keep = app, max_bytes, keep
 
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "POST":
             return self.app(environ, start_response)
         peer = environ.get("REMOTE_ADDR")
