@@ -116,7 +116,7 @@ def demo(cases: int = typer.Option(300, min=0, max=5000, help="合成案件数 /
     try:
         with database.session() as session, progress_bar() as bar:
             task = bar.add_task("演示数据 / demo data", total=cases)
-            summary = demo_service.run(session, data_dir=settings.resolved_data_dir, cases=cases,
+            summary = demo_service.run(session, data_dir=settings.resolved_data_dir, cases=cases, database=database,
                                        progress=lambda n: bar.advance(task, n))
     except AppError as exc:
         fail(exc)

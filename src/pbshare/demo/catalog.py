@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from pbshare.catalog.resources import service as catalog_service
 from pbshare.catalog.transfer import service as catalog_transfer
+from pbshare.core.db import Database
 from pbshare.demo.synthetic import sample_catalog
 
 
-def load_catalog(db: Session, *, data_dir: Any = None) -> int:
+def load_catalog(db: Session, *, data_dir: Path | None = None, database: Database | None = None) -> int:
     """Demo step: the sample catalog's resources, published. Resources already there are left alone,
     so running the demo again keeps whatever a user changed."""
     sample = sample_catalog()

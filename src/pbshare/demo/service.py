@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from pbshare.core.db import Database
 from pbshare.demo import catalog as demo_catalog
 from pbshare.demo import collect as demo_collect
 from pbshare.demo.synthetic import SHENZHEN_DISTRICTS, SYNTHETIC_PREFIX, sample_catalog, synthetic_id_no
@@ -94,10 +95,12 @@ STEPS: list[tuple[str, Callable[..., object]]] = [
 
 
 def run(db: Session, *, data_dir: Path, progress: Callable[[int], None] | None = None,
-        cases: int = 300) -> dict[str, object]:
+        cases: int = 300, database: Database | None = None) -> dict[str, object]:
+    """Every demo step in order. ``database`` tells the steps that make topic databases where the
+    warehouse lives (its own engine when ``PBSHARE_WAREHOUSE_URL`` is set)."""
     summary: dict[str, object] = {"units": load_units(db)}
     summary["users"] = load_users(db)
     summary["cases"] = load_cases(db, data_dir=data_dir, count=cases, progress=progress)
     for name, step in STEPS:
-        summary[name] = step(db, data_dir=data_dir)
+        summary[name] = step(db, data_dir=data_dir, database=database)
     return summary
