@@ -39,7 +39,7 @@ from pbshare.exchange.envelope import EnvelopeError
 if TYPE_CHECKING:
     from a2wsgi.wsgi_typing import Environ, StartResponse  # the WSGI types of the bridge app.py mounts it with
 
-    from pbshare.exchange.messaging.service import Outcome
+    from pbshare.exchange.channel import Outcome
 
 log = logging.getLogger("pbshare.channels.soap")
 NS = "urn:pbshare:exchange"

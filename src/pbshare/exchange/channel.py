@@ -1,9 +1,10 @@
 """The channel contract (send, listen, health) every transport implements.
 
 A transport is a class registered under the entry-point group ``pbshare.channels`` (see
-``exchange.registry``). Every channel hands what it receives to the ``Hub``, which runs the inbox
-(``exchange.messaging.service``) in a worker thread and returns, per message, what to answer; the
-channel acknowledges to its transport only after that returned (the transaction is committed by then).
+``exchange.registry``). Every channel hands what it receives to its ``Inbox`` (``exchange.hub.Hub``),
+which runs the inbox (``exchange.messaging.service``) in a worker thread and returns, per message,
+what to answer; the channel acknowledges to its transport only after that returned (the transaction
+is committed by then).
 """
 
 from __future__ import annotations
@@ -11,13 +12,11 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from pbshare.config import Settings
 from pbshare.exchange import envelope as env_mod
-
-if TYPE_CHECKING:
-    from pbshare.exchange.hub import Hub
+from pbshare.exchange.envelope import EnvelopeError, Key
 
 
 def _setting_default(name: str) -> Any:
@@ -26,6 +25,35 @@ def _setting_default(name: str) -> Any:
 
 
 @dataclass
+@dataclass
+class Outcome:
+    """What became of one received message and what to answer (already signed when we could)."""
+
+    status: str  # accepted | duplicate | rejected
+    reply: dict[str, Any] | None
+    envelope: dict[str, Any] | None = None
+    connection_id: str | None = None
+    unit_code: str | None = None
+    error: EnvelopeError | None = None
+    response: dict[str, Any] | None = None  # the answer to a request, for query/answer channels
+
+    @property
+    def reply_bytes(self) -> bytes | None:
+        return env_mod.dumps(self.reply) if self.reply is not None else None
+
+
+
+class Inbox(Protocol):
+    """What a channel hands received messages to (``exchange.hub.Hub``); the contract names no
+    implementation, so the hub may use the inbox's services without a cycle."""
+
+    async def receive(self, channel: str, raws: list[tuple[bytes, str | None]]) -> list[Outcome]: ...
+
+    async def refuse(self, channel: str, raw: bytes, *, size: int, peer: str | None) -> Outcome: ...
+
+    async def signing_key(self, conn: ConnectionInfo) -> Key | None: ...
+
+
 class ChannelConfig:
     """Platform-wide settings of the transports (from ``Settings``, i.e. ``PBSHARE_*``; tests pass their own)."""
 
@@ -91,12 +119,12 @@ class Channel:
     # True when the web application serves the inbound side (REST, SOAP): nothing to start.
     served_by_web: ClassVar[bool] = False
 
-    def __init__(self, config: ChannelConfig, hub: Hub | None = None) -> None:
+    def __init__(self, config: ChannelConfig, hub: Inbox | None = None) -> None:
         self.config = config
         self.hub = hub
 
     @property
-    def connected_hub(self) -> Hub:
+    def connected_hub(self) -> Inbox:
         """The hub this channel hands messages to; one made only to send or check health has none."""
         if self.hub is None:
             raise RuntimeError(f"the {self.name} channel was made without a hub: it can send, not receive")

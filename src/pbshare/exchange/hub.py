@@ -10,11 +10,10 @@ from __future__ import annotations
 import asyncio
 
 from pbshare.core.db import Database
-from pbshare.exchange.channel import ChannelConfig, ConnectionInfo
+from pbshare.exchange.channel import ChannelConfig, ConnectionInfo, Outcome
 from pbshare.exchange.connections import service as connections
 from pbshare.exchange.envelope import Key
 from pbshare.exchange.messaging import service as messaging
-from pbshare.exchange.messaging.service import Outcome
 
 
 class Hub:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -32,6 +31,7 @@ from pbshare.core.i18n import T
 from pbshare.core.ids import new_id
 from pbshare.core.lookup import get_or_raise, one_or_raise
 from pbshare.exchange import envelope as env_mod
+from pbshare.exchange.channel import Outcome
 from pbshare.exchange.connections import service as connections
 from pbshare.exchange.connections.enums import ConnectionState
 from pbshare.exchange.envelope import EnvelopeError, Key
@@ -65,23 +65,6 @@ def on_message(type_: str) -> Callable[[Handler], Handler]:
         return fn
 
     return register
-
-
-@dataclass
-class Outcome:
-    """What became of one received message and what to answer (already signed when we could)."""
-
-    status: str  # accepted | duplicate | rejected
-    reply: dict[str, Any] | None
-    envelope: dict[str, Any] | None = None
-    connection_id: str | None = None
-    unit_code: str | None = None
-    error: EnvelopeError | None = None
-    response: dict[str, Any] | None = None  # the answer to a request, for query/answer channels
-
-    @property
-    def reply_bytes(self) -> bytes | None:
-        return env_mod.dumps(self.reply) if self.reply is not None else None
 
 
 def office_code() -> str:
