@@ -25,7 +25,6 @@ def _setting_default(name: str) -> Any:
 
 
 @dataclass
-@dataclass
 class Outcome:
     """What became of one received message and what to answer (already signed when we could)."""
 
@@ -42,7 +41,6 @@ class Outcome:
         return env_mod.dumps(self.reply) if self.reply is not None else None
 
 
-
 class Inbox(Protocol):
     """What a channel hands received messages to (``exchange.hub.Hub``); the contract names no
     implementation, so the hub may use the inbox's services without a cycle."""
@@ -54,6 +52,7 @@ class Inbox(Protocol):
     async def signing_key(self, conn: ConnectionInfo) -> Key | None: ...
 
 
+@dataclass
 class ChannelConfig:
     """Platform-wide settings of the transports (from ``Settings``, i.e. ``PBSHARE_*``; tests pass their own)."""
 
