@@ -12,6 +12,8 @@ from rich.table import Table
 from pbshare.config import get_settings
 from pbshare.core.commands import fail, open_database
 from pbshare.core.errors import AppError
+from pbshare.ops import backup, retention
+from pbshare.security.audit import service as audit
 from pbshare.security.audit.service import cli_actor
 
 backup_app = typer.Typer(help="备份与恢复 / backup and restore", no_args_is_help=True)
@@ -43,9 +45,6 @@ def backup_create(out: Path = typer.Option(None, "--out", help="放备份的目�
     口令取自环境变量 PBSHARE_BACKUP_PASSPHRASE 或交互输入 / the passphrase comes from
     PBSHARE_BACKUP_PASSPHRASE or a prompt; it encrypts the key files: keep it apart from the backup.
     """
-    from pbshare.ops import backup
-    from pbshare.security.audit import service as audit
-
     passphrase = _passphrase(confirm=True)
     database = open_database()
     try:
@@ -65,8 +64,6 @@ def backup_create(out: Path = typer.Option(None, "--out", help="放备份的目�
 @backup_app.command("verify")
 def backup_verify(folder: Path) -> None:
     """校验备份（SM3 清单；有口令时再验 MAC 和密钥） / check a backup's files (and MAC and keys with the passphrase)."""
-    from pbshare.ops import backup
-
     passphrase = os.environ.get(PASSPHRASE_ENV)
     report = backup.verify(folder, passphrase=passphrase)
     table = Table("file", "sm3", "size")
@@ -86,9 +83,6 @@ def backup_verify(folder: Path) -> None:
 @backup_app.command("restore")
 def backup_restore(folder: Path) -> None:
     """恢复到空实例（PBSHARE_DATABASE_URL / PBSHARE_DATA_DIR 指向的） / restore onto the configured empty instance."""
-    from pbshare.ops import backup
-    from pbshare.security.audit import service as audit
-
     passphrase = _passphrase(confirm=False)
     settings = get_settings()
     try:
@@ -111,8 +105,6 @@ def backup_restore(folder: Path) -> None:
 @retention_app.command("run")
 def retention_run(dry_run: bool = typer.Option(False, "--dry-run", help="只统计不删除 / count only")) -> None:
     """删除到期的个人信息并留下销毁记录；归档超期审计记录 / destroy expired personal data with a record."""
-    from pbshare.ops import retention
-
     settings = get_settings()
     database = open_database()
     try:
@@ -137,8 +129,6 @@ def retention_run(dry_run: bool = typer.Option(False, "--dry-run", help="只统�
 @retention_app.command("list")
 def retention_list() -> None:
     """列出保存策略 / list the retention policies."""
-    from pbshare.ops import retention
-
     database = open_database()
     with database.session() as s:
         rows = [(p.code, str(p.keep_days), "yes" if p.is_active else "no", p.label_zh)
