@@ -17,10 +17,20 @@ from pbshare.api import protected, public
 from pbshare.config import Settings, get_settings
 from pbshare.core import migrate
 from pbshare.core.db import Database
-from pbshare.core.http import DatabaseDep, RequestContextMiddleware, error_body, install_error_handlers
+from pbshare.core.http import (
+    BodyLimitMiddleware,
+    DatabaseDep,
+    RequestContextMiddleware,
+    error_body,
+    install_error_handlers,
+)
 from pbshare.core.i18n import T
 from pbshare.web.pages import STATIC_DIR
 from pbshare.web.pages import router as pages_router
+
+# An envelope a little over channel_max_bytes still reaches its channel, which answers with a signed
+# error envelope and keeps the refusal as every channel does; beyond this headroom it is cut at the door.
+ENVELOPE_HEADROOM = 64 * 1024
 
 
 def _schema_current(db: Database) -> bool:
@@ -65,6 +75,14 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     app.state.settings = settings
     app.state.db = db
+    # Added first, so it runs inside the request context (language, request id, headers) but before routing,
+    # authentication and body parsing: an over-large body is refused while it streams in.
+    envelope_limit = settings.channel_max_bytes + ENVELOPE_HEADROOM
+    upload_limit = settings.max_upload_mb * 1024 * 1024
+    app.add_middleware(BodyLimitMiddleware, default=settings.max_body_kb * 1024, by_prefix={
+        "/api/v1/collect/uploads": upload_limit, "/api/v1/catalog/import": upload_limit,
+        "/api/v1/exchange/messages": envelope_limit, "/ws/exchange": envelope_limit,
+    })
     app.add_middleware(RequestContextMiddleware, behind_tls=settings.behind_tls,
                        default_language=settings.default_language)
     install_error_handlers(app)

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # behind a TLS-terminating proxy: mark cookies Secure and send HSTS
     behind_tls: bool = False
     max_upload_mb: int = 200
+    # request bodies are counted as they arrive, before anyone logs in (core/http.py BodyLimitMiddleware):
+    # JSON API calls get this much; uploads get max_upload_mb; exchange envelopes channel_max_bytes + headroom
+    max_body_kb: int = 1024
     # cipher for new personal identifiers; every sealed value names its own, so old values stay readable
     pii_cipher: str = Field(default="SM4-GCM", description="SM4-GCM | AES-256-GCM")
     start_listeners: bool = True
