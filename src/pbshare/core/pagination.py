@@ -12,14 +12,20 @@ from sqlalchemy.orm import Session
 ItemT = TypeVar("ItemT")
 
 
+# Deep enough for any real listing (a million pages of 500), small enough that the offset always fits the
+# database's 64-bit integer: a larger page number is refused 422, never an OverflowError and a 500.
+MAX_PAGE = 1_000_000
+MAX_SIZE = 500
+
+
 class PageParams(BaseModel):
     page: int = 1
     size: int = 20
 
 
 def page_params(
-    page: int = Query(1, ge=1, description="页码 / page number"),
-    size: int = Query(20, ge=1, le=500, description="每页条数 / page size"),
+    page: int = Query(1, ge=1, le=MAX_PAGE, description="页码 / page number"),
+    size: int = Query(20, ge=1, le=MAX_SIZE, description="每页条数 / page size"),
 ) -> PageParams:
     return PageParams(page=page, size=size)
 

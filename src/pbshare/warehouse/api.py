@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from pbshare.core.http import DatabaseDep, DbSession
+from pbshare.core.pagination import MAX_PAGE, MAX_SIZE
 from pbshare.security.deps import require
 from pbshare.security.permissions import Perm
 from pbshare.units.principal import Principal
@@ -55,7 +56,8 @@ def create_table(topic: str, body: TableIn, principal: WarehouseWriter, db: DbSe
 
 @router.get("/tables/{topic}/{name}/rows", summary="浏览表数据（个人标识已遮蔽） / browse rows, identifiers masked")
 def table_rows(topic: str, name: str, principal: WarehouseReader, db: DbSession, database: DatabaseDep,
-               page: Annotated[int, Query(ge=1)] = 1, size: Annotated[int, Query(ge=1, le=500)] = 50) -> dict:
+               page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+               size: Annotated[int, Query(ge=1, le=MAX_SIZE)] = 50) -> dict:
     return service.table_rows(db, database, topic=topic, name=name, page=page, size=size, principal=principal)
 
 

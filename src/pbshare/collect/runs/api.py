@@ -10,6 +10,7 @@ from pbshare.collect.runs import service, tasks
 from pbshare.collect.runs.schemas import PreviewOut, RunIn
 from pbshare.collect.schemas import ImportSpec, RunOut
 from pbshare.core.http import DatabaseDep, DataDir, DbSession
+from pbshare.core.pagination import MAX_PAGE, MAX_SIZE
 
 # The session commits before the answer is sent (FastAPI runs yield dependencies' exit after it by
 # default), so the page that reads right after a change sees it.
@@ -42,7 +43,7 @@ def get_run(run_id: str, principal: CollectRunner, db: DbSession) -> RunOut:
 
 @router.get("/runs/{run_id}/quarantine", summary="隔离数据（证件号码已遮蔽） / quarantined rows, identifiers masked")
 def quarantine(run_id: str, principal: CollectRunner, db: DbSession, data_dir: DataDir,
-               page: int = Query(1, ge=1), size: int = Query(50, ge=1, le=500)) -> dict:
+               page: int = Query(1, ge=1, le=MAX_PAGE), size: int = Query(50, ge=1, le=MAX_SIZE)) -> dict:
     return service.quarantine_rows(db, data_dir=data_dir, run_id=run_id, page=page, size=size)
 
 
