@@ -3,12 +3,12 @@ as shown (the run history, and a profile's last run)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from pbshare.collect.mapping import FieldMap
+from pbshare.core.clock import UtcDateTime
 
 
 class ImportSpec(BaseModel):
@@ -44,5 +44,5 @@ class RunOut(BaseModel):
     error_code: str | None
     error: str | None
     run_by: str | None
-    started_at: datetime
-    finished_at: datetime | None
+    started_at: UtcDateTime
+    finished_at: UtcDateTime | None

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
+
+from pbshare.core.clock import UtcDateTime
 
 
 class SourceIn(BaseModel):
@@ -28,10 +29,10 @@ class SourceOut(BaseModel):
     url: str = Field(description="密码已隐藏 / password hidden")
     schema_name: str | None
     description: str | None
-    last_tested_at: datetime | None
+    last_tested_at: UtcDateTime | None
     last_test_ok: bool | None
     last_test_message: str | None
-    last_harvest_at: datetime | None
+    last_harvest_at: UtcDateTime | None
     tables: int = 0
 
 
@@ -44,8 +45,8 @@ class TestResult(BaseModel):
 class HarvestOut(BaseModel):
     id: str
     source_id: str
-    started_at: datetime
-    finished_at: datetime | None
+    started_at: UtcDateTime
+    finished_at: UtcDateTime | None
     ok: bool
     tables: int
     columns: int
@@ -62,8 +63,8 @@ class ObjectOut(BaseModel):
     harvested: dict
     attributes: dict
     removed: bool
-    first_seen_at: datetime
-    last_seen_at: datetime
+    first_seen_at: UtcDateTime
+    last_seen_at: UtcDateTime
 
 
 class TypeAttribute(BaseModel):

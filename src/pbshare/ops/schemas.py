@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
+
+from pbshare.core.clock import UtcDateTime
 
 
 class RetentionPolicyOut(BaseModel):
@@ -26,11 +26,11 @@ class DestructionOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
-    at: datetime
+    at: UtcDateTime
     policy_code: str
     resource: str
     count: int
     method: str
-    cutoff: datetime
+    cutoff: UtcDateTime
     actor: str
     detail: dict

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, Field
+
+from pbshare.core.clock import UtcDateTime
 
 
 class TopicIn(BaseModel):
@@ -17,7 +17,7 @@ class TopicOut(TopicIn):
     id: str
     tables: int = 0
     created_by: str | None
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class TableOut(BaseModel):
@@ -31,7 +31,7 @@ class TableOut(BaseModel):
     origin_id: str | None
     resource_code: str | None
     row_count: int | None
-    updated_at: datetime
+    updated_at: UtcDateTime
 
 
 class FieldIn(BaseModel):

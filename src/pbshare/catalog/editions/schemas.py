@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
+
+from pbshare.core.clock import UtcDateTime
 
 if TYPE_CHECKING:
     from pbshare.catalog.editions.models import Edition
@@ -22,7 +24,7 @@ class EditionOut(BaseModel):
     name: str
     edition_date: date
     description: str | None
-    created_at: datetime
+    created_at: UtcDateTime
     created_by: str | None
     resources: list[dict]
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from pbshare.core.clock import UtcDateTime
 
 if TYPE_CHECKING:
     from pbshare.catalog.resources.models import Resource, ResourceVersion
@@ -147,7 +149,7 @@ class ResourceRow(BaseModel):
     version: int
     publish_date: date | None
     items: int
-    updated_at: datetime
+    updated_at: UtcDateTime
 
     @classmethod
     def of(cls, res: Resource) -> ResourceRow:
@@ -179,7 +181,7 @@ class ResourceOut(BaseModel):
     published: ResourceDoc | None = None
     consents: list[ConsentOut] = Field(default_factory=list)
     can_publish: bool = False
-    updated_at: datetime
+    updated_at: UtcDateTime
 
 
 class ConsentIn(BaseModel):
@@ -199,7 +201,7 @@ class WithdrawIn(BaseModel):
 
 class VersionOut(BaseModel):
     version: int
-    published_at: datetime
+    published_at: UtcDateTime
     published_by: str | None
     note: str | None
     consents: list[dict]
@@ -213,7 +215,7 @@ class VersionOut(BaseModel):
 
 class VersionRow(BaseModel):
     version: int
-    published_at: datetime
+    published_at: UtcDateTime
     published_by: str | None
     note: str | None
 

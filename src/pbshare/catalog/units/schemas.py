@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
+
+from pbshare.core.clock import UtcDateTime
 
 if TYPE_CHECKING:
     from pbshare.units.models import Unit
@@ -46,7 +47,7 @@ class UnitOut(BaseModel):
     contacts: list[dict]
     systems: list[dict]
     resources: int = 0
-    updated_at: datetime
+    updated_at: UtcDateTime
 
     @classmethod
     def of(cls, unit: Unit, *, resources: int = 0) -> UnitOut:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
+
+from pbshare.core.clock import UtcDateTime
 
 
 class DatasetIn(BaseModel):
@@ -20,7 +21,7 @@ class DatasetIn(BaseModel):
 class DatasetOut(DatasetIn):
     id: str
     row_count: int | None
-    refreshed_at: datetime | None
+    refreshed_at: UtcDateTime | None
     created_by: str | None
 
 
@@ -40,5 +41,5 @@ class TransformIn(BaseModel):
 class TransformOut(TransformIn):
     id: str
     row_count: int | None
-    refreshed_at: datetime | None
+    refreshed_at: UtcDateTime | None
     created_by: str | None

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import Field
 
 from pbshare.collect.schemas import ImportSpec, RunOut
+from pbshare.core.clock import UtcDateTime
 
 
 class ProfileIn(ImportSpec):
@@ -18,6 +17,6 @@ class ProfileOut(ProfileIn):
     id: str
     watermark: dict | None = None
     created_by: str | None = None
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
     last_run: RunOut | None = None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from pydantic import BaseModel, Field
+
+from pbshare.core.clock import UtcDateTime
 
 
 class DebtorOut(BaseModel):
@@ -26,7 +28,7 @@ class CaseOut(BaseModel):
     accepted_on: date
     court_unit_id: str
     debtor: DebtorOut
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class UnmaskIn(BaseModel):

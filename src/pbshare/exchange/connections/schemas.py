@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
+
+from pbshare.core.clock import UtcDateTime
 
 
 class ChannelOut(BaseModel):
@@ -67,9 +68,9 @@ class ConnectionOut(BaseModel):
     encrypt: bool
     health: str
     health_detail: str | None
-    health_checked_at: datetime | None
-    last_seen_at: datetime | None
-    created_at: datetime
+    health_checked_at: UtcDateTime | None
+    last_seen_at: UtcDateTime | None
+    created_at: UtcDateTime
     traffic: TrafficOut
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel
+
+from pbshare.core.clock import UtcDateTime
 
 
 class OutboxOut(BaseModel):
@@ -17,11 +17,11 @@ class OutboxOut(BaseModel):
     test: bool
     state: str
     attempts: int
-    next_attempt_at: datetime | None
+    next_attempt_at: UtcDateTime | None
     last_error: str | None
-    created_at: datetime
-    sent_at: datetime | None
-    delivered_at: datetime | None
+    created_at: UtcDateTime
+    sent_at: UtcDateTime | None
+    delivered_at: UtcDateTime | None
 
 
 class InboxOut(BaseModel):
@@ -35,7 +35,7 @@ class InboxOut(BaseModel):
     correlation_id: str | None
     test: bool
     state: str
-    received_at: datetime
+    received_at: UtcDateTime
 
 
 class RejectedOut(BaseModel):
@@ -49,4 +49,4 @@ class RejectedOut(BaseModel):
     sender: str | None
     size: int
     truncated: bool
-    received_at: datetime
+    received_at: UtcDateTime

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
+
+from pbshare.core.clock import UtcDateTime
 
 
 class AuditRecordOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     seq: int
-    at: datetime
+    at: UtcDateTime
     actor_id: str | None
     actor_name: str | None
     unit_code: str | None

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
+
+from pbshare.core.clock import UtcDateTime
 
 
 class ApiClientKeyOut(BaseModel):
@@ -13,10 +13,10 @@ class ApiClientKeyOut(BaseModel):
     id: str
     alg: str
     public_key_hex: str | None = None
-    created_at: datetime
-    expires_at: datetime | None = None
-    revoked_at: datetime | None = None
-    last_used_at: datetime | None = None
+    created_at: UtcDateTime
+    expires_at: UtcDateTime | None = None
+    revoked_at: UtcDateTime | None = None
+    last_used_at: UtcDateTime | None = None
     valid: bool = False
 
 
@@ -30,8 +30,8 @@ class ApiClientOut(BaseModel):
     ip_allowlist: list[str]
     rate_limit_per_minute: int
     is_active: bool
-    created_at: datetime
-    last_used_at: datetime | None = None
+    created_at: UtcDateTime
+    last_used_at: UtcDateTime | None = None
     keys: list[ApiClientKeyOut]
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
+
+from pbshare.core.clock import UtcDateTime
 
 
 class LoginIn(BaseModel):
@@ -28,9 +28,9 @@ class UserOut(BaseModel):
     roles: list[str]
     is_active: bool
     must_change_password: bool
-    locked_until: datetime | None = None
-    last_login_at: datetime | None = None
-    created_at: datetime
+    locked_until: UtcDateTime | None = None
+    last_login_at: UtcDateTime | None = None
+    created_at: UtcDateTime
     totp_enrolled: bool = False
 
 
@@ -74,9 +74,9 @@ class TokenOut(BaseModel):
     id: str
     name: str
     prefix: str
-    created_at: datetime
-    expires_at: datetime | None
-    last_used_at: datetime | None
+    created_at: UtcDateTime
+    expires_at: UtcDateTime | None
+    last_used_at: UtcDateTime | None
     revoked: bool
 
 
