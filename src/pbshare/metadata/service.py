@@ -348,10 +348,11 @@ def children(db: Session, *, object_id: str) -> list[MetaObject]:
 
 def search_dictionary(db: Session, *, q: str, type_code: str | None = None, limit: int = 200) -> list[dict]:
     """The data dictionary: harvested tables and columns (by name or comment) and catalog info items."""
-    like = f"%{q}%"
+    # what the user typed is matched literally: "%" and "_" are not wildcards
     stmt = select(MetaObject).where(MetaObject.removed.is_(False),
-                                    or_(MetaObject.name.like(like), MetaObject.comment.like(like),
-                                        MetaObject.qualified_name.like(like)))
+                                    or_(MetaObject.name.contains(q, autoescape=True),
+                                        MetaObject.comment.contains(q, autoescape=True),
+                                        MetaObject.qualified_name.contains(q, autoescape=True)))
     if type_code:
         stmt = stmt.where(MetaObject.type_code == type_code)
     hits = [{"kind": o.type_code, "id": o.id, "name": o.name, "qualified_name": o.qualified_name,

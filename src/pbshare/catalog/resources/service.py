@@ -341,8 +341,9 @@ def _filtered(stmt: Select[Resource], *, q: str | None = None, provider: str | N
               direction: str | None = None, frequency: str | None = None, share_type: str | None = None,
               state: str | None = None, classification: str | None = None) -> Select[Resource]:
     if q:
-        like = f"%{q}%"
-        stmt = stmt.where(or_(Resource.code.like(like), Resource.name.like(like), Resource.abstract.like(like)))
+        # what the user typed is matched literally: "%" and "_" are not wildcards
+        stmt = stmt.where(or_(Resource.code.contains(q, autoescape=True), Resource.name.contains(q, autoescape=True),
+                              Resource.abstract.contains(q, autoescape=True)))
     if provider:
         stmt = stmt.where(Resource.provider.has(code=provider))
     if direction:
@@ -354,7 +355,7 @@ def _filtered(stmt: Select[Resource], *, q: str | None = None, provider: str | N
     if state:
         stmt = stmt.where(Resource.state == state)
     if classification:
-        stmt = stmt.where(Resource.classification.like(f"{classification}%"))
+        stmt = stmt.where(Resource.classification.startswith(classification, autoescape=True))
     return stmt
 
 
@@ -377,9 +378,9 @@ def search_resources(db: Session, *, params: PageParams, **filters: str | None) 
 
 def search_items(db: Session, *, q: str, limit: int = 200) -> list[dict]:
     """Info items whose code or name matches, for the data dictionary."""
-    like = f"%{q}%"
     rows = db.execute(select(InfoItem, Resource.code, Resource.name).join(Resource)
-                      .where(or_(InfoItem.code.like(like), InfoItem.name.like(like), InfoItem.description.like(like)))
+                      .where(or_(InfoItem.code.contains(q, autoescape=True), InfoItem.name.contains(q, autoescape=True),
+                                 InfoItem.description.contains(q, autoescape=True)))
                       .order_by(Resource.code, InfoItem.position).limit(limit)).all()
     return [{"resource": code, "resource_name": name, "code": i.code, "name": i.name, "type": i.type,
              "length": i.length, "pii": i.pii, "id_kind": i.id_kind, "description": i.description}

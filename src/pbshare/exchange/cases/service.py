@@ -87,8 +87,8 @@ def list_cases(db: Session, *, params: PageParams, q: str | None = None,
                stage: str | None = None) -> tuple[list[BankruptcyCase], int]:
     stmt = select(BankruptcyCase).join(Debtor).order_by(BankruptcyCase.accepted_on.desc(), BankruptcyCase.case_no)
     if q:
-        like = f"%{q}%"
-        stmt = stmt.where(BankruptcyCase.case_no.like(like) | Debtor.name.like(like))
+        # what the user typed is matched literally: "%" and "_" are not wildcards
+        stmt = stmt.where(BankruptcyCase.case_no.contains(q, autoescape=True) | Debtor.name.contains(q, autoescape=True))
     if stage:
         stmt = stmt.where(BankruptcyCase.stage == stage)
     return paginate(db, stmt, params)
