@@ -78,3 +78,42 @@ def test_import_of_a_broken_file_exits_non_zero_with_the_reason(cli, tmp_path):
     res = cli("import", "file", str(empty), "--topic", "case", "--table", "t")
     assert res.exit_code == 2
     assert "empty_file" in res.output and "空" in res.output
+
+
+def test_database_profile_created_and_rerun_from_the_cli(cli, database):
+    """A data admin registers a MariaDB source, imports one of its tables incrementally from the
+    command line, saves that as a profile and re-runs it: only the new rows come in."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    engine = sa.create_engine("mysql+pymysql://root@127.0.0.1:3306/test")
+    name = f"pbshare_cli_{uuid.uuid4().hex[:8]}"
+    meta = sa.MetaData()
+    table = sa.Table(name, meta, sa.Column("id", sa.Integer, primary_key=True), sa.Column("plate", sa.String(16)))
+    meta.create_all(engine)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.insert(table), [{"id": i, "plate": f"粤B{i:05d}"} for i in range(1, 11)])
+        source = f"vehicles_{uuid.uuid4().hex[:6]}"
+        res = cli("metadata", "source", "add", source, "mysql+pymysql://root@127.0.0.1:3306/test")
+        assert res.exit_code == 0, res.output
+        assert cli("topic", "create", "assets", "--title", "资产专题库").exit_code == 0
+        res = cli("import", "db", source, "--topic", "assets", "--table", "vehicle", "--from-table", name,
+                  "--cursor-column", "id", "--mode", "upsert", "--key", "id", "--save-as", "vehicles")
+        assert res.exit_code == 0, res.output
+        assert "profile saved: vehicles" in res.output
+        with engine.begin() as conn:
+            conn.execute(sa.insert(table), [{"id": 11, "plate": "粤B00011"}])
+        res = cli("import", "run", "vehicles")
+        assert res.exit_code == 0, res.output
+        database.dispose()  # pooled SQLite connections predate the topic file the CLI attached
+        with database.session() as db:
+            runs = runs_service.list_runs(db, profile_id=profiles.get_profile(db, profile_id="vehicles").id)
+        assert [(r.status, r.rows_read, r.rows_loaded, r.rows_quarantined) for r in runs] == [
+            ("succeeded", 1, 1, 0), ("succeeded", 10, 10, 0)]
+        res = cli("import", "db", source, "--topic", "assets", "--table", "vehicle")
+        assert res.exit_code == 2 and "--from-table" in res.output
+    finally:
+        meta.drop_all(engine)
+        engine.dispose()

@@ -131,6 +131,63 @@ def import_file(
         database.dispose()
 
 
+@import_app.command("db")
+def import_db(
+    source: str = typer.Argument(..., help="已登记的数据源名称或编号（pbshare metadata source list） / registered "
+                                           "data source name or id (pbshare metadata source list)"),
+    topic: str = typer.Option(..., "--topic", help="专题库（须已存在：pbshare topic create） / topic database "
+                                                   "(must exist: pbshare topic create)"),
+    table: str = typer.Option(..., "--table", help="目标表 / target table"),
+    from_table: str = typer.Option(None, "--from-table", help="源表 / the source's table"),
+    query: str = typer.Option(None, "--query", help="或一条只读 SELECT / or one read-only SELECT"),
+    cursor_column: str = typer.Option(None, "--cursor-column",
+                                      help="增量字段（如 updated_at），只读新增或更新的行 / incremental by this column"),
+    mode: str = typer.Option("append", help="append | replace | upsert"),
+    key: list[str] = typer.Option([], "--key", help="业务主键，可多次 / business key column, repeatable"),
+    mapping: Path = typer.Option(None, exists=True, help="字段映射 JSON 文件 / mapping JSON file"),
+    save_as: str = typer.Option(None, "--save-as", help="另存为导入配置，之后 pbshare import run NAME / also save as "
+                                                       "a profile, then pbshare import run NAME"),
+    title: str = typer.Option(None, help="配置或表的中文名 / title"),
+    run: bool = typer.Option(True, help="保存后立即导入 / import now (--no-run with --save-as only saves)"),
+) -> None:
+    """从已登记的数据源导入表或查询（可另存为配置） / import a table or SELECT from a registered data source."""
+    from pbshare.collect.profiles import service as profiles
+    from pbshare.collect.profiles.schemas import ProfileIn
+    from pbshare.collect.schemas import ImportSpec
+    from pbshare.core.errors import AppError, Invalid
+    from pbshare.core.i18n import T
+    from pbshare.metadata import service as metadata_service
+
+    database = open_database()
+    try:
+        if bool(from_table) == bool(query):
+            raise Invalid(T("请给出 --from-table 或 --query 之一", "Give one of --from-table or --query"),
+                          code="table_or_query")
+        if not run and not save_as:
+            raise Invalid(T("--no-run 须与 --save-as 一起使用", "--no-run needs --save-as"), code="nothing_to_do")
+        with database.session() as db:
+            source_id = metadata_service.get_source(db, source_id=source).id
+        spec_source: dict[str, str] = {"source_id": source_id}
+        for name, value in (("table", from_table), ("query", query), ("cursor_column", cursor_column)):
+            if value:
+                spec_source[name] = value
+        spec = ImportSpec(source_kind="database", source=spec_source,
+                          mapping=json.loads(mapping.read_text(encoding="utf-8")) if mapping else [],
+                          target_topic=topic, target_table=table, target_title=title, mode=mode, key=key)
+        profile_id = None
+        if save_as:
+            with database.session() as db:
+                profile_id = profiles.create_profile(db, data=ProfileIn(**spec.model_dump(), name=save_as,
+                                                                       title=title or save_as)).id
+            console.print(f"已保存导入配置 / profile saved: {save_as}")
+        if run:
+            _run_with_bar(database, spec, profile_id=profile_id)
+    except AppError as exc:
+        fail(exc)
+    finally:
+        database.dispose()
+
+
 @import_app.command("profiles")
 def import_profiles() -> None:
     """导入配置列表 / list saved profiles."""
