@@ -13,7 +13,7 @@ from sqlalchemy import text
 from starlette.routing import Route
 
 from pbshare import __version__
-from pbshare.api import protected, public
+from pbshare.api import document_security, protected, public
 from pbshare.config import Settings, get_settings
 from pbshare.core import migrate
 from pbshare.core.db import Database
@@ -118,6 +118,15 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             swagger_favicon_url="/favicon.ico",
         )
 
+    generate_openapi = app.openapi
+
+    def openapi() -> dict:
+        """FastAPI's document, with the security schemes the protected routes accept."""
+        if app.openapi_schema is None:
+            document_security(generate_openapi())
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.include_router(public)
     app.include_router(protected)
     app.include_router(pages_router)

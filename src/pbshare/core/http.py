@@ -8,11 +8,12 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -84,6 +85,18 @@ DbSession = Annotated[Session, UNIT_OF_WORK]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DataDir = Annotated[Path, Depends(get_data_dir)]
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    detail: Any = None
+
+
+class ErrorBody(BaseModel):
+    """The one error shape every route answers with (``pbshare.core.errors``), as the OpenAPI document shows it."""
+
+    error: ErrorDetail
 
 
 def error_body(code: str, message: T | str, detail=None) -> dict:
