@@ -60,8 +60,9 @@ class FieldMap(BaseModel):
 
 @dataclass
 class Converted:
-    good: pl.DataFrame  # target columns in mapping order
+    good: pl.DataFrame  # target columns in mapping order, plus __line
     bad: pl.DataFrame  # the source columns as read, plus __line and __reason
+    reasons: dict[str, int]  # how many bad rows failed each check
 
 
 def _clean_text(raw: pl.Expr, f: FieldMap) -> pl.Expr:
@@ -125,8 +126,10 @@ def field_plan(f: FieldMap, i: int, source_columns: list[str], *,
         keys, values = list(f.value_map), list(f.value_map.values())
         mapped = raw.replace_strict(keys, values, default=None, return_dtype=pl.String)
         if f.map_strict:
+            allowed = "、".join(keys[:20]) + ("…" if len(keys) > 20 else "")
             problems.append(_problem(raw.is_not_null() & given.is_null(),
-                                               f"{label}：代码表中没有该值 / {f.target}: value not in the code table"))
+                                     f"{label}：代码表中没有该值，允许的值：{allowed} / {f.target}: value not in the "
+                                     f"code table; allowed: {allowed.replace('、', ', ')}"))
             v = mapped
         else:
             v = pl.coalesce([mapped, raw])
@@ -138,6 +141,18 @@ def field_plan(f: FieldMap, i: int, source_columns: list[str], *,
         v = v.str.replace_all(r"[\s-]", "")
     stages[1].append(v.alias(given_name))
     text = given
+    as_number = pl.lit(False)
+    if f.id_kind in ("cn_ric", "uscc"):
+        # 4.40305E+17, 4.403e+17, 440305199001011000.0: the file kept the ID as a number, digits are lost.
+        as_number = given.str.contains(r"^[0-9]+(\.[0-9]+)?[eE]\+?[0-9]+$|^[0-9]+\.[0-9]+$").fill_null(False)
+        what = "身份证号" if f.id_kind == "cn_ric" else "统一社会信用代码"
+        problems.append(_problem(as_number, f"{label}：文件把{what}存成了数字（如 4.40305E+17），后几位已丢失；请在 Excel 中"
+                                            f"把该列设置为“文本”格式，重新填写或导出后再导入 / {f.target}: the file stored "
+                                            "the ID as a number (like 4.40305E+17) and its last digits are lost; in "
+                                            "Excel format the column as Text, re-enter or re-export it and import again"))
+    if f.id_kind == "uscc":
+        problems.append(_problem(text.is_not_null() & ~as_number & checks.uscc_invalid(text),
+                                 f"{label}：统一社会信用代码无效 / {f.target}: invalid unified social credit code"))
     if f.id_kind == "cn_ric":
         first17, check = f"__f{i}", f"__d{i}"
         if has15:
@@ -156,7 +171,7 @@ def field_plan(f: FieldMap, i: int, source_columns: list[str], *,
         shape_ok = text.str.contains(r"^[1-9][0-9]{16}[0-9X]$") & text.str.slice(6, 2).is_in(["18", "19", "20"])
         born_ok = text.str.slice(6, 8).str.strptime(pl.Date, "%Y%m%d", strict=False).is_not_null()
         check_ok = text.str.slice(17, 1) == pl.col(check)
-        problems.append(_problem(text.is_not_null() & ~(shape_ok & born_ok & check_ok).fill_null(False),
+        problems.append(_problem(text.is_not_null() & ~as_number & ~(shape_ok & born_ok & check_ok).fill_null(False),
                                            f"{label}：身份证号码无效 / {f.target}: invalid resident ID number"))
     value_stage: list[pl.Expr] = []
     out_col = pl.col(value_name)
@@ -209,8 +224,9 @@ def field_plan(f: FieldMap, i: int, source_columns: list[str], *,
         value_stage.append(text.alias(value_name))
     stages.append(value_stage)
     if f.required:
-        problems.append(_problem(checks.missing(given),
-                                           f"{label}：必填但为空 / {f.target}: required but empty"))
+        # Only when nothing was given: a value that failed a check already has its own reason.
+        problems.append(_problem(checks.missing(given) & checks.missing(raw),
+                                 f"{label}：必填但为空 / {f.target}: required but empty"))
     return stages, problems, fallbacks
 
 
@@ -242,8 +258,9 @@ def score(frame: pl.DataFrame, mapping: list[FieldMap], *, key: list[str] | None
     problems = [p for _, why, _ in plans for p in why]
     index = {f.target: i for i, f in enumerate(mapping)}
     for k in key or []:
-        if k in index:
-            problems.append(_problem(pl.col(f"__v{index[k]}").is_null(),
+        if k in index and not mapping[index[k]].required:  # a required field says "required but empty" itself
+            i = index[k]
+            problems.append(_problem(pl.col(f"__g{i}").is_null() & pl.col(f"__r{i}").is_null(),
                                      f"{k}：业务主键为空 / {k}: business key is empty"))
     flags = [flag.fill_null(False).alias(f"__p{j}") for j, (flag, _) in enumerate(problems)]
     staged = staged.with_columns(flags).with_columns(
@@ -269,13 +286,19 @@ def convert(frame: pl.DataFrame, mapping: list[FieldMap], *, key: list[str] | No
     plans = [field_plan(f, i, source_columns) for i, f in enumerate(mapping)]
     texts = [t for _, why, _ in plans for _, t in why]
     index = {f.target: i for i, f in enumerate(mapping)}
-    texts += [f"{k}：业务主键为空 / {k}: business key is empty" for k in key or [] if k in index]
+    texts += [f"{k}：业务主键为空 / {k}: business key is empty" for k in key or []
+              if k in index and not mapping[index[k]].required]
     staged = score(frame, mapping, key=key, explain=False)
-    good = staged.filter(~pl.col(FAILED)).select([pl.col(f"__v{i}").alias(f.target) for i, f in enumerate(mapping)])
+    good = staged.filter(~pl.col(FAILED)).select([pl.col(f"__v{i}").alias(f.target) for i, f in enumerate(mapping)]
+                                                 + [pl.col(LINE)])
     bad_rows = staged.filter(pl.col(FAILED))
+    reasons: dict[str, int] = {}
+    if bad_rows.height and texts:
+        counts = bad_rows.select([pl.col(f"__p{j}").sum() for j in range(len(texts))]).row(0)
+        reasons = {text: int(n) for text, n in zip(texts, counts, strict=True) if n}
     bad = explained(bad_rows, texts=texts).select([*source_columns, LINE, REASON]) if bad_rows.height else \
         frame.clear().with_columns(pl.lit(None, dtype=pl.String).alias(REASON)).select([*source_columns, LINE, REASON])
-    return Converted(good=good, bad=bad)
+    return Converted(good=good, bad=bad, reasons=reasons)
 
 
 def auto_mapping(source_columns: list[str], *, targets: list[dict] | None = None) -> list[FieldMap]:

@@ -13,9 +13,10 @@ import codecs
 import csv
 import io
 import json
+import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -30,6 +31,8 @@ if TYPE_CHECKING:  # SQLAlchemy loads only when a database is read
     from sqlalchemy import ColumnElement
     from sqlalchemy.engine import Engine
 
+    from pbshare.core.userquery import QueryLimits, Stop
+
 LINE = "__line"
 BLOCK_BYTES = 8 * 1024 * 1024
 MAX_CELL_BYTES = 1024 * 1024  # a cell larger than this is refused (the "50 MB cell")
@@ -41,10 +44,38 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 EXCEL_CELL_LIMIT = 32767
 
 
+REASON = "__reason"
+RAW_LINE = "原始行/raw line"
+# Words that open a footer row (a total, who made the sheet, a remark) or a subtotal between the data.
+FOOTER_WORDS = r"(合计|总计|小计|共计|制表人|制表|填表人|填报人|审核人|负责人|备注|说明|注：)"
+
+
+def footer_filled(width: int) -> int:
+    """A footer row fills at most this many cells: its word and a total or two, most key fields empty."""
+    return min(width - 1, max(2, width // 2))
+
+
+def skip_blank_and_footer(frame: pl.DataFrame, columns: list[str]) -> tuple[pl.DataFrame, dict[str, int]]:
+    """Leave out rows with no value at all, and footer rows (合计, 制表人 … with most cells empty)."""
+    if frame.height == 0:
+        return frame, {}
+    filled = pl.sum_horizontal([pl.col(c).str.strip_chars().fill_null("").ne("").cast(pl.Int32) for c in columns])
+    first = pl.coalesce([pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c)) for c in columns])
+    marks = frame.select((filled == 0).alias("blank"),
+                         (first.str.strip_chars().str.contains(f"^{FOOTER_WORDS}").fill_null(False)
+                          & (filled > 0) & (filled <= footer_filled(len(columns)))).alias("footer"))
+    skipped = {k: int(marks[k].sum()) for k in ("blank", "footer") if marks[k].any()}
+    return (frame.filter(~(marks["blank"] | marks["footer"])) if skipped else frame), skipped
+
+
 @dataclass
 class Batch:
     frame: pl.DataFrame
     progress: float | None  # 0..1 where the size is known
+    # Rows the reader could not split into the header's fields: source columns, __line, __reason.
+    rejected: pl.DataFrame | None = None
+    # Rows left out on purpose, by kind: "blank", "footer", "title".
+    skipped: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -198,6 +229,7 @@ class CsvReader:
                           code="empty_file")
         self.encoding = _normal_encoding(options.encoding)
         self.utf8 = self.encoding in ("utf-8", "utf-8-sig")
+        self.titles = 0
         self.columns, self._data_start, self._first_line = self._read_header()
         self.label = path.name
 
@@ -218,7 +250,9 @@ class CsvReader:
             first = head[offset: head.find(b"\n", offset) if b"\n" in head[offset:] else len(head)]
             width = len(_split_rows(_decode(first, self.encoding, 1), self.options.delimiter, self.options.quote)[0])
             return [f"列{i + 1}" for i in range(width)], offset, 1
-        header_bytes = head[offset:cut].split(b"\n")[hr - 1] if hr >= 1 else b""
+        above = head[offset:cut].split(b"\n")
+        self.titles = sum(1 for raw in above[:hr - 1] if raw.strip(b" \r\t" + self.options.delimiter.encode()))
+        header_bytes = above[hr - 1] if hr >= 1 else b""
         header_text = _decode(header_bytes, self.encoding, hr).rstrip("\r")
         rows = _split_rows(header_text, self.options.delimiter, self.options.quote)
         if not rows or not any(c.strip() for c in rows[0]):
@@ -229,8 +263,8 @@ class CsvReader:
             raise Invalid(T("文件只有表头，没有数据行", "The file has a header but no data rows"), code="no_rows")
         return column_names(rows[0]), cut, hr + 1
 
-    def _parse(self, chunk: bytes, line_base: int) -> pl.DataFrame:
-        data = chunk if self.utf8 else _decode(chunk, self.encoding, line_base).encode("utf-8")
+    def _parse(self, chunk: bytes, line_base: int, *, utf8: bool = False) -> pl.DataFrame:
+        data = chunk if self.utf8 or utf8 else _decode(chunk, self.encoding, line_base).encode("utf-8")
         try:
             frame = pl.read_csv(data, has_header=False, new_columns=self.columns, infer_schema=False,
                                 separator=self.options.delimiter, quote_char=self.options.quote,
@@ -269,12 +303,94 @@ class CsvReader:
                              "it cannot be imported", line=line, mb=round(self.max_cell_bytes / 1048576, 1)),
                            code="cell_too_large", detail={"line": line})
 
+    def _records(self, data: bytes, line_base: int, quoted: bool) -> pl.DataFrame:
+        """The chunk's records with the physical line each starts on (``__line``) and its text (``body``).
+
+        ``data`` is the chunk as UTF-8. A record spans several lines when a quoted field holds a
+        newline: a line continues the record while the quotes before it are unbalanced. All of it is
+        column-wise polars work on the lines.
+        """
+        try:  # polars' own reader splits lines fastest; a unit separator in the data falls back to split
+            lines = pl.read_csv(data, has_header=False, separator="\x1f", quote_char=None, raise_if_empty=False,
+                                schema={"body": pl.String})["body"].fill_null("")
+        except pl.exceptions.PolarsError:
+            lines = pl.Series("body", [_decode(data, "utf-8", line_base)]).str.split("\n").explode()
+            if data.endswith(b"\n"):
+                lines = lines.head(len(lines) - 1)
+        frame = pl.DataFrame({"body": lines}).with_row_index(LINE, offset=line_base) \
+            .with_columns(pl.col(LINE).cast(pl.Int64))
+        if quoted:
+            quotes = pl.col("body").str.count_matches(self.options.quote, literal=True)
+            frame = frame.with_columns((((quotes.cum_sum() - quotes) % 2) == 0).alias("__start"))
+            if not frame["__start"].all():
+                frame = frame.group_by(pl.col("__start").cum_sum().alias("__rec"), maintain_order=True) \
+                    .agg(pl.col(LINE).first(), pl.col("body").str.join("\n")).drop("__rec")
+            else:
+                frame = frame.drop("__start")
+        return frame.with_columns(pl.col("body").str.strip_chars_end("\r"))
+
+    def _sort(self, records: pl.DataFrame, quoted: bool) -> pl.DataFrame:
+        """Mark each record: ``__blank``, ``__footer``, the number of fields (``__width``).
+
+        The costlier parts (fields outside quotes, filled cells) run only on the few records that need them.
+        """
+        delim, quote = self.options.delimiter, self.options.quote
+        d, q = re.escape(delim), re.escape(quote)
+        body = pl.col("body")
+        width = len(self.columns)
+        records = records.with_columns(
+            (~body.str.contains(f"[^\\s{d}{q}]")).alias("__blank"),
+            (body.str.count_matches(delim, literal=True) + 1).alias("__width"),
+            body.str.contains(f"^[\\s{d}{q}]*{FOOTER_WORDS}").alias("__footer"))
+        if quoted:  # a delimiter inside quotes is no field boundary
+            has_quote = body.str.contains(quote, literal=True)
+            records = records.with_columns(pl.when(has_quote).then(
+                body.str.replace_all(f"{q}[^{q}]*{q}", "x").str.count_matches(delim, literal=True) + 1)
+                .otherwise(pl.col("__width")).alias("__width"))
+        if records["__footer"].any():
+            filled = body.str.split(delim).list.eval(pl.element().str.strip_chars(f" \t{quote}") != "").list.sum()
+            records = records.with_columns(pl.when(pl.col("__footer")).then(filled <= footer_filled(width))
+                                           .otherwise(False).alias("__footer"))
+        return records
+
+    def _chunk(self, data: bytes, line_base: int) -> tuple[pl.DataFrame, pl.DataFrame | None, dict[str, int]]:
+        """Parse one chunk (UTF-8): the rows to load, the rows with the wrong number of fields, what was skipped."""
+        quoted = self.options.quote.encode() in data
+        records = self._sort(self._records(data, line_base, quoted), quoted)
+        width = len(self.columns)
+        blank, footer = records["__blank"], records["__footer"] & ~records["__blank"]
+        ragged = ~blank & ~footer & (records["__width"] != width)
+        skipped = {k: int(v.sum()) for k, v in (("blank", blank), ("footer", footer)) if v.any()}
+        rejected = None
+        if ragged.any():
+            bad = records.filter(ragged)
+            rejected = pl.DataFrame({
+                RAW_LINE: bad["body"], LINE: bad[LINE],
+                REASON: [f"有 {n} 个字段，表头有 {width} 个：多了分隔符或逗号未加引号 / {n} fields where the header "
+                         f"has {width}: a stray delimiter or an unquoted comma" if n > width else
+                         f"有 {n} 个字段，表头有 {width} 个：缺少字段 / {n} fields where the header has {width}: "
+                         "fields are missing"
+                         for n in bad["__width"]]}, schema={RAW_LINE: pl.String, LINE: pl.Int64, REASON: pl.String})
+        keep = ~blank & ~footer & ~ragged
+        if keep.all():
+            frame = self._parse(data, line_base, utf8=True)
+        else:
+            good = records.filter(keep)
+            frame = self._parse(("\n".join(good["body"].to_list()) + "\n").encode("utf-8"), line_base, utf8=True) \
+                if good.height else pl.DataFrame(schema={c: pl.String for c in self.columns})
+            records = good
+        if frame.height != records.height:
+            raise Invalid(T("无法解析 CSV 文件（第 {line} 行之后）：引号不成对", "The CSV cannot be parsed (after line "
+                            "{line}): unbalanced quotes", line=line_base), code="bad_csv", detail={"line": line_base})
+        return frame.with_columns(records[LINE]), rejected, skipped
+
     def batches(self) -> Iterator[Batch]:
         quote = self.options.quote.encode()
         carried_quotes = 0
         line = self._first_line
         pending = b""
         total_rows = 0
+        first = True
         with self.path.open("rb") as fh:
             fh.seek(self._data_start)
             done = self._data_start
@@ -297,13 +413,17 @@ class CsvReader:
                         continue
                     chunk, pending = buffer[:cut], buffer[cut:]
                 carried_quotes = (carried_quotes + chunk.count(quote)) % 2
-                if chunk.strip():
-                    frame = self._parse(chunk, line)
-                    frame = frame.with_row_index(LINE, offset=line).with_columns(pl.col(LINE).cast(pl.Int64))
+                if chunk:
+                    data = chunk if self.utf8 else _decode(chunk, self.encoding, line).encode("utf-8")
+                    frame, rejected, skipped = self._chunk(data, line)
+                    if first and self.titles:
+                        skipped["title"] = self.titles
+                    first = False
                     self._check_cells(frame)
-                    total_rows += frame.height
-                    line += frame.height
-                    yield Batch(frame.select([*self.columns, LINE]), min(1.0, done / max(self.size, 1)))
+                    total_rows += frame.height + (rejected.height if rejected is not None else 0)
+                    line += chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+                    yield Batch(frame.select([*self.columns, LINE]), min(1.0, done / max(self.size, 1)),
+                                rejected=rejected, skipped=skipped)
                 if not block:
                     break
         if total_rows == 0:
@@ -321,6 +441,10 @@ def cell_text(value: Any) -> str | None:
         if value.is_integer() and abs(value) < 1e15:
             return str(int(value))
         return repr(value)
+    if isinstance(value, int) and abs(value) >= 10**15:
+        # A spreadsheet number this long went through a float and lost its last digits (an ID
+        # number typed into a number cell): shown as Excel shows it, so it is never taken for real.
+        return repr(float(value))
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
     if isinstance(value, (date, time)):
@@ -396,6 +520,7 @@ class ExcelReader:
             raise Invalid(T("工作表“{s}”是空的", "Sheet '{s}' is empty", s=self.sheet), code="empty_file")
         self.header_row = header_row or guess_header_row([[cell_text(c) or "" for c in r] for r in rows[:20]])
         header = rows[self.header_row - 1]
+        self.titles = sum(1 for r in rows[:self.header_row - 1] if any(cell_text(c) for c in r))
         width = max(len(r) for r in rows)
         self.columns = column_names(list(header) + [None] * (width - len(header)))
         self._rows = rows[self.header_row:]
@@ -428,7 +553,10 @@ class ExcelReader:
                                   for name, values in zip(self.columns, cols, strict=True)})
             frame = frame.with_columns(pl.int_range(0, frame.height, dtype=pl.Int64).alias(LINE)
                                        + (self.header_row + start + 1))
-            yield Batch(frame, min(1.0, (start + len(part)) / total))
+            frame, skipped = skip_blank_and_footer(frame, self.columns)
+            if start == 0 and self.titles:
+                skipped["title"] = self.titles
+            yield Batch(frame, min(1.0, (start + len(part)) / total), skipped=skipped)
 
 
 # --------------------------------------------------------------------------- rows from Python records
@@ -499,8 +627,10 @@ class DatabaseReader:
 
     def __init__(self, engine: Engine, *, table: str | None = None, query: str | None = None,
                  cursor_column: str | None = None, watermark: Watermark | None = None,
-                 batch_rows: int = 50_000, label: str = "database") -> None:
+                 batch_rows: int = 50_000, label: str = "database", limits: QueryLimits | None = None) -> None:
         from sqlalchemy import MetaData, Table, bindparam, literal_column, select, text
+
+        from pbshare.core.userquery import QueryLimits
 
         if not table and not query:
             raise Invalid(T("请填写源表名或查询语句", "Give a source table or a query"), code="no_source_table")
@@ -535,22 +665,44 @@ class DatabaseReader:
         self.cursor_column = cursor_column
         self.columns: list[str] = []
         self.state = SourceState(watermark=self.watermark)
+        # the source's own database is read within the query limits, read-only (docs/collect.md)
+        self.limits = limits or QueryLimits(seconds=60.0, max_rows=5_000_000, max_memory_mb=256)
 
     def batches(self) -> Iterator[Batch]:
-        line = 1
-        with self.engine.connect() as conn:
-            result = conn.execution_options(stream_results=True, yield_per=self.batch_rows).execute(self.stmt)
-            self.columns = list(result.keys())
-            for part in result.partitions(self.batch_rows):
-                frame = frame_from_records([tuple(r) for r in part], self.columns, line)
-                if self.cursor_column and part:
-                    idx = self.columns.index(self.cursor_column)
-                    top = max((r[idx] for r in part if r[idx] is not None), default=None)
-                    known = self.state.watermark.value if self.state.watermark else None
-                    if top is not None and (known is None or top > known):
-                        self.state.watermark = Watermark(self.cursor_column, top)
-                line += frame.height
-                yield Batch(frame, None)
+        from pbshare.core.errors import AppError
+        from pbshare.core.userquery import explain, limited
+
+        with self.engine.connect() as conn, conn.begin(), limited(conn, self.limits) as stop:
+            try:
+                yield from self._batches(conn, stop)
+            except AppError:
+                raise
+            except Exception as exc:
+                stopped = explain(exc, stop, self.limits)
+                if stopped is None:
+                    raise
+                raise stopped from None
+
+    def _batches(self, conn: Any, stop: Stop) -> Iterator[Batch]:
+        from pbshare.core.userquery import too_many_rows
+
+        line, rows_read = 1, 0
+        result = conn.execution_options(stream_results=True, yield_per=self.batch_rows).execute(self.stmt)
+        self.columns = list(result.keys())
+        for part in result.partitions(self.batch_rows):
+            rows_read += len(part)
+            if rows_read > self.limits.max_rows:
+                raise too_many_rows(self.limits)
+            frame = frame_from_records([tuple(r) for r in part], self.columns, line)
+            if self.cursor_column and part:
+                idx = self.columns.index(self.cursor_column)
+                top = max((r[idx] for r in part if r[idx] is not None), default=None)
+                known = self.state.watermark.value if self.state.watermark else None
+                if top is not None and (known is None or top > known):
+                    self.state.watermark = Watermark(self.cursor_column, top)
+            line += frame.height
+            yield Batch(frame, None)
+            stop.renew(self.limits.seconds)  # the time limit is per fetch, as PostgreSQL's statement_timeout
 
 
 # --------------------------------------------------------------------------- REST API

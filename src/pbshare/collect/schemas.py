@@ -40,6 +40,9 @@ class RunOut(BaseModel):
     rows_read: int
     rows_loaded: int
     rows_quarantined: int
+    rows_duplicate: int = 0
+    rows_skipped: int = 0
+    counts: dict | None = None
     seconds: float | None
     error_code: str | None
     error: str | None

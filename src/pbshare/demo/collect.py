@@ -15,7 +15,7 @@ from pbshare.collect.profiles import service as profiles
 from pbshare.collect.profiles.schemas import ProfileIn
 from pbshare.core.db import Database
 from pbshare.core.dynamic import TopicStore
-from pbshare.demo.synthetic import SYNTHETIC_PREFIX, synthetic_id_no
+from pbshare.demo.synthetic import SYNTHETIC_PREFIX, synthetic_id_no, synthetic_uscc
 from pbshare.warehouse import service as warehouse
 
 PROFILE = "si_monthly"
@@ -55,7 +55,7 @@ def demo_csv(path: Path, *, rows: int = ROWS, bad_ids: int = BAD_IDS, seed: int 
         if i in bad:  # a typo in the check digit, as a clerk would make
             id_no = id_no[:17] + ("0" if id_no[17] != "0" else "1")
         w.writerow([SYNTHETIC_PREFIX + rng.choice(surnames) + rng.choice(given) + rng.choice(given), id_no,
-                    f"演示·深圳市某{rng.choice(['科技', '贸易', '建筑', '物流'])}有限公司", f"91440300MA5{i:07d}",
+                    f"演示·深圳市某{rng.choice(['科技', '贸易', '建筑', '物流'])}有限公司", synthetic_uscc(i),
                     rng.choice(INSURANCE), "202301", f"{rng.randrange(2360, 34000):,}.00", rng.choice(STATES)])
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(buf.getvalue().encode("gbk"))

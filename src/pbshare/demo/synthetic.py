@@ -19,6 +19,17 @@ def sample_catalog() -> dict:
     return yaml.safe_load(text)
 
 
+def synthetic_uscc(n: int) -> str:
+    """A unified social credit code (Shenzhen, enterprise) whose organisation code and last character both check."""
+    from stdnum.cn import uscc
+
+    org = f"MA5{n:05d}"
+    total = sum(w * (int(c) if c.isdigit() else ord(c) - 55) for w, c in zip([3, 7, 9, 10, 5, 8, 4, 2], org,
+                                                                              strict=True))
+    body = "91440300" + org + "0123456789X0"[11 - total % 11]
+    return body + uscc.calc_check_digit(body)
+
+
 def ric_check_digit(first17: str) -> str:
     """GB 11643 check digit of an 18-digit resident ID."""
     total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))

@@ -67,3 +67,35 @@ def reasons(parts: list[pl.Expr]) -> pl.Expr:
         return pl.lit(None, dtype=pl.String)
     joined = pl.concat_str(parts, separator="；", ignore_nulls=True)
     return pl.when(joined == "").then(pl.lit(None, dtype=pl.String)).otherwise(joined)
+
+
+# GB 32100: registration authority, entity type, 6-digit region, 9-character organisation code
+# (GB 11714: 8 characters and their check character), then the check character over all 17.
+USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"
+_USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
+_ORG_WEIGHTS = [3, 7, 9, 10, 5, 8, 4, 2]
+
+
+def _char_values(value: pl.Expr, start: int, weights: list[int], table: dict[str, int]) -> pl.Expr:
+    """Σ weight × value of each character from ``start``: one slice per position, column-wise."""
+    keys, values = list(table), list(table.values())
+    return pl.sum_horizontal([value.str.slice(start + i, 1).replace_strict(keys, values, default=None,
+                                                                             return_dtype=pl.Int64) * w
+                              for i, w in enumerate(weights)])
+
+
+def uscc_invalid(value: pl.Expr) -> pl.Expr:
+    """True where a non-null value is not a valid unified social credit code.
+
+    Checks the shape, the final check character (GB 32100) and the embedded organisation code's own
+    check character (GB 11714), which python-stdnum's ``cn.uscc`` leaves unchecked.
+    """
+    v = pl.when(value.str.contains(USCC_PATTERN)).then(value).otherwise(None)
+    code_total = _char_values(v, 0, _USCC_WEIGHTS, {c: i for i, c in enumerate(USCC_CHARS)})
+    code_check = pl.lit(pl.Series(list(USCC_CHARS))).gather((31 - code_total % 31) % 31)
+    org_table = {c: (int(c) if c.isdigit() else ord(c) - 55) for c in USCC_CHARS}
+    org_total = _char_values(v, 8, _ORG_WEIGHTS, org_table)
+    org_check = pl.lit(pl.Series(list("0123456789X0"))).gather(11 - org_total % 11)
+    ok = (v.str.slice(17, 1) == code_check) & (v.str.slice(16, 1) == org_check)
+    return value.is_not_null() & ~ok.fill_null(False)

@@ -39,6 +39,7 @@ from pbshare.core.errors import AppError
 from pbshare.core.i18n import T
 from pbshare.metadata import service as metadata_service
 from pbshare.quality import service as quality_service
+from pbshare.quality.duplicates import CONFLICT, DuplicateGuard
 from pbshare.security.audit import service as audit
 from pbshare.security.crypto import pii
 from pbshare.warehouse import service as warehouse
@@ -72,8 +73,31 @@ class Tally:
     """What the load saw so far (the failure record keeps ``rows_read`` too)."""
 
     rows_read: int = 0
+    loaded: int = 0
     quarantined: int = 0
+    duplicates: int = 0
     bad_frames: list[pl.DataFrame] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)  # blank, footer, title
+    reasons: dict[str, int] = field(default_factory=dict)  # quarantined rows by the check they failed
+
+    def add(self, counts: dict[str, int], into: dict[str, int]) -> None:
+        for k, n in counts.items():
+            into[k] = into.get(k, 0) + n
+
+
+@dataclass
+class Sorted:
+    """Where one batch's rows went: read, loaded, left out as exact duplicates, quarantined, skipped."""
+
+    read: int
+    skipped: dict[str, int]
+    reasons: dict[str, int]
+    loaded: int = 0
+    duplicates: int = 0
+    bad: list[pl.DataFrame] = field(default_factory=list)
+
+
+RAGGED = "字段个数与表头不符 / number of fields differs from the header"
 
 
 # --------------------------------------------------------------------------- the flow
@@ -170,19 +194,41 @@ def _load(database: Database, spec: ImportSpec, plan: Plan, batches: Iterator[re
     try:
         vault = pii.vault_for(database.settings.resolved_data_dir)
 
-        def work(batch: readers.Batch) -> tuple[float | None, int, pl.DataFrame, Any]:
+        labels = {m.target: m.title or m.source or m.target for m in plan.mapping}
+        guard = DuplicateGuard(plan.key, [m.target for m in plan.mapping], labels) if plan.key else None
+
+        def work(batch: readers.Batch) -> tuple[float | None, Sorted, Any]:
             converted = convert(batch.frame, plan.mapping, key=plan.key)
-            good = _seal(converted.good, plan.mapping, vault)
-            return batch.progress, batch.frame.height, converted.bad, loader.prepare(good)
+            sorted_ = Sorted(read=batch.frame.height, skipped=batch.skipped, reasons=dict(converted.reasons))
+            good = converted.good
+            bad = [converted.bad] if converted.bad.height else []
+            if guard is not None:
+                sifted = guard.sift(good)
+                good, sorted_.duplicates = sifted.load, sifted.exact
+                if sifted.conflicts.height:
+                    source = [c for c in batch.frame.columns if c != readers.LINE]
+                    bad.append(batch.frame.join(sifted.conflicts, on=readers.LINE).select(
+                        [*source, readers.LINE, readers.REASON]))
+                    sorted_.reasons[CONFLICT] = sifted.conflicts.height
+            if batch.rejected is not None and batch.rejected.height:
+                bad.append(batch.rejected)
+                sorted_.read += batch.rejected.height
+                sorted_.reasons[RAGGED] = sorted_.reasons.get(RAGGED, 0) + batch.rejected.height
+            sorted_.bad, sorted_.loaded = bad, good.height
+            return batch.progress, sorted_, loader.prepare(_seal(good.drop(readers.LINE), plan.mapping, vault))
 
         loader.begin()
         stop = threading.Event()
-        for fraction, n, bad, payload in _read_ahead(batches, work, stop):
+        for fraction, sorted_, payload in _read_ahead(batches, work, stop):
             loader.write(payload)
-            tally.rows_read += n
-            if bad.height:
-                tally.bad_frames.append(bad)
-                tally.quarantined += bad.height
+            tally.rows_read += sorted_.read
+            tally.loaded += sorted_.loaded
+            tally.duplicates += sorted_.duplicates
+            for frame in sorted_.bad:
+                tally.bad_frames.append(frame)
+                tally.quarantined += frame.height
+            tally.add(sorted_.skipped, tally.skipped)
+            tally.add(sorted_.reasons, tally.reasons)
             if progress:
                 progress(fraction, tally.rows_read)
         loader.commit()
@@ -274,7 +320,10 @@ def _finish(db: Session, database: Database, *, run_id: str, spec: ImportSpec, r
                                    target=run.target, frame=frame)
     run.status, run.progress = RunStatus.succeeded.value, 1.0
     run.rows_read, run.rows_quarantined = tally.rows_read, tally.quarantined
-    run.rows_loaded = tally.rows_read - tally.quarantined
+    # What the table gained (upsert: rows written): exact duplicates and quarantined rows are not in it.
+    run.rows_loaded, run.rows_duplicate = tally.loaded, tally.duplicates
+    run.rows_skipped = sum(tally.skipped.values())
+    run.counts = {"skipped": tally.skipped, "quarantined": tally.reasons, "duplicates": tally.duplicates}
     run.seconds, run.finished_at = time.perf_counter() - started, utcnow()
     warehouse.refresh_count(db, database, topic=spec.target_topic, name=spec.target_table)
     if run.profile_id and isinstance(reader, readers.DatabaseReader) and reader.state.watermark is not None:
@@ -282,7 +331,8 @@ def _finish(db: Session, database: Database, *, run_id: str, spec: ImportSpec, r
     _record_lineage(db, spec, run)
     audit.record(db, action="collect.import", actor_name=run.run_by, object_type="import_run", object_id=run_id,
                  detail={"target": run.target, "read": tally.rows_read, "loaded": run.rows_loaded,
-                         "quarantined": tally.quarantined})
+                         "quarantined": tally.quarantined, "duplicates": tally.duplicates,
+                         "skipped": run.rows_skipped})
     return run
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Float, String, Text
+from sqlalchemy import JSON, BigInteger, DateTime, Float, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pbshare.collect.enums import RunStatus
@@ -27,6 +27,10 @@ class ImportRun(Base):
     rows_read: Mapped[int] = mapped_column(BigInteger, default=0)
     rows_loaded: Mapped[int] = mapped_column(BigInteger, default=0)
     rows_quarantined: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_duplicate: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    rows_skipped: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # {"skipped": {"blank": n, "footer": n, "title": n}, "quarantined": {reason: n}, "duplicates": n}
+    counts: Mapped[dict | None] = mapped_column(JSON)
     seconds: Mapped[float | None] = mapped_column(Float)
     error_code: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
