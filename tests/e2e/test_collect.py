@@ -126,3 +126,37 @@ def test_sql_dataset_and_transform_in_the_browser(page, live_server, database, t
 
         assert dict(conn.execute(select(t.c.insurance, t.c.people)).all()) == {"养老保险": 8, "医疗保险": 4}
     assert page.js_errors == []
+
+
+def test_the_wizard_shows_skipped_duplicate_and_quarantined_rows(page, live_server, database, tmp_path):
+    make_user(database, "dataadmin", ["data_admin"])
+    with database.session() as db:
+        warehouse.create_topic(db, database, name="case", title="案件专题库")
+        warehouse.create_table(db, database, topic="case", name="si_keyed", title="社保（按人和期间）", key=["id_no", "period"],
+                               fields=[{"name": "name", "type": "string", "title": "姓名"},
+                                       {"name": "id_no", "type": "string", "title": "公民身份号码", "pii": True,
+                                        "id_kind": "cn_ric"},
+                                       {"name": "period", "type": "string", "title": "缴费所属期"}])
+    p = people(4, bad_ids=1)  # p[0] has a wrong check digit
+    lines = ["姓名,公民身份号码,缴费所属期", *(",".join([r[0], r[1], r[3]]) for r in (p[0], p[1], p[2], p[1])), "",
+             ",,", ",".join([p[3][0], p[3][1], p[3][3]]), "合计,,", "制表人：张三"]
+    path = tmp_path / "keyed.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _login(page, live_server)
+    page.goto(live_server + "/#/collect/import")
+    page.set_input_files("[data-test=import-file]", str(path))
+    expect(page.locator(".el-alert--success")).to_contain_text("keyed.csv")
+    page.fill("[data-test=target-table]", "si_keyed")
+    page.click("[data-test=to-preview]")
+    page.click("[data-test=to-mapping]")
+    page.click("[data-test=to-target]")
+    page.click("[data-test=start-import]")
+    expect(page.locator("[data-test=run-status]")).to_contain_text("成功", timeout=30_000)
+    expect(page.locator("[data-test=wizard-quarantined]")).to_have_text("1")
+    expect(page.locator("[data-test=wizard-duplicates]")).to_have_text("1")
+    expect(page.locator("[data-test=wizard-skipped]")).to_have_text("4（空行 2、表尾合计/备注行 2）")
+    page.click("[data-test=view-run]")
+    expect(page.locator("[data-test=run-skipped]")).to_contain_text("空行 2")
+    expect(page.locator("[data-test=run-reasons]")).to_contain_text("身份证号码无效")
+    assert warehouse.count_rows(database, topic="case", name="si_keyed") == 3
+    assert page.js_errors == []

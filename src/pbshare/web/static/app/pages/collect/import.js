@@ -3,7 +3,7 @@ import { ref, reactive, computed, onMounted, onBeforeUnmount } from "vue";
 import { t } from "../../i18n.js";
 import { api } from "../../api.js";
 import { can } from "../../session.js";
-import { TYPES, statusType } from "./labels.js";
+import { TYPES, statusType, skippedText } from "./labels.js";
 
 export default {
   name: "ImportWizard",
@@ -104,7 +104,7 @@ export default {
     const rowClass = ({ row }) => (row.__reason ? "row-bad" : "");
     const percent = computed(() => Math.round(100 * (run.value?.status === "succeeded" ? 1 : run.value?.progress || 0)));
     const ready = computed(() => (src.kind === "file" ? !!upload.value : src.kind === "database" ? !!src.source_id && !!(src.table || src.query) : !!src.url) && !!target.topic && !!target.table);
-    return { t, step, busy, topics, sources, upload, src, target, mapping, preview, profile, run, TYPES, statusType,
+    return { t, step, busy, topics, sources, upload, src, target, mapping, preview, profile, run, TYPES, statusType, skippedText,
       onFile, doPreview, addField, start, reset, rowClass, percent, ready, can, narrow };
   },
   template: `
@@ -182,7 +182,7 @@ export default {
         <el-table-column :label="t('col.target')" min-width="130"><template #default="{ row }"><el-input v-model="row.target" size="small" /></template></el-table-column>
         <el-table-column :label="t('col.sourceCol')" min-width="150"><template #default="{ row }"><el-select v-model="row.source" size="small" clearable><el-option v-for="c in preview.columns" :key="c" :value="c" :label="c" /></el-select></template></el-table-column>
         <el-table-column :label="t('col.titleCol')" min-width="120"><template #default="{ row }"><el-input v-model="row.title" size="small" /></template></el-table-column>
-        <el-table-column :label="t('col.type')" width="120"><template #default="{ row }"><el-select v-model="row.type" size="small"><el-option v-for="ty in TYPES" :key="ty" :value="ty" :label="ty" /></el-select></template></el-table-column>
+        <el-table-column :label="t('col.type')" width="120"><template #default="{ row }"><el-select v-model="row.type" size="small"><el-option v-for="ty in TYPES" :key="ty" :value="ty" :label="t('col.type.' + ty)" /></el-select></template></el-table-column>
         <el-table-column :label="t('col.idKind')" width="130"><template #default="{ row }"><el-select v-model="row.id_kind" size="small" clearable><el-option value="cn_ric" label="身份证 cn_ric" /><el-option value="uscc" label="USCC" /><el-option value="phone" label="phone" /></el-select></template></el-table-column>
         <el-table-column :label="t('col.required')" width="70"><template #default="{ row }"><el-checkbox v-model="row.required" /></template></el-table-column>
         <el-table-column :label="t('col.pii')" width="110"><template #default="{ row }"><el-checkbox v-model="row.pii" /></template></el-table-column>
@@ -224,7 +224,9 @@ export default {
       <el-descriptions :column="2" border size="small" data-test="run-counts">
         <el-descriptions-item :label="t('col.read')">{{ run.rows_read }}</el-descriptions-item>
         <el-descriptions-item :label="t('col.loaded')">{{ run.rows_loaded }}</el-descriptions-item>
-        <el-descriptions-item :label="t('col.quarantined')">{{ run.rows_quarantined }}</el-descriptions-item>
+        <el-descriptions-item :label="t('col.quarantined')"><span data-test="wizard-quarantined">{{ run.rows_quarantined }}</span></el-descriptions-item>
+        <el-descriptions-item :label="t('col.duplicates')"><span data-test="wizard-duplicates">{{ run.rows_duplicate }}</span></el-descriptions-item>
+        <el-descriptions-item :label="t('col.skipped')"><span data-test="wizard-skipped">{{ skippedText(run, t) }}</span></el-descriptions-item>
         <el-descriptions-item :label="t('col.seconds')">{{ run.seconds ? run.seconds.toFixed(1) : '-' }}</el-descriptions-item>
       </el-descriptions>
       <el-alert v-if="run.error" type="error" :closable="false" :title="run.error" style="margin-top:12px;white-space:pre-line" data-test="run-error" />

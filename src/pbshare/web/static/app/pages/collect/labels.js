@@ -67,6 +67,21 @@ register({
   "col.read": ["读取", "Read"],
   "col.loaded": ["装载", "Loaded"],
   "col.quarantined": ["隔离", "Quarantined"],
+  "col.skipped": ["跳过", "Skipped"],
+  "col.duplicates": ["完全重复（只装载一次）", "Exact duplicates (loaded once)"],
+  "col.skip.blank": ["空行", "blank lines"],
+  "col.skip.footer": ["表尾合计/备注行", "footer rows"],
+  "col.skip.title": ["表头上方标题行", "title rows"],
+  "col.byReason": ["隔离原因", "Quarantined by reason"],
+  "col.type.string": ["文本", "Text"],
+  "col.type.text": ["长文本", "Long text"],
+  "col.type.integer": ["整数", "Whole number"],
+  "col.type.bigint": ["大整数", "Big whole number"],
+  "col.type.decimal": ["金额/小数", "Amount / decimal"],
+  "col.type.float": ["数值（浮点）", "Number (float)"],
+  "col.type.date": ["日期", "Date"],
+  "col.type.datetime": ["日期时间", "Date and time"],
+  "col.type.boolean": ["是/否", "Yes / no"],
   "col.seconds": ["耗时（秒）", "Seconds"],
   "col.status": ["状态", "Status"],
   "col.status.queued": ["排队中", "Queued"],
@@ -145,6 +160,13 @@ register({
 export const TYPES = ["string", "text", "integer", "bigint", "decimal", "float", "date", "datetime", "boolean"];
 export const OPS = [">", "<", ">=", "<=", "=", "!=", "range", "contains"];
 export const FNS = ["count", "count_distinct", "sum", "avg", "min", "max"];
+
+// "3（空行 2、表尾合计/备注行 1）": what a run left out, by kind.
+export function skippedText(run, t) {
+  const kinds = Object.entries((run.counts && run.counts.skipped) || {}).filter(([, n]) => n);
+  const parts = kinds.map(([k, n]) => `${t("col.skip." + k)} ${n}`);
+  return parts.length ? `${run.rows_skipped || 0}（${parts.join("、")}）` : String(run.rows_skipped || 0);
+}
 
 export function statusType(s) {
   return { succeeded: "success", failed: "danger", running: "warning", queued: "info" }[s] || "info";

@@ -4,7 +4,7 @@ import { useRoute } from "vue-router";
 import { t } from "../../i18n.js";
 import { api } from "../../api.js";
 import { can } from "../../session.js";
-import { statusType, fmt } from "./labels.js";
+import { statusType, fmt, skippedText } from "./labels.js";
 
 export default {
   name: "RunPage",
@@ -27,7 +27,9 @@ export default {
     onBeforeUnmount(() => clearTimeout(timer));
     const percent = computed(() => Math.round(100 * (run.value?.status === "succeeded" ? 1 : run.value?.progress || 0)));
     const download = computed(() => `/api/v1/collect/runs/${route.params.id}/quarantine.xlsx`);
-    return { t, run, q, page, percent, download, loadQuarantine, statusType, fmt, can };
+    const reasons = computed(() => Object.entries((run.value?.counts && run.value.counts.quarantined) || {})
+      .map(([reason, rows]) => ({ reason, rows })));
+    return { t, run, q, page, percent, download, loadQuarantine, statusType, fmt, can, skippedText, reasons };
   },
   template: `
   <div v-if="run">
@@ -38,10 +40,16 @@ export default {
       <el-descriptions-item :label="t('col.read')">{{ run.rows_read }}</el-descriptions-item>
       <el-descriptions-item :label="t('col.loaded')">{{ run.rows_loaded }}</el-descriptions-item>
       <el-descriptions-item :label="t('col.quarantined')"><span data-test="run-quarantined">{{ run.rows_quarantined }}</span></el-descriptions-item>
+      <el-descriptions-item :label="t('col.duplicates')"><span data-test="run-duplicates">{{ run.rows_duplicate }}</span></el-descriptions-item>
+      <el-descriptions-item :label="t('col.skipped')"><span data-test="run-skipped">{{ skippedText(run, t) }}</span></el-descriptions-item>
       <el-descriptions-item :label="t('col.seconds')">{{ run.seconds ? run.seconds.toFixed(1) : '-' }}</el-descriptions-item>
       <el-descriptions-item :label="t('col.runBy')">{{ run.run_by }} · {{ fmt(run.started_at) }}</el-descriptions-item>
     </el-descriptions>
     <el-alert v-if="run.error" type="error" :closable="false" :title="run.error" style="white-space:pre-line;margin-bottom:12px" />
+    <el-table v-if="reasons.length" :data="reasons" size="small" border style="margin-bottom:12px" data-test="run-reasons">
+      <el-table-column prop="reason" :label="t('col.byReason')" min-width="260" />
+      <el-table-column prop="rows" :label="t('col.quarantined')" width="90" />
+    </el-table>
     <template v-if="q.total">
       <h3>{{ t('col.quarantine') }} ({{ q.total }})</h3>
       <div class="toolbar"><a v-if="can('quality:manage')" :href="download" download data-test="download-quarantine"><el-button type="primary">{{ t('col.downloadQuarantine') }}</el-button></a></div>
