@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +59,18 @@ def hmac_sha256(key: bytes, data: bytes) -> bytes:
     return hmac.new(key, data, hashlib.sha256).digest()
 
 
+def hmac_sm3_many(key: bytes, items: Sequence[bytes]) -> list[bytes]:
+    """HMAC-SM3 of many messages under one key: the keyed state is set up once and copied per message,
+    which skips the key padding and the hash lookup by name that ``hmac_sm3`` pays every call."""
+    keyed = hmac.new(key, digestmod="sm3")
+    out = []
+    for data in items:
+        h = keyed.copy()
+        h.update(data)
+        out.append(h.digest())
+    return out
+
+
 def mac(alg: str, key: bytes, data: bytes) -> bytes:
     if alg == HMAC_SM3:
         return hmac_sm3(key, data)
@@ -96,6 +109,27 @@ def encrypt(alg: str, key: bytes, plaintext: bytes, aad: bytes | None = None) ->
         return Sealed(alg, iv, ct + enc.tag)
     if alg == AES_GCM:
         return Sealed(alg, iv, AESGCM(key[:32]).encrypt(iv, plaintext, aad))
+    raise CryptoError(f"unknown cipher {alg}")
+
+
+def encrypt_many(alg: str, key: bytes, plaintexts: Sequence[bytes]) -> list[Sealed]:
+    """``encrypt`` of many values (no AAD), each with its own random IV as before. The block cipher
+    (key schedule) is built once and the IVs are drawn in one read of the OS random source; OpenSSL
+    still needs one GCM context per IV, which is the remaining per-value cost."""
+    ivs = os.urandom(12 * len(plaintexts))
+    if alg == SM4_GCM:
+        block = algorithms.SM4(key[:16])
+        out = []
+        for i, plaintext in enumerate(plaintexts):
+            iv = ivs[12 * i:12 * i + 12]
+            enc = Cipher(block, modes.GCM(iv)).encryptor()
+            ct = enc.update(plaintext) + enc.finalize()
+            out.append(Sealed(alg, iv, ct + enc.tag))
+        return out
+    if alg == AES_GCM:
+        aead = AESGCM(key[:32])
+        return [Sealed(alg, ivs[12 * i:12 * i + 12], aead.encrypt(ivs[12 * i:12 * i + 12], p, None))
+                for i, p in enumerate(plaintexts)]
     raise CryptoError(f"unknown cipher {alg}")
 
 

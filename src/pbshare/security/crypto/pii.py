@@ -8,6 +8,7 @@ without decrypting every row.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import overload
@@ -45,6 +46,32 @@ class PiiVault:
     def blind_index(self, value: str, *, kind: str = "") -> str:
         normal = normalise(value, kind)
         return crypto.hmac_sm3(self._index_key, normal.encode("utf-8")).hex()
+
+    def seal_many(self, values: Sequence[str | None], *, indexed: bool = False) -> list[str | None]:
+        """``seal`` of a whole column, each value opening with ``open``; far cheaper per value on imports.
+
+        ``indexed=True`` is for columns stored beside their blind index: equal values in the batch then
+        share one ciphertext, sealed once. That reveals nothing the index does not already: the index is
+        deterministic, so equal values already show as equal rows (and values equal only after
+        normalising, e.g. ``x``/``X``, still get different ciphertexts). Without an index every value
+        gets its own IV, as with ``seal``."""
+        present = [v for v in values if v is not None]
+        if indexed:
+            present = list(dict.fromkeys(present))
+        sealed = crypto.encrypt_many(self.alg, self._data_key, [v.encode("utf-8") for v in present])
+        if indexed:
+            by_value = {v: s.to_text() for v, s in zip(present, sealed, strict=True)}
+            return [None if v is None else by_value[v] for v in values]
+        texts = iter(s.to_text() for s in sealed)
+        return [None if v is None else next(texts) for v in values]
+
+    def blind_index_many(self, values: Sequence[str | None], *, kind: str = "") -> list[str | None]:
+        """``blind_index`` of a whole column (``None`` stays ``None``), one HMAC per distinct value."""
+        normals = [None if v is None else normalise(v, kind) for v in values]
+        distinct = list(dict.fromkeys(v for v in normals if v is not None))
+        macs = crypto.hmac_sm3_many(self._index_key, [v.encode("utf-8") for v in distinct])
+        by_normal = {v: m.hex() for v, m in zip(distinct, macs, strict=True)}
+        return [None if v is None else by_normal[v] for v in normals]
 
 
 CIPHERS = (crypto.SM4_GCM, crypto.AES_GCM)
