@@ -133,9 +133,12 @@ def serve(
     port: int = typer.Option(None, help="端口 / port (PBSHARE_PORT)"),
 ) -> None:
     """启动服务 / serve the platform (API, UI, listeners)."""
+    from types import FrameType
+
     import uvicorn
 
     from pbshare.app import create_app
+    from pbshare.core import userquery
     from pbshare.core.logs import configure_logging
 
     settings = get_settings()
@@ -143,7 +146,17 @@ def serve(
     host = host or settings.host
     port = port or settings.port
     console.print(f"pbshare {__version__}: 请在浏览器打开 / open [bold]http://{host}:{port}/[/bold]")
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, proxy_headers=False)
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            # SIGTERM / Ctrl-C: running user queries abort now (their runs end failed, nothing half-written),
+            # so the requests waiting on them answer and the server stops within seconds.
+            userquery.stop_all()
+            super().handle_exit(sig, frame)
+
+    config = uvicorn.Config(create_app(settings), host=host, port=port, log_config=None, proxy_headers=False,
+                            timeout_graceful_shutdown=5)
+    Server(config).run()
 
 
 @user_app.command("add")

@@ -21,7 +21,8 @@ _WRITES = (exp.Insert, exp.Update, exp.Delete, exp.Create, exp.Drop, exp.Alter, 
 def parse_read_only(sql: str, *, dialect: str | None = None) -> exp.Query:
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
-    except sqlglot.errors.ParseError as exc:
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError) as exc:
+        # TokenError: the text cannot even be cut into words (an unterminated string or comment).
         raise Invalid(T("SQL 语句有语法错误：{e}", "The SQL has a syntax error: {e}", e=str(exc).splitlines()[0][:200]),
                       code="sql_syntax") from None
     if len(statements) != 1:

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from pbshare.config import Settings
+from pbshare.core.userquery import sqlite_readonly_engine
 
 # Stable constraint names so Alembic migrations are the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -93,6 +94,17 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @cached_property
+    def warehouse_reader(self) -> Engine:
+        """Where user-written SELECTs read the warehouse. On SQLite a separate read-only connection to the
+        file (``mode=ro``), so a runaway query can never take the platform's write lock; elsewhere the warehouse
+        engine (``pbshare.core.userquery.limited`` makes each transaction read-only)."""
+        url = self.warehouse_engine.url
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            return sqlite_readonly_engine(Path(url.database).resolve(),
+                                          attach_dir=self.settings.resolved_data_dir / "topics")
+        return self.warehouse_engine
+
     @contextmanager
     def session(self, *, immediate: bool = False) -> Iterator[Session]:
         """A unit of work: commits on success, rolls back on error.
@@ -115,5 +127,7 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if "warehouse_reader" in self.__dict__:
+            self.warehouse_reader.dispose()
         if self.warehouse_engine is not self.engine:
             self.warehouse_engine.dispose()

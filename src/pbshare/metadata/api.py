@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from pbshare.core.errors import Invalid
-from pbshare.core.http import DataDir, DbSession
+from pbshare.core.http import DataDir, DbSession, SettingsDep
 from pbshare.core.i18n import T
 from pbshare.metadata import service
 from pbshare.metadata.schemas import (
@@ -63,9 +63,11 @@ def list_sources(principal: MetadataReader, db: DbSession) -> list[SourceOut]:
 
 
 @router.post("/sources", response_model=SourceOut, status_code=201, summary="登记数据源 / add a data source")
-def add_source(body: SourceIn, principal: MetadataWriter, db: DbSession, data_dir: DataDir) -> SourceOut:
-    s = service.add_source(db, data_dir=data_dir, name=body.name, url=body.url,
-                           schema_name=body.schema_name, description=body.description, principal=principal)
+def add_source(body: SourceIn, principal: MetadataWriter, db: DbSession, data_dir: DataDir,
+               settings: SettingsDep) -> SourceOut:
+    s = service.add_source(db, data_dir=data_dir, name=body.name, url=body.url, schema_name=body.schema_name,
+                           description=body.description, principal=principal,
+                           platform=service.platform_databases(settings))
     return _source_out(db, s)
 
 
@@ -76,9 +78,10 @@ def get_source(source_id: str, principal: MetadataReader, db: DbSession) -> Sour
 
 @router.put("/sources/{source_id}", response_model=SourceOut, summary="修改数据源 / change a data source")
 def update_source(source_id: str, body: SourceUpdate, principal: MetadataWriter, db: DbSession,
-                  data_dir: DataDir) -> SourceOut:
+                  data_dir: DataDir, settings: SettingsDep) -> SourceOut:
     s = service.update_source(db, data_dir=data_dir, source_id=source_id, url=body.url,
-                              schema_name=body.schema_name, description=body.description, principal=principal)
+                              schema_name=body.schema_name, description=body.description, principal=principal,
+                              platform=service.platform_databases(settings))
     return _source_out(db, s)
 
 
@@ -89,14 +92,18 @@ def delete_source(source_id: str, principal: MetadataWriter, db: DbSession) -> R
 
 
 @router.post("/sources/{source_id}/test", response_model=TestResult, summary="测试连接 / test the connection")
-def test_source(source_id: str, principal: MetadataWriter, db: DbSession, data_dir: DataDir) -> dict:
-    return service.test_source(db, source_id=source_id, data_dir=data_dir, principal=principal)
+def test_source(source_id: str, principal: MetadataWriter, db: DbSession, data_dir: DataDir,
+                settings: SettingsDep) -> dict:
+    return service.test_source(db, source_id=source_id, data_dir=data_dir, principal=principal,
+                               platform=service.platform_databases(settings))
 
 
 @router.post("/sources/{source_id}/harvest", response_model=HarvestOut,
              summary="采集表、字段、键和行数 / harvest tables, columns, keys and row counts")
-def harvest(source_id: str, principal: MetadataWriter, db: DbSession, data_dir: DataDir) -> HarvestOut:
-    return _harvest_out(service.harvest(db, source_id=source_id, data_dir=data_dir, principal=principal))
+def harvest(source_id: str, principal: MetadataWriter, db: DbSession, data_dir: DataDir,
+            settings: SettingsDep) -> HarvestOut:
+    return _harvest_out(service.harvest(db, source_id=source_id, data_dir=data_dir, principal=principal,
+                                        platform=service.platform_databases(settings)))
 
 
 @router.get("/sources/{source_id}/harvests", response_model=list[HarvestOut], summary="采集记录及变化 / harvests")

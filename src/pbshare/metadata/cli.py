@@ -26,12 +26,15 @@ def source_add(
     from pbshare.core.errors import AppError
     from pbshare.metadata import service
 
-    data_dir = get_settings().resolved_data_dir
+    settings = get_settings()
+    data_dir, platform = settings.resolved_data_dir, service.platform_databases(settings)
     database = open_database()
     try:
         with database.session() as session:
-            source = service.add_source(session, data_dir=data_dir, name=name, url=url, schema_name=schema)
-            result = service.test_source(session, source_id=source.id, data_dir=data_dir) if test else None
+            source = service.add_source(session, data_dir=data_dir, name=name, url=url, schema_name=schema,
+                                        platform=platform)
+            result = service.test_source(session, source_id=source.id, data_dir=data_dir,
+                                         platform=platform) if test else None
             shown = source.url_display
     except AppError as exc:
         fail(exc)
@@ -70,6 +73,7 @@ def harvest(source: str = typer.Argument(..., help="数据源名称或编号 / s
         with database.session() as session, progress_bar() as bar:
             task = bar.add_task("采集 / harvest", total=None)
             run = service.harvest(session, source_id=source, data_dir=get_settings().resolved_data_dir,
+                                  platform=service.platform_databases(get_settings()),
                                   progress=lambda n, total: bar.update(task, completed=n, total=total))
             changes = list(run.changes)
             tables, columns, ok, error = run.tables, run.columns, run.ok, run.error

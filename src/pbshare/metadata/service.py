@@ -7,23 +7,27 @@ Other domains call ``get_source``, ``get_source_engine`` and ``record_lineage``.
 
 from __future__ import annotations
 
+import os
+import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import func, or_, select
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from pbshare.catalog.resources import service as catalog_service
+from pbshare.config import Settings
 from pbshare.core.clock import utcnow
 from pbshare.core.errors import Conflict, Invalid
 from pbshare.core.i18n import T
 from pbshare.core.logs import scrub
 from pbshare.core.lookup import get_or_raise, one_or_raise
+from pbshare.core.userquery import sqlite_readonly_engine
 from pbshare.metadata.models import DataSource, Harvest, LineageEdge, MetaObject, MetaType
 from pbshare.security.audit import service as audit
 from pbshare.security.crypto.pii import vault_for
@@ -57,9 +61,90 @@ def _parse_url(url: str):
     return parsed
 
 
+def platform_databases(settings: Settings) -> tuple[str, ...]:
+    """The platform's own database and warehouse URLs: never a data source."""
+    return (settings.resolved_database_url, settings.resolved_warehouse_url)
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    path = (url.database or "").removeprefix("file:").split("?")[0]
+    if not path or path == ":memory:":
+        return None
+    return Path(path).expanduser().resolve()  # relative to the working directory, symlinks followed
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a == b:
+        return True
+    try:
+        return os.path.samefile(a, b)  # hard links too
+    except OSError:
+        return False
+
+
+_LOCAL_HOSTS = {"", "localhost", "127.0.0.1", "::1", "0.0.0.0", "::"}  # noqa: S104 - names compared, nothing bound
+
+
+def _addresses(host: str | None) -> set[str]:
+    host = (host or "").strip("[]").lower()
+    if host in _LOCAL_HOSTS or host.startswith("/"):  # no host or a unix socket: this machine
+        return {"local"}
+    try:
+        found = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
+    except OSError:
+        return {host}
+    return {"local" if a in _LOCAL_HOSTS or a.startswith("127.") else a for a in found} | {host}
+
+
+_DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306, "mariadb": 3306}
+
+
+def _same_server_database(a: URL, b: URL) -> bool:
+    family = {"mariadb": "mysql"}
+    if family.get(a.get_backend_name(), a.get_backend_name()) != family.get(b.get_backend_name(), b.get_backend_name()):
+        return False
+    if (a.database or "") != (b.database or ""):
+        return False
+    if (a.port or _DEFAULT_PORTS.get(a.get_backend_name())) != (b.port or _DEFAULT_PORTS.get(b.get_backend_name())):
+        return False
+    socket_a, socket_b = a.query.get("host"), b.query.get("host")  # ?host=/var/run/postgresql
+    host_a = a.host or (socket_a if isinstance(socket_a, str) else None)
+    host_b = b.host or (socket_b if isinstance(socket_b, str) else None)
+    return bool(_addresses(host_a) & _addresses(host_b))
+
+
+def refuse_platform_database(url: URL, *, data_dir: Path, platform: Sequence[str] = ()) -> None:
+    """A data source must never be the platform's own database (users, password hashes, audit, keys) nor
+    its warehouse: the same SQLite file however it is spelt (relative, symlinked, hard-linked), any file
+    in the data directory, or the same server, port and database."""
+    refused = Invalid(T("不能把本平台自己的数据库登记为数据源（其中有用户、密码和审计记录）；请登记数源单位的数据库",
+                        "The platform's own database cannot be a data source (it holds users, passwords and the "
+                        "audit trail); register the source unit's database instead"), code="source_is_platform")
+    if url.get_backend_name() == "sqlite":
+        path = _sqlite_file(url)
+        if path is None:
+            return
+        root = data_dir.expanduser().resolve()
+        if path == root or root in path.parents:
+            raise refused
+        for own in platform:
+            own_url = make_url(own)
+            own_path = _sqlite_file(own_url) if own_url.get_backend_name() == "sqlite" else None
+            if own_path is not None and _same_file(path, own_path):
+                raise refused
+        return
+    for own in platform:
+        own_url = make_url(own)
+        if own_url.get_backend_name() != "sqlite" and _same_server_database(url, own_url):
+            raise refused
+
+
 def add_source(db: Session, *, data_dir: Path, name: str, url: str, schema_name: str | None = None,
-               description: str | None = None, principal: Principal | None = None) -> DataSource:
+               description: str | None = None, principal: Principal | None = None,
+               platform: Sequence[str] = ()) -> DataSource:
+    """Register a source; ``platform`` (``platform_databases``) names the databases it must not be."""
     parsed = _parse_url(url)
+    refuse_platform_database(parsed, data_dir=data_dir, platform=platform)
     if db.scalar(select(DataSource.id).where(DataSource.name == name)):
         raise Conflict(T("数据源“{n}”已存在", "The data source “{n}” already exists", n=name), code="source_exists")
     source = DataSource(name=name, dialect=parsed.get_backend_name(), url_sealed=vault_for(data_dir).seal(url),
@@ -74,10 +159,11 @@ def add_source(db: Session, *, data_dir: Path, name: str, url: str, schema_name:
 
 def update_source(db: Session, *, data_dir: Path, source_id: str, url: str | None = None,
                   schema_name: str | None = None, description: str | None = None,
-                  principal: Principal | None = None) -> DataSource:
+                  principal: Principal | None = None, platform: Sequence[str] = ()) -> DataSource:
     source = get_source(db, source_id=source_id)
     if url:
         parsed = _parse_url(url)
+        refuse_platform_database(parsed, data_dir=data_dir, platform=platform)
         source.url_sealed = vault_for(data_dir).seal(url)
         source.url_display, source.dialect = parsed.render_as_string(hide_password=True), parsed.get_backend_name()
     source.schema_name = schema_name or None
@@ -119,9 +205,13 @@ def source_url(db: Session, *, source_id: str, data_dir: Path) -> str:
     return vault_for(data_dir).open(get_source(db, source_id=source_id).url_sealed) or ""
 
 
-def get_source_engine(db: Session, *, source_id: str, data_dir: Path) -> Engine:
-    """An engine on the data source (credentials decrypted here). The caller disposes it."""
+def get_source_engine(db: Session, *, source_id: str, data_dir: Path, platform: Sequence[str] = ()) -> Engine:
+    """An engine on the data source (credentials decrypted here). The caller disposes it.
+
+    Checked again here, so a source registered before the check (or whose file became a link to the
+    platform's) is refused at test, harvest, preview and import too."""
     url = make_url(source_url(db, source_id=source_id, data_dir=data_dir))
+    refuse_platform_database(url, data_dir=data_dir, platform=platform)
     backend = url.get_backend_name()
     args: dict[str, Any] = {}
     if backend == "postgresql":
@@ -134,6 +224,9 @@ def get_source_engine(db: Session, *, source_id: str, data_dir: Path) -> Engine:
         if path and path != ":memory:" and not Path(path).is_file():
             raise Invalid(T("SQLite 文件不存在：{p}，请检查路径", "The SQLite file does not exist: {p}; check the path",
                             p=path), code="sqlite_missing")
+        if path and path != ":memory:":
+            # read-only (mode=ro): neither a harvest nor an import can write the unit's file or take its lock
+            return sqlite_readonly_engine(Path(path).resolve())
         args = {"timeout": CONNECT_TIMEOUT_S}
     try:
         return sa.create_engine(url, connect_args=args, pool_pre_ping=True, poolclass=sa.pool.NullPool)
@@ -148,13 +241,16 @@ def _error_text(exc: Exception) -> str:
     return scrub(text)[:500]
 
 
-def test_source(db: Session, *, source_id: str, data_dir: Path, principal: Principal | None = None) -> dict:
+def test_source(db: Session, *, source_id: str, data_dir: Path, principal: Principal | None = None,
+                platform: Sequence[str] = ()) -> dict:
     """Connect and run ``SELECT 1``; remember the result on the source."""
     source = get_source(db, source_id=source_id)
     started = time.perf_counter()
     try:
-        engine = get_source_engine(db, source_id=source.id, data_dir=data_dir)
+        engine = get_source_engine(db, source_id=source.id, data_dir=data_dir, platform=platform)
     except Invalid as exc:
+        if exc.code == "source_is_platform":
+            raise
         source.last_tested_at, source.last_test_ok, source.last_test_message = utcnow(), False, exc.message.render()
         db.flush()
         return {"ok": False, "message": exc.message.render(), "ms": 0}
@@ -263,14 +359,16 @@ def _stored_schema(db: Session, source: DataSource) -> dict[str, dict]:
 
 
 def harvest(db: Session, *, source_id: str, data_dir: Path, principal: Principal | None = None,
-            progress: Callable[[int, int], None] | None = None) -> Harvest:
+            progress: Callable[[int, int], None] | None = None, platform: Sequence[str] = ()) -> Harvest:
     """Read the source's schema into the metadata store and record what changed since last time.
     A source that cannot be read gives a run with ``ok`` False and the reason in ``error``."""
     source = get_source(db, source_id=source_id)
+    refuse_platform_database(make_url(source_url(db, source_id=source.id, data_dir=data_dir)), data_dir=data_dir,
+                             platform=platform)
     run = Harvest(source_id=source.id, started_at=utcnow(), changes=[])
     db.add(run)
     db.flush()
-    engine = get_source_engine(db, source_id=source.id, data_dir=data_dir)
+    engine = get_source_engine(db, source_id=source.id, data_dir=data_dir, platform=platform)
     try:
         schema, found = _read_schema(engine, source.schema_name, progress)
     except SQLAlchemyError as exc:

@@ -42,6 +42,11 @@ def refresh_dataset(dataset_id: str, principal: DerivedRefresher, db: DbSession,
     return DatasetOut.model_validate(ds, from_attributes=True)
 
 
+@router.post("/datasets/{dataset_id}/cancel", summary="取消正在进行的生成 / cancel a running refresh")
+def cancel_dataset(dataset_id: str, principal: DerivedRefresher, db: DbSession) -> dict:
+    return {"cancelled": datasets.cancel_refresh(db, dataset_id=dataset_id)}
+
+
 @router.delete("/datasets/{dataset_id}", status_code=204, summary="删除数据集定义 / delete a dataset definition")
 def delete_dataset(dataset_id: str, principal: CollectManager, db: DbSession) -> Response:
     datasets.delete_dataset(db, dataset_id=dataset_id, principal=principal)
@@ -79,6 +84,11 @@ def refresh_transform(transform_id: str, principal: DerivedRefresher, db: DbSess
                       database: DatabaseDep) -> TransformOut:
     tf = transforms.refresh_transform(db, database, transform_id=transform_id, principal=principal)
     return TransformOut.model_validate(tf, from_attributes=True)
+
+
+@router.post("/transforms/{transform_id}/cancel", summary="取消正在进行的加工 / cancel a running transform run")
+def cancel_transform(transform_id: str, principal: DerivedRefresher, db: DbSession) -> dict:
+    return {"cancelled": transforms.cancel_refresh(db, transform_id=transform_id)}
 
 
 @router.delete("/transforms/{transform_id}", status_code=204, summary="删除数据加工 / delete a transform")

@@ -3,8 +3,6 @@ transpiled to the engine in use (SQLite, PostgreSQL, MySQL/MariaDB) and material
 
 from __future__ import annotations
 
-import sqlite3
-import time
 from typing import Any
 
 import sqlglot
@@ -17,11 +15,13 @@ from pbshare.collect.derived import tables
 from pbshare.collect.derived.models import Dataset
 from pbshare.collect.derived.schemas import DatasetIn
 from pbshare.collect.sqlcheck import parse_read_only
+from pbshare.core import userquery
 from pbshare.core.db import Database
 from pbshare.core.dynamic import safe_identifier
 from pbshare.core.errors import Conflict, Invalid
 from pbshare.core.i18n import T
 from pbshare.core.lookup import one_or_raise
+from pbshare.core.userquery import QueryLimits, explain, limited
 from pbshare.security.audit import service as audit
 from pbshare.units.principal import Principal
 from pbshare.warehouse import service as warehouse
@@ -30,7 +30,6 @@ from pbshare.warehouse.enums import TableOrigin
 STORED_DIALECT = "postgres"
 ENGINE_DIALECTS = {"postgresql": "postgres", "sqlite": "sqlite", "mysql": "mysql", "mariadb": "mysql"}
 PREVIEW_ROWS = 200
-TIMEOUT_SECONDS = 60
 
 
 def check_sql(sql: str, *, dialect: str = STORED_DIALECT, allowed: set[str]) -> tuple[str, list[str]]:
@@ -55,26 +54,12 @@ def check_sql(sql: str, *, dialect: str = STORED_DIALECT, allowed: set[str]) -> 
 
 def for_engine(sql: str, engine_name: str) -> str:
     """The stored SQL rewritten for ``engine_name``, every identifier quoted (topic names like ``case``)."""
-    return sqlglot.transpile(sql, read=STORED_DIALECT, write=ENGINE_DIALECTS.get(engine_name, engine_name),
-                             identify=True)[0]
-
-
-def _sqlite_progress(conn: Connection, handler: Any, every: int) -> None:
-    """SQLite has no statement timeout: a progress handler that answers non-zero interrupts the statement."""
-    driver = conn.connection.driver_connection
-    if isinstance(driver, sqlite3.Connection):
-        driver.set_progress_handler(handler, every)
-
-
-def _timeout(conn: Connection, seconds: int) -> None:
-    name = conn.dialect.name
-    if name == "postgresql":
-        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(seconds * 1000)}")
-    elif name in ("mysql", "mariadb"):
-        conn.exec_driver_sql(f"SET SESSION max_statement_time = {int(seconds)}")
-    elif name == "sqlite":
-        deadline = time.monotonic() + seconds
-        _sqlite_progress(conn, lambda: int(time.monotonic() > deadline), 10_000)
+    try:
+        return sqlglot.transpile(sql, read=STORED_DIALECT, write=ENGINE_DIALECTS.get(engine_name, engine_name),
+                                 identify=True)[0]
+    except sqlglot.errors.SqlglotError as exc:  # a stored definition from before a checker change
+        raise Invalid(T("SQL 语句有语法错误：{e}", "The SQL has a syntax error: {e}", e=str(exc).splitlines()[0][:200]),
+                      code="sql_syntax") from None
 
 
 def _jsonable(v: Any) -> Any:
@@ -85,22 +70,20 @@ def _jsonable(v: Any) -> Any:
 
 def run_preview(db: Session, database: Database, *, sql: str, dialect: str = STORED_DIALECT,
                 limit: int = PREVIEW_ROWS) -> dict[str, Any]:
-    """Check a SELECT and run it with a time limit: its first rows, the SQL as stored and as run."""
+    """Check a SELECT and run it within the query limits, read-only: its first rows, the SQL as stored and as run."""
     stored, used = check_sql(sql, dialect=dialect, allowed=warehouse.readable_tables(db))
-    engine = database.warehouse_engine
+    engine = database.warehouse_reader
     runnable = for_engine(stored, engine.dialect.name)
-    with engine.connect() as conn, conn.begin():
-        _timeout(conn, TIMEOUT_SECONDS)
+    limits = QueryLimits.from_settings(database.settings)
+    with engine.connect() as conn, conn.begin(), limited(conn, limits) as stop:
         try:
-            result = conn.execute(text(f"SELECT * FROM ({runnable}) AS q LIMIT {int(limit)}"))
+            result = conn.execute(text(f"SELECT * FROM ({runnable}) AS q LIMIT {int(min(limit, limits.max_rows))}"))
             columns = list(result.keys())
             rows = [[_jsonable(v) for v in r] for r in result]
         except Exception as exc:
-            raise Invalid(T("查询执行失败：{e}", "The query failed: {e}", e=str(getattr(exc, "orig", exc))[:300]),
-                          code="sql_failed") from None
-        finally:
-            if engine.dialect.name == "sqlite":
-                _sqlite_progress(conn, None, 0)
+            raise explain(exc, stop, limits) or Invalid(
+                T("查询执行失败：{e}", "The query failed: {e}", e=str(getattr(exc, "orig", exc))[:300]),
+                code="sql_failed") from None
     return {"sql": stored, "engine_sql": runnable, "tables": used, "columns": columns, "rows": rows}
 
 
@@ -145,11 +128,8 @@ def refresh_dataset(db: Session, database: Database, *, dataset_id: str, princip
     target = f'"{ds.target_topic}"."{ds.target_table}"'
 
     def fill(conn: Connection) -> None:
-        _timeout(conn, 10 * TIMEOUT_SECONDS)
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {target}")
         conn.exec_driver_sql(f"CREATE TABLE {target} AS {runnable}")
-        if engine.dialect.name == "sqlite":
-            _sqlite_progress(conn, None, 0)
 
     def failed(exc: Exception) -> Invalid:
         return Invalid(T("数据集生成失败：{e}", "The dataset could not be built: {e}",
@@ -158,6 +138,12 @@ def refresh_dataset(db: Session, database: Database, *, dataset_id: str, princip
     tables.rebuild(db, database, derived=ds, origin=TableOrigin.dataset, sources=used, fill=fill,
                    principal=principal, failed=failed)
     return ds
+
+
+def cancel_refresh(db: Session, *, dataset_id: str) -> bool:
+    """Stop the dataset's running refresh (this server process); its table stays as it was. False: none running."""
+    ds = get_dataset(db, dataset_id=dataset_id)
+    return userquery.cancel(tables.run_key("dataset", ds.id))
 
 
 def delete_dataset(db: Session, *, dataset_id: str, principal: Principal | None = None) -> None:

@@ -17,6 +17,7 @@ from pbshare.core.clock import utcnow
 from pbshare.core.db import Database
 from pbshare.core.errors import AppError, Conflict
 from pbshare.core.i18n import T
+from pbshare.core.userquery import QueryLimits, explain, limited
 from pbshare.metadata import service as metadata_service
 from pbshare.security.audit import service as audit
 from pbshare.units.principal import Principal
@@ -26,6 +27,11 @@ from pbshare.warehouse.enums import TableOrigin
 Derived = Dataset | Transform
 # origin → (the audit's object type, the lineage's "via" kind)
 _KINDS = {TableOrigin.dataset: ("dataset", "sql"), TableOrigin.transform: ("transform", "transform")}
+
+
+def run_key(kind: str, derived_id: str) -> str:
+    """The name a running refresh is known by, so a person can cancel it."""
+    return f"{kind}:{derived_id}"
 
 
 def claim(db: Session, *, derived: Derived, origin: TableOrigin) -> None:
@@ -42,15 +48,29 @@ def rebuild(db: Session, database: Database, *, derived: Derived, origin: TableO
             failed: Callable[[Exception], AppError] | None = None) -> None:
     """Rebuild ``derived``'s table: ``fill`` drops and creates it inside one warehouse transaction (an error
     leaves the old table as it was; ``failed`` turns a database error into the user's message). Then the
-    registry row, the row count, the refresh time, lineage from ``sources`` and the audit record."""
+    registry row, the row count, the refresh time, lineage from ``sources`` and the audit record.
+
+    The fill runs within the query limits (time, memory) and can be cancelled (``cancel``); a stopped
+    fill rolls back, so the old table stays whole. On SQLite it writes only the topic's own file, never
+    the platform's, so logins and messages go on meanwhile."""
+    kind, via_kind = _KINDS[origin]
+    limits = QueryLimits.from_settings(database.settings)
     try:
-        with database.warehouse_engine.begin() as conn:
-            fill(conn)
+        with database.warehouse_engine.begin() as conn, \
+                limited(conn, limits, read_only=False, key=run_key(kind, derived.id)) as stop:
+            try:
+                fill(conn)
+            except Exception as exc:
+                stopped = explain(exc, stop, limits)
+                if stopped is not None:
+                    raise stopped from None
+                raise
+    except AppError:
+        raise
     except Exception as exc:
         if failed is None:
             raise
         raise failed(exc) from None
-    kind, via_kind = _KINDS[origin]
     topic, name = derived.target_topic, derived.target_table
     warehouse.register_existing(db, database, topic=topic, name=name, title=derived.title, origin=origin.value,
                                 origin_id=derived.id)

@@ -40,11 +40,13 @@ from sqlalchemy.types import NullType
 from pbshare.collect.derived import tables
 from pbshare.collect.derived.models import Transform
 from pbshare.collect.derived.schemas import TransformIn
+from pbshare.core import userquery
 from pbshare.core.db import Database
 from pbshare.core.dynamic import safe_identifier
 from pbshare.core.errors import Conflict, Invalid
 from pbshare.core.i18n import T
 from pbshare.core.lookup import one_or_raise
+from pbshare.core.userquery import QueryLimits, explain, limited
 from pbshare.security.audit import service as audit
 from pbshare.units.principal import Principal
 from pbshare.warehouse import service as warehouse
@@ -213,11 +215,17 @@ def build(db: Session, database: Database, spec: dict) -> tuple[Select[Any], lis
 
 
 def preview(db: Session, database: Database, *, spec: dict, limit: int = PREVIEW_ROWS) -> dict:
+    """The first rows of the spec's result, read-only and within the query limits."""
     stmt, sources = build(db, database, spec)
-    with database.warehouse_engine.connect() as conn:
-        result = conn.execute(stmt.limit(limit))
-        columns = list(result.keys())
-        rows = [[v if v is None or isinstance(v, (int, float, str, bool)) else str(v) for v in r] for r in result]
+    limits = QueryLimits.from_settings(database.settings)
+    with database.warehouse_reader.connect() as conn, conn.begin(), limited(conn, limits) as stop:
+        try:
+            result = conn.execute(stmt.limit(min(limit, limits.max_rows)))
+            columns = list(result.keys())
+            rows = [[v if v is None or isinstance(v, (int, float, str, bool)) else str(v) for v in r] for r in result]
+        except Exception as exc:
+            raise explain(exc, stop, limits) or _bad("预览失败：{e}", "The preview failed: {e}",
+                                                    e=str(getattr(exc, "orig", exc))[:300]) from None
     return {"columns": columns, "rows": rows, "tables": sources}
 
 
@@ -286,9 +294,18 @@ def refresh_transform(db: Session, database: Database, *, transform_id: str,
         target.create(conn)
         conn.execute(insert(target).from_select([c.name for c in target.columns], stmt))
 
+    def failed(exc: Exception) -> Invalid:
+        return _bad("数据加工运行失败：{e}", "The transform failed: {e}", e=str(getattr(exc, "orig", exc))[:300])
+
     tables.rebuild(db, database, derived=tf, origin=TableOrigin.transform, sources=sources, fill=fill,
-                   principal=principal)
+                   principal=principal, failed=failed)
     return tf
+
+
+def cancel_refresh(db: Session, *, transform_id: str) -> bool:
+    """Stop the transform's running refresh (this server process); its table stays as it was. False: none running."""
+    tf = get_transform(db, transform_id=transform_id)
+    return userquery.cancel(tables.run_key("transform", tf.id))
 
 
 def delete_transform(db: Session, *, transform_id: str, principal: Principal | None = None) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
 from pbshare.collect import readers
@@ -17,6 +17,7 @@ from pbshare.config import Settings
 from pbshare.core.db import Database
 from pbshare.core.errors import AppError, Forbidden, Invalid
 from pbshare.core.i18n import T
+from pbshare.core.userquery import QueryLimits
 from pbshare.metadata import service as metadata_service
 
 Reader = readers.CsvReader | readers.ExcelReader | readers.DatabaseReader | readers.ApiReader
@@ -25,15 +26,19 @@ _API_OPTIONS = {"records_path", "page_param", "size_param", "page_size", "start_
 
 def source_engine(db: Session, database: Database, source: dict[str, Any], *, trusted: bool = False) -> Engine:
     if source.get("source_id"):
-        return metadata_service.get_source_engine(db, source_id=source["source_id"],
-                                                  data_dir=database.settings.resolved_data_dir)
+        return metadata_service.get_source_engine(
+            db, source_id=source["source_id"], data_dir=database.settings.resolved_data_dir,
+            platform=metadata_service.platform_databases(database.settings))
     if source.get("url"):
         # A bare URL (credentials in clear) is for the command line; the browser and API use a data
         # source registered in metadata, whose password is sealed.
         if not trusted:
             raise Forbidden(T("请先在元数据中登记数据源，再选择它导入", "Register the database as a data source in "
                               "metadata first, then import from it"), code="url_not_allowed")
-        return create_engine(source["url"], pool_pre_ping=True)
+        url = make_url(source["url"])
+        metadata_service.refuse_platform_database(url, data_dir=database.settings.resolved_data_dir,
+                                                  platform=metadata_service.platform_databases(database.settings))
+        return create_engine(url, pool_pre_ping=True)
     raise Invalid(T("请选择数据源", "Choose a data source"), code="no_data_source")
 
 
@@ -56,7 +61,8 @@ def open_reader(db: Session, database: Database, kind: str, source: dict[str, An
         wm = readers.Watermark.from_json(watermark, source["cursor_column"]) if source.get("cursor_column") else None
         label = source.get("table") or "query"
         return readers.DatabaseReader(engine, table=source.get("table"), query=source.get("query"),
-                                      cursor_column=source.get("cursor_column"), watermark=wm, label=label)
+                                      cursor_column=source.get("cursor_column"), watermark=wm, label=label,
+                                      limits=QueryLimits.from_settings(database.settings))
     if kind == "api":
         return readers.ApiReader(source.get("url", ""), **{k: v for k, v in source.items() if k in _API_OPTIONS})
     raise Invalid(T("不支持的数据来源：{k}", "Unsupported source kind: {k}", k=kind), code="bad_source_kind")
