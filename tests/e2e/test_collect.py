@@ -36,7 +36,7 @@ def test_import_a_csv_through_the_wizard(page, live_server, database, tmp_path):
     expect(page.locator("[data-test=preview-table]")).to_contain_text("****")  # IDs masked in the preview
     page.click("[data-test=to-mapping]")
     first_target = page.locator("[data-test=mapping-table] input").first
-    expect(first_target).to_have_value("c1")
+    expect(first_target).to_have_value("xingming")  # the header 姓名 in pinyin
     first_target.fill("debtor_name")  # the user names the field in the mapping step
     page.click("[data-test=to-target]")
     page.click("[data-test=save-profile] .el-switch")

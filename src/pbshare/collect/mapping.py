@@ -19,6 +19,7 @@ from pbshare.core.dynamic import COLUMN_TYPES, safe_identifier
 from pbshare.quality import checks
 
 REASON = "__reason"
+YEARMONTH = "yearmonth"  # 2023年1月, 2023-01, 202301, 2023/1 → stored as text "2023-01"
 DATE_FORMATS = ["%Y-%m-%d", "%Y%m%d"]
 DATETIME_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f",
                     "%Y-%m-%d %H:%M", "%Y%m%d%H%M%S", "%Y%m%d %H:%M:%S"]
@@ -53,7 +54,7 @@ class FieldMap(BaseModel):
     @field_validator("type")
     @classmethod
     def _type(cls, v: str) -> str:
-        if v not in COLUMN_TYPES or v == "json":
+        if v != YEARMONTH and (v not in COLUMN_TYPES or v == "json"):
             raise ValueError(f"unsupported type {v}")
         return v
 
@@ -94,6 +95,15 @@ NUMBER_RE = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 def _number_text(v: pl.Expr) -> pl.Expr:
     cleaned = v.str.replace_all(NUMBER_NOISE, "")
     return pl.when(cleaned.str.contains(NUMBER_RE)).then(cleaned).otherwise(None)
+
+
+def _year_month(v: pl.Expr) -> pl.Expr:
+    """2023年1月, 2023-01, 2023/1, 2023.01, 202301 → "2023-01"; null where it is no month."""
+    n = v.str.replace_all(r"[年/.]", "-").str.replace_all("月", "").str.strip_chars(" -")
+    n = pl.when(n.str.contains(r"^[0-9]{6}$")).then(n.str.slice(0, 4) + "-" + n.str.slice(4, 2)).otherwise(n)
+    year = n.str.extract(r"^((?:19|20)[0-9]{2})-([0-9]{1,2})$", 1)
+    month = n.str.extract(r"^((?:19|20)[0-9]{2})-([0-9]{1,2})$", 2).cast(pl.Int32, strict=False)
+    return pl.when(month.is_between(1, 12)).then(year + "-" + month.cast(pl.String).str.zfill(2)).otherwise(None)
 
 
 Stages = list[list[pl.Expr]]
@@ -214,6 +224,10 @@ def field_plan(f: FieldMap, i: int, source_columns: list[str], *,
         fallbacks.append((value_name, out.dt.replace_time_zone("Asia/Shanghai"), text))
         problems.append(_problem(checks.failed_conversion(given, out_col),
                                  f"{label}：无法识别的日期时间 / {f.target}: unrecognised date-time"))
+    elif f.type == YEARMONTH:
+        value_stage.append(_year_month(text).alias(value_name))
+        problems.append(_problem(checks.failed_conversion(given, out_col),
+                                 f"{label}：无法识别的年月 / {f.target}: unrecognised year and month"))
     elif f.type == "boolean":
         low = text.str.to_lowercase()
         value_stage.append(pl.when(low.is_in(TRUE_WORDS)).then(True).when(low.is_in(FALSE_WORDS)).then(False)
@@ -301,11 +315,14 @@ def convert(frame: pl.DataFrame, mapping: list[FieldMap], *, key: list[str] | No
     return Converted(good=good, bad=bad, reasons=reasons)
 
 
-def auto_mapping(source_columns: list[str], *, targets: list[dict] | None = None) -> list[FieldMap]:
+def auto_mapping(source_columns: list[str], *, targets: list[dict] | None = None,
+                 sample: pl.DataFrame | None = None) -> list[FieldMap]:
     """Match by name: the target's name or title equals the header (case and spaces ignored).
 
-    Without known targets, every source column maps to a text field named after it when the header
-    is a usable identifier, or ``c1``, ``c2`` … with the header kept as the title (Chinese headers).
+    Without known targets, every source column maps to a field named after its header: the header
+    itself when it is a usable identifier, else its pinyin (公民身份号码 → gongminshenfenhaoma; initials
+    when long), with the header kept as the title. Types come from the header and, for identifier
+    columns, from the values of the first rows (``sample``).
     """
     def norm(s: str) -> str:
         return re.sub(r"[\s_]", "", s).lower()
@@ -323,17 +340,32 @@ def auto_mapping(source_columns: list[str], *, targets: list[dict] | None = None
         return maps
     used: set[str] = set()
     for i, col in enumerate(source_columns):
-        candidate = re.sub(r"[^a-z0-9_]", "_", col.strip().lower())
-        ok = re.fullmatch(r"[a-z][a-z0-9_]{0,62}", candidate or "") is not None
-        try:
-            name = safe_identifier(candidate) if ok else f"c{i + 1}"
-        except Exception:
-            name = f"c{i + 1}"
+        name = _field_name(col) or f"c{i + 1}"
         if name in used:
-            name = f"c{i + 1}"
+            name = f"{name[:58]}_{i + 1}"
         used.add(name)
-        maps.append(FieldMap(target=name, source=col, title=col, **_guess(col)))
+        guess = _guess(col) or _guess_from_values(sample, col)
+        maps.append(FieldMap(target=name, source=col, title=col, **guess))
     return maps
+
+
+def _field_name(header: str) -> str | None:
+    """A lower-case identifier from a header: as written when it is one, else its pinyin."""
+    from pypinyin import Style, lazy_pinyin
+
+    text = header.strip().lower()
+    if re.search(r"[\u4e00-\u9fff]", text):
+        syllables = lazy_pinyin(text, style=Style.NORMAL, errors=lambda chars: re.sub(r"[^a-z0-9]+", "_", chars))
+        text = "".join(syllables)
+        if len(text) > 30:
+            text = "".join(s[:1] for s in syllables)
+    candidate = re.sub(r"[^a-z0-9]+", "_", text).strip("_")
+    if re.fullmatch(r"[a-z][a-z0-9_]{0,62}", candidate or "") is None:
+        return None
+    try:
+        return safe_identifier(candidate)
+    except Exception:
+        return None
 
 
 def _guess(header: str) -> dict:
@@ -341,10 +373,31 @@ def _guess(header: str) -> dict:
     h = header.lower()
     if re.search(r"身份证|身份号码|证件号码|id_?no|id_?card", h):
         return {"id_kind": "cn_ric", "pii": True}
+    if re.search(r"纳税人识别号|信用代码|uscc|credit_?code", h):
+        return {"id_kind": "uscc", "pii": True}
     if re.search(r"手机|电话|phone|mobile", h):
         return {"id_kind": "phone", "pii": True}
+    if re.search(r"所属期|年月|月份|period", h):
+        return {"type": YEARMONTH}
     if re.search(r"日期|date", h) and "时间" not in h:
         return {"type": "date"}
     if re.search(r"金额|\(元\)|（元）|amount|_yuan", h):
         return {"type": "decimal"}
+    return {}
+
+
+def _guess_from_values(sample: pl.DataFrame | None, column: str) -> dict:
+    """An identifier column whatever its header: most of its 18-character values pass a checksum."""
+    if sample is None or column not in sample.columns or sample.height == 0:
+        return {}
+    values = sample.select(pl.col(column).cast(pl.String).str.strip_chars().str.to_uppercase().alias("v")) \
+        .filter(pl.col("v").str.len_chars() == 18)
+    if values.height < max(1, sample.height // 2):
+        return {}
+    ric_ok, uscc_ok = values.select((~checks.ric_invalid(pl.col("v"))).mean().alias("r"),
+                                    (~checks.uscc_invalid(pl.col("v"))).mean().alias("u")).row(0)
+    if ric_ok >= 0.8:
+        return {"id_kind": "cn_ric", "pii": True}
+    if uscc_ok >= 0.8:
+        return {"id_kind": "uscc", "pii": True}
     return {}

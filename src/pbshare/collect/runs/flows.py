@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from pbshare.collect import readers
 from pbshare.collect.enums import RunStatus
 from pbshare.collect.loaders import TableLoader
-from pbshare.collect.mapping import FieldMap, convert
+from pbshare.collect.mapping import YEARMONTH, FieldMap, convert
 from pbshare.collect.profiles import service as profiles
 from pbshare.collect.runs import service, sources
 from pbshare.collect.runs.models import ImportRun
@@ -115,7 +115,8 @@ def execute_run(database: Database, *, run_id: str, spec: ImportSpec, file: Path
             reader = sources.open_reader(db, database, spec.source_kind, spec.source, file=file,
                                          watermark=watermark, trusted=trusted)
             head = _read_head(reader)
-            mapping, key, exists = _map_and_check(db, spec, head.columns)
+            mapping, key, exists = _map_and_check(db, spec, head.columns,
+                                                  head.first.frame.head(200) if head.first else None)
             if not exists:
                 _create_target(db, database, spec, mapping=mapping, key=key, origin_id=origin_id)
                 created = True
@@ -160,17 +161,20 @@ def _read_head(reader: Reader) -> Head:
     return Head(first=first, rest=batches, columns=columns)
 
 
-def _map_and_check(db: Session, spec: ImportSpec, columns: list[str]) -> tuple[list[FieldMap], list[str], bool]:
+def _map_and_check(db: Session, spec: ImportSpec, columns: list[str],
+                   sample: pl.DataFrame | None) -> tuple[list[FieldMap], list[str], bool]:
     """The mapping and business key, checked against the target; whether the target exists yet."""
     fields, table_key, exists = service.target_fields(db, spec)
-    mapping = service.resolve_mapping(spec, columns, fields, exists)
+    mapping = service.resolve_mapping(spec, columns, fields, exists, sample)
     return mapping, service.key_for(spec, table_key, mapping), exists
 
 
 def _create_target(db: Session, database: Database, spec: ImportSpec, *, mapping: list[FieldMap], key: list[str],
                    origin_id: str) -> None:
     """Create the target table from the mapping (a first run); a failed run drops it again."""
-    new_fields = [{"name": m.target, "type": m.type, "length": m.length, "title": m.title or m.source,
+    # A year-month is stored as its text, 2023-01.
+    new_fields = [{"name": m.target, "type": "string" if m.type == YEARMONTH else m.type,
+                   "length": 7 if m.type == YEARMONTH else m.length, "title": m.title or m.source,
                    "pii": m.pii, "id_kind": m.id_kind} for m in mapping]
     warehouse.create_table(db, database, topic=spec.target_topic, name=spec.target_table,
                            title=spec.target_title or spec.target_table, fields=new_fields, key=key,

@@ -80,6 +80,7 @@ register({
   "col.type.decimal": ["金额/小数", "Amount / decimal"],
   "col.type.float": ["数值（浮点）", "Number (float)"],
   "col.type.date": ["日期", "Date"],
+  "col.type.yearmonth": ["年月", "Year and month"],
   "col.type.datetime": ["日期时间", "Date and time"],
   "col.type.boolean": ["是/否", "Yes / no"],
   "col.seconds": ["耗时（秒）", "Seconds"],
@@ -157,7 +158,7 @@ register({
   "wh.noTopic": ["还没有专题库，请先新建一个", "No topic database yet; create one first"],
 });
 
-export const TYPES = ["string", "text", "integer", "bigint", "decimal", "float", "date", "datetime", "boolean"];
+export const TYPES = ["string", "text", "integer", "bigint", "decimal", "float", "date", "yearmonth", "datetime", "boolean"];
 export const OPS = [">", "<", ">=", "<=", "=", "!=", "range", "contains"];
 export const FNS = ["count", "count_distinct", "sum", "avg", "min", "max"];
 
