@@ -16,7 +16,7 @@ FIRMS = ["91350100M000100Y43", "91110000600037341L"]
 def test_identifier_columns_are_recognised_by_header_and_by_content():
     p = people(3)
     sample = pl.DataFrame({"姓名": [r[0] for r in p], "证件号码": [r[1] for r in p], "号码": [r[1] for r in p],
-                           "纳税人识别号": FIRMS + [FIRMS[0]], "编码": FIRMS + [FIRMS[1]], "所属期": ["2023年1月"] * 3,
+                           "纳税人识别号": [*FIRMS, FIRMS[0]], "编码": [*FIRMS, FIRMS[1]], "所属期": ["2023年1月"] * 3,
                            "备注": ["x"] * 3})
     maps = {m.source: m for m in auto_mapping(list(sample.columns), sample=sample)}
     assert maps["姓名"].target == "xingming" and maps["姓名"].title == "姓名"
