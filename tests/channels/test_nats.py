@@ -38,7 +38,7 @@ async def answers_for(js, prefix: str, unit: str, until, timeout: float = 20) ->
     while until(got) and loop.time() < end:
         try:
             msgs = await sub.fetch(100, timeout=0.5)
-        except nats.errors.TimeoutError:
+        except TimeoutError:  # nats-py raises its own or, under load, asyncio's bare one
             continue
         for m in msgs:
             got.append(json.loads(m.data))

@@ -9,20 +9,24 @@ Topology (all durable, names under the configured prefix, ``pbshare`` by default
 
 Publishing uses publisher confirms and persistent messages; consuming uses manual acks, sent only
 after the inbox transaction committed. A receipt or error goes to the unit's ``out`` queue (or to the
-message's ``reply_to`` queue when it set one).
+message's ``reply_to`` queue when it set one). A bad message is refused, answered and acknowledged like
+a good one. Only a database outage leaves messages unacknowledged: they go back to the queue, and one
+that failed ``max_deliveries`` times is parked as refused, or, with the database still down,
+dead-lettered to ``<prefix>.dead``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 
-from pbshare.exchange.channel import Channel, ConnectionInfo, Health
+from pbshare.exchange.channel import Channel, ConnectionInfo, Health, InboxUnavailable
 
 log = logging.getLogger("pbshare.channels.amqp")
 
@@ -34,6 +38,7 @@ class AmqpChannel(Channel):
     _connection: AbstractRobustConnection | None = None
     _publisher: Any = None
     _exchange: Any = None
+    _failures: dict[bytes, int] | None = None  # deliveries that found the inbox down, per message body
 
     @property
     def exchange_name(self) -> str:
@@ -121,24 +126,53 @@ class AmqpChannel(Channel):
                 await channel.close()
 
     async def _handle(self, items: list[tuple[str, AbstractIncomingMessage]]) -> None:
+        hub = self.connected_hub
         try:
-            outcomes = await self.connected_hub.receive(self.name, [(m.body, f"amqp:{unit}") for unit, m in items])
-        except Exception:
-            log.exception("inbox failed; messages go back to the queue (a second failure: to the dead-letter queue)")
-            for _, message in items:
-                with contextlib.suppress(Exception):
-                    # Failed before too: park it in <prefix>.dead (via the DLX) instead of looping forever.
-                    await message.nack(requeue=not message.redelivered)
-            await asyncio.sleep(1)
+            outcomes = await hub.receive(self.name, [(m.body, f"amqp:{unit}") for unit, m in items])
+        except InboxUnavailable as exc:
+            log.warning("inbox unavailable (%s); %d message(s) go back to the queue", exc, len(items))
+            await self._retry_later(items)
             return
+        if self._failures:
+            for _, m in items:
+                self._failures.pop(hashlib.sha256(m.body).digest(), None)
+        await self._answer_and_ack([(unit, m, o.reply) for (unit, m), o in zip(items, outcomes, strict=True)])
+
+    async def _answer_and_ack(self, done: list[tuple[str, AbstractIncomingMessage, dict[str, Any] | None]]) -> None:
         # Committed: answer, then acknowledge (a lost answer is recovered by the unit resending).
-        answers = [self.reply(unit, o.reply, reply_to=m.reply_to)
-                   for (unit, m), o in zip(items, outcomes, strict=True) if o.reply is not None]
+        answers = [self.reply(unit, reply, reply_to=m.reply_to) for unit, m, reply in done if reply is not None]
         for result in await asyncio.gather(*answers, return_exceptions=True):  # confirms arrive together
             if isinstance(result, Exception):
                 log.warning("could not publish an answer: %s", result)
-        for _, message in items:
+        for _, message, _ in done:
             await message.ack()
+
+    async def _retry_later(self, items: list[tuple[str, AbstractIncomingMessage]]) -> None:
+        """Back to the queue after a pause; after ``max_deliveries`` failures: parked as refused, or
+        dead-lettered (``<prefix>.dead``) when even that cannot be written. RabbitMQ does not count
+        deliveries on a classic queue, so the listener counts them (per message body)."""
+        failures = self._failures = self._failures if self._failures is not None else {}
+        if len(failures) > 100_000:  # a long outage: start counting afresh rather than grow without end
+            failures.clear()
+        await asyncio.sleep(1)
+        parked: list[tuple[str, AbstractIncomingMessage, dict[str, Any] | None]] = []
+        for unit, message in items:
+            key = hashlib.sha256(message.body).digest()
+            failures[key] = n = failures.get(key, 0) + 1
+            if n < self.config.max_deliveries:
+                with contextlib.suppress(Exception):
+                    await message.nack(requeue=True)
+                continue
+            failures.pop(key, None)
+            try:
+                outcome = await self.connected_hub.park(self.name, message.body, peer=f"amqp:{unit}", deliveries=n)
+            except InboxUnavailable:
+                with contextlib.suppress(Exception):
+                    await message.nack(requeue=False)  # to <prefix>.dead through the dead-letter exchange
+                continue
+            parked.append((unit, message, outcome.reply))
+        if parked:
+            await self._answer_and_ack(parked)
 
     async def health(self, conn: ConnectionInfo | None = None) -> Health:
         try:

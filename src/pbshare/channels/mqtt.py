@@ -6,13 +6,17 @@
 The platform's listener keeps a persistent session (clean_session=False, a fixed client id), so
 what units publish while it is down waits in the broker. Acknowledgements are manual
 (``manual_ack_set``): the PUBACK goes out only after the inbox committed. The listener's paho client
-does its network I/O on the asyncio loop (``NetworkLoop``), not in a thread of its own.
+does its network I/O on the asyncio loop (``NetworkLoop``), not in a thread of its own. A bad message
+is refused, answered and acknowledged like a good one. Only a database outage leaves messages
+unacknowledged (the listener reconnects and the broker delivers them again); one that failed
+``max_deliveries`` times is parked as refused and acknowledged.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import time
@@ -21,7 +25,7 @@ from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
 
-from pbshare.exchange.channel import Channel, ConnectionInfo, Health
+from pbshare.exchange.channel import Channel, ConnectionInfo, Health, InboxUnavailable
 
 log = logging.getLogger("pbshare.channels.mqtt")
 
@@ -128,6 +132,7 @@ class MqttChannel(Channel):
     label = ("MQTT（Mosquitto）", "MQTT (Mosquitto)")
 
     _publisher: mqtt.Client | None = None
+    _failures: dict[bytes, int] | None = None  # deliveries that found the inbox down, per topic and body
 
     def in_topic(self, unit: str, type_: str = "+") -> str:
         return f"{self.config.prefix}/in/{unit}/{type_}"
@@ -237,28 +242,64 @@ class MqttChannel(Channel):
                 raise ConnectionError("the broker closed the connection")
 
     async def _handle(self, client: mqtt.Client, items: list[mqtt.MQTTMessage]) -> None:
+        raws: list[tuple[bytes, str | None]] = [(bytes(m.payload), f"mqtt:{m.topic}") for m in items]
+        try:
+            outcomes = await self.connected_hub.receive(self.name, raws)
+        except InboxUnavailable as exc:
+            # No PUBACK: the broker delivers these again when the session reconnects; those that failed
+            # max_deliveries times are parked as refused and acknowledged instead.
+            log.warning("inbox unavailable (%s); reconnecting so the broker delivers the messages again", exc)
+            self._answer_and_ack(client, await self._park_worn_out(items))
+            await asyncio.sleep(0)
+            flush_deadline = time.monotonic() + 1.0
+            while client.want_write() and time.monotonic() < flush_deadline:  # the acks, before reconnecting
+                client.loop_write()
+                await asyncio.sleep(0.005)
+            raise ConnectionError("inbox unavailable") from exc
+        if self._failures:
+            for m in items:
+                self._failures.pop(self._key(m), None)
+        self._answer_and_ack(client, [(m, o.reply) for m, o in zip(items, outcomes, strict=True)])
+
+    @staticmethod
+    def _key(msg: mqtt.MQTTMessage) -> bytes:
+        return hashlib.sha256(msg.topic.encode() + b"\0" + bytes(msg.payload)).digest()
+
+    async def _park_worn_out(self, items: list[mqtt.MQTTMessage]) -> list[tuple[mqtt.MQTTMessage, dict | None]]:
+        """Count this failed delivery; park what reached ``max_deliveries`` (the broker does not count)."""
+        failures = self._failures = self._failures if self._failures is not None else {}
+        if len(failures) > 100_000:
+            failures.clear()
+        parked = []
+        for m in items:
+            key = self._key(m)
+            failures[key] = n = failures.get(key, 0) + 1
+            if n < self.config.max_deliveries:
+                continue
+            try:
+                outcome = await self.connected_hub.park(self.name, bytes(m.payload), peer=f"mqtt:{m.topic}",
+                                                        deliveries=n)
+            except InboxUnavailable:
+                continue
+            failures.pop(key, None)
+            parked.append((m, outcome.reply))
+        return parked
+
+    def _answer_and_ack(self, client: mqtt.Client, done: list[tuple[mqtt.MQTTMessage, dict[str, Any] | None]]) -> None:
+        from pbshare.exchange.envelope import dumps
+
         def unit_of(msg: mqtt.MQTTMessage) -> str:
             parts = msg.topic.split("/")
             return parts[-2] if len(parts) >= 2 else ""
-
-        try:
-            raws: list[tuple[bytes, str | None]] = [(bytes(m.payload), f"mqtt:{m.topic}") for m in items]
-            outcomes = await self.connected_hub.receive(self.name, raws)
-        except Exception as exc:
-            # No PUBACK: the broker delivers these again when the session reconnects.
-            log.exception("inbox failed; reconnecting so the broker delivers the messages again")
-            raise ConnectionError("inbox failed") from exc
-        from pbshare.exchange.envelope import dumps
 
         # Committed. Answers are queued before the acknowledgements, on the same connection: if the
         # broker has a PUBACK, it has the answer that was written before it. An answer not yet
         # confirmed when the connection drops is resent by paho after the reconnect; a message not
         # yet acknowledged comes again and is answered "duplicate".
-        for m, o in zip(items, outcomes, strict=True):
-            if o.reply is not None:
-                topic = self.out_topic(unit_of(m), o.reply.get("type", "error"))
-                client.publish(topic, dumps(o.reply), qos=1)
-        for msg in items:
+        for m, reply in done:
+            if reply is not None:
+                client.publish(self.out_topic(unit_of(m), reply.get("type", "error")), dumps(reply), qos=1)
+        for msg, _ in done:
             client.ack(msg.mid, msg.qos)
 
     async def health(self, conn: ConnectionInfo | None = None) -> Health:

@@ -8,7 +8,10 @@ One stream per platform, named after the prefix in capitals (``PBSHARE``), holdi
                                  reads it with its own durable consumer
 
 A message is acknowledged only after the inbox committed; an unacknowledged one is delivered
-again after ``ack_wait``, and the inbox recognises it by its envelope id.
+again after ``ack_wait``, and the inbox recognises it by its envelope id. A bad message is refused,
+answered and acknowledged like a good one. Only a database outage leaves messages unacknowledged
+(delivered again after a pause); the consumer's ``max_deliver`` is ``max_deliveries``, and on its last
+delivery a message is parked as refused (or, with the database still down, left in the stream).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig, StorageType
 
-from pbshare.exchange.channel import Channel, ConnectionInfo, Health
+from pbshare.exchange.channel import Channel, ConnectionInfo, Health, InboxUnavailable
 
 log = logging.getLogger("pbshare.channels.nats")
 
@@ -83,10 +86,12 @@ class NatsChannel(Channel):
         subs = []
         for unit in units:
             durable = f"{self.config.prefix}-in-{unit}".replace(".", "_")
-            subs.append((unit, await js.pull_subscribe(
-                self.in_subject(unit), durable=durable, stream=self.stream,
-                config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=self.ack_wait,
-                                      max_ack_pending=self.config.batch * 10))))
+            config = ConsumerConfig(durable_name=durable, ack_policy=AckPolicy.EXPLICIT, ack_wait=self.ack_wait,
+                                    max_ack_pending=self.config.batch * 10,
+                                    max_deliver=self.config.max_deliveries, filter_subject=self.in_subject(unit))
+            # Create or update: a consumer made before delivery was bounded (max_deliver -1) gets the bound.
+            await js.add_consumer(self.stream, config=config)
+            subs.append((unit, await js.pull_subscribe_bind(durable, stream=self.stream)))
         log.info("nats listener on %d unit(s)", len(subs))
         try:
             await asyncio.gather(*(self._pull(unit, sub) for unit, sub in subs))
@@ -106,18 +111,36 @@ class NatsChannel(Channel):
                 continue
             try:
                 outcomes = await self.connected_hub.receive(self.name, [(m.data, f"nats:{unit}") for m in msgs])
-            except Exception:
-                log.exception("inbox failed; the messages will be delivered again")
-                for m in msgs:
-                    with contextlib.suppress(Exception):
-                        await m.nak(delay=1)
+            except InboxUnavailable as exc:
+                log.warning("inbox unavailable (%s); %d message(s) will be delivered again", exc, len(msgs))
+                await self._retry_later(unit, msgs)
                 continue
-            answers = [self.reply(unit, o.reply) for o in outcomes if o.reply is not None]
-            for result in await asyncio.gather(*answers, return_exceptions=True):  # stored acks come together
-                if isinstance(result, Exception):
-                    log.warning("could not publish an answer to %s: %s", unit, result)
-            for m in msgs:
-                await m.ack()
+            await self._answer_and_ack(unit, [(m, o.reply) for m, o in zip(msgs, outcomes, strict=True)])
+
+    async def _answer_and_ack(self, unit: str, done: list[tuple[Any, dict[str, Any] | None]]) -> None:
+        answers = [self.reply(unit, reply) for _, reply in done if reply is not None]
+        for result in await asyncio.gather(*answers, return_exceptions=True):  # stored acks come together
+            if isinstance(result, Exception):
+                log.warning("could not publish an answer to %s: %s", unit, result)
+        for m, _ in done:
+            await m.ack()
+
+    async def _retry_later(self, unit: str, msgs: list[Any]) -> None:
+        """Delivered again in a second; on the last allowed delivery (the server counts them), parked."""
+        parked = []
+        for m in msgs:
+            delivered = m.metadata.num_delivered
+            if delivered < self.config.max_deliveries:
+                with contextlib.suppress(Exception):
+                    await m.nak(delay=1)
+                continue
+            try:
+                outcome = await self.connected_hub.park(self.name, m.data, peer=f"nats:{unit}", deliveries=delivered)
+            except InboxUnavailable:
+                continue  # max_deliver reached: the stream keeps it, the consumer stops offering it
+            parked.append((m, outcome.reply))
+        if parked:
+            await self._answer_and_ack(unit, parked)
 
     async def health(self, conn: ConnectionInfo | None = None) -> Health:
         try:

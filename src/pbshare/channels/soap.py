@@ -25,7 +25,7 @@ from xml.sax.saxutils import escape
 
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
-from spyne import Application, Boolean, ComplexModel, ServiceBase, Unicode, rpc
+from spyne import Application, Boolean, ComplexModel, Fault, ServiceBase, Unicode, rpc
 from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
@@ -33,7 +33,7 @@ from pbshare.config import Settings
 from pbshare.core.db import Database
 from pbshare.core.i18n import T
 from pbshare.exchange import envelope as env_mod
-from pbshare.exchange.channel import Channel, ConnectionInfo, Health
+from pbshare.exchange.channel import Channel, ConnectionInfo, Health, InboxUnavailable
 from pbshare.exchange.envelope import EnvelopeError
 
 if TYPE_CHECKING:
@@ -81,10 +81,11 @@ def envelope_to_dict(x: Any) -> dict[str, Any]:
         env["resource"] = x.resource
     if x.correlation_id:
         env["correlation_id"] = x.correlation_id
+    # The same strict JSON as a whole envelope: NaN, huge integers, lone surrogates and deep nesting are refused.
     if x.enc_json:
-        env["enc"] = json.loads(x.enc_json)
+        env["enc"] = env_mod.loads(x.enc_json)
     else:
-        env["payload"] = json.loads(x.payload_json or "{}")
+        env["payload"] = env_mod.loads(x.payload_json or "{}")
     if x.sig_alg or x.sig_key_id or x.sig_value:
         env["sig"] = {"alg": x.sig_alg, "key_id": x.sig_key_id, "value": x.sig_value}
     return env
@@ -101,6 +102,16 @@ def dict_to_envelope(env: dict[str, Any]) -> dict[str, Any]:
             "sig_alg": sig.get("alg"), "sig_key_id": sig.get("key_id"), "sig_value": sig.get("value")}
 
 
+def spliced(x: Any) -> bytes:
+    """The typed fields as JSON text with ``payload_json`` / ``enc_json`` put in as sent, for when they
+    do not read as strict JSON: the inbox then refuses them with the same code as a whole envelope
+    (``bad_number``, ``too_deep``, ``malformed_json`` …) and keeps what came."""
+    fields = {k: getattr(x, k, None) for k in Envelope._type_info if k not in ("payload_json", "enc_json")}
+    name, text = ("enc", x.enc_json) if x.enc_json else ("payload", x.payload_json or "{}")
+    head = json.dumps(fields, ensure_ascii=False)[:-1]
+    return f'{head}, "{name}": {text}}}'.encode("utf-8", "surrogatepass")
+
+
 # Handler: (raw JSON bytes, peer, want_response) -> Reply fields
 Handler = Callable[[bytes, str | None, bool], dict[str, Any]]
 
@@ -109,9 +120,19 @@ def platform_handler(database: Database, data_dir: Path, max_bytes: int) -> Hand
     def handle(raw: bytes, peer: str | None, want_response: bool) -> dict[str, Any]:
         from pbshare.exchange.messaging import service as messaging
 
-        with database.session(immediate=True) as db:
-            outcome = messaging.receive(db, raw=raw, channel="soap", data_dir=data_dir, max_bytes=max_bytes,
-                                        peer=peer)
+        try:
+            with database.session(immediate=True) as db:
+                outcome = messaging.receive(db, raw=raw, channel="soap", data_dir=data_dir, max_bytes=max_bytes,
+                                            peer=peer)
+        except Exception as exc:
+            if not messaging.is_outage(exc):
+                raise
+            # Nothing was taken: a SOAP fault (HTTP 500, faultcode Server.inbox_unavailable); send again later.
+            unavailable = InboxUnavailable(type(exc).__name__, office=messaging.office_code())
+            log.warning("inbox unavailable (%s); SOAP call answered with a fault", exc.__class__.__name__)
+            payload = unavailable.reply["payload"]
+            raise Fault(faultcode="Server.inbox_unavailable", faultstring=f"{payload['message']} / "
+                        f"{payload['message_en']}", detail=env_mod.dumps(unavailable.reply).decode()) from None
         answer = outcome.response if want_response and outcome.response is not None else outcome.reply
         err = outcome.error
         return {"status": outcome.status, "code": err.code if err else None,
@@ -145,8 +166,8 @@ def build_application(handler: Handler) -> Application:
         else:
             try:
                 raw = env_mod.dumps(envelope_to_dict(envelope))
-            except (ValueError, TypeError):  # payload_json that is not JSON: let the inbox say so, and keep it
-                raw = json.dumps({k: getattr(envelope, k, None) for k in Envelope._type_info}).encode()
+            except (EnvelopeError, ValueError, TypeError):  # payload_json or enc_json not strict JSON: the inbox says why
+                raw = spliced(envelope)
         return Reply(**handler(raw, peer_of(ctx), want_response))
 
     return Application([ExchangeService], tns=NS, name="PbshareExchange", in_protocol=Soap11(validator="soft"),

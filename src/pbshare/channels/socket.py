@@ -1,6 +1,9 @@
 """TCP socket channel: 4-byte big-endian length-prefixed frames of envelope JSON.
 
-Each envelope frame is answered by exactly one frame: the receipt or the error envelope (the ack).
+Each envelope frame is answered by exactly one frame: the receipt or the error envelope (the ack);
+a frame that is not a valid envelope (not JSON, NaN, a huge integer, a lone surrogate, nesting past
+64 levels…) gets its error frame like any refusal and the connection stays open. With the database
+down the frames in hand are answered ``inbox_unavailable`` and the connection is closed.
 ``{"type": "heartbeat"}`` frames are answered in kind and keep an idle connection open; a connection
 silent for longer than the idle timeout is closed. A frame announcing more than the maximum size is
 refused: the first bytes are kept with the reason, an error frame is sent and the connection closed
@@ -19,7 +22,7 @@ from typing import Any
 
 from pbshare.core.i18n import T
 from pbshare.exchange import envelope as env_mod
-from pbshare.exchange.channel import Channel, ConnectionInfo, Health
+from pbshare.exchange.channel import Channel, ConnectionInfo, Health, InboxUnavailable
 
 log = logging.getLogger("pbshare.channels.socket")
 HEADER = struct.Struct(">I")
@@ -128,10 +131,17 @@ class SocketChannel(Channel):
                 break
             try:
                 replies = await self._handle(items, peer)
+            except InboxUnavailable as exc:
+                # Nothing was taken: the frames in hand are answered "inbox_unavailable" and the connection closed,
+                # so the unit sends again later (a message that did get in is then answered "duplicate").
+                log.warning("inbox unavailable (%s) for %d frame(s) from %s; closing", exc, len(items), peer)
+                with contextlib.suppress(Exception):
+                    writer.write(frame(env_mod.dumps(exc.reply)) * len(items))
+                    await writer.drain()
+                writer.close()
+                return
             except Exception:
-                # Nothing was acknowledged: close, so the unit sees the connection drop and sends again
-                # (a message that did get in is then answered "duplicate") instead of waiting forever.
-                log.exception("inbox failed for %d frame(s) from %s; closing the connection", len(items), peer)
+                log.exception("socket answering failed for %d frame(s) from %s; closing", len(items), peer)
                 writer.close()
                 return
             try:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from pbshare.config import Settings
+from pbshare.core.i18n import T
 from pbshare.exchange import envelope as env_mod
 from pbshare.exchange.envelope import EnvelopeError, Key
 
@@ -41,6 +42,22 @@ class Outcome:
         return env_mod.dumps(self.reply) if self.reply is not None else None
 
 
+class InboxUnavailable(Exception):
+    """The inbox could not be written (database down or locked): not the message's fault.
+
+    A transport answers it by not acknowledging (the broker delivers again later) or, where it answers
+    inline, with ``reply`` (an unsigned ``error`` envelope, code ``inbox_unavailable``) and a 503; a bad
+    message never raises it, it is refused and answered instead.
+    """
+
+    def __init__(self, cause: str, *, office: str = "SZBA") -> None:
+        super().__init__(cause)
+        self.reply = env_mod.error_for(EnvelopeError("inbox_unavailable", T(
+            "平台暂时无法接收消息（数据库不可用），消息未被接收，请稍后重发同一消息",
+            "The platform cannot take messages just now (its database is unavailable); the message was not "
+            "taken. Send the same message again later")), sender=office)
+
+
 class Inbox(Protocol):
     """What a channel hands received messages to (``exchange.hub.Hub``); the contract names no
     implementation, so the hub may use the inbox's services without a cycle."""
@@ -50,6 +67,8 @@ class Inbox(Protocol):
     async def refuse(self, channel: str, raw: bytes, *, size: int, peer: str | None) -> Outcome: ...
 
     async def signing_key(self, conn: ConnectionInfo) -> Key | None: ...
+
+    async def park(self, channel: str, raw: bytes, *, peer: str | None, deliveries: int) -> Outcome: ...
 
 
 @dataclass
@@ -72,6 +91,9 @@ class ChannelConfig:
     heartbeat_interval: float = 30.0
     send_timeout: float = 15.0
     batch: int = 200
+    # A broker message that could not be stored this many times is parked as refused (or, with the
+    # database down, left to the broker's dead-letter queue) instead of coming back for ever.
+    max_deliveries: int = 5
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,8 +30,13 @@ SIG_ALGS = (crypto.HMAC_SM3, crypto.SM2_SM3)
 ENC_ALG = crypto.SM4_GCM
 MAX_BYTES = 1024 * 1024  # default largest envelope a channel accepts
 CLOCK_SKEW = timedelta(minutes=15)  # older (or further in the future) is refused as a replay
-_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-_UUID = re.compile(r"^[0-9a-fA-F-]{16,64}$")
+MAX_DEPTH = 64  # deeper JSON is refused before it is parsed: nothing recursive ever sees it
+MAX_EXACT_INT = 2**53 - 1  # RFC 8785 (I-JSON) numbers: an integer beyond this cannot be signed the same everywhere
+_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # always fullmatch: "$" would let a trailing newline through
+_UUID = re.compile(r"[0-9a-fA-F-]{16,64}")
+_REF = re.compile(r"[!-~]{1,64}")  # correlation_id: printable ASCII, as long as an id column holds
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_BRACKET = re.compile(rb"[\[\]{}]")
 
 
 @dataclass
@@ -149,18 +155,102 @@ def decrypt_payload(envelope: dict[str, Any], key: Key) -> dict[str, Any]:
     try:
         sealed = crypto.Sealed(enc["alg"], crypto.b64d(enc["iv"]), crypto.b64d(enc["ct"]))
         plain = crypto.decrypt(key.enc_key, sealed, aad=_aad(envelope))
-        return json.loads(plain)
     except (crypto.CryptoError, ValueError, KeyError, TypeError) as exc:
         raise EnvelopeError("decrypt_failed", T("载荷无法解密：密钥不符或内容被篡改", "The payload did not "
                                                 "decrypt: wrong key or tampered data"),
                             field="enc", answers=envelope.get("id"), sender=envelope.get("sender")) from exc
+    try:
+        payload = loads(plain)  # the same strict reading as the envelope itself: a key holder can send poison too
+    except EnvelopeError as err:
+        raise dataclasses.replace(err, field="enc", answers=envelope.get("id"), sender=envelope.get("sender")) from None
+    if not isinstance(payload, dict):
+        raise _bad("bad_payload", "payload 必须是 JSON 对象", "payload must be a JSON object", envelope, "enc")
+    return payload
+
+
+def shown(text: str, limit: int = 32) -> str:
+    """A sender's text echoed in an error message: cut, and only printable characters (no NUL, no lone
+    surrogate), so the message can be stored and signed whatever the sender put in."""
+    return "".join(c if c.isprintable() else "?" for c in text[:limit])  # a surrogate is not printable
 
 
 def _bad(code: str, zh: str, en: str, env: dict[str, Any] | None, field_name: str | None = None,
          **params: Any) -> EnvelopeError:
-    answers = env.get("id") if isinstance(env, dict) and isinstance(env.get("id"), str) else None
-    sender = env.get("sender") if isinstance(env, dict) and isinstance(env.get("sender"), str) else None
+    # Echoed back only when well-formed: the answer's correlation_id and receiver must be storable and signable.
+    answers = env.get("id") if isinstance(env, dict) and isinstance(env.get("id"), str) \
+        and _UUID.fullmatch(env["id"]) else None
+    sender = env.get("sender") if isinstance(env, dict) and isinstance(env.get("sender"), str) \
+        and _CODE.fullmatch(env["sender"]) else None
     return EnvelopeError(code, T(zh, en, **params), field=field_name, answers=answers, sender=sender)
+
+
+def _depth(raw: bytes) -> int:
+    """How deep the JSON nests, counted without recursion (string contents skipped); exact for valid JSON."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
+        return 0  # cannot be deeper than the limit: no need to look closer
+    depth = deepest = 0
+    for bracket in _BRACKET.finditer(_STRING.sub(b'""', raw)):
+        if bracket.group() in (b"[", b"{"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return depth  # enough to refuse; the rest is not worth reading
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _bad_number(text: str) -> EnvelopeError:
+    return EnvelopeError("bad_number", T("数值 {v} 超出 RFC 8785 可签名的范围（不允许 NaN、Infinity 及绝对值大于 2^53-1 的整数）",
+                                         "The number {v} cannot be signed under RFC 8785 (no NaN, no Infinity, no "
+                                         "integer beyond ±(2^53-1)); send it as a string", v=shown(text)))
+
+
+def _int(text: str) -> int:
+    if len(text.lstrip("-")) > 16 or abs(value := int(text)) > MAX_EXACT_INT:
+        raise _bad_number(text)
+    return value
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 reads as inf
+        raise _bad_number(text)
+    return value
+
+
+def _constant(text: str) -> Any:
+    raise _bad_number(text)  # NaN, Infinity, -Infinity: Python reads them, JSON does not have them
+
+
+def loads(raw: bytes | str) -> Any:
+    """Strict JSON: bounded depth, only numbers RFC 8785 can sign, only strings UTF-8 can carry.
+
+    Every way a value could later fail canonicalisation (and so crash the signature check) is refused
+    here with its own code: ``too_deep``, ``bad_number``, ``bad_string``, ``malformed_json``.
+    """
+    data = raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogatepass")
+    deepest = _depth(data)
+    if deepest > MAX_DEPTH:
+        raise _too_deep()
+    try:
+        value = json.loads(data, parse_int=_int, parse_float=_float, parse_constant=_constant)
+    except RecursionError:  # only if the depth count was fooled by broken JSON
+        raise _too_deep() from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise EnvelopeError("malformed_json", T("消息不是合法的 JSON：{e}", "The message is not valid JSON: {e}",
+                                                e=shown(str(exc), 200))) from None
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # "\ud800": a lone surrogate reads as a str but is no Unicode text
+        raise EnvelopeError("bad_string", T("字符串含有孤立的代理码点（如 \\ud800），不是合法的 Unicode 文本",
+                                            "A string holds a lone surrogate (such as \\ud800), which is not valid "
+                                            "Unicode text")) from None
+    return value
+
+
+def _too_deep() -> EnvelopeError:
+    return EnvelopeError("too_deep", T("JSON 嵌套超过 {m} 层", "The JSON nests deeper than {m} levels", m=MAX_DEPTH))
 
 
 def parse(raw: bytes | str, *, max_bytes: int = MAX_BYTES) -> dict[str, Any]:
@@ -169,11 +259,7 @@ def parse(raw: bytes | str, *, max_bytes: int = MAX_BYTES) -> dict[str, Any]:
     if size > max_bytes:
         raise EnvelopeError("too_large", T("消息 {n} 字节，超过上限 {m} 字节", "The message is {n} bytes, over the "
                                            "limit of {m} bytes", n=size, m=max_bytes))
-    try:
-        env = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise EnvelopeError("malformed_json", T("消息不是合法的 JSON：{e}", "The message is not valid JSON: {e}",
-                                                e=str(exc)[:200])) from exc
+    env = loads(raw)
     validate(env)
     return env
 
@@ -184,17 +270,19 @@ def validate(env: Any) -> None:
     for name in ("id", "type", "sender", "receiver", "created_at"):
         if not isinstance(env.get(name), str) or not env.get(name):
             raise _bad("missing_field", "缺少字段或类型不对：{f}", "Missing or mistyped field: {f}", env, name, f=name)
-    if not _UUID.match(env["id"]):
+    if not _UUID.fullmatch(env["id"]):
         raise _bad("bad_id", "id 必须是 UUID", "id must be a UUID", env, "id")
     if env["type"] not in TYPES:
         raise _bad("bad_type", "未知的消息类型 {v}，应为 {a}", "Unknown type {v}; expected one of {a}", env, "type",
-                   v=env["type"][:32], a="|".join(TYPES))
+                   v=shown(env["type"]), a="|".join(TYPES))
     for name in ("sender", "receiver", "resource"):
-        if name in env and (not isinstance(env[name], str) or not _CODE.match(env[name])):
+        if name in env and (not isinstance(env[name], str) or not _CODE.fullmatch(env[name])):
             raise _bad("bad_code", "{f} 必须是单位或资源代码", "{f} must be a unit or resource code", env, name, f=name)
-    if "correlation_id" in env and not isinstance(env["correlation_id"], str):
-        raise _bad("bad_correlation_id", "correlation_id 必须是字符串", "correlation_id must be a string", env,
-                   "correlation_id")
+    if "correlation_id" in env and not (isinstance(env["correlation_id"], str)
+                                        and _REF.fullmatch(env["correlation_id"])):
+        raise _bad("bad_correlation_id", "correlation_id 必须是所答消息的 id（可打印 ASCII，不超过 64 字符）",
+                   "correlation_id must be the id of the message answered (printable ASCII, at most 64 characters)",
+                   env, "correlation_id")
     if not isinstance(env.get("test", False), bool):
         raise _bad("bad_test_flag", "test 必须是 true 或 false", "test must be true or false", env, "test")
     try:
@@ -222,7 +310,10 @@ def validate(env: Any) -> None:
                    "missing", env, "sig")
     if sig["alg"] not in SIG_ALGS:
         raise _bad("bad_sig_alg", "不支持的签名算法 {a}", "Unsupported signature algorithm {a}", env, "sig.alg",
-                   a=sig["alg"][:32])
+                   a=shown(sig["alg"]))
+    if not _CODE.fullmatch(sig["key_id"]):
+        raise _bad("unknown_key", "未知的密钥编号 {k}：请使用平台发放的 key_id", "Unknown key id {k}: use the key_id "
+                   "the platform issued to you", env, "sig.key_id", k=shown(sig["key_id"], 64))
 
 
 def created_at(env: dict[str, Any]) -> datetime:

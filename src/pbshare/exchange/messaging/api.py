@@ -7,6 +7,7 @@ always been.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -15,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pbshare.core.errors import Forbidden
 from pbshare.core.http import DataDir, DbSession, takes_write_lock
 from pbshare.core.i18n import T
+from pbshare.exchange.channel import InboxUnavailable
 from pbshare.exchange.deps import ExchangeManager, UnitSystem
 from pbshare.exchange.messaging import service
 from pbshare.exchange.messaging.schemas import InboxOut, OutboxOut, RejectedOut
@@ -25,7 +27,8 @@ mailbox_router = APIRouter(prefix="/exchange", tags=["exchange channels"])
 
 # the REST channel -------------------------------------------------------------------------------
 @router.post("/messages", summary="提交信封 / submit an envelope (REST channel, signed request)",
-             responses={200: {"description": "receipt or response envelope"}, 422: {"description": "error envelope"}})
+             responses={200: {"description": "receipt or response envelope"}, 422: {"description": "error envelope"},
+                        503: {"description": "error envelope inbox_unavailable: send the same envelope later"}})
 @takes_write_lock
 async def submit_message(request: Request, principal: UnitSystem, db: DbSession, data_dir: DataDir,
                          wait: str | None = Query(None, pattern="^response$")) -> JSONResponse:
@@ -34,9 +37,18 @@ async def submit_message(request: Request, principal: UnitSystem, db: DbSession,
                           "with signed requests) can submit envelopes"), code="api_client_only")
     body = await request.body()
     peer = request.client.host if request.client else None
-    outcome = service.receive(db, raw=body, channel="rest", data_dir=data_dir, peer=peer,
-                              caller_unit=principal.unit_code)
-    db.commit()  # the receipt is an acknowledgement: it leaves only after the inbox row is durable
+    try:
+        outcome = service.receive(db, raw=body, channel="rest", data_dir=data_dir, peer=peer,
+                                  caller_unit=principal.unit_code)
+        db.commit()  # the receipt is an acknowledgement: it leaves only after the inbox row is durable
+    except Exception as exc:
+        if not service.is_outage(exc):
+            raise
+        # The database failed, not the message: nothing was taken; the unit sends the same envelope again.
+        with contextlib.suppress(Exception):
+            db.rollback()
+        unavailable = InboxUnavailable(type(exc).__name__, office=service.office_code())
+        return JSONResponse(unavailable.reply, status_code=503, headers={"Retry-After": "5"})
     answer = outcome.response if wait == "response" and outcome.response is not None else outcome.reply
     if outcome.status == "rejected":
         status = 413 if outcome.error and outcome.error.code == "too_large" else 422

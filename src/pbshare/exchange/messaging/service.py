@@ -13,6 +13,8 @@ letter after the last attempt; ``replay`` puts a dead letter back in the queue.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import logging
 from collections.abc import Callable
@@ -21,7 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from pbshare.core.clock import utcnow
@@ -83,6 +86,34 @@ def _sign_reply(reply: dict[str, Any], conn: ExchangeConnection | None, data_dir
 
 
 # receiving ------------------------------------------------------------------------------------
+def is_outage(exc: BaseException) -> bool:
+    """The database itself failed (down, unreachable, locked, pool exhausted), not the message in hand.
+
+    An outage is answered "try again later" and nothing is acknowledged; any other failure belongs to
+    one message, which is refused and kept so it cannot come back for ever.
+    """
+    return isinstance(exc, (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)) or bool(
+        getattr(exc, "connection_invalidated", False))
+
+
+def _unprocessable(kind: str) -> EnvelopeError:
+    # The exception's text may quote the message (personal data): only its type is logged and kept.
+    log.warning("a received message could not be processed (%s); refused and kept", kind)
+    return EnvelopeError("unprocessable", T("消息无法处理，已拒收并留存，平台管理员可查看原因",
+                                            "The message could not be processed; it is refused and kept for the "
+                                            "office to inspect"), detail={"exception": kind})
+
+
+def _guarded_verify(raw: bytes, **kw: Any) -> tuple[dict[str, Any], ExchangeConnection, str]:
+    """``_verified`` where any failure of this one message (not of the database) becomes a refusal."""
+    try:
+        return _verified(raw, **kw)
+    except (EnvelopeError, SQLAlchemyError):
+        raise
+    except Exception as exc:  # a bug meeting odd input must not fail the batch it came in
+        raise _unprocessable(type(exc).__name__) from None
+
+
 class _Cache:
     """Connections and units looked up once per batch, not once per message."""
 
@@ -106,8 +137,8 @@ def receive(db: Session, *, raw: bytes, channel: str, data_dir: Path, max_bytes:
     cache = cache or _Cache(db, data_dir)
     found: list[ExchangeConnection] = []
     try:
-        env, conn, unit_code = _verified(raw, channel=channel, cache=cache, max_bytes=max_bytes, size=size,
-                                         caller_unit=caller_unit, found=found)
+        env, conn, unit_code = _guarded_verify(raw, channel=channel, cache=cache, max_bytes=max_bytes, size=size,
+                                               caller_unit=caller_unit, found=found)
         outcome = _accept(db, env, conn, unit_code, channel, data_dir)
     except EnvelopeError as err:
         outcome = _reject(db, err, raw=raw, channel=channel, conn=found[0] if found else None, data_dir=data_dir,
@@ -288,7 +319,8 @@ def _reject(db: Session, err: EnvelopeError, *, raw: bytes, channel: str, conn: 
     text = raw[:KEEP_RAW_BYTES].decode("utf-8", errors="replace")
     row = RejectedMessage(connection_id=conn.id if conn else None, channel=channel, code=err.code,
                           message=err.message.render("zh-CN")[:500], field=err.field, answers_id=err.answers,
-                          sender=err.sender, peer=peer, size=size if size is not None else len(raw),
+                          sender=err.sender, peer=peer[:200] if peer else None,
+                          size=size if size is not None else len(raw),
                           truncated=len(raw) > KEEP_RAW_BYTES or (size or 0) > len(raw),
                           raw_sealed=vault_for(data_dir).seal(text), reply=env_mod.dumps(reply).decode())
     db.add(row)
@@ -311,8 +343,8 @@ def receive_batch(database: Database, *, raws: list[tuple[bytes, str | None]], c
         for i, (raw, peer) in enumerate(raws):
             found: list[ExchangeConnection] = []
             try:
-                env, conn, unit_code = _verified(raw, channel=channel, cache=cache, max_bytes=max_bytes, size=None,
-                                                 caller_unit=None, found=found)
+                env, conn, unit_code = _guarded_verify(raw, channel=channel, cache=cache, max_bytes=max_bytes,
+                                                       size=None, caller_unit=None, found=found)
                 good.append((i, env, conn, unit_code))
             except EnvelopeError as err:
                 outcomes[i] = _reject(db, err, raw=raw, channel=channel, conn=found[0] if found else None,
@@ -504,6 +536,28 @@ def refuse(db: Session, *, raw: bytes, channel: str, err: EnvelopeError, data_di
            size: int | None = None) -> Outcome:
     """Keep a message a channel refused before it could be read as an envelope (bad XML, too large)."""
     return _reject(db, err, raw=raw, channel=channel, conn=None, data_dir=data_dir, peer=peer, size=size)
+
+
+def park(db: Session, *, raw: bytes, channel: str, data_dir: Path, peer: str | None, deliveries: int,
+         failure: str | None = None) -> Outcome:
+    """Keep a broker message that could not be stored after ``deliveries`` tries (or that broke the
+    inbox with ``failure``, an exception's type), so the broker stops delivering it; it is answered
+    with an error like any refusal."""
+    if failure is not None:
+        err = _unprocessable(failure)
+    else:
+        err = EnvelopeError("redelivered_too_often", T("消息已投递 {n} 次仍无法入库，已停止重试并留存，请稍后重新发送",
+                                                       "The message could not be stored after {n} deliveries; it is "
+                                                       "kept and no longer retried. Send it again later",
+                                                       n=deliveries))
+    conn = None
+    with contextlib.suppress(EnvelopeError):  # whose it is, when it reads: the answer is signed with that key
+        env = env_mod.parse(raw, max_bytes=len(raw) + 1)
+        err = dataclasses.replace(err, answers=env["id"], sender=env["sender"])
+        conn = connections.find_by_key_id(db, key_id=env["sig"]["key_id"])
+    outcome = _reject(db, err, raw=raw, channel=channel, conn=conn, data_dir=data_dir, peer=peer, size=None)
+    _audit(db, channel, [outcome], peer)
+    return outcome
 
 
 def send_test_message(db: Session, *, connection_id: str, payload: dict[str, Any], data_dir: Path,
