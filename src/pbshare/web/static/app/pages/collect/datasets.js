@@ -39,19 +39,29 @@ export default {
       if (andRefresh) await refresh(ds);
       load();
     }
+    const running = reactive({});
     async function refresh(ds) {
-      const done = await api(`/collect/datasets/${ds.id}/refresh`, { method: "POST" });
-      ElMessage.success(t("col.done", { n: done.row_count }));
-      load();
+      running[ds.id] = true;
+      try {
+        const done = await api(`/collect/datasets/${ds.id}/refresh`, { method: "POST" });
+        ElMessage.success(t("col.done", { n: done.row_count }));
+      } finally {
+        delete running[ds.id];
+        load();
+      }
+    }
+    async function cancel(ds) {
+      const res = await api(`/collect/datasets/${ds.id}/cancel`, { method: "POST" });
+      if (res.cancelled) ElMessage.info(t("col.cancelling"));
     }
     onMounted(load);
-    return { t, rows, topics, tables, form, result, busy, edit, check, save, refresh, can };
+    return { t, rows, topics, tables, form, result, busy, edit, check, save, refresh, cancel, running, can };
   },
   template: `
   <div>
     <h2 class="page-title">{{ t('nav.datasets') }}</h2>
     <div class="toolbar"><el-button v-if="can('collect:manage')" type="primary" data-test="new-dataset" @click="edit(null)">{{ t('col.newDataset') }}</el-button></div>
-    <derived-table-list :rows="rows" data-test="datasets-table" @refresh="refresh" @edit="edit" />
+    <derived-table-list :rows="rows" data-test="datasets-table" :running="running" @refresh="refresh" @edit="edit" @cancel="cancel" />
     <el-dialog v-model="form.open" :title="t('nav.datasets')" width="820px" top="4vh">
       <el-form label-width="110px">
         <el-form-item :label="t('col.name')"><el-input v-model="form.name" placeholder="si_by_insurance" data-test="ds-name" /></el-form-item>

@@ -5,8 +5,9 @@ import { fmt } from "./labels.js";
 
 export const DerivedTableList = {
   name: "DerivedTableList",
-  props: { rows: { type: Array, required: true } },
-  emits: ["refresh", "edit"],
+  // running: {id: true} while a build runs; its row offers 取消 instead (the build stops, the old table stays)
+  props: { rows: { type: Array, required: true }, running: { type: Object, default: () => ({}) } },
+  emits: ["refresh", "edit", "cancel"],
   setup() {
     return { t, fmt, can };
   },
@@ -17,7 +18,11 @@ export const DerivedTableList = {
       <el-table-column prop="row_count" :label="t('col.rows')" width="90" />
       <el-table-column :label="t('col.refreshed')" min-width="150" class-name="hide-mobile" label-class-name="hide-mobile"><template #default="{ row }">{{ fmt(row.refreshed_at) }}</template></el-table-column>
       <el-table-column :label="t('common.actions')" min-width="160"><template #default="{ row }">
-        <el-button link type="primary" @click="$emit('refresh', row)">{{ t('col.refresh') }}</el-button>
+        <template v-if="running[row.id]">
+          <span class="muted" data-test="derived-running">{{ t('col.building') }}</span>
+          <el-button link type="danger" data-test="derived-cancel" @click="$emit('cancel', row)">{{ t('col.cancelRun') }}</el-button>
+        </template>
+        <el-button v-else link type="primary" data-test="derived-refresh" @click="$emit('refresh', row)">{{ t('col.refresh') }}</el-button>
         <el-button v-if="can('collect:manage')" link @click="$emit('edit', row)">{{ t('common.edit') }}</el-button>
       </template></el-table-column>
     </el-table>`,

@@ -59,19 +59,29 @@ export default {
       form.open = false;
       await refresh(tf);
     }
+    const running = reactive({});
     async function refresh(tf) {
-      const done = await api(`/collect/transforms/${tf.id}/refresh`, { method: "POST" });
-      ElMessage.success(t("col.done", { n: done.row_count }));
-      load();
+      running[tf.id] = true;
+      try {
+        const done = await api(`/collect/transforms/${tf.id}/refresh`, { method: "POST" });
+        ElMessage.success(t("col.done", { n: done.row_count }));
+      } finally {
+        delete running[tf.id];
+        load();
+      }
+    }
+    async function cancel(tf) {
+      const res = await api(`/collect/transforms/${tf.id}/cancel`, { method: "POST" });
+      if (res.cancelled) ElMessage.info(t("col.cancelling"));
     }
     onMounted(load);
-    return { t, rows, topics, catalog, form, result, columns, OPS, FNS, syncTables, edit, preview, save, refresh, can };
+    return { t, rows, topics, catalog, form, result, columns, OPS, FNS, syncTables, edit, preview, save, refresh, cancel, running, can };
   },
   template: `
   <div>
     <h2 class="page-title">{{ t('nav.transforms') }}</h2>
     <div class="toolbar"><el-button v-if="can('collect:manage')" type="primary" data-test="new-transform" @click="edit(null)">{{ t('col.newTransform') }}</el-button></div>
-    <derived-table-list :rows="rows" data-test="transforms-table" @refresh="refresh" @edit="edit" />
+    <derived-table-list :rows="rows" data-test="transforms-table" :running="running" @refresh="refresh" @edit="edit" @cancel="cancel" />
     <el-dialog v-model="form.open" :title="t('nav.transforms')" width="900px" top="3vh">
       <el-form label-width="110px" size="small">
         <el-form-item :label="t('col.name')"><el-input v-model="form.name" placeholder="debtor_assets" data-test="tf-name" /></el-form-item>
