@@ -6,11 +6,12 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-test run serve test test-fast lint bench services browser vendor-ui clean help
+.PHONY: install install-test run serve test test-fast fuzz lint bench services browser vendor-ui clean help
 
 help:
 	@echo "make run     install, initialise ./var, load demo data, serve on http://$(HOST):$(PORT)"
 	@echo "make test    install test tools, start PostgreSQL/RabbitMQ/Mosquitto/NATS and chromium, run all tests"
+	@echo "make fuzz    only the schemathesis run over every API operation (also part of make test)"
 	@echo "make bench   run the benchmarks in bench/"
 	@echo "make lint    ruff, import contracts (lint-imports), mypy"
 
@@ -54,6 +55,10 @@ test: install-test services browser
 	@# worker where an asyncio loop from the channel tests is still registered.
 	$(BIN)/python -m pytest -n 2 --dist loadfile --ignore=tests/e2e $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -n 2 --dist loadfile tests/e2e $(PYTEST_ARGS)
+
+# The bounded schemathesis run over the OpenAPI document (tests/test_openapi_fuzz.py); make test runs it too.
+fuzz: install-test services
+	$(BIN)/python -m pytest -n 2 tests/test_openapi_fuzz.py $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check src tests bench

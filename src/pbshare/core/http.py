@@ -14,7 +14,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware
@@ -252,6 +252,16 @@ def install_error_handlers(app: FastAPI) -> None:
         fields = ", ".join(".".join(p["loc"][1:] or p["loc"]) for p in problems[:5])
         message = T("输入有误，请检查这些字段：{f}", "The input is not valid; check these fields: {f}", f=fields)
         return JSONResponse(error_body("invalid", message, problems), status_code=422)
+
+    @app.exception_handler(DataError)
+    async def _data_refused_by_database(request: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value the request carried (a NUL character in text on PostgreSQL, a number out
+        # of its column's range): the input's fault, and the transaction is rolled back, so nothing changed.
+        log.warning("database refused the data: %s %s", request.method, request.url.path)
+        message = T("输入中有数据库无法保存的值（例如 NUL 字符或超出范围的数字），未作任何修改",
+                    "The input has a value the database cannot store (a NUL character, or a number out of "
+                    "range); nothing was changed")
+        return JSONResponse(error_body("invalid_data", message), status_code=422)
 
     @app.exception_handler(OperationalError)
     async def _database_busy(request: Request, exc: OperationalError) -> JSONResponse:

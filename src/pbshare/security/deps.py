@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from pbshare.core.errors import Forbidden, TooLarge, Unauthorized
+from pbshare.core.errors import Forbidden, Invalid, TooLarge, Unauthorized
 from pbshare.core.http import DbSession, SettingsDep
 from pbshare.core.i18n import T
 from pbshare.security.clients import service as api_clients
@@ -38,7 +38,12 @@ async def signed_body(request: Request) -> bytes | None:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_SIGNED_BODY:
         raise TooLarge()
-    body = await request.body()
+    try:
+        body = await request.body()
+    except RuntimeError:  # a form route: FastAPI parsed (and consumed) the multipart stream first
+        raise Invalid(T("签名请求不能上传表单（multipart）：被签名的原始内容已无法核对；请用 JSON 请求或登录后上传",
+                        "A signed request cannot upload a form (multipart): the signed bytes can no longer be "
+                        "checked; send JSON, or upload from a logged-in session"), code="signed_form_unsupported") from None
     if len(body) > MAX_SIGNED_BODY:
         raise TooLarge()
     return body

@@ -85,7 +85,7 @@ def _match_step(secret: str, code: str) -> int | None:
     now = utcnow()
     for offset in (0, -1, 1):
         moment = now + timedelta(seconds=offset * totp.interval)
-        if hmac.compare_digest(totp.at(moment), code):
+        if hmac.compare_digest(totp.at(moment).encode(), code.encode()):  # str compare refuses non-ASCII
             return totp.timecode(moment)
     return None
 
