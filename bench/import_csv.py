@@ -8,7 +8,10 @@ against a plain ``COPY … FROM STDIN`` of the same file (PostgreSQL) and a plai
 The profile's import does everything a delivery gets: text columns read as text, trim, dates
 parsed, decimals checked, resident IDs normalised and validated (vectorised), bad rows split off to
 quarantine, bulk load in one transaction. Our import runs in a child process so its peak memory
-(RSS) is its own. Target: PostgreSQL ratio ≤ 2, peak < 500 MB. Last line: ``RATIO <postgres ratio>``.
+(RSS) is its own. A second run (``--pii-rows``, 200,000 by default) marks the ID column ``pii``, so each
+value is sealed (SM4-GCM) and blind-indexed (HMAC-SM3), against a plain COPY of the same rows.
+Targets: PostgreSQL ratio ≤ 1.2, sealed ratio ≤ 2.0, peak < 500 MB. The sealed ratio is printed on its
+own line; the last line stays ``RATIO <postgres ratio>`` (plain, unsealed).
 """
 
 from __future__ import annotations
@@ -125,12 +128,12 @@ def run_import(kind: str, data_dir: Path, db_name: str | None, csv_path: Path, p
     return elapsed, peak, loaded, quarantined
 
 
-def pg_copy_baseline(db_name: str, csv_path: Path) -> float:
+def pg_copy_baseline(db_name: str, csv_path: Path, table: str = "baseline") -> float:
     with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{db_name}") as conn:
-        conn.execute(f"CREATE TABLE bench.baseline {BASELINE_DDL}")
+        conn.execute(f"CREATE TABLE bench.{table} {BASELINE_DDL}")
         conn.commit()
         t0 = time.perf_counter()
-        with conn.cursor() as cur, cur.copy("COPY bench.baseline FROM STDIN (FORMAT csv, HEADER true)") as copy, \
+        with conn.cursor() as cur, cur.copy(f"COPY bench.{table} FROM STDIN (FORMAT csv, HEADER true)") as copy, \
                 csv_path.open("rb") as fh:
             while chunk := fh.read(1 << 20):
                 copy.write(chunk)
@@ -179,7 +182,7 @@ def main() -> None:
         print(f"PostgreSQL  profile import: {ours_pg:7.2f} s  ({loaded / ours_pg:,.0f} rows/s, {loaded:,} loaded, "
               f"{quarantined:,} quarantined), peak RSS {peak_pg:.0f} MB")
         print(f"PostgreSQL  plain COPY FROM STDIN: {base_pg:7.2f} s  ({args.rows / base_pg:,.0f} rows/s)")
-        print(f"PostgreSQL  ratio {ratio_pg:.2f}  (target ≤ 2.0; peak memory target < 500 MB)")
+        print(f"PostgreSQL  ratio {ratio_pg:.2f}  (target ≤ 1.2; peak memory target < 500 MB)")
         # SQLite -------------------------------------------------------------------------------
         lite_dir = work / "sqlite"
         _prepare("sqlite", lite_dir, None)
@@ -200,9 +203,12 @@ def main() -> None:
         _prepare("postgresql", pg_dir, db_name, pii=True)
         plain_small, _, _, _ = run_import("postgresql", pg_dir, db_name, small, "bench_import")
         sealed_small, _, loaded, _ = run_import("postgresql", pg_dir, db_name, small, "bench_pii")
-        print(f"PostgreSQL  {n:,} rows with id_no sealed (SM4-GCM + HMAC-SM3 blind index, one call per value): "
+        base_small = pg_copy_baseline(db_name, small, "baseline_pii")
+        print(f"PostgreSQL  {n:,} rows with id_no sealed (SM4-GCM + HMAC-SM3 blind index, a column per call): "
               f"{sealed_small:.2f} s vs {plain_small:.2f} s unsealed "
-              f"(+{(sealed_small - plain_small) / n * 1e6:.1f} µs per row)")
+              f"(+{(sealed_small - plain_small) / n * 1e6:.1f} µs per row); plain COPY of the same rows "
+              f"{base_small:.2f} s")
+        print(f"PostgreSQL  sealed ratio {sealed_small / base_small:.2f}  (target ≤ 2.0)")
         print(f"RATIO {ratio_pg:.2f}")
     finally:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
