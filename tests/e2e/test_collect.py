@@ -51,6 +51,9 @@ def test_import_a_csv_through_the_wizard(page, live_server, database, tmp_path):
     page.goto(live_server + "/#/collect/profiles")
     expect(page.locator("[data-test=profiles-table]")).to_contain_text("si_monthly")
     page.click("[data-test=run-si_monthly]")
+    # the profile's own file again: a warning first, saying an append adds the rows a second time
+    expect(page.locator(".el-message-box")).to_contain_text("再追加一遍")
+    page.click(".el-message-box__btns .el-button--primary")
     expect(page.locator("[data-test=run-status]")).to_contain_text("成功", timeout=30_000)
     page.goto(live_server + "/#/warehouse")
     expect(page.locator("[data-test=wh-tables]")).to_contain_text("si_monthly")

@@ -49,7 +49,7 @@ def delete_profile(profile_id: str, principal: CollectManager, db: DbSession) ->
 @router.post("/profiles/{profile_id}/run", response_model=RunOut, status_code=202,
              summary="一键重新导入（可换新文件） / re-run a profile, optionally with a new file")
 def run_profile(profile_id: str, principal: CollectRunner, db: DbSession, database: DatabaseDep,
-                upload_id: str | None = Query(None, max_length=64)) -> RunOut:
-    run = tasks.start_requested(db, database, request=RunIn(profile_id=profile_id, upload_id=upload_id),
-                                principal=principal)
+                upload_id: str | None = Query(None, max_length=64), confirm: bool = Query(False)) -> RunOut:
+    run = tasks.start_requested(db, database, request=RunIn(profile_id=profile_id, upload_id=upload_id,
+                                                            confirm=confirm), principal=principal)
     return RunOut.model_validate(run, from_attributes=True)

@@ -31,6 +31,7 @@ class ImportRun(Base):
     rows_skipped: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # {"skipped": {"blank": n, "footer": n, "title": n}, "quarantined": {reason: n}, "duplicates": n}
     counts: Mapped[dict | None] = mapped_column(JSON)
+    content_hash: Mapped[str | None] = mapped_column(String(64), index=True)  # SHA-256 of a delivered file
     seconds: Mapped[float | None] = mapped_column(Float)
     error_code: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)

@@ -16,6 +16,7 @@ class RunIn(BaseModel):
     profile_id: str | None = None
     upload_id: str | None = Field(None, description="a new delivery file for the profile")
     save_as: ProfileIn | None = Field(None, description="also save the spec as a profile")
+    confirm: bool = Field(False, description="run a profile on a file it already imported")
 
 
 class PreviewOut(BaseModel):

@@ -26,7 +26,7 @@ from pbshare.collect.schemas import ImportSpec, RunOut
 from pbshare.collect.uploads import service as uploads
 from pbshare.core.db import Database
 from pbshare.core.dynamic import safe_identifier
-from pbshare.core.errors import Forbidden, Invalid
+from pbshare.core.errors import AppError, Conflict, Forbidden, Invalid
 from pbshare.core.i18n import T
 from pbshare.core.lookup import get_or_raise
 from pbshare.quality import service as quality_service
@@ -136,10 +136,51 @@ def start_run(db: Session, database: Database, *, spec: ImportSpec, profile_id: 
     warehouse.get_topic(db, name=spec.target_topic)
     run = ImportRun(profile_id=profile_id, source_kind=spec.source_kind, target=f"{spec.target_topic}.{spec.target_table}",
                     source_label=sources.source_label(database.settings, spec, file=file, trusted=trusted),
-                    mode=spec.mode, status=RunStatus.queued.value, run_by=run_by)
+                    mode=spec.mode, status=RunStatus.queued.value, run_by=run_by,
+                    content_hash=_file_hash(database, spec, file, trusted))
     db.add(run)
     db.flush()
     return run
+
+
+def _file_hash(database: Database, spec: ImportSpec, file: Path | None, trusted: bool) -> str | None:
+    """The delivered file's content hash (file sources only; a missing file fails later, with its own message)."""
+    if spec.source_kind not in ("csv", "excel"):
+        return None
+    try:
+        path = file or uploads.source_file(database.settings, spec.source, trusted=trusted)
+        return uploads.content_hash(path)
+    except (AppError, OSError):
+        return None
+
+
+def check_not_imported(db: Session, database: Database, *, profile_id: str, spec: ImportSpec,
+                       file: Path | None) -> None:
+    """Refuse, until confirmed, to run a profile on a file whose content it already imported.
+
+    An append profile would add the same rows again; the message says so and offers upsert.
+    """
+    digest = _file_hash(database, spec, file, False)
+    if digest is None:
+        return
+    before = db.scalar(select(ImportRun).where(ImportRun.profile_id == profile_id, ImportRun.content_hash == digest,
+                                               ImportRun.status == RunStatus.succeeded.value)
+                       .order_by(ImportRun.started_at.desc()).limit(1))
+    if before is None:
+        return
+    when = (before.finished_at or before.started_at).strftime("%Y-%m-%d %H:%M")
+    message = T("这个文件（内容相同）已于 {when} 用此配置导入过（装载 {n} 行）。确认要再次导入吗？",
+                "This file (same content) was already imported with this profile on {when} ({n} rows loaded). "
+                "Import it again?", when=when, n=before.rows_loaded)
+    if spec.mode == "append":
+        message = T("这个文件（内容相同）已于 {when} 用此配置导入过（装载 {n} 行）。本配置是“追加”方式，再次导入会把这些行"
+                    "再追加一遍；若只想更新已有的行，请把导入方式改为“更新或插入”（upsert）并设置业务主键。确认要再次追加吗？",
+                    "This file (same content) was already imported with this profile on {when} ({n} rows loaded). "
+                    "The profile appends, so importing it again adds these rows a second time; to update the rows "
+                    "instead, change the mode to upsert with a business key. Append them again?",
+                    when=when, n=before.rows_loaded)
+    raise Conflict(message, code="already_imported",
+                   detail={"run_id": before.id, "mode": spec.mode, "rows_loaded": before.rows_loaded})
 
 
 def requested(db: Session, database: Database, *, request: RunIn,
@@ -157,6 +198,8 @@ def requested(db: Session, database: Database, *, request: RunIn,
     else:
         raise Invalid(T("请给出导入设置或导入配置", "Give an import spec or a profile"), code="no_spec")
     file = uploads.upload_path(database.settings, request.upload_id) if request.upload_id else None
+    if profile_id and not request.confirm:
+        check_not_imported(db, database, profile_id=profile_id, spec=spec, file=file)
     if request.save_as is not None:
         if not principal.has(Perm.collect_manage):
             raise Forbidden(T("保存导入配置需要管理权限", "Saving a profile needs the manage permission"),

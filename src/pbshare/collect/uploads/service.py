@@ -6,6 +6,7 @@ directory; anywhere for the trusted command line).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 from pathlib import Path
@@ -70,6 +71,15 @@ def save_upload(settings: Settings, *, file_name: str, stream: BinaryIO) -> Uplo
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return UploadOut(upload_id=upload_id, file_name=name, size=size, **info)
+
+
+def content_hash(path: Path) -> str:
+    """SHA-256 of a delivery file: the same content under another name is the same delivery."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1024 * 1024):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def upload_path(settings: Settings, upload_id: str) -> Path:

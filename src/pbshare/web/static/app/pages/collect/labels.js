@@ -68,6 +68,8 @@ register({
   "col.loaded": ["装载", "Loaded"],
   "col.quarantined": ["隔离", "Quarantined"],
   "col.skipped": ["跳过", "Skipped"],
+  "col.alreadyImported": ["这个文件已经导入过", "This file was already imported"],
+  "col.importAgain": ["仍然导入", "Import anyway"],
   "col.duplicates": ["完全重复（只装载一次）", "Exact duplicates (loaded once)"],
   "col.skip.blank": ["空行", "blank lines"],
   "col.skip.footer": ["表尾合计/备注行", "footer rows"],

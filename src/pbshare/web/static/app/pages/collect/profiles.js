@@ -1,6 +1,6 @@
 // Saved import profiles: run again in one click (optionally with a new delivery file), run history.
 import { ref, onMounted } from "vue";
-import { ElMessageBox } from "element-plus";
+import { ElMessage, ElMessageBox } from "element-plus";
 import { useRouter } from "vue-router";
 import { t } from "../../i18n.js";
 import { api } from "../../api.js";
@@ -21,9 +21,23 @@ export default {
       loading.value = true;
       try { const data = await api("/collect/profiles"); if (mine === seq) rows.value = data; } finally { loading.value = false; }
     }
+    // A file this profile already imported: the server says so (and, for append, that the rows would be
+    // added again); the user confirms or cancels.
     async function runNow(p, uploadId) {
-      const q = uploadId ? `?upload_id=${uploadId}` : "";
-      const run = await api(`/collect/profiles/${p.id}/run${q}`, { method: "POST" });
+      const params = new URLSearchParams();
+      if (uploadId) params.set("upload_id", uploadId);
+      let run;
+      try {
+        run = await api(`/collect/profiles/${p.id}/run?${params}`, { method: "POST", quiet: true });
+      } catch (err) {
+        if (err.code !== "already_imported") { ElMessage.error({ message: err.message, duration: 6000, showClose: true }); return; }
+        try {
+          await ElMessageBox.confirm(err.message, t("col.alreadyImported"), { type: "warning",
+            confirmButtonText: t("col.importAgain"), cancelButtonText: t("common.cancel") });
+        } catch { return; }
+        params.set("confirm", "true");
+        run = await api(`/collect/profiles/${p.id}/run?${params}`, { method: "POST" });
+      }
       router.push(`/collect/runs/${run.id}`);
     }
     function pickFile(p) { picking.value = p; document.getElementById("profile-file").click(); }
