@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
@@ -148,3 +149,27 @@ def test_paged_json_api_source(database, topic, api_server):
     broken = spec.model_copy(update={"source": {"url": api_server, "records_path": "data.total"}})
     failed = flows.run_now(database, spec=broken, run_by="tester")
     assert failed.status == "failed" and failed.error_code == "bad_api_body"
+
+
+def test_a_source_query_keeps_the_time_and_row_limits(database, topic, source_db):
+    """A runaway SELECT on a unit's database stops at PBSHARE_QUERY_TIMEOUT_S, a too-large read at
+    PBSHARE_QUERY_MAX_ROWS; either way the run fails as a whole and nothing is loaded."""
+    kind, url, engine, table = source_db
+    _insert(engine, table, 0, 30)
+    database.settings.query_timeout_s, database.settings.query_max_rows = 2.0, 20
+    runaway = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000000) "
+               "SELECT count(*) AS c FROM n")
+    if kind == "mariadb":  # MariaDB ends a recursion at max_recursive_iterations: 30^6 = 729 million rows instead
+        runaway = "SELECT count(*) AS c FROM " + ", ".join(f"{table.name} t{i}" for i in range(6))
+    spec = ImportSpec(source_kind="database", source={"url": url, "query": runaway}, target_topic="case",
+                      target_table="runaway", mapping=[])
+    started = time.monotonic()
+    slow = flows.run_now(database, spec=spec, run_by="tester", trusted=True)
+    assert time.monotonic() - started < 15
+    assert slow.status == "failed", slow
+    assert slow.error_code == "query_timeout", slow.error
+    big = spec.model_copy(update={"source": {"url": url, "table": table.name}})
+    too_many = flows.run_now(database, spec=big, run_by="tester", trusted=True)
+    assert too_many.status == "failed" and too_many.error_code == "query_rows", too_many.error
+    assert "PBSHARE_QUERY_MAX_ROWS" in too_many.error
+    assert too_many.rows_loaded == 0

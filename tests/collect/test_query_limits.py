@@ -3,12 +3,23 @@ cancel from the API, and a parser error answered 422 rather than 500 — on SQLi
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from pbshare.collect.derived import datasets
+from pbshare.collect.derived.schemas import DatasetIn
+from pbshare.core.userquery import QueryLimits, limited
+from pbshare.warehouse import service as warehouse
 from tests.conftest import PASSWORD, make_user
 
 # 3 billion rows: without a limit this runs for hours.
@@ -133,28 +144,14 @@ def test_an_unterminated_string_is_a_syntax_error_not_a_crash(admin, sql):
 
 def test_a_preview_cannot_write_even_past_the_checker(database, admin):
     """The preview connection itself is read-only: a write that slipped past the parser still fails."""
-    from pbshare.core.userquery import QueryLimits, limited
-
     limits = QueryLimits.from_settings(database.settings)
-    with database.warehouse_reader.connect() as conn, conn.begin(), limited(conn, limits):
-        with pytest.raises(Exception, match="(?i)read.?only|query_only|readonly"):
-            conn.exec_driver_sql('CREATE TABLE "case".sneaky (x integer)')
+    with database.warehouse_reader.connect() as conn, conn.begin(), limited(conn, limits), \
+            pytest.raises(Exception, match=r"(?i)read.?only|query_only|readonly"):
+        conn.exec_driver_sql('CREATE TABLE "case".sneaky (x integer)')
 
 
 def test_serve_stops_within_seconds_on_sigterm_during_a_long_refresh(settings, database, topic):
     """A real ``pbshare serve`` process, a real 3-billion-row query, a real SIGTERM."""
-    import os
-    import signal
-    import socket
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    import httpx
-
-    from pbshare.collect.derived import datasets
-    from pbshare.collect.derived.schemas import DatasetIn
-
     make_user(database, "dataadmin", ["data_admin"])
     with database.session() as s:
         ds_id = datasets.save_dataset(s, data=DatasetIn(name="runaway", title="失控查询", sql=RUNAWAY,
@@ -208,6 +205,29 @@ def test_serve_stops_within_seconds_on_sigterm_during_a_long_refresh(settings, d
             proc.kill()
             proc.wait()
     with database.session() as s:  # nothing half-written: the table was never created
-        from pbshare.warehouse import service as warehouse
-
         assert warehouse.find_table(s, topic="case", name="runaway") is None
+
+
+def test_a_runaway_transform_stops_at_the_time_limit(admin):
+    ds = admin.post("/api/v1/collect/datasets", json={
+        "name": "ones", "title": "三千行", "target_topic": "case",
+        "sql": "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) SELECT i, 1 AS k FROM n"})
+    assert ds.status_code == 201, ds.text
+    assert admin.post(f"/api/v1/collect/datasets/{ds.json()['id']}/refresh").status_code == 200
+    # every row joins every row, three times over: 27 billion rows to count
+    spec = {"tables": [{"table": "case.ones", "alias": "a"}, {"table": "case.ones", "alias": "b"},
+                       {"table": "case.ones", "alias": "c"}],
+            "joins": [{"kind": "inner", "alias": "b", "on": [["a.k", "b.k"]]},
+                      {"kind": "inner", "alias": "c", "on": [["a.k", "c.k"]]}],
+            "aggregates": [{"fn": "count", "as": "n"}]}
+    saved = admin.post("/api/v1/collect/transforms", json={"name": "blowup", "title": "爆炸", "spec": spec,
+                                                           "target_topic": "case"})
+    assert saved.status_code == 201, saved.text
+    for path, body in (("preview", spec), (f"{saved.json()['id']}/refresh", None)):
+        started = time.monotonic()
+        res = admin.post(f"/api/v1/collect/transforms/{path}", json=body)
+        assert res.status_code == 422, res.text
+        assert res.json()["error"]["code"] == "query_timeout"
+        assert time.monotonic() - started < 10
+    tables = admin.get("/api/v1/warehouse/tables", params={"topic": "case"}).json()
+    assert "blowup" not in str(tables)  # nothing half-written
