@@ -35,8 +35,6 @@ MAX_EXACT_INT = 2**53 - 1  # RFC 8785 (I-JSON) numbers: an integer beyond this c
 _CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # always fullmatch: "$" would let a trailing newline through
 _UUID = re.compile(r"[0-9a-fA-F-]{16,64}")
 _REF = re.compile(r"[!-~]{1,64}")  # correlation_id: printable ASCII, as long as an id column holds
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
-_BRACKET = re.compile(rb"[\[\]{}]")
 
 
 @dataclass
@@ -184,20 +182,19 @@ def _bad(code: str, zh: str, en: str, env: dict[str, Any] | None, field_name: st
     return EnvelopeError(code, T(zh, en, **params), field=field_name, answers=answers, sender=sender)
 
 
-def _depth(raw: bytes) -> int:
-    """How deep the JSON nests, counted without recursion (string contents skipped); exact for valid JSON."""
-    if raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
-        return 0  # cannot be deeper than the limit: no need to look closer
-    depth = deepest = 0
-    for bracket in _BRACKET.finditer(_STRING.sub(b'""', raw)):
-        if bracket.group() in (b"[", b"{"):
-            depth += 1
-            if depth > MAX_DEPTH:
-                return depth  # enough to refuse; the rest is not worth reading
-            deepest = max(deepest, depth)
-        else:
-            depth -= 1
-    return deepest
+def _nests_too_deep(value: Any) -> bool:
+    """True when a parsed value nests deeper than ``MAX_DEPTH``, found by an explicit stack (no
+    recursion). Anything far deeper never got here: json's parser stops at the recursion limit."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if type(node) is dict else node
+        for child in children:
+            if type(child) is dict or type(child) is list:
+                if depth >= MAX_DEPTH:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def _bad_number(text: str) -> EnvelopeError:
@@ -230,22 +227,25 @@ def loads(raw: bytes | str) -> Any:
     here with its own code: ``too_deep``, ``bad_number``, ``bad_string``, ``malformed_json``.
     """
     data = raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogatepass")
-    deepest = _depth(data)
-    if deepest > MAX_DEPTH:
-        raise _too_deep()
     try:
         value = json.loads(data, parse_int=_int, parse_float=_float, parse_constant=_constant)
-    except RecursionError:  # only if the depth count was fooled by broken JSON
+    except RecursionError:  # nested past the interpreter's limit (the probe's 100,000 levels)
         raise _too_deep() from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise EnvelopeError("malformed_json", T("消息不是合法的 JSON：{e}", "The message is not valid JSON: {e}",
                                                 e=shown(str(exc), 200))) from None
-    try:
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:  # "\ud800": a lone surrogate reads as a str but is no Unicode text
-        raise EnvelopeError("bad_string", T("字符串含有孤立的代理码点（如 \\ud800），不是合法的 Unicode 文本",
-                                            "A string holds a lone surrogate (such as \\ud800), which is not valid "
-                                            "Unicode text")) from None
+    if isinstance(value, (dict, list)) and data.count(b"[") + data.count(b"{") > MAX_DEPTH \
+            and _nests_too_deep(value):
+        raise _too_deep()
+    # A lone surrogate comes in as a \ud800-style escape or as raw surrogate bytes (0xED 0xA0-0xBF);
+    # without either, no string can hold one and the check is skipped.
+    if b"\\u" in data or b"\xed" in data:
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise EnvelopeError("bad_string", T("字符串含有孤立的代理码点（如 \\ud800），不是合法的 Unicode 文本",
+                                                "A string holds a lone surrogate (such as \\ud800), which is not "
+                                                "valid Unicode text")) from None
     return value
 
 
