@@ -190,8 +190,6 @@ def limited(conn: Connection, limits: QueryLimits, *, read_only: bool = True, ke
                 conn.exec_driver_sql("SET TRANSACTION READ ONLY")
             conn.exec_driver_sql(f"SET LOCAL statement_timeout = {max(1, int(limits.seconds * 1000))}")
             conn.exec_driver_sql(f"SET LOCAL work_mem = '{max(1, limits.max_memory_mb // 4)}MB'")
-            conn.exec_driver_sql("SET LOCAL idle_in_transaction_session_timeout = "
-                                 f"{max(1000, int(limits.seconds * 2000))}")
             driver_conn: Any = conn.connection.driver_connection
             with _cancelling(stop, getattr(driver_conn, "cancel_safe", None) or driver_conn.cancel):
                 yield stop
