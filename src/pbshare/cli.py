@@ -146,6 +146,8 @@ def serve(
     host = host or settings.host
     port = port or settings.port
     console.print(f"pbshare {__version__}: 请在浏览器打开 / open [bold]http://{host}:{port}/[/bold]")
+    if settings.start_listeners:
+        _state_socket_bind(host, settings.socket_host, settings.socket_port)
 
     class Server(uvicorn.Server):
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
@@ -159,6 +161,26 @@ def serve(
     Server(config).run()
 
 
+def _state_socket_bind(web_host: str, socket_host: str, socket_port: int) -> None:
+    """Say where the socket listener binds: it has its own address (PBSHARE_SOCKET_HOST), so a web server
+    kept on the loopback does not mean units' systems cannot reach this machine."""
+    import ipaddress
+    import logging
+
+    def loopback(h: str) -> bool:
+        try:
+            return h == "localhost" or ipaddress.ip_address(h).is_loopback
+        except ValueError:
+            return False
+
+    wider = loopback(web_host) and not loopback(socket_host)
+    logging.getLogger("pbshare.cli").log(
+        logging.WARNING if wider else logging.INFO,
+        "socket listener binds %s:%s (PBSHARE_SOCKET_HOST / PBSHARE_SOCKET_PORT) while a socket connection is in "
+        "joint testing or live%s", socket_host, socket_port,
+        f"; it is reachable from other machines although the web server binds {web_host}" if wider else "")
+
+
 @user_app.command("add")
 def user_add(
     username: str,
@@ -167,13 +189,17 @@ def user_add(
     role: list[str] = typer.Option([], "--role", help="角色，可多次 / role, repeatable"),
 ) -> None:
     """新建用户并给出一次性密码 / add a user with a one-time password."""
+    from pbshare.security.audit import service as audit
     from pbshare.security.identity import service as security_service
 
     database = open_database()
     try:
         with database.session() as session:
-            _, one_time = security_service.create_user(session, username=username, display_name=display_name,
-                                                       unit_code=unit, roles=role)
+            user, one_time = security_service.create_user(session, username=username, display_name=display_name,
+                                                          unit_code=unit, roles=role)
+            audit.record(session, action="user.create", actor_name=audit.cli_actor(), object_type="user",
+                         object_id=user.id, detail={"username": username, "unit": unit,
+                                                    "roles": sorted(user.role_names), "via": "cli"})
     except AppError as exc:
         fail(exc)
     console.print(f"[green]已创建 / created[/green] {username}; 一次性密码 / one-time password: "
@@ -187,6 +213,7 @@ def user_passwd(
     password: str = typer.Option(None, help="留空则生成一次性密码 / empty: generate a one-time one"),
 ) -> None:
     """重置密码 / reset a user's password (unlocks the account)."""
+    from pbshare.security.audit import service as audit
     from pbshare.security.identity import service as security_service
     from pbshare.security.identity.passwords import generate_password
 
@@ -200,6 +227,8 @@ def user_passwd(
             new = password or generate_password()
             security_service.set_password(session, user_id=user.id, password=new, must_change=password is None)
             security_service.revoke_sessions(session, user_id=user.id)
+            audit.record(session, action="user.reset_password", actor_name=audit.cli_actor(), object_type="user",
+                         object_id=user.id, detail={"username": username, "via": "cli"})
     except AppError as exc:
         fail(exc)
     if password is None:

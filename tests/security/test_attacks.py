@@ -108,7 +108,7 @@ def test_brute_force_stops_at_the_lock_and_then_at_the_address_limit(client, dat
     codes = [client.post("/api/v1/auth/login", json={"username": "target", "password": f"Guess#{i:04d}x"}).status_code
              for i in range(25)]
     assert codes[:5] == [401] * 5
-    assert set(codes[5:20]) == {403}  # locked: even trying is refused
+    assert set(codes[5:20]) == {401}  # locked: refused like a wrong password, however good the guess
     assert set(codes[20:]) == {429}  # the address is throttled
     assert client.post("/api/v1/auth/login", json={"username": "target", "password": PASSWORD}).status_code != 200
     with database.session() as s:

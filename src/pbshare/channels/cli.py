@@ -141,9 +141,17 @@ def connection_add(
         fail(exc)
     console.print(f"[green]已创建 / created[/green] {cid} (draft)")
     console.rule("[bold yellow]只显示这一次 / shown once")
-    for k, v in creds.__dict__.items():
-        console.print(f"{k}: [bold]{v}[/bold]")
+    _show_credentials(creds, encrypt=encrypt)
     database.dispose()
+
+
+def _show_credentials(creds: object, *, encrypt: bool) -> None:
+    """The keys the unit's engineer needs; the payload key only for a connection that encrypts, so an
+    unused secret is not put on a screen or into a shell history for nothing."""
+    for k, v in creds.__dict__.items():
+        if k == "enc_key_hex" and not encrypt:
+            continue
+        console.print(f"{k}: [bold]{v}[/bold]")
 
 
 @connection_app.command("state")
@@ -172,10 +180,10 @@ def connection_rotate(connection_id: str) -> None:
         with database.session() as db:
             creds = connections.rotate_keys(db, data_dir=get_settings().resolved_data_dir,
                                             connection_id=connection_id)
+            encrypt = connections.get_connection(db, connection_id=connection_id).encrypt
     except AppError as exc:
         fail(exc)
-    for k, v in creds.__dict__.items():
-        console.print(f"{k}: [bold]{v}[/bold]")
+    _show_credentials(creds, encrypt=encrypt)
     database.dispose()
 
 

@@ -226,12 +226,15 @@ class XmlGuard:
 def wsgi_app(database: Database, settings: Settings) -> XmlGuard:
     """The WSGI app mounted by ``pbshare.app`` at ``/ws/exchange``."""
     from pbshare.exchange.messaging import service as messaging
+    from pbshare.security.audit import service as audit
 
     data_dir = settings.resolved_data_dir
     max_bytes = env_mod.MAX_BYTES
 
     def keep(raw: bytes, err: EnvelopeError, size: int, peer: str | None) -> Outcome:
         with database.session(immediate=True) as db:
+            audit.record_refusal(db, action="exchange.soap_refused", ip=peer, object_type="channel", object_id="soap",
+                                 detail={"reason": err.code})
             return messaging.refuse(db, raw=raw, channel="soap", err=err, data_dir=data_dir, peer=peer, size=size)
 
     inner = WsgiApplication(build_application(platform_handler(database, data_dir, max_bytes)),

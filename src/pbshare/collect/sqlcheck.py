@@ -18,6 +18,10 @@ _WRITES = (exp.Insert, exp.Update, exp.Delete, exp.Create, exp.Drop, exp.Alter, 
            exp.Merge, exp.Set)
 
 
+# What the checker refuses (not mere typos): the callers keep each refusal in the audit log.
+REFUSALS = frozenset({"sql_not_single", "sql_not_select", "sql_function_denied", "sql_table_denied"})
+
+
 def parse_read_only(sql: str, *, dialect: str | None = None) -> exp.Query:
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]

@@ -77,3 +77,7 @@ class TooManyRequests(AppError):
     code = "too_many_requests"
     default_message = T("请求过于频繁，请稍后再试", "Too many requests; try again later")
 
+    def __init__(self, message: T | None = None, *, retry_after: int = 60, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = max(1, int(retry_after))  # seconds; the API sends it as Retry-After
+

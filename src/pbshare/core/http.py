@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pbshare.config import Settings
 from pbshare.core.db import Database
-from pbshare.core.errors import AppError
+from pbshare.core.errors import AppError, TooManyRequests
 from pbshare.core.i18n import T, current_language, pick_language
 from pbshare.core.logs import request_id_var
 
@@ -230,6 +230,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
 
     @app.exception_handler(BodyTooLarge)

@@ -15,10 +15,12 @@ from pbshare.demo import collect as demo_collect
 from pbshare.demo.synthetic import SHENZHEN_DISTRICTS, SYNTHETIC_PREFIX, sample_catalog, synthetic_id_no
 from pbshare.exchange.cases import service as exchange_service
 from pbshare.exchange.cases.enums import CaseStage
+from pbshare.security.audit import service as audit
 from pbshare.security.enums import Role
 from pbshare.security.identity import service as security_service
 from pbshare.units import service as unit_service
 
+DEMO_ACTOR = "demo"  # who the audit log names for everything the demo loader does
 DEMO_PASSWORD = "Demo#2026pbshare"  # noqa: S105 - documented demo-only password, never used outside demo
 DEMO_USERS: list[tuple[str, str, str, list[Role]]] = [
     ("sysadmin", "演示·系统管理员", "SZBA", [Role.sys_admin]),
@@ -43,9 +45,12 @@ def load_users(db: Session) -> list[str]:
     created = []
     for username, display, unit_code, roles in DEMO_USERS:
         if security_service.get_user_by_username(db, username=username) is None:
-            security_service.create_user(db, username=username, display_name=display, unit_code=unit_code,
-                                         roles=[r.value for r in roles], password=DEMO_PASSWORD,
-                                         must_change_password=False)
+            user, _ = security_service.create_user(db, username=username, display_name=display,
+                                                   unit_code=unit_code, roles=[r.value for r in roles],
+                                                   password=DEMO_PASSWORD, must_change_password=False)
+            audit.record(db, action="user.create", actor_name=DEMO_ACTOR, object_type="user", object_id=user.id,
+                         detail={"username": username, "unit": unit_code, "roles": sorted(user.role_names),
+                                 "via": "demo"})
             created.append(username)
     return created
 
@@ -98,9 +103,10 @@ def run(db: Session, *, data_dir: Path, progress: Callable[[int], None] | None =
         cases: int = 300, database: Database | None = None) -> dict[str, object]:
     """Every demo step in order. ``database`` tells the steps that make topic databases where the
     warehouse lives (its own engine when ``PBSHARE_WAREHOUSE_URL`` is set)."""
-    summary: dict[str, object] = {"units": load_units(db)}
-    summary["users"] = load_users(db)
-    summary["cases"] = load_cases(db, data_dir=data_dir, count=cases, progress=progress)
-    for name, step in STEPS:
-        summary[name] = step(db, data_dir=data_dir, database=database)
+    with audit.acting_as(DEMO_ACTOR):
+        summary: dict[str, object] = {"units": load_units(db)}
+        summary["users"] = load_users(db)
+        summary["cases"] = load_cases(db, data_dir=data_dir, count=cases, progress=progress)
+        for name, step in STEPS:
+            summary[name] = step(db, data_dir=data_dir, database=database)
     return summary

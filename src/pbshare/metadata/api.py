@@ -23,6 +23,7 @@ from pbshare.metadata.schemas import (
     TypeIn,
     TypeOut,
 )
+from pbshare.security.audit import service as audit
 from pbshare.security.deps import require
 from pbshare.security.permissions import Perm
 from pbshare.units.principal import Principal
@@ -102,8 +103,10 @@ def test_source(source_id: str, principal: MetadataWriter, db: DbSession, data_d
              summary="采集表、字段、键和行数 / harvest tables, columns, keys and row counts")
 def harvest(source_id: str, principal: MetadataWriter, db: DbSession, data_dir: DataDir,
             settings: SettingsDep) -> HarvestOut:
-    return _harvest_out(service.harvest(db, source_id=source_id, data_dir=data_dir, principal=principal,
-                                        platform=service.platform_databases(settings)))
+    with audit.refusals_recorded(db, action="metadata.harvest", codes={"source_is_platform"}, principal=principal,
+                                 object_type="data_source", object_id=source_id):
+        return _harvest_out(service.harvest(db, source_id=source_id, data_dir=data_dir, principal=principal,
+                                            platform=service.platform_databases(settings)))
 
 
 @router.get("/sources/{source_id}/harvests", response_model=list[HarvestOut], summary="采集记录及变化 / harvests")

@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from pbshare.core.errors import Forbidden, Invalid, TooLarge, Unauthorized
 from pbshare.core.http import DbSession, SettingsDep
 from pbshare.core.i18n import T
+from pbshare.security.audit import service as audit
 from pbshare.security.clients import service as api_clients
 from pbshare.security.identity import service
 from pbshare.security.permissions import Perm
@@ -55,6 +56,24 @@ def _path_as_sent(request: Request) -> str:
     return raw.decode("latin-1") + (("?" + query.decode("latin-1")) if query else "")
 
 
+def _client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _route_name(request: Request) -> str:
+    """The route as declared (``POST /api/v1/users/{user_id}``): no object id or identifier from the URL."""
+    parts = request.url.path.split("/")
+    names = {str(v): k for k, v in request.path_params.items()}
+    return f"{request.method} {'/'.join('{' + names[p] + '}' if p in names else p for p in parts)}"[:128]
+
+
+def _refused(request: Request, db: DbSession, principal: Principal, *, action: str, detail: dict | None = None) -> None:
+    """Audit a refusal and keep the record although the request's work is rolled back."""
+    audit.record_refusal(db, action=action, principal=principal, ip=_client_ip(request), object_type="route",
+                         object_id=_route_name(request), detail=detail)
+    db.commit()
+
+
 def current_principal(request: Request, db: DbSession, settings: SettingsDep,
                       body: Annotated[bytes | None, Depends(signed_body)]) -> Principal:
     cached = getattr(request.state, "principal", None)
@@ -76,6 +95,7 @@ def current_principal(request: Request, db: DbSession, settings: SettingsDep,
         principal = service.principal_from_session(db, token=token, idle_minutes=settings.session_idle_minutes)
         # Cookies ride along on cross-site requests; a header the attacker's page cannot read stops that.
         if request.method not in _SAFE_METHODS and request.headers.get(CSRF_HEADER) != principal.csrf_token:
+            _refused(request, db, principal, action="auth.csrf")
             raise Forbidden(
                 T("页面已过期（CSRF 校验失败），请刷新页面后重试", "The page is stale (CSRF check failed); "
                   "reload the page and try again"),
@@ -107,10 +127,12 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 def require(*perms: Perm) -> Callable[..., Principal]:
     """A dependency that lets the call through only if the principal holds every permission."""
 
-    def check(principal: CurrentPrincipal) -> Principal:
+    def check(principal: CurrentPrincipal, request: Request, db: DbSession) -> Principal:
         missing = [p for p in perms if not principal.has(p)]
         if missing:
-            raise Forbidden(detail={"missing": [m.value for m in missing]})
+            denied = {"missing": [m.value for m in missing]}
+            _refused(request, db, principal, action="auth.forbidden", detail=denied)
+            raise Forbidden(detail=denied)
         return principal
 
     return check

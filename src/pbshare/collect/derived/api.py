@@ -8,7 +8,9 @@ from fastapi.responses import Response
 from pbshare.collect.deps import CollectManager, DerivedRefresher, DerivedWriter, SqlChecker, WarehouseReader
 from pbshare.collect.derived import datasets, transforms
 from pbshare.collect.derived.schemas import DatasetIn, DatasetOut, SqlCheckIn, TransformIn, TransformOut
+from pbshare.collect.sqlcheck import REFUSALS
 from pbshare.core.http import DatabaseDep, DbSession
+from pbshare.security.audit import service as audit
 
 router = APIRouter(prefix="/collect", tags=["collect"])
 
@@ -16,7 +18,9 @@ router = APIRouter(prefix="/collect", tags=["collect"])
 # ---------------------------------------------------------------- datasets
 @router.post("/sql/check", summary="检查并预览 SQL / check and preview a SELECT")
 def check_sql(body: SqlCheckIn, principal: SqlChecker, db: DbSession, database: DatabaseDep) -> dict:
-    return datasets.run_preview(db, database, sql=body.sql, dialect=body.sql_dialect)
+    with audit.refusals_recorded(db, action="sql.refused", codes=REFUSALS, principal=principal,
+                                 detail={"sql": body.sql[:1000]}):
+        return datasets.run_preview(db, database, sql=body.sql, dialect=body.sql_dialect)
 
 
 @router.get("/datasets", response_model=list[DatasetOut], summary="SQL 数据集 / SQL datasets")
@@ -26,12 +30,17 @@ def list_datasets(principal: WarehouseReader, db: DbSession) -> list[DatasetOut]
 
 @router.post("/datasets", response_model=DatasetOut, status_code=201, summary="保存 SQL 数据集 / save a dataset")
 def create_dataset(body: DatasetIn, principal: DerivedWriter, db: DbSession) -> DatasetOut:
-    return DatasetOut.model_validate(datasets.save_dataset(db, data=body, principal=principal), from_attributes=True)
+    with audit.refusals_recorded(db, action="sql.refused", codes=REFUSALS, principal=principal,
+                                 detail={"sql": body.sql[:1000]}):
+        ds = datasets.save_dataset(db, data=body, principal=principal)
+    return DatasetOut.model_validate(ds, from_attributes=True)
 
 
 @router.put("/datasets/{dataset_id}", response_model=DatasetOut, summary="修改 SQL 数据集 / update a dataset")
 def update_dataset(dataset_id: str, body: DatasetIn, principal: DerivedWriter, db: DbSession) -> DatasetOut:
-    ds = datasets.save_dataset(db, data=body, principal=principal, dataset_id=dataset_id)
+    with audit.refusals_recorded(db, action="sql.refused", codes=REFUSALS, principal=principal,
+                                 detail={"sql": body.sql[:1000]}):
+        ds = datasets.save_dataset(db, data=body, principal=principal, dataset_id=dataset_id)
     return DatasetOut.model_validate(ds, from_attributes=True)
 
 

@@ -9,8 +9,14 @@ from pbshare.collect.deps import CollectRunner, QuarantineExporter
 from pbshare.collect.runs import service, tasks
 from pbshare.collect.runs.schemas import PreviewOut, RunIn
 from pbshare.collect.schemas import ImportSpec, RunOut
+from pbshare.collect.sqlcheck import REFUSALS
 from pbshare.core.http import DatabaseDep, DataDir, DbSession
 from pbshare.core.pagination import MAX_PAGE, MAX_SIZE
+from pbshare.security.audit import service as audit
+
+# Refusals of a database source worth an audit record: the platform's own database, a bare URL, a
+# query that is not one read-only SELECT.
+DATABASE_REFUSALS = REFUSALS | {"source_is_platform", "url_not_allowed"}
 
 # The session commits before the answer is sent (FastAPI runs yield dependencies' exit after it by
 # default), so the page that reads right after a change sees it.
@@ -19,7 +25,17 @@ router = APIRouter(prefix="/collect", tags=["collect"])
 
 @router.post("/preview", response_model=PreviewOut, summary="映射后预览并标出问题 / preview after mapping")
 def preview(spec: ImportSpec, principal: CollectRunner, db: DbSession, database: DatabaseDep) -> PreviewOut:
-    return service.preview(db, database, spec)
+    if spec.source_kind != "database":
+        return service.preview(db, database, spec)
+    # Rows read from a unit's database (personal data, maybe): the reading and each refusal are audited.
+    source = str(spec.source.get("source_id") or "url")[:128]
+    what = {"table": spec.source.get("table"), "query": str(spec.source.get("query") or "")[:1000]}
+    with audit.refusals_recorded(db, action="collect.preview", codes=DATABASE_REFUSALS, principal=principal,
+                                 object_type="data_source", object_id=source, detail=what):
+        out = service.preview(db, database, spec)
+    audit.record(db, action="collect.preview", principal=principal, object_type="data_source", object_id=source,
+                 detail={**what, "rows": out.rows_checked})
+    return out
 
 
 @router.post("/runs", response_model=RunOut, status_code=202,

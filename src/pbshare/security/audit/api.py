@@ -38,7 +38,9 @@ def audit_filter(
 def search(f: Annotated[audit_log.AuditFilter, Depends(audit_filter)],
            params: Annotated[PageParams, Depends(page_params)], principal: AuditReader, db: DbSession) -> Page:
     rows, total = audit_log.search(db, f=f, params=params)
-    return Page(items=[AuditRecordOut.model_validate(r) for r in rows], total=total, page=params.page, size=params.size)
+    repeats = audit.repeat_counts(db, seqs=[r.seq for r in rows])
+    items = [AuditRecordOut.model_validate(r).model_copy(update={"repeats": repeats.get(r.seq, 1)}) for r in rows]
+    return Page(items=items, total=total, page=params.page, size=params.size)
 
 
 @router.get("/records/export", summary="导出审计日志为 Excel / export the matching records to Excel (audited)",

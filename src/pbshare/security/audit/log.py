@@ -25,7 +25,7 @@ from pbshare.core.errors import Conflict, Invalid, TooLarge
 from pbshare.core.i18n import T
 from pbshare.core.jcs import jcs
 from pbshare.core.pagination import PageParams, paginate
-from pbshare.security.audit.models import AuditArchive
+from pbshare.security.audit.models import AuditArchive, AuditRefusalTally
 from pbshare.security.audit.service import (
     GENESIS,
     AuditRecord,
@@ -182,6 +182,8 @@ def archive(db: Session, *, data_dir: Path, older_than_days: int, actor: str = "
                .execution_options(synchronize_session=False))
     for rec in rows:
         db.expunge(rec)  # gone from the table; SQLite may even reuse their row ids
+    # their repeat counts go with them (the archive keeps the records; counts beside the chain are not kept)
+    db.execute(delete(AuditRefusalTally).where(AuditRefusalTally.record_seq <= to_seq))
     if db.get_bind().dialect.name == "postgresql":
         db.execute(text("SET LOCAL pbshare.audit_archiving = 'off'"))
     record(db, action="audit.archive", actor_name=actor, object_type="audit_archive", object_id=file_name,

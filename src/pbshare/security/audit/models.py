@@ -28,6 +28,18 @@ class AuditArchive(Base):
     created_by: Mapped[str | None] = mapped_column(String(64))
 
 
+class AuditRefusalTally(Base):
+    """How many identical refusals one minute saw. Only the first is a chained record (``record_seq``);
+    the repeats are counted here, so a flood neither fills the disk nor touches the chain."""
+
+    __tablename__ = "audit_refusal_tally"
+
+    bucket: Mapped[str] = mapped_column(String(64), primary_key=True)  # SM3 of what, who, where, which minute
+    minute: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    record_seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+
+
 class AuditRecord(Base):
     __tablename__ = "audit_record"
 

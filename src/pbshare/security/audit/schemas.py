@@ -23,6 +23,7 @@ class AuditRecordOut(BaseModel):
     purpose: str | None
     detail: dict
     hash: str
+    repeats: int = 1  # identical refusals within the record's minute, counted beside the chain
 
 
 class ChainReportOut(BaseModel):

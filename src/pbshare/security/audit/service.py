@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import getpass
 import hmac
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from pbshare.core.clock import as_utc, utcnow
+from pbshare.core.errors import AppError
 from pbshare.core.jcs import jcs
 from pbshare.core.logs import request_id_var, scrub
-from pbshare.security.audit.models import AuditArchive, AuditRecord
+from pbshare.security.audit.models import AuditArchive, AuditRecord, AuditRefusalTally
 from pbshare.security.crypto import algorithms as crypto
 from pbshare.security.crypto.keys import keyring_for
 from pbshare.units.principal import Principal
@@ -41,6 +45,20 @@ def canonical(rec: AuditRecord) -> bytes:
             value = as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         data[name] = value
     return jcs(data)
+
+
+_acting_as: ContextVar[str | None] = ContextVar("audit_acting_as", default=None)
+
+
+@contextmanager
+def acting_as(name: str) -> Iterator[None]:
+    """Records written inside without a principal or an actor name carry ``name`` (the demo loader's
+    records say ``demo``), so no record is left without someone to answer for it."""
+    token = _acting_as.set(name[:64])
+    try:
+        yield
+    finally:
+        _acting_as.reset(token)
 
 
 def cli_actor() -> str:
@@ -70,6 +88,12 @@ def _clean(detail: dict | None) -> dict:
     return out
 
 
+def _serialise(db: Session) -> None:
+    """Serialise writers so two records never claim the same place in the chain (SQLite has one writer)."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SELECT pg_advisory_xact_lock(7007001)"))
+
+
 def record(
     db: Session,
     *,
@@ -85,11 +109,7 @@ def record(
 ) -> AuditRecord:
     """Append one record. ``principal`` is who acted; None for the system or a caller not yet known
     (a failed login names itself in ``actor_name``)."""
-    # Serialise writers so two records never claim the same place in the chain.
-    if db.get_bind().dialect.name == "postgresql":
-        from sqlalchemy import text
-
-        db.execute(text("SELECT pg_advisory_xact_lock(7007001)"))
+    _serialise(db)
     last = db.execute(select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)).first()
     if last is None:
         # Everything so far may have been archived: continue from the last checkpoint.
@@ -100,7 +120,7 @@ def record(
         seq=seq,
         at=utcnow(),
         actor_id=principal.user_id if principal else None,
-        actor_name=(principal.username if principal else None) or actor_name,
+        actor_name=(principal.username if principal else None) or actor_name or _acting_as.get(),
         unit_code=principal.unit_code if principal else None,
         ip=ip,
         action=action,
@@ -116,6 +136,78 @@ def record(
     db.add(rec)
     db.flush()
     return rec
+
+
+def record_refusal(
+    db: Session,
+    *,
+    action: str,
+    principal: Principal | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    detail: dict | None = None,
+    ip: str | None = None,
+    actor_name: str | None = None,
+    result: str = "denied",
+) -> AuditRecord | None:
+    """Record a refusal, at most once a minute for the same action, actor, address and object.
+
+    A flood of identical refusals must not fill the disk: the first of a minute becomes a chained
+    record, the repeats only add to its count in ``audit_refusal_tally`` (shown with the record as
+    ``repeats``). Chained rows are never changed, so ``verify`` still passes. Returns the new record,
+    or None when the refusal was counted into an earlier one.
+    """
+    minute = utcnow().replace(second=0, microsecond=0)
+    actor = (principal.user_id or principal.username) if principal else actor_name
+    detail = _clean(detail)
+    bucket = crypto.sm3_hex(jcs([action, result, actor, ip, object_type, object_id, detail, minute.isoformat()]))
+    _serialise(db)
+    counted = db.execute(update(AuditRefusalTally).where(AuditRefusalTally.bucket == bucket)
+                         .values(count=AuditRefusalTally.count + 1))
+    if getattr(counted, "rowcount", 0):
+        return None
+    rec = record(db, action=action, principal=principal, object_type=object_type, object_id=object_id,
+                 result=result, detail=detail, ip=ip, actor_name=actor_name)
+    db.add(AuditRefusalTally(bucket=bucket, minute=minute, record_seq=rec.seq, count=1))
+    db.flush()
+    return rec
+
+
+@contextmanager
+def refusals_recorded(
+    db: Session,
+    *,
+    action: str,
+    codes: Collection[str],
+    principal: Principal | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    detail: dict | None = None,
+    ip: str | None = None,
+) -> Iterator[None]:
+    """Around work whose refusal must be in the audit log although the request fails.
+
+    An ``AppError`` with one of ``codes`` rolls back the work, is recorded with ``record_refusal`` (its
+    code as ``reason``) and committed, then raised as it was; other errors pass untouched.
+    """
+    try:
+        yield
+    except AppError as exc:
+        if exc.code in codes:
+            db.rollback()
+            record_refusal(db, action=action, principal=principal, object_type=object_type, object_id=object_id,
+                           ip=ip, detail={"reason": exc.code, **(detail or {})})
+            db.commit()
+        raise
+
+
+def repeat_counts(db: Session, *, seqs: list[int]) -> dict[int, int]:
+    """How many refusals each record stands for (1 unless identical ones followed within its minute)."""
+    if not seqs:
+        return {}
+    rows = db.execute(select(AuditRefusalTally.record_seq, AuditRefusalTally.count)
+                      .where(AuditRefusalTally.record_seq.in_(seqs)))
+    return {seq: count for seq, count in rows}
 
 
 def denied_logins(db: Session, *, ip: str, since: datetime) -> int:

@@ -226,10 +226,13 @@ def _header(headers: Mapping[str, str], name: str) -> str:
 
 
 def _refuse(db: Session, exc: Exception, *, client_id: str | None, ip: str | None, reason: str) -> None:
-    """Keep an audit record of the refusal even though the request fails."""
-    audit.record(db, action="api.signature", actor_name=f"client:{(client_id or '?')[:40]}", result="denied",
-                 ip=ip, object_type="api_client", object_id=(client_id or None) and client_id[:36],
-                 detail={"reason": reason})
+    """Keep an audit record of the refusal even though the request fails. A client id that names no
+    client is the caller's invention: left out, so random ids cannot split a flood into many records."""
+    if client_id and db.get(ApiClient, client_id[:36]) is None:
+        client_id = None
+    audit.record_refusal(db, action="api.signature", actor_name=f"client:{(client_id or '?')[:40]}",
+                         ip=ip, object_type="api_client", object_id=(client_id or None) and client_id[:36],
+                         detail={"reason": reason})
     db.commit()
     raise exc
 
@@ -290,7 +293,8 @@ def verify_request(
         ApiNonce.client_id == client.id, ApiNonce.seen_at > now - timedelta(minutes=1)))
     if recent is not None and recent >= client.rate_limit_per_minute:
         raise TooManyRequests(T("该客户端每分钟最多 {n} 次请求，请稍后再试", "This client may make at most {n} requests "
-                                "a minute; try again shortly", n=client.rate_limit_per_minute), code="rate_limited")
+                                "a minute; try again shortly", n=client.rate_limit_per_minute), code="rate_limited",
+                              retry_after=60 - now.second)
     # Now and then forget nonces that can no longer be replayed (outside the window anyway).
     if secrets.randbelow(20) == 0:
         db.execute(delete(ApiNonce).where(ApiNonce.client_id == client.id, ApiNonce.expires_at < now))

@@ -79,12 +79,21 @@ def login(body: LoginIn, request: Request, response: Response, db: DbSession, se
         user = service.authenticate(db, username=body.username, password=body.password, totp_code=body.totp,
                                     data_dir=settings.resolved_data_dir)
     except AppError as exc:
-        # A correct password still waiting for its code is a challenge, not a failure.
+        # A correct password still waiting for its code is a challenge, not a failure. The answer is the
+        # same for an unknown name, a wrong password and a locked account; the record says which it was.
         result = "challenge" if exc.code == "totp_required" else "denied"
-        audit.record(db, action="auth.login", actor_name=body.username[:64], result=result, ip=ip,
-                     detail={"reason": exc.code})
+        reason = getattr(exc, "reason", exc.code)
+        if exc.code == "login_throttled":
+            # A flood after the throttle: one record a minute per address, whatever names it tries.
+            audit.record_refusal(db, action="auth.login", ip=ip, detail={"reason": reason})
+        else:
+            audit.record(db, action="auth.login", actor_name=body.username[:64], result=result, ip=ip,
+                         detail={"reason": reason})
         db.commit()  # the failure count and its audit record must survive the error response
         raise
+    earlier = request.cookies.get(SESSION_COOKIE)
+    if earlier:
+        service.close_session_by_token(db, token=earlier)
     scope = "totp_enrolment" if totp.enrolment_overdue(db, policy=get_policy(db), user=user) else "full"
     _session, token = service.open_session(
         db, user=user, max_hours=settings.session_max_hours,
@@ -100,8 +109,20 @@ def login(body: LoginIn, request: Request, response: Response, db: DbSession, se
     return me_out(db, principal)
 
 
+def person(principal: CurrentPrincipal) -> Principal:
+    """Sessions, logout and bearer tokens belong to people; a unit's system signs each request instead."""
+    if principal.via == "signature":
+        raise Forbidden(T("API 客户端不是用户：它用自己的密钥签名每个请求，没有会话或令牌",
+                          "An API client is not a user: it signs each request with its own key and has no "
+                          "session or token"), code="not_a_user")
+    return principal
+
+
+Person = Annotated[Principal, Depends(person)]
+
+
 @router.post("/auth/logout", status_code=204, summary="退出登录 / log out")
-def logout(response: Response, principal: CurrentPrincipal, db: DbSession) -> Response:
+def logout(response: Response, principal: Person, db: DbSession) -> Response:
     if principal.session_id:
         service.close_session(db, session_id=principal.session_id)
     audit.record(db, action="auth.logout", principal=principal, object_type="user", object_id=principal.user_id)
@@ -150,13 +171,18 @@ def roles(principal: CurrentPrincipal) -> list[dict]:
 
 
 @router.get("/auth/tokens", response_model=list[TokenOut], summary="我的 API 令牌 / my bearer tokens")
-def my_tokens(principal: CurrentPrincipal, db: DbSession) -> list:
+def my_tokens(principal: Person, db: DbSession) -> list:
     return service.list_tokens(db, user_id=principal.user_id)
 
 
 @router.post("/auth/tokens", response_model=TokenCreatedOut, status_code=201,
              summary="新建 API 令牌 / create a bearer token for scripts")
-def create_token(body: TokenCreateIn, principal: CurrentPrincipal, db: DbSession) -> TokenCreatedOut:
+def create_token(body: TokenCreateIn, principal: Person, db: DbSession) -> TokenCreatedOut:
+    if principal.via == "token":
+        # A leaked token must not be able to outlive its own revocation by minting others.
+        raise Forbidden(T("API 令牌不能用来新建令牌，请登录后在“我的账户”中新建",
+                          "A bearer token cannot create tokens; log in and create one under \"My account\""),
+                        code="token_cannot_mint")
     token, secret = service.create_token(db, user_id=principal.user_id, name=body.name, days=body.days)
     audit.record(db, action="auth.token_create", principal=principal, object_type="api_token", object_id=token.id,
                  detail={"name": body.name, "days": body.days})
@@ -164,7 +190,7 @@ def create_token(body: TokenCreateIn, principal: CurrentPrincipal, db: DbSession
 
 
 @router.delete("/auth/tokens/{token_id}", status_code=204, summary="吊销令牌 / revoke a token")
-def revoke_token(token_id: str, principal: CurrentPrincipal, db: DbSession) -> Response:
+def revoke_token(token_id: str, principal: Person, db: DbSession) -> Response:
     service.revoke_token(db, user_id=principal.user_id, token_id=token_id)
     audit.record(db, action="auth.token_revoke", principal=principal, object_type="api_token", object_id=token_id)
     return Response(status_code=204)

@@ -169,7 +169,18 @@ def change_own_password(db: Session, *, user_id: str, old_password: str, new_pas
 
 
 # login ----------------------------------------------------------------------------------------
-_BAD_LOGIN = T("用户名或密码不正确", "Wrong user name or password")
+_BAD_LOGIN = T("用户名或密码不正确（连续多次失败后账户会被锁定一段时间，可请安全管理员解锁）",
+               "Wrong user name or password (after repeated failures the account is locked for a while; the "
+               "security administrator can unlock it)")
+
+
+class LoginRefused(Unauthorized):
+    """One answer for a wrong user name, a wrong password and a locked account, so a caller cannot tell
+    which accounts exist or are locked; ``reason`` says which it was, for the audit log only."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(_BAD_LOGIN, code="bad_credentials")
+        self.reason = reason
 
 
 def _count_failure(db: Session, user: User) -> None:
@@ -198,7 +209,7 @@ def check_login_throttle(db: Session, *, ip: str | None) -> None:
     if audit.denied_logins(db, ip=ip, since=since) >= policy.login_ip_max_failures:
         raise TooManyRequests(T("该地址登录失败次数过多，请 {m} 分钟后再试", "Too many failed logins from this address; "
                                 "try again in {m} minutes", m=policy.login_ip_window_minutes),
-                              code="login_throttled")
+                              code="login_throttled", retry_after=policy.login_ip_window_minutes * 60)
 
 
 def authenticate(db: Session, *, username: str, password: str, data_dir: Path,
@@ -212,20 +223,13 @@ def authenticate(db: Session, *, username: str, password: str, data_dir: Path,
     now = utcnow()
     if user is None:
         verify_password(hash_password("timing"), password)  # same cost as a real check
-        raise Unauthorized(_BAD_LOGIN, code="bad_credentials")
+        raise LoginRefused("unknown_user")
     if user.locked_until and as_utc(user.locked_until) > now:
-        raise Forbidden(
-            T(
-                "账户因多次登录失败已被锁定，请在 {m} 分钟后重试或联系安全管理员解锁",
-                "The account is locked after repeated failed logins; try again in {m} minutes "
-                "or ask the security administrator to unlock it",
-                m=max(1, int((as_utc(user.locked_until) - now).total_seconds() // 60) + 1),
-            ),
-            code="account_locked",
-        )
+        verify_password(user.password_hash, password)  # same cost; the lock holds whatever the password
+        raise LoginRefused("account_locked")
     if not verify_password(user.password_hash, password):
         _count_failure(db, user)
-        raise Unauthorized(_BAD_LOGIN, code="bad_credentials")
+        raise LoginRefused("wrong_password")
     if not user.is_active:
         raise Forbidden(T("账户已停用，请联系管理员", "The account is disabled; ask an administrator"),
                         code="account_disabled")
@@ -267,6 +271,14 @@ def open_session(
     db.add(session)
     db.flush()
     return session, token
+
+
+def close_session_by_token(db: Session, *, token: str) -> None:
+    """Revoke the session a browser still holds when it logs in again (as anyone), so it is not left valid."""
+    session = db.scalar(select(LoginSession).where(LoginSession.token_hash == _digest(token)))
+    if session and not session.revoked:
+        session.revoked = True
+        db.flush()
 
 
 def close_session(db: Session, *, session_id: str) -> None:
