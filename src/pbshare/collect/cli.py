@@ -63,6 +63,20 @@ def _run_with_bar(database: Database, spec: ImportSpec, *, profile_id: str | Non
         console.print(f"隔离数据 / quarantine: pbshare import quarantine {run.id} --out quarantine.xlsx")
 
 
+def _save_profile(database: Database, spec: ImportSpec, *, name: str | None, title: str | None) -> str | None:
+    """``--save-as``: keep the spec as a named profile (``pbshare import run NAME`` re-runs it)."""
+    from pbshare.collect.profiles import service as profiles
+    from pbshare.collect.profiles.schemas import ProfileIn
+
+    if not name:
+        return None
+    with database.session() as db:
+        profile_id = profiles.create_profile(db, data=ProfileIn(**spec.model_dump(), name=name,
+                                                               title=title or name)).id
+    console.print(f"已保存导入配置 / profile saved: {name}")
+    return profile_id
+
+
 @import_app.command("run")
 def import_run(profile: str = typer.Argument(..., help="导入配置名称或编号 / profile name or id"),
                file: Path = typer.Argument(None, exists=True, dir_okay=False,
@@ -100,8 +114,6 @@ def import_file(
     title: str = typer.Option(None, help="配置或表的中文名 / title"),
 ) -> None:
     """导入一个文件（可另存为配置） / import one file (optionally saving a profile)."""
-    from pbshare.collect.profiles import service as profiles
-    from pbshare.collect.profiles.schemas import ProfileIn
     from pbshare.collect.schemas import ImportSpec
     from pbshare.collect.uploads import service as uploads
     from pbshare.core.errors import AppError
@@ -118,12 +130,7 @@ def import_file(
                           mapping=json.loads(mapping.read_text(encoding="utf-8")) if mapping else [],
                           target_topic=topic, target_table=table, target_title=title, mode=mode, key=key,
                           resource_code=resource)
-        profile_id = None
-        if save_as:
-            with database.session() as db:
-                profile_id = profiles.create_profile(db, data=ProfileIn(**spec.model_dump(), name=save_as,
-                                                                       title=title or save_as)).id
-            console.print(f"已保存导入配置 / profile saved: {save_as}")
+        profile_id = _save_profile(database, spec, name=save_as, title=title)
         _run_with_bar(database, spec, profile_id=profile_id, file=path)
     except AppError as exc:
         fail(exc)
@@ -151,8 +158,6 @@ def import_db(
     run: bool = typer.Option(True, help="保存后立即导入 / import now (--no-run with --save-as only saves)"),
 ) -> None:
     """从已登记的数据源导入表或查询（可另存为配置） / import a table or SELECT from a registered data source."""
-    from pbshare.collect.profiles import service as profiles
-    from pbshare.collect.profiles.schemas import ProfileIn
     from pbshare.collect.schemas import ImportSpec
     from pbshare.core.errors import AppError, Invalid
     from pbshare.core.i18n import T
@@ -174,12 +179,7 @@ def import_db(
         spec = ImportSpec(source_kind="database", source=spec_source,
                           mapping=json.loads(mapping.read_text(encoding="utf-8")) if mapping else [],
                           target_topic=topic, target_table=table, target_title=title, mode=mode, key=key)
-        profile_id = None
-        if save_as:
-            with database.session() as db:
-                profile_id = profiles.create_profile(db, data=ProfileIn(**spec.model_dump(), name=save_as,
-                                                                       title=title or save_as)).id
-            console.print(f"已保存导入配置 / profile saved: {save_as}")
+        profile_id = _save_profile(database, spec, name=save_as, title=title)
         if run:
             _run_with_bar(database, spec, profile_id=profile_id)
     except AppError as exc:
