@@ -173,3 +173,37 @@ def test_a_source_query_keeps_the_time_and_row_limits(database, topic, source_db
     assert too_many.status == "failed" and too_many.error_code == "query_rows", too_many.error
     assert "PBSHARE_QUERY_MAX_ROWS" in too_many.error
     assert too_many.rows_loaded == 0
+
+
+def test_database_table_without_mapping_keeps_its_column_types(database, topic, source_db):
+    """With no mapping, a source table's INT, DATE, DATETIME and NUMERIC columns are typed as declared
+    (an ``updated_at`` DATETIME is not mistaken for a date from its name), so no row is quarantined."""
+    from datetime import datetime
+
+    kind, url, engine, _ = source_db
+    meta = sa.MetaData()
+    table = sa.Table(f"pbshare_typed_{uuid.uuid4().hex[:8]}", meta, sa.Column("id", sa.Integer, primary_key=True),
+                     sa.Column("plate", sa.String(16)), sa.Column("registered", sa.Date),
+                     sa.Column("updated_at", sa.DateTime), sa.Column("price", sa.Numeric(12, 2)))
+    meta.create_all(engine)
+    try:
+        from datetime import date
+
+        with engine.begin() as conn:
+            conn.execute(sa.insert(table), [
+                {"id": i, "plate": f"粤B{i:05d}", "registered": date(2020, 1, i),
+                 "updated_at": datetime(2026, 1, 1, 8, i, 30), "price": 1000 + i} for i in range(1, 13)])
+        with database.session() as db:
+            src = metadata_service.add_source(db, data_dir=database.settings.resolved_data_dir,
+                                              name=f"typed_{kind}", url=url)
+            spec = ImportSpec(source_kind="database", source={"source_id": src.id, "table": table.name},
+                              target_topic="case", target_table="typed_vehicle", mapping=[])
+        run = flows.run_now(database, spec=spec, run_by="tester")
+        assert (run.status, run.rows_loaded, run.rows_quarantined) == ("succeeded", 12, 0), run.error
+        with database.session() as db:
+            row = warehouse.find_table(db, topic="case", name="typed_vehicle")
+            types = {c["name"]: c.get("value_type") or c["type"] for c in row.columns}
+        assert {k: types[k] for k in ("id", "registered", "updated_at", "price")} == {
+            "id": "integer", "registered": "date", "updated_at": "datetime", "price": "decimal"}
+    finally:
+        meta.drop_all(engine)

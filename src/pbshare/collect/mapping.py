@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 from pydantic import BaseModel, Field, field_validator
@@ -316,13 +317,14 @@ def convert(frame: pl.DataFrame, mapping: list[FieldMap], *, key: list[str] | No
 
 
 def auto_mapping(source_columns: list[str], *, targets: list[dict] | None = None,
-                 sample: pl.DataFrame | None = None) -> list[FieldMap]:
+                 sample: pl.DataFrame | None = None, types: dict[str, dict[str, Any]] | None = None) -> list[FieldMap]:
     """Match by name: the target's name or title equals the header (case and spaces ignored).
 
     Without known targets, every source column maps to a field named after its header: the header
     itself when it is a usable identifier, else its pinyin (公民身份号码 → gongminshenfenhaoma; initials
     when long), with the header kept as the title. Types come from the header and, for identifier
-    columns, from the values of the first rows (``sample``).
+    columns, from the values of the first rows (``sample``); a database source's declared column types
+    (``types``) come before the header's.
     """
     def norm(s: str) -> str:
         return re.sub(r"[\s_]", "", s).lower()
@@ -344,7 +346,11 @@ def auto_mapping(source_columns: list[str], *, targets: list[dict] | None = None
         if name in used:
             name = f"{name[:58]}_{i + 1}"
         used.add(name)
-        guess = _guess(col) or _guess_from_values(sample, col)
+        guess = _guess(col)
+        declared = (types or {}).get(col)
+        if declared and "id_kind" not in guess:
+            guess = declared  # a database's own column type beats the header (updated_at is no date)
+        guess = guess or _guess_from_values(sample, col)
         maps.append(FieldMap(target=name, source=col, title=col, **guess))
     return maps
 

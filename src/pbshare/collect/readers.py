@@ -613,6 +613,30 @@ class SourceState:
 
 
 # --------------------------------------------------------------------------- database
+def field_type(sql_type: Any) -> dict[str, Any]:
+    """The field type a source column declares (INT, DATE, DATETIME, NUMERIC …), as a mapping guess;
+    empty when it says nothing more than text."""
+    from sqlalchemy import types as sat
+
+    if isinstance(sql_type, sat.Boolean):
+        return {"type": "boolean"}
+    if isinstance(sql_type, sat.DateTime):
+        return {"type": "datetime"}
+    if isinstance(sql_type, sat.Date):
+        return {"type": "date"}
+    if isinstance(sql_type, sat.BigInteger):
+        return {"type": "bigint"}
+    if isinstance(sql_type, sat.Integer):
+        return {"type": "integer"}
+    if isinstance(sql_type, sat.Float):
+        return {"type": "float"}
+    if isinstance(sql_type, sat.Numeric):
+        return {"type": "decimal"}
+    if isinstance(sql_type, sat.String) and not isinstance(sql_type, sat.Text) and sql_type.length:
+        return {"type": "string", "length": sql_type.length}
+    return {}
+
+
 def check_select(sql: str, *, dialect: str | None = None) -> str:
     """A source query must be one read-only SELECT (parsed by sqlglot, never trusted as text)."""
     from pbshare.collect.sqlcheck import parse_read_only
@@ -636,6 +660,8 @@ class DatabaseReader:
             raise Invalid(T("请填写源表名或查询语句", "Give a source table or a query"), code="no_source_table")
         self.engine = engine
         self.batch_rows = batch_rows
+        # The source's declared types (a table's reflected columns), for the first mapping guess.
+        self.column_types: dict[str, dict[str, Any]] = {}
         preparer = engine.dialect.identifier_preparer
         cursor: ColumnElement[Any] | None
         if table:
@@ -646,6 +672,7 @@ class DatabaseReader:
                 raise Invalid(T("源数据库中找不到表 {t}", "The source database has no table {t}", t=table),
                               code="no_source_table") from None
             stmt = select(source)
+            self.column_types = {c.name: field_type(c.type) for c in source.c}
             cursor = source.c[cursor_column] if cursor_column and cursor_column in source.c else None
             if cursor_column and cursor is None:
                 raise Invalid(T("源表没有增量字段 {c}", "The source table has no cursor column {c}", c=cursor_column),

@@ -56,6 +56,7 @@ class Head:
     first: readers.Batch | None
     rest: Iterator[readers.Batch]
     columns: list[str]
+    types: dict[str, dict[str, Any]] = field(default_factory=dict)  # a database source's declared types
 
 
 @dataclass
@@ -116,7 +117,7 @@ def execute_run(database: Database, *, run_id: str, spec: ImportSpec, file: Path
                                          watermark=watermark, trusted=trusted)
             head = _read_head(reader)
             mapping, key, exists = _map_and_check(db, spec, head.columns,
-                                                  head.first.frame.head(200) if head.first else None)
+                                                  head.first.frame.head(200) if head.first else None, head.types)
             if not exists:
                 _create_target(db, database, spec, mapping=mapping, key=key, origin_id=origin_id)
                 created = True
@@ -158,14 +159,14 @@ def _read_head(reader: Reader) -> Head:
     batches = iter(reader.batches())
     first = next(batches, None)
     columns = [c for c in first.frame.columns if c != readers.LINE] if first else list(reader.columns)
-    return Head(first=first, rest=batches, columns=columns)
+    return Head(first=first, rest=batches, columns=columns, types=getattr(reader, "column_types", {}))
 
 
-def _map_and_check(db: Session, spec: ImportSpec, columns: list[str],
-                   sample: pl.DataFrame | None) -> tuple[list[FieldMap], list[str], bool]:
+def _map_and_check(db: Session, spec: ImportSpec, columns: list[str], sample: pl.DataFrame | None,
+                   types: dict[str, dict[str, Any]]) -> tuple[list[FieldMap], list[str], bool]:
     """The mapping and business key, checked against the target; whether the target exists yet."""
     fields, table_key, exists = service.target_fields(db, spec)
-    mapping = service.resolve_mapping(spec, columns, fields, exists, sample)
+    mapping = service.resolve_mapping(spec, columns, fields, exists, sample, types)
     return mapping, service.key_for(spec, table_key, mapping), exists
 
 

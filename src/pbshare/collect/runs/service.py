@@ -52,10 +52,10 @@ def target_fields(db: Session, spec: ImportSpec) -> tuple[list[dict] | None, lis
 
 
 def resolve_mapping(spec: ImportSpec, columns: list[str], fields: list[dict] | None, exists: bool,
-                    sample: pl.DataFrame | None = None) -> list[FieldMap]:
+                    sample: pl.DataFrame | None = None, types: dict[str, dict] | None = None) -> list[FieldMap]:
     """The spec's mapping, or one matched by name (and guessed from the first rows); refused if it maps
     nothing or names unknown columns."""
-    mapping = list(spec.mapping) or auto_mapping(columns, targets=fields, sample=sample)
+    mapping = list(spec.mapping) or auto_mapping(columns, targets=fields, sample=sample, types=types)
     if exists and fields is not None:
         known = {f["name"] for f in fields}
         unknown = [m.target for m in mapping if m.target not in known]
@@ -105,7 +105,8 @@ def preview(db: Session, database: Database, spec: ImportSpec, *, file: Path | N
     frame = first.frame.head(limit) if first else pl.DataFrame()
     columns = [c for c in frame.columns if c != readers.LINE] or list(reader.columns)
     fields, table_key, exists = target_fields(db, spec)
-    mapping = resolve_mapping(spec, columns, fields, exists, frame) if columns else list(spec.mapping)
+    mapping = resolve_mapping(spec, columns, fields, exists, frame, getattr(reader, "column_types", None)) \
+        if columns else list(spec.mapping)
     key = key_for(spec, table_key, mapping) if columns else []
     scored = score(frame, mapping, key=key) if frame.height else pl.DataFrame()
     rows, problems = [], []
