@@ -52,7 +52,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         # Exchange listeners and the outbox dispatcher for connections in testing or live.
         runtime = None
         # An unmigrated database must not stop the process: /readyz then says what to run.
-        if settings.start_listeners and _schema_current(db):
+        current = _schema_current(db)
+        if current:
+            from pbshare.collect.runs import service as runs_service
+
+            with db.session(immediate=True) as session:
+                runs_service.fail_abandoned(session)  # imports whose process died while we were down
+        if settings.start_listeners and current:
             from pbshare.exchange.channel import ChannelConfig
             from pbshare.exchange.runtime import Runtime
 
@@ -60,6 +66,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             await runtime.start()
         app.state.channels = runtime
         yield
+        from pbshare.collect.runs import tasks as run_tasks
+
+        run_tasks.interrupt_running(db)
         if runtime is not None:
             await runtime.stop()
         if database is None:

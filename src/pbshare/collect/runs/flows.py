@@ -112,17 +112,18 @@ def execute_run(database: Database, *, run_id: str, spec: ImportSpec, file: Path
     with database.session() as db:
         origin_id, watermark = _begin(db, run_id=run_id)
     try:
-        with database.session() as db:
-            reader = sources.open_reader(db, database, spec.source_kind, spec.source, file=file,
-                                         watermark=watermark, trusted=trusted)
-            head = _read_head(reader)
-            mapping, key, exists = _map_and_check(db, spec, head.columns,
-                                                  head.first.frame.head(200) if head.first else None, head.types)
-            if not exists:
-                _create_target(db, database, spec, mapping=mapping, key=key, origin_id=origin_id)
-                created = True
-            plan = _plan(db, spec, mapping=mapping, key=key)
-        _load(database, spec, plan, chain([head.first] if head.first else [], head.rest), tally, progress)
+        with _heartbeat(database, run_id):
+            with database.session() as db:
+                reader = sources.open_reader(db, database, spec.source_kind, spec.source, file=file,
+                                             watermark=watermark, trusted=trusted)
+                head = _read_head(reader)
+                mapping, key, exists = _map_and_check(db, spec, head.columns,
+                                                      head.first.frame.head(200) if head.first else None, head.types)
+                if not exists:
+                    _create_target(db, database, spec, mapping=mapping, key=key, origin_id=origin_id)
+                    created = True
+                plan = _plan(db, spec, mapping=mapping, key=key)
+            _load(database, spec, plan, chain([head.first] if head.first else [], head.rest), tally, progress)
     except Exception as exc:
         if created:
             with database.session() as db:
@@ -151,7 +152,30 @@ def _begin(db: Session, *, run_id: str) -> tuple[str, dict[str, Any] | None]:
     """Mark the run running; return what owns its table (the profile, else the run) and the watermark."""
     run = service.get_run(db, run_id=run_id)
     run.status = RunStatus.running.value
+    run.worker, run.heartbeat_at = service.this_worker(), utcnow()
     return run.profile_id or run.id, profiles.watermark_of(db, profile_id=run.profile_id)
+
+
+@contextlib.contextmanager
+def _heartbeat(database: Database, run_id: str, every: float = service.HEARTBEAT_SECONDS) -> Iterator[None]:
+    """Sign of life while the run works, so one whose process died is told apart from a long one."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(every):
+            try:
+                with database.session() as db:
+                    service.beat(db, run_id=run_id)
+            except Exception:  # a busy database skips one beat; the next one counts
+                log.debug("heartbeat skipped", exc_info=True)
+
+    thread = threading.Thread(target=beat, name=f"pbshare-heartbeat-{run_id[:8]}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=2)
 
 
 def _read_head(reader: Reader) -> Head:

@@ -37,4 +37,8 @@ class ImportRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     run_by: Mapped[str | None] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    # Liveness: the process doing the run ("host:pid") and its last sign of life, so a run whose
+    # process died is marked failed instead of staying "running" for ever.
+    worker: Mapped[str | None] = mapped_column(String(80))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

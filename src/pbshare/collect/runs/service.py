@@ -6,7 +6,9 @@ a background thread through ``tasks``.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import os
+import socket
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from pbshare.collect.runs.models import ImportRun
 from pbshare.collect.runs.schemas import PreviewOut, RunIn
 from pbshare.collect.schemas import ImportSpec, RunOut
 from pbshare.collect.uploads import service as uploads
+from pbshare.core.clock import as_utc, utcnow
 from pbshare.core.db import Database
 from pbshare.core.dynamic import safe_identifier
 from pbshare.core.errors import AppError, Conflict, Forbidden, Invalid
@@ -211,10 +214,13 @@ def requested(db: Session, database: Database, *, request: RunIn,
 
 
 def get_run(db: Session, *, run_id: str) -> ImportRun:
-    return get_or_raise(db, ImportRun, run_id, T("导入记录不存在", "There is no such import run"), code="run_not_found")
+    run = get_or_raise(db, ImportRun, run_id, T("导入记录不存在", "There is no such import run"), code="run_not_found")
+    _fail_if_abandoned(run, utcnow())
+    return run
 
 
 def list_runs(db: Session, *, profile_id: str | None = None, limit: int = 50, offset: int = 0) -> list[ImportRun]:
+    fail_abandoned(db)
     stmt = select(ImportRun).order_by(ImportRun.started_at.desc()).limit(limit).offset(offset)
     if profile_id:
         stmt = stmt.where(ImportRun.profile_id == profile_id)
@@ -238,3 +244,69 @@ def quarantine_workbook(db: Session, *, data_dir: Path, run_id: str, principal: 
     """The run's quarantine in clear as .xlsx (line, reason, the source columns), to fix and import again."""
     get_run(db, run_id=run_id)
     return quality_service.export_excel(db, data_dir=data_dir, run_id=run_id, principal=principal)
+
+
+# --------------------------------------------------------------------------- liveness
+# A run's process writes a heartbeat every HEARTBEAT_SECONDS; a run on this machine whose process is
+# gone is failed at once, one elsewhere (a cluster node) once its heartbeat is older than STALE_AFTER.
+HEARTBEAT_SECONDS = 15.0
+STALE_AFTER = timedelta(minutes=10)
+_ACTIVE = (RunStatus.queued.value, RunStatus.running.value)
+_HOST = socket.gethostname()
+
+
+def this_worker() -> str:
+    return f"{_HOST}:{os.getpid()}"
+
+
+def _process_alive(worker: str) -> bool | None:
+    """Whether the process named by ``worker`` lives; None when it ran on another machine."""
+    host, _, pid = worker.rpartition(":")
+    if host != _HOST or not pid.isdigit():
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by another user
+        return True
+    return True
+
+
+def beat(db: Session, *, run_id: str) -> None:
+    run = db.get(ImportRun, run_id)
+    if run is not None:
+        run.heartbeat_at = utcnow()
+
+
+def mark_interrupted(db: Session, *, run_id: str, message: T) -> None:
+    run = db.get(ImportRun, run_id)
+    if run is not None and run.status in _ACTIVE:
+        _mark_failed(run, code="interrupted", message=message)
+
+
+def _mark_failed(run: ImportRun, *, code: str, message: T) -> None:
+    run.status, run.error_code = RunStatus.failed.value, code
+    run.error = f"{message.render('zh-CN')} / {message.render('en')}"
+    run.finished_at = utcnow()
+
+
+def _fail_if_abandoned(run: ImportRun, now: datetime) -> bool:
+    if run.status not in _ACTIVE:
+        return False
+    alive = _process_alive(run.worker) if run.worker else None
+    last = as_utc(run.heartbeat_at or run.started_at)
+    if alive is False or (alive is None and last is not None and now - last > STALE_AFTER):
+        _mark_failed(run, code="worker_gone", message=T(
+            "导入进程已停止（服务重启或进程退出），本次未写入任何数据，请重新导入",
+            "The process doing this import stopped (a restart or exit); nothing of it was written. "
+            "Run the import again"))
+        return True
+    return False
+
+
+def fail_abandoned(db: Session) -> int:
+    """Mark failed every queued or running run whose process is gone; how many. Called when the platform
+    starts and whenever runs are listed or looked at."""
+    now = utcnow()
+    return sum(_fail_if_abandoned(run, now) for run in db.scalars(select(ImportRun).where(ImportRun.status.in_(_ACTIVE))))

@@ -15,6 +15,7 @@ from pbshare.collect.runs.models import ImportRun
 from pbshare.collect.runs.schemas import RunIn
 from pbshare.collect.schemas import ImportSpec
 from pbshare.core.db import Database
+from pbshare.core.i18n import T
 from pbshare.units.principal import Principal
 
 log = logging.getLogger("pbshare.collect")
@@ -65,3 +66,16 @@ def progress_recorder(database: Database, run_id: str, every: float = 0.5) -> fl
                     run.progress = round(min(fraction, 0.99), 3)
 
     return record
+
+
+def interrupt_running(database: Database) -> int:
+    """At shutdown: the imports this process is doing end failed, saying why (their load transaction
+    is rolled back when the process exits, so nothing half-written stays)."""
+    ids = list(_running)
+    if ids:
+        with database.session() as db:
+            for run_id in ids:
+                service.mark_interrupted(db, run_id=run_id, message=T(
+                    "服务停止，导入被中断，未写入任何数据，请重新导入",
+                    "The server stopped and interrupted this import; nothing of it was written. Run it again"))
+    return len(ids)
