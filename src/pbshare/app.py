@@ -54,10 +54,18 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         # An unmigrated database must not stop the process: /readyz then says what to run.
         current = _schema_current(db)
         if current:
+            from sqlalchemy.exc import OperationalError
+
             from pbshare.collect.runs import service as runs_service
 
-            with db.session(immediate=True) as session:
-                runs_service.fail_abandoned(session)  # imports whose process died while we were down
+            # Imports whose process died while we were down. A database that is busy now must not stop
+            # the start: the same check runs whenever someone lists or opens runs.
+            try:
+                with db.session() as session:
+                    runs_service.fail_abandoned(session)
+            except OperationalError:
+                logging.getLogger("pbshare.app").warning(
+                    "abandoned import runs not checked at start: the database is busy")
         if settings.start_listeners and current:
             from pbshare.exchange.channel import ChannelConfig
             from pbshare.exchange.runtime import Runtime

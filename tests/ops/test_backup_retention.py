@@ -109,6 +109,21 @@ def test_a_damaged_backup_is_reported_and_not_restored(database, settings, tmp_p
     assert err.value.code == "backup_invalid"
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_backup_damaged_where_sqlite_cannot_even_check_is_reported(database, settings, tmp_path):
+    """Damage in the file's first page makes SQLite refuse to run integrity_check at all: verify must
+    still answer with the problem, not crash."""
+    _fill(database, settings)
+    folder = backup.create(database, passphrase=PASSPHRASE, out_dir=tmp_path / "bk")
+    damaged = folder / "database.sqlite"
+    data = bytearray(damaged.read_bytes())
+    data[100:4096] = b"\xff" * (4096 - 100)  # the schema table's page, after the 100-byte file header
+    damaged.write_bytes(bytes(data))
+    report = backup.verify(folder)
+    assert not report.ok
+    assert any(p.startswith("database.sqlite: damaged") for p in report.problems), report.problems
+
+
 def test_cli_backup_create_and_verify(database, settings, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 

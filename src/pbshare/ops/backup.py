@@ -229,6 +229,8 @@ def verify(folder: Path, *, passphrase: str | None = None) -> BackupReport:
         try:
             if conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
                 report.problems.append("database.sqlite: integrity_check failed")
+        except sqlite3.DatabaseError as exc:  # damage in the header or the schema: SQLite cannot even check
+            report.problems.append(f"database.sqlite: damaged ({exc})")
         finally:
             conn.close()
     if "database.pgdump" in manifest.get("files", {}) and (folder / "database.pgdump").is_file():
