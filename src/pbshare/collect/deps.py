@@ -16,8 +16,6 @@ CollectRunner = Annotated[Principal, Depends(require(Perm.collect_run))]
 CollectManager = Annotated[Principal, Depends(require(Perm.collect_manage))]
 # The quarantine as Excel is in clear: quality management's right as well.
 QuarantineExporter = Annotated[Principal, Depends(require(Perm.collect_run, Perm.quality_manage))]
-# Read warehouse tables through a SQL preview, a transform preview or the derived-table lists.
-WarehouseReader = Annotated[Principal, Depends(require(Perm.warehouse_read))]
 SqlChecker = Annotated[Principal, Depends(require(Perm.warehouse_read, Perm.collect_run))]
 # Define a derived table (it writes a warehouse table) ...
 DerivedWriter = Annotated[Principal, Depends(require(Perm.collect_manage, Perm.warehouse_write))]

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
 from pbshare.core.http import DataDir, DbSession
 from pbshare.ops import retention
 from pbshare.ops.schemas import DestructionOut, RetentionPolicyIn, RetentionPolicyOut
 from pbshare.security.audit import service as audit
-from pbshare.security.deps import require
-from pbshare.security.permissions import Perm
-from pbshare.units.principal import Principal
+from pbshare.security.deps import AuditReader, SecurityManager, UsersReader
 
 if TYPE_CHECKING:  # annotations only: routes reach tables through the service
     from pbshare.ops.models import RetentionPolicy
@@ -20,9 +18,6 @@ if TYPE_CHECKING:  # annotations only: routes reach tables through the service
 router = APIRouter(prefix="/security/retention", tags=["retention"])
 audit_router = APIRouter(prefix="/audit", tags=["audit"])
 
-UsersReader = Annotated[Principal, Depends(require(Perm.users_read))]
-SecurityManager = Annotated[Principal, Depends(require(Perm.security_manage))]
-AuditReader = Annotated[Principal, Depends(require(Perm.audit_read))]
 
 
 def _out(p: RetentionPolicy) -> RetentionPolicyOut:

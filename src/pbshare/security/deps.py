@@ -136,3 +136,9 @@ def require(*perms: Perm) -> Callable[..., Principal]:
         return principal
 
     return check
+
+
+# The security permissions more than one router checks, named once (``principal: SecurityManager``).
+UsersReader = Annotated[Principal, Depends(require(Perm.users_read))]
+SecurityManager = Annotated[Principal, Depends(require(Perm.security_manage))]
+AuditReader = Annotated[Principal, Depends(require(Perm.audit_read))]

@@ -4,23 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from pbshare.core.http import DatabaseDep, DbSession
 from pbshare.core.pagination import MAX_PAGE, MAX_SIZE
-from pbshare.security.deps import require
-from pbshare.security.permissions import Perm
-from pbshare.units.principal import Principal
 from pbshare.warehouse import service
+from pbshare.warehouse.deps import WarehouseReader, WarehouseWriter
 from pbshare.warehouse.schemas import TableIn, TableOut, TopicIn, TopicOut
 
 # The session commits before the answer is sent (FastAPI runs yield dependencies' exit after it by
 # default), so the page that reads right after a change sees it.
 router = APIRouter(prefix="/warehouse", tags=["warehouse"])
 
-WarehouseReader = Annotated[Principal, Depends(require(Perm.warehouse_read))]
-WarehouseWriter = Annotated[Principal, Depends(require(Perm.warehouse_write))]
 
 
 @router.get("/topics", response_model=list[TopicOut], summary="专题库 / topic databases")

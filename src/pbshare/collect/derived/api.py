@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from pbshare.collect.deps import CollectManager, DerivedRefresher, DerivedWriter, SqlChecker, WarehouseReader
+from pbshare.collect.deps import CollectManager, DerivedRefresher, DerivedWriter, SqlChecker
 from pbshare.collect.derived import datasets, transforms
 from pbshare.collect.derived.schemas import DatasetIn, DatasetOut, SqlCheckIn, TransformIn, TransformOut
 from pbshare.collect.sqlcheck import REFUSALS
 from pbshare.core.http import DatabaseDep, DbSession
 from pbshare.security.audit import service as audit
+from pbshare.warehouse.deps import WarehouseReader
 
 router = APIRouter(prefix="/collect", tags=["collect"])
 

@@ -12,13 +12,10 @@ from pbshare.core.pagination import Page, PageParams, page_params
 from pbshare.security.audit import log as audit_log
 from pbshare.security.audit import service as audit
 from pbshare.security.audit.schemas import AuditRecordOut, ChainReportOut
-from pbshare.security.deps import require
-from pbshare.security.permissions import Perm
-from pbshare.units.principal import Principal
+from pbshare.security.deps import AuditReader
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
-AuditReader = Annotated[Principal, Depends(require(Perm.audit_read))]
 
 
 def audit_filter(

@@ -18,7 +18,7 @@ from pbshare.security.clients.schemas import (
     ApiKeyIssuedOut,
     ApiKeyRotateIn,
 )
-from pbshare.security.deps import require
+from pbshare.security.deps import SecurityManager, require
 from pbshare.security.permissions import Perm
 from pbshare.units import service as unit_service
 from pbshare.units.principal import Principal
@@ -29,7 +29,6 @@ if TYPE_CHECKING:  # annotations only: routes reach tables through the service
 router = APIRouter(prefix="/api-clients", tags=["api-clients"])
 
 ClientsReader = Annotated[Principal, Depends(require(Perm.api_clients_read))]
-SecurityManager = Annotated[Principal, Depends(require(Perm.security_manage))]
 
 
 def client_out(db: Session, client: ApiClient) -> ApiClientOut:

@@ -12,7 +12,7 @@ from pbshare.core.http import DataDir, DbSession, SettingsDep
 from pbshare.core.i18n import T
 from pbshare.security.audit import service as audit
 from pbshare.security.crypto import algorithms as crypto
-from pbshare.security.deps import SESSION_COOKIE, CurrentPrincipal, require
+from pbshare.security.deps import SESSION_COOKIE, CurrentPrincipal, SecurityManager, UsersReader, require
 from pbshare.security.enums import ROLE_LABELS, SEPARATED_ROLES
 from pbshare.security.identity import service, totp
 from pbshare.security.identity.policy import SecurityPolicy, get_policy, update_policy
@@ -42,9 +42,7 @@ if TYPE_CHECKING:  # annotations only: routes reach tables through the service
 public_router = APIRouter(prefix="/auth", tags=["auth"])
 router = APIRouter(tags=["auth"])
 
-UsersReader = Annotated[Principal, Depends(require(Perm.users_read))]
 UsersWriter = Annotated[Principal, Depends(require(Perm.users_write))]
-SecurityManager = Annotated[Principal, Depends(require(Perm.security_manage))]
 
 
 def user_out(user: User) -> UserOut:
