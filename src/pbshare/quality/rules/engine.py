@@ -1,0 +1,548 @@
+"""The rules engine: a polars frame and a rule set in, per-rule counts and per-row verdicts out.
+
+Pure: no database session. Every row rule becomes one boolean polars expression (true where the row
+fails) and all of them run in one lazy ``select``, so polars evaluates them in parallel over the whole
+frame; nothing walks the rows in Python. Set-level rules (required share, volume, timeliness) judge
+the delivery as a whole; referential, code-table, cross-unit conflict and custom SQL rules get what
+they need beyond the frame from a ``RuleContext`` the caller fills (``rules.service.context_for``).
+
+Values shown to people (samples, reasons) are masked when personal: a rule on a personal column
+(``params["pii"]``, a personal built-in format, or a column passed in ``personal``) shows
+``440301********1234``; anything that looks like an ID or mobile number is masked wherever it is.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import polars as pl
+
+from pbshare.core.errors import Invalid
+from pbshare.core.i18n import T
+from pbshare.quality.rules import builtins, expressions
+
+SAMPLE_SIZE = 20
+_VALUE_CHARS = 60
+
+
+class Dimension(enum.StrEnum):
+    completeness = "completeness"  # 完整性
+    validity = "validity"  # 有效性
+    consistency = "consistency"  # 一致性
+    uniqueness = "uniqueness"  # 唯一性
+    timeliness = "timeliness"  # 及时性
+
+
+DIMENSION_LABELS = {"completeness": ("完整性", "Completeness"), "validity": ("有效性", "Validity"),
+                    "consistency": ("一致性", "Consistency"), "uniqueness": ("唯一性", "Uniqueness"),
+                    "timeliness": ("及时性", "Timeliness")}
+
+
+class Severity(enum.StrEnum):
+    error = "error"  # 错误：该行隔离
+    warning = "warning"  # 警告：加载并标记
+
+
+# kind -> (default dimension, Chinese label, English label)
+KINDS: dict[str, tuple[Dimension, str, str]] = {
+    "not_null": (Dimension.completeness, "不能为空", "must not be empty"),
+    "required_share": (Dimension.completeness, "填报率", "required share filled"),
+    "unique": (Dimension.uniqueness, "不能重复", "must be unique"),
+    "format": (Dimension.validity, "格式", "format"),
+    "range": (Dimension.validity, "取值范围", "range"),
+    "allowed": (Dimension.validity, "允许值", "allowed values"),
+    "length": (Dimension.validity, "长度", "length"),
+    "referential": (Dimension.consistency, "引用存在", "reference exists"),
+    "cross_field": (Dimension.consistency, "字段间条件", "cross-field condition"),
+    "conflict": (Dimension.consistency, "内容冲突", "conflicting content"),
+    "timeliness": (Dimension.timeliness, "及时性", "timeliness"),
+    "volume": (Dimension.completeness, "数据量变化", "volume change"),
+    "custom_sql": (Dimension.validity, "自定义 SQL", "custom SQL"),
+}
+SET_KINDS = frozenset({"required_share", "volume", "timeliness"})
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str
+    columns: tuple[str, ...]
+    params: dict = field(default_factory=dict, hash=False, compare=True)
+    severity: Severity = Severity.error
+    dimension: Dimension | None = None
+    name: str = ""
+    id: str | None = None
+
+    @property
+    def effective_dimension(self) -> Dimension:
+        return self.dimension or KINDS[self.kind][0]
+
+    @property
+    def label(self) -> str:
+        """The name people see: the stored one, else '<columns> 不能为空 / must not be empty' and so on."""
+        if self.name:
+            return self.name
+        _, zh, en = KINDS.get(self.kind, (None, self.kind, self.kind))
+        builtin = self.params.get("builtin")
+        if self.kind == "format" and builtin in builtins.BUILTINS:
+            _, bzh, ben, _ = builtins.BUILTINS[builtin]
+            zh, en = f"须为有效的{bzh}", f"must be a valid {ben}"
+        cols = ",".join(self.columns)
+        return f"{cols} {zh} / {en}".strip()
+
+    @property
+    def personal(self) -> bool:
+        builtin = self.params.get("builtin")
+        return bool(self.params.get("pii")) or (builtin in builtins.BUILTINS and builtins.BUILTINS[builtin][3])
+
+
+@dataclass
+class RuleOutcome:
+    rule: Rule
+    checked: int
+    failed: int
+    sample: list[dict] = field(default_factory=list)
+    passed: bool = True  # False when the rule failed (for a set rule: the delivery as a whole)
+    skipped: str | None = None  # why it could not run (e.g. no lookup for a referential rule)
+    detail: dict = field(default_factory=dict)  # set rules: share, previous rows, delay …
+
+
+@dataclass
+class Evaluation:
+    rows: int
+    outcomes: list[RuleOutcome]
+    errors: pl.Series
+    reasons: pl.Series
+    warnings: pl.Series
+
+    @property
+    def error_rows(self) -> int:
+        return int(self.errors.sum())
+
+    @property
+    def warning_rows(self) -> int:
+        return int(self.warnings.sum())
+
+
+@dataclass
+class RuleContext:
+    previous_rows: int | None = None
+    expected_every: timedelta | None = None
+    last_delivery_at: datetime | None = None
+    delivered_at: datetime | None = None
+    lookup: Callable[[str, str], pl.Series] | None = None
+    sql: Callable[[str], pl.DataFrame] | None = None
+    # (table, columns) -> frame: the other side of a cross-unit conflict rule
+    table: Callable[[str, Sequence[str]], pl.DataFrame] | None = None
+
+
+def _bad(zh: str, en: str, **kw: Any) -> Invalid:
+    return Invalid(T(zh, en, **kw), code="rule_invalid")
+
+
+# ---------------------------------------------------------------- validation of one rule
+
+def validate_rule(rule: Rule, columns: Sequence[str] | None = None) -> None:
+    """Raise Invalid (422) with what to fix when a rule cannot run as written."""
+    if rule.kind not in KINDS:
+        raise _bad("未知的规则类型“{k}”；可用：{a}", "Unknown rule kind “{k}”; use one of: {a}", k=rule.kind,
+                   a=", ".join(KINDS))
+    p = rule.params
+    needs_columns = rule.kind not in ("volume", "timeliness", "custom_sql", "cross_field")
+    if needs_columns and not rule.columns:
+        raise _bad("规则“{n}”需要至少一列", "The rule “{n}” needs at least one column", n=rule.label)
+    if columns is not None:
+        missing = [c for c in rule.columns if c not in columns]
+        if missing:
+            raise _bad("规则“{n}”引用的列不存在：{m}", "The rule “{n}” names columns that do not exist: {m}",
+                       n=rule.label, m=", ".join(missing))
+    if rule.kind == "format":
+        if p.get("builtin"):
+            if p["builtin"] not in builtins.BUILTINS:
+                raise _bad("未知的内置格式“{b}”；可用：{a}", "Unknown built-in format “{b}”; use one of: {a}",
+                           b=p["builtin"], a=", ".join(builtins.BUILTINS))
+        elif not p.get("pattern"):
+            raise _bad("格式规则需要 pattern（正则表达式）或 builtin", "A format rule needs a pattern (regex) or a builtin")
+        else:
+            try:
+                pl.Series(["x"]).str.contains(_anchored(p["pattern"]))
+            except Exception as exc:  # polars reports a bad regex as a ComputeError
+                raise _bad("正则表达式无效：{e}", "The regular expression is not valid: {e}",
+                           e=str(exc).splitlines()[0][:200]) from None
+    if rule.kind in ("range", "length") and p.get("min") is None and p.get("max") is None:
+        raise _bad("“{n}”需要 min 或 max", "“{n}” needs min or max", n=rule.label)
+    if rule.kind == "allowed" and not p.get("values") and not p.get("code_table"):
+        raise _bad("允许值规则需要 values（列表）或 code_table", "An allowed-values rule needs values (a list) or a code_table")
+    if rule.kind == "referential" and not (p.get("table") and p.get("column")):
+        raise _bad("引用规则需要 table 和 column", "A referential rule needs table and column")
+    if rule.kind == "cross_field":
+        tree = expressions.parse(str(p.get("expression") or ""))
+        if columns is not None:
+            unknown = [c for c in expressions.columns_of(tree) if c not in columns]
+            if unknown:
+                raise Invalid(T("条件中的列不存在：{m}", "The condition names columns that do not exist: {m}",
+                                m=", ".join(unknown)), code="expression_unknown_column")
+    if rule.kind == "required_share":
+        share = p.get("min_share")
+        if not isinstance(share, int | float) or not 0 < share <= 1:
+            raise _bad("填报率规则需要 min_share（0 到 1 之间，例如 0.95）",
+                       "A required-share rule needs min_share between 0 and 1 (e.g. 0.95)")
+    if rule.kind == "volume":
+        pct = p.get("max_change_pct")
+        if not isinstance(pct, int | float) or pct < 0:
+            raise _bad("数据量规则需要 max_change_pct（百分比，例如 30）", "A volume rule needs max_change_pct (e.g. 30)")
+    if rule.kind == "conflict" and not p.get("values") and not p.get("against"):
+        raise _bad("冲突规则需要 values（比较的列）", "A conflict rule needs values (the columns compared)")
+    if rule.kind == "custom_sql":
+        from pbshare.core.sqlcheck import parse_read_only
+        parse_read_only(str(p.get("sql") or ""))
+
+
+def _anchored(pattern: str) -> str:
+    return pattern if pattern.startswith("^") else f"^(?:{pattern})$"
+
+
+# ---------------------------------------------------------------- row rules as expressions
+
+def _text(c: str) -> pl.Expr:
+    return pl.col(c).cast(pl.String)
+
+
+def _is_missing(c: str, schema: pl.Schema, blank: bool) -> pl.Expr:
+    col = pl.col(c)
+    if blank and schema.get(c) == pl.String:
+        return col.is_null() | (col.str.strip_chars() == "")
+    return col.is_null()
+
+
+def _bound(value: Any, dtype: pl.DataType | None) -> Any:
+    if isinstance(value, str) and dtype is not None and dtype.is_temporal():
+        return datetime.fromisoformat(value).date() if dtype == pl.Date else datetime.fromisoformat(value)
+    return value
+
+
+def _range_fail(c: str, p: dict, schema: pl.Schema) -> pl.Expr:
+    dtype = schema.get(c)
+    lo, hi = p.get("min"), p.get("max")
+    probe = lo if lo is not None else hi
+    col = pl.col(c)
+    if dtype == pl.String:
+        col = col.str.to_date(strict=False) if isinstance(probe, str) else col.cast(pl.Float64, strict=False)
+        dtype = pl.Date() if isinstance(probe, str) else pl.Float64()
+    lo, hi = _bound(lo, dtype), _bound(hi, dtype)
+    bad = pl.lit(False)
+    if lo is not None:
+        bad = bad | (col < lo) if not p.get("exclusive") else bad | (col <= lo)
+    if hi is not None:
+        bad = bad | (col > hi) if not p.get("exclusive") else bad | (col >= hi)
+    unreadable = pl.col(c).is_not_null() & col.is_null()
+    return (pl.col(c).is_not_null() & bad.fill_null(False)) | unreadable
+
+
+def _row_fail(rule: Rule, schema: pl.Schema, key: Sequence[str], context: RuleContext | None
+              ) -> tuple[pl.Expr | None, str | None]:
+    """(fail expression, reason it was skipped)."""
+    p, cols, kind = rule.params, rule.columns, rule.kind
+    if kind == "not_null":
+        return pl.any_horizontal([_is_missing(c, schema, bool(p.get("blank"))) for c in cols]), None
+    if kind == "unique":
+        k = pl.col(cols[0]) if len(cols) == 1 else pl.struct([pl.col(c) for c in cols])
+        present = pl.all_horizontal([pl.col(c).is_not_null() for c in cols])
+        dup = k.is_duplicated() if p.get("keep") != "first" else ~k.is_first_distinct()
+        return present & dup, None
+    if kind == "format":
+        if p.get("builtin"):
+            check = builtins.BUILTINS[p["builtin"]][0]
+            return pl.any_horizontal([check(pl.col(c)) for c in cols]), None
+        pattern = _anchored(p["pattern"])
+        return pl.any_horizontal([_text(c).is_not_null() & ~_text(c).str.contains(pattern) for c in cols]), None
+    if kind == "range":
+        return pl.any_horizontal([_range_fail(c, p, schema) for c in cols]), None
+    if kind == "length":
+        parts = []
+        for c in cols:
+            n = _text(c).str.len_chars()
+            bad = pl.lit(False)
+            if p.get("min") is not None:
+                bad = bad | (n < int(p["min"]))
+            if p.get("max") is not None:
+                bad = bad | (n > int(p["max"]))
+            parts.append(bad.fill_null(False))
+        return pl.any_horizontal(parts), None
+    if kind == "allowed":
+        values = p.get("values")
+        if not values:
+            if context is None or context.lookup is None:
+                return None, "no_lookup"
+            values = context.lookup(str(p["code_table"]), str(p.get("code_column") or "code"))
+        allowed = pl.Series(values).cast(pl.String)
+        return pl.any_horizontal([_text(c).is_not_null() & ~_text(c).is_in(allowed) for c in cols]), None
+    if kind == "referential":
+        if context is None or context.lookup is None:
+            return None, "no_lookup"
+        ref = context.lookup(str(p["table"]), str(p["column"])).cast(pl.String)
+        return pl.any_horizontal([_text(c).is_not_null() & ~_text(c).is_in(ref) for c in cols]), None
+    if kind == "cross_field":
+        return expressions.failing(str(p["expression"]), dict(schema)), None
+    if kind == "conflict":
+        by = list(cols) or list(key)
+        if not by:
+            return None, "no_key"
+        if p.get("against"):
+            return None, None  # joined in _conflict_between
+        values = [v for v in p.get("values") or [] if v in schema]
+        if not values:
+            return None, "no_columns"
+        present = pl.all_horizontal([pl.col(c).is_not_null() for c in by])
+        val = pl.col(values[0]) if len(values) == 1 else pl.struct([pl.col(v) for v in values])
+        return present & (val.n_unique().over(by) > 1), None
+    if kind == "timeliness" and cols and p.get("max_age_days") is not None:
+        if context is None or context.delivered_at is None:
+            return None, "no_delivery_time"
+        c = cols[0]
+        limit = (context.delivered_at - timedelta(days=float(p["max_age_days"])))
+        col = pl.col(c).str.to_date(strict=False) if schema.get(c) == pl.String else pl.col(c)
+        if schema.get(c) == pl.String or schema.get(c) == pl.Date:
+            return (col < limit.date()).fill_null(False), None
+        return (col.dt.replace_time_zone(None) < limit.replace(tzinfo=None)).fill_null(False), None
+    return None, None
+
+
+# ---------------------------------------------------------------- masking and texts
+
+_RIC_RE = r"([1-9][0-9]{5})[0-9]{8}([0-9]{3}[0-9Xx])"
+_MOBILE_RE = r"(1[3-9][0-9])[0-9]{4}([0-9]{4})"
+
+
+def masked_text(value: pl.Expr, personal: bool) -> pl.Expr:
+    """A value as text for people: IDs and mobiles masked wherever they appear; all of it if personal."""
+    v = value.cast(pl.String).str.slice(0, _VALUE_CHARS)
+    v = v.str.replace_all(_RIC_RE, "${1}********${2}").str.replace_all(_MOBILE_RE, "${1}****${2}")
+    if personal:
+        n = v.str.len_chars()
+        half = (n // 2).clip(1, None)
+        keep = pl.when(n > 10).then(v.str.slice(0, 6) + pl.lit("********") + v.str.slice(-4, 4)
+                                    ).otherwise(v.str.slice(0, half) + pl.lit("****"))
+        v = pl.when(v.str.contains(r"\*{4}")).then(v).otherwise(keep)
+    return v
+
+
+def shown_columns(rule: Rule) -> list[str]:
+    """The columns whose values explain a failure: a condition's columns, a conflict's compared values."""
+    if rule.kind == "cross_field":
+        try:
+            return expressions.columns_of(expressions.parse(str(rule.params.get("expression") or "")))
+        except Invalid:
+            return []
+    if rule.kind == "conflict":
+        return [*rule.columns, *[v for v in rule.params.get("values") or [] if v not in rule.columns]]
+    return list(rule.columns)
+
+
+def _value_text(rule: Rule, personal_cols: set[str]) -> pl.Expr:
+    cols = shown_columns(rule)
+    if not cols:
+        return pl.lit("")
+    parts = []
+    for c in cols:
+        shown = masked_text(pl.col(c), rule.personal or c in personal_cols).fill_null("（空）")
+        parts.append(shown if len(cols) == 1 else pl.lit(f"{c}=") + shown)
+    return pl.concat_str(parts, separator=", ")
+
+
+# ---------------------------------------------------------------- evaluation
+
+def evaluate(frame: pl.DataFrame, rules: Sequence[Rule], *, key: Sequence[str] = (),
+             line_column: str | None = "__line", context: RuleContext | None = None,
+             personal: Sequence[str] = ()) -> Evaluation:
+    """Run every rule over ``frame``; per-rule counts and samples, per-row error / warning / reason."""
+    n = frame.height
+    schema = frame.schema
+    personal_cols = set(personal)
+    key = [k for k in key if k in schema]
+    if line_column and line_column not in schema:
+        line_column = None
+    row_rules: list[tuple[int, Rule, pl.Expr]] = []
+    outcomes: list[RuleOutcome | None] = [None] * len(rules)
+    extra_masks: dict[int, pl.Series] = {}
+    samples_from: dict[int, pl.DataFrame] = {}
+    for i, rule in enumerate(rules):
+        validate_rule(rule, list(schema) if rule.kind != "custom_sql" else None)
+        if rule.kind in SET_KINDS and not (rule.kind == "timeliness" and rule.columns
+                                           and rule.params.get("max_age_days") is not None):
+            outcomes[i] = _set_outcome(rule, frame, schema, context)
+            continue
+        if rule.kind == "custom_sql":
+            mask, out, failing = _custom_sql(rule, frame, key, line_column, context)
+            outcomes[i] = out
+            if mask is not None:
+                extra_masks[i] = mask
+            if failing is not None:
+                samples_from[i] = failing
+            continue
+        if rule.kind == "conflict" and rule.params.get("against"):
+            mask, skip = _conflict_between(rule, frame, key, context)
+            if mask is None:
+                outcomes[i] = RuleOutcome(rule, 0, 0, skipped=skip)
+            else:
+                extra_masks[i] = mask
+            continue
+        expr, skip = _row_fail(rule, schema, key, context)
+        if expr is None:
+            outcomes[i] = RuleOutcome(rule, 0, 0, skipped=skip or "not_applicable")
+        else:
+            row_rules.append((i, rule, expr))
+    names = {i: f"__r{i}" for i, _, _ in row_rules} | {i: f"__r{i}" for i in extra_masks}
+    if n == 0:
+        masks = pl.DataFrame({names[i]: pl.Series([], dtype=pl.Boolean) for i in names})
+    elif row_rules:
+        masks = frame.lazy().select([e.fill_null(False).alias(names[i]) for i, _, e in row_rules]).collect()
+    else:
+        masks = pl.DataFrame({"__none": pl.repeat(False, n, eager=True)}).select([])
+    for i, m in extra_masks.items():
+        masks = masks.with_columns(m.alias(names[i])) if masks.width else pl.DataFrame({names[i]: m})
+    counted = [i for i in names]
+    sums = masks.select([pl.col(names[i]).sum() for i in counted]).row(0) if counted and n else [0] * len(counted)
+    failed = dict(zip(counted, [int(s or 0) for s in sums], strict=True))
+    show_cols = list(dict.fromkeys([*(([line_column]) if line_column else []), *key]))
+    for i in counted:
+        rule = rules[i]
+        if outcomes[i] is not None and i not in extra_masks:
+            continue
+        sample: list[dict] = []
+        if failed[i]:
+            idx = masks.get_column(names[i]).arg_true().head(SAMPLE_SIZE)
+            sample = _sample(frame[idx], rule, show_cols, key, line_column, personal_cols)
+        elif i in samples_from:
+            sample = _sample(samples_from[i].head(SAMPLE_SIZE), rule, show_cols, key, line_column, personal_cols)
+        prev = outcomes[i]
+        out = RuleOutcome(rule, n, failed[i], sample, passed=failed[i] == 0)
+        if prev is not None:
+            out.failed = max(prev.failed, failed[i])
+            out.detail = prev.detail
+            out.passed = out.failed == 0
+            out.sample = sample or prev.sample
+        outcomes[i] = out
+    err_cols = [names[i] for i in counted if rules[i].severity == Severity.error]
+    warn_cols = [names[i] for i in counted if rules[i].severity == Severity.warning]
+    if n and err_cols:
+        errors = masks.select(pl.any_horizontal(err_cols)).to_series().alias("errors")
+    else:
+        errors = pl.repeat(False, n, eager=True, dtype=pl.Boolean).alias("errors")
+    if n and warn_cols:
+        warnings = masks.select(pl.any_horizontal(warn_cols)).to_series() & ~errors
+    else:
+        warnings = pl.repeat(False, n, eager=True, dtype=pl.Boolean)
+    reasons = _reasons(frame, masks, errors, [(i, rules[i]) for i in counted if rules[i].severity == Severity.error],
+                       names, personal_cols)
+    done = [o for o in outcomes if o is not None]
+    return Evaluation(rows=n, outcomes=done, errors=errors.alias("errors"), reasons=reasons,
+                      warnings=warnings.alias("warnings"))
+
+
+def _reasons(frame: pl.DataFrame, masks: pl.DataFrame, errors: pl.Series, error_rules: list[tuple[int, Rule]],
+             names: dict[int, str], personal_cols: set[str]) -> pl.Series:
+    """'规则名: 值；…' for each error row, computed on the failing rows only, null elsewhere."""
+    n = frame.height
+    out = pl.repeat(None, n, eager=True, dtype=pl.String).alias("reasons")
+    if not n or not error_rules or not errors.any():
+        return out
+    idx = errors.arg_true()
+    sub = pl.concat([frame[idx], masks[idx]], how="horizontal") if not set(frame.columns) & set(masks.columns) \
+        else frame[idx].with_columns(masks[idx])
+    parts = [pl.when(pl.col(names[i])).then(pl.lit(f"{rule.label}: ") + _value_text(rule, personal_cols))
+             for i, rule in error_rules]
+    text = sub.select(pl.concat_str(parts, separator="；", ignore_nulls=True)).to_series()
+    return out.scatter(idx, text)
+
+
+def _sample(rows: pl.DataFrame, rule: Rule, show_cols: list[str], key: Sequence[str], line_column: str | None,
+            personal_cols: set[str]) -> list[dict]:
+    cols = [c for c in shown_columns(rule) if c in rows.columns]
+    wanted = list(dict.fromkeys([*show_cols, *cols]))
+    exprs = []
+    for c in wanted:
+        if c == line_column:
+            exprs.append(pl.col(c))
+        else:
+            exprs.append(masked_text(pl.col(c), rule.personal or c in personal_cols).alias(c))
+    shown = rows.select(exprs) if wanted else rows.select([])
+    out = []
+    for rec in shown.iter_rows(named=True):  # at most SAMPLE_SIZE rows
+        line = rec.get(line_column) if line_column else None
+        value: Any = rec.get(cols[0]) if len(cols) == 1 else {c: rec.get(c) for c in cols}
+        out.append({"line": int(line) if line is not None else None, "key": {k: rec.get(k) for k in key},
+                    "value": value})
+    return out
+
+
+def _set_outcome(rule: Rule, frame: pl.DataFrame, schema: pl.Schema, context: RuleContext | None) -> RuleOutcome:
+    p, n = rule.params, frame.height
+    if rule.kind == "required_share":
+        c = rule.columns[0]
+        missing = int(frame.select(_is_missing(c, schema, bool(p.get("blank"))).sum()).item()) if n else 0
+        share = (n - missing) / n if n else 1.0
+        ok = share + 1e-12 >= float(p["min_share"])
+        return RuleOutcome(rule, n, 0 if ok else missing, passed=ok,
+                           detail={"share": round(share, 6), "min_share": p["min_share"], "missing": missing})
+    if rule.kind == "volume":
+        prev = context.previous_rows if context else None
+        if prev is None:
+            return RuleOutcome(rule, 0, 0, skipped="no_previous_delivery")
+        change = math.inf if prev == 0 and n else (abs(n - prev) / prev * 100 if prev else 0.0)
+        ok = change <= float(p["max_change_pct"])
+        return RuleOutcome(rule, 1, 0 if ok else 1, passed=ok,
+                           detail={"rows": n, "previous_rows": prev, "change_pct": None if math.isinf(change)
+                                   else round(change, 2), "max_change_pct": p["max_change_pct"]})
+    # timeliness of the delivery as a whole
+    if context is None or context.expected_every is None or context.delivered_at is None:
+        return RuleOutcome(rule, 0, 0, skipped="no_frequency")
+    if context.last_delivery_at is None:
+        return RuleOutcome(rule, 1, 0, detail={"first_delivery": True})
+    grace = float(p.get("grace", 0.5))
+    gap = context.delivered_at - context.last_delivery_at
+    allowed = context.expected_every * (1 + grace)
+    ok = gap <= allowed
+    return RuleOutcome(rule, 1, 0 if ok else 1, passed=ok,
+                       detail={"gap_hours": round(gap.total_seconds() / 3600, 2),
+                               "allowed_hours": round(allowed.total_seconds() / 3600, 2)})
+
+
+def _custom_sql(rule: Rule, frame: pl.DataFrame, key: Sequence[str], line_column: str | None,
+                context: RuleContext | None) -> tuple[pl.Series | None, RuleOutcome, pl.DataFrame | None]:
+    """Run the checked SELECT (it returns the failing rows); rows of the frame it names by key or line fail."""
+    if context is None or context.sql is None:
+        return None, RuleOutcome(rule, 0, 0, skipped="no_sql"), None
+    failing = context.sql(str(rule.params["sql"]))
+    out = RuleOutcome(rule, frame.height, failing.height, passed=failing.height == 0)
+    by = [line_column] if line_column and line_column in failing.columns else [k for k in key if k in failing.columns]
+    if not by or len(by) < (1 if line_column in by else len(key)) or frame.height == 0:
+        return None, out, failing
+    hit = failing.select(by).unique().with_columns(pl.lit(True).alias("__hit"))
+    try:
+        mask = frame.select(by).join(hit, on=by, how="left", maintain_order="left")["__hit"].fill_null(False)
+    except pl.exceptions.PolarsError:
+        return None, out, failing
+    return mask, out, failing
+
+
+def _conflict_between(rule: Rule, frame: pl.DataFrame, key: Sequence[str], context: RuleContext | None
+                      ) -> tuple[pl.Series | None, str | None]:
+    """Rows whose key appears in another unit's data with a different value (both sides filled)."""
+    if context is None or context.table is None:
+        return None, "no_table"
+    by = list(rule.columns) or list(key)
+    values = [v for v in rule.params.get("values") or [] if v in frame.columns]
+    if not by or not values:
+        return None, "no_columns"
+    other = context.table(str(rule.params["against"]), [*by, *values])
+    other = other.select([pl.col(c).cast(frame.schema[c]) for c in [*by, *values]]).unique(subset=by, keep="first")
+    other = other.rename({v: f"__o_{v}" for v in values})
+    joined = frame.select([*by, *values]).join(other, on=by, how="left", maintain_order="left")
+    differs = pl.any_horizontal([pl.col(v).is_not_null() & pl.col(f"__o_{v}").is_not_null()
+                                 & (pl.col(v) != pl.col(f"__o_{v}")) for v in values])
+    return joined.select(differs.fill_null(False)).to_series(), None
