@@ -15,6 +15,7 @@ from pbshare.catalog.editions import api as catalog_editions_api
 from pbshare.catalog.resources import api as catalog_resources_api
 from pbshare.catalog.transfer import api as catalog_transfer_api
 from pbshare.catalog.units import api as catalog_units_api
+from pbshare.collect.deliveries import api as collect_deliveries_api
 from pbshare.collect.derived import api as collect_derived_api
 from pbshare.collect.profiles import api as collect_profiles_api
 from pbshare.collect.runs import api as collect_runs_api
@@ -76,6 +77,7 @@ protected.include_router(collect_uploads_api.router)
 protected.include_router(collect_runs_api.router)
 protected.include_router(collect_profiles_api.router)
 protected.include_router(collect_derived_api.router)
+protected.include_router(collect_deliveries_api.router)
 protected.include_router(warehouse_api.router)
 
 # Paths reachable without a session; tests check that every other route answers 401.

@@ -72,8 +72,17 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
             runtime = Runtime(db, ChannelConfig.from_settings(settings))
             await runtime.start()
+        lander = None
+        if settings.start_listeners and current:
+            from pbshare.collect.deliveries.tasks import Lander
+
+            # Held deliveries (also those left from before a crash) land as they arrive.
+            lander = Lander(db)
+            lander.start()
         app.state.channels = runtime
         yield
+        if lander is not None:
+            lander.stop()
         from pbshare.collect.runs import tasks as run_tasks
 
         run_tasks.interrupt_running(db)

@@ -14,7 +14,7 @@ from pbshare.core.clock import UtcDateTime
 class ImportSpec(BaseModel):
     """Everything an import needs; a profile stores one of these."""
 
-    source_kind: str = Field(pattern="^(csv|excel|database|api)$")
+    source_kind: str = Field(pattern="^(csv|excel|database|api|delivery)$")
     source: dict[str, Any] = Field(default_factory=dict, description=(
         "csv: upload_id, encoding, delimiter, header_row; excel: upload_id, sheet, header_row; "
         "database: source_id or url, table or query, cursor_column; api: url, records_path, page_param, "

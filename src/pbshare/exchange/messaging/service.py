@@ -70,6 +70,73 @@ def on_message(type_: str) -> Callable[[Handler], Handler]:
     return register
 
 
+# Types whose inbox rows stay ``received`` until the domain that lands them says they are done
+# (``finish_inbox``): the envelope is safe in the inbox the moment it is acknowledged, and a crash
+# between inbox and store resumes from ``pending_inbox``. Test envelopes are held too: the lander
+# puts them in the test area.
+HELD_TYPES: set[str] = set()
+
+
+def hold(type_: str) -> None:
+    HELD_TYPES.add(type_)
+
+
+@dataclasses.dataclass(frozen=True)
+class InboxItem:
+    envelope_id: str
+    connection_id: str
+    channel: str
+    sender: str
+    resource: str | None
+    test: bool
+    received_at: Any
+
+
+def pending_inbox(db: Session, *, type_: str, limit: int = 20) -> list[InboxItem]:
+    """Held envelopes of ``type_`` not yet landed, oldest first."""
+    rows = db.execute(select(InboxMessage).where(InboxMessage.type == type_,
+                                                 InboxMessage.state == InboxState.received.value)
+                      .order_by(InboxMessage.received_at).limit(limit)).scalars()
+    return [InboxItem(r.envelope_id, r.connection_id, r.channel, r.sender, r.resource, bool(r.test), r.received_at)
+            for r in rows]
+
+
+def finish_inbox(db: Session, *, envelope_id: str, ok: bool, result: dict[str, Any]) -> None:
+    """Mark a held envelope landed (``processed``) or given up (``failed``), with what happened."""
+    db.execute(update(InboxMessage).where(InboxMessage.envelope_id == envelope_id)
+               .values(state=InboxState.processed.value if ok else InboxState.failed.value,
+                       result=json.dumps(result, ensure_ascii=False, default=str)[:20000], processed_at=utcnow()))
+
+
+def inbox_result(db: Session, *, envelope_id: str) -> tuple[str, dict[str, Any] | None]:
+    """The state of an inbox envelope and what its lander recorded."""
+    row = one_or_raise(db, select(InboxMessage).where(InboxMessage.envelope_id == envelope_id),
+                       T("收件箱中没有该消息", "No such message in the inbox"))
+    return row.state, json.loads(row.result) if row.result else None
+
+
+def held_inbox(db: Session, *, type_: str, state: str | None = None, page: int = 1,
+               size: int = 50) -> tuple[list[dict[str, Any]], int]:
+    """Held envelopes of ``type_`` (newest first) with what their lander recorded, and how many there are."""
+    stmt = select(InboxMessage).where(InboxMessage.type == type_)
+    if state:
+        stmt = stmt.where(InboxMessage.state == state)
+    total = int(db.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    rows = db.scalars(stmt.order_by(InboxMessage.received_at.desc()).limit(size).offset((page - 1) * size))
+    return [{"envelope_id": r.envelope_id, "sender": r.sender, "resource": r.resource, "channel": r.channel,
+             "test": bool(r.test), "state": r.state, "received_at": r.received_at, "processed_at": r.processed_at,
+             "result": json.loads(r.result) if r.result else None} for r in rows], total
+
+
+def hold_again(db: Session, *, envelope_id: str) -> None:
+    """Put a landed or failed envelope back in line for its lander (a person asked to land it again)."""
+    row = one_or_raise(db, select(InboxMessage).where(InboxMessage.envelope_id == envelope_id),
+                       T("收件箱中没有该消息", "No such message in the inbox"))
+    if row.type not in HELD_TYPES:
+        raise Invalid(T("该类消息不需要入库处理", "Messages of this type are not landed"), code="not_held")
+    row.state, row.processed_at = InboxState.received.value, None
+
+
 def office_code() -> str:
     return unit_service.OFFICE_CODE
 
@@ -239,7 +306,8 @@ def _inbox_row(env: dict[str, Any], conn: ExchangeConnection, channel: str, dige
             "type": env["type"], "sender": env["sender"], "resource": env.get("resource"),
             "correlation_id": env.get("correlation_id"), "test": bool(env.get("test")), "digest": digest,
             "body_sealed": vault_for(data_dir).seal(json.dumps(env, ensure_ascii=False)),
-            "state": InboxState.processed.value, "received_at": now, "processed_at": now}
+            "state": InboxState.received.value if env["type"] in HELD_TYPES else InboxState.processed.value,
+            "received_at": now, "processed_at": None if env["type"] in HELD_TYPES else now}
 
 
 def _duplicate(env: dict[str, Any], digest: str, stored: str, conn: ExchangeConnection, unit_code: str,
