@@ -14,7 +14,8 @@ from pbshare.exchange.messaging import service as messaging
 from pbshare.exchange.messaging.models import InboxMessage, OutboxMessage
 from pbshare.security.crypto.pii import vault_for
 from pbshare.warehouse import service as warehouse
-from tests.channels.conftest import open_connection  # noqa: F401  (fixture)
+from tests.channels.conftest import channel_config, open_connection, prefix, runtime  # noqa: F401  (fixtures)
+from tests.channels.test_amqp import broker  # noqa: F401  (fixture)
 
 GOOD_ID = "11010519491231002X"
 ROWS = [
@@ -28,10 +29,14 @@ ROWS = [
 
 
 @pytest.fixture
-def court(database, settings, open_connection):  # noqa: F811
+def catalog(database, settings) -> None:
     with database.session() as s:
         demo_catalog.load_catalog(s, data_dir=settings.resolved_data_dir, database=database)
         s.commit()
+
+
+@pytest.fixture
+def court(catalog, open_connection):  # noqa: F811
     return open_connection("rest", unit_code="SZCOURT")
 
 
@@ -128,3 +133,28 @@ def test_deliveries_api_lists_and_lands_again(database, settings, court, as_user
     assert admin.post(f"/api/v1/collect/deliveries/{env['id']}/land").status_code == 202
     assert admin.get("/api/v1/collect/deliveries?state=received").json()["total"] == 1
     assert as_user("deliv_handler", ["case_handler"]).get("/api/v1/collect/deliveries").status_code == 403
+
+
+@pytest.mark.services
+async def test_delivery_over_amqp_lands_and_the_unit_gets_a_verdict_receipt(
+        database, settings, catalog, open_connection, runtime, broker, prefix):  # noqa: F811
+    from pbshare.collect.deliveries.tasks import Lander
+    from tests.channels.test_amqp import cleanup, collect, publish
+
+    amqp_court = open_connection("amqp", unit_code="SZCOURT")
+    await runtime.channel("amqp").declare(broker, amqp_court.unit_code)
+    await runtime.start()
+    lander = Lander(database, every=0.1)
+    lander.start()
+    try:
+        env = amqp_court.envelope(type="delivery", resource="101001", payload={"rows": ROWS})
+        await publish(broker, prefix, amqp_court.unit_code, json.dumps(env).encode())
+        answers = await collect(broker, prefix, amqp_court.unit_code, 2, timeout=30)
+        statuses = sorted(a["payload"].get("status") for a in answers if a["correlation_id"] == env["id"])
+        assert statuses == ["accepted", "accepted_with_warnings"]  # received at once; landed, with the verdict
+        landed = next(a for a in answers if a["payload"].get("status") == "accepted_with_warnings")
+        assert (landed["payload"]["loaded"], landed["payload"]["quarantined"]) == (2, 1)
+        assert len(table_rows(database, "shared", "r_101001")) == 2
+    finally:
+        lander.stop()
+        await cleanup(broker, prefix, [amqp_court.unit_code])
