@@ -9,9 +9,11 @@ from pbshare.collect.runs import models as collect_runs_models  # noqa: F401
 from pbshare.exchange.cases import models as exchange_cases_models  # noqa: F401
 from pbshare.exchange.connections import models as exchange_connections_models  # noqa: F401
 from pbshare.exchange.messaging import models as exchange_messaging_models  # noqa: F401
+from pbshare.exchange.requests import models as exchange_requests_models  # noqa: F401
 from pbshare.metadata import models as metadata_models  # noqa: F401
 from pbshare.ops import models as ops_models  # noqa: F401
 from pbshare.quality import models as quality_models  # noqa: F401
+from pbshare.quality.rules import models as quality_rules_models  # noqa: F401
 from pbshare.security.audit import models as security_audit_models  # noqa: F401
 from pbshare.security.clients import models as security_clients_models  # noqa: F401
 from pbshare.security.identity import models as security_models  # noqa: F401
