@@ -14,12 +14,20 @@ A spec::
 
 from __future__ import annotations
 
+import operator
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Column,
     ColumnElement,
     Connection,
+    Date,
+    DateTime,
     Float,
     FromClause,
     Integer,
@@ -29,6 +37,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    cast,
     func,
     insert,
     literal,
@@ -41,6 +50,7 @@ from pbshare.collect.derived import tables
 from pbshare.collect.derived.models import Transform
 from pbshare.collect.derived.schemas import TransformIn
 from pbshare.core import userquery
+from pbshare.core.clock import LOCAL_TZ
 from pbshare.core.db import Database
 from pbshare.core.dynamic import safe_identifier
 from pbshare.core.errors import Conflict, Invalid
@@ -122,24 +132,36 @@ class _Builder:
     def filters(self) -> list[ColumnElement[bool]]:
         out: list[ColumnElement[bool]] = []
         for f in self.spec.get("filters") or []:
-            op, column, value = f.get("op"), self.col(f.get("column")), f.get("value")
+            ref, op, value = f.get("column"), f.get("op"), f.get("value")
+            column = self.col(ref)
             if op not in OPS:
                 raise _bad("不支持的筛选条件 {o}", "Unsupported filter {o}", o=op)
+
+            def typed(v: Any, column: ColumnElement[Any] = column, ref: Any = ref) -> Any:
+                return filter_value(v, column.type, str(ref))
+
             if op == "range":
                 if not isinstance(value, list) or len(value) != 2:
                     raise _bad("范围条件需要两个值", "A range needs two values")
-                out.append(column.between(value[0], value[1]))
+                out.append(column.between(typed(value[0]), typed(value[1])))
             elif op == "contains":
-                out.append(column.contains(str(value), autoescape=True))
+                # text search on any column: a date or number is searched as the text it shows
+                text_column = column if isinstance(column.type, String) else cast(column, String)
+                out.append(text_column.contains(str(value), autoescape=True))
             elif op == "in":
-                out.append(column.in_(list(value or [])))
+                values = value if isinstance(value, list) else [] if value is None else [value]
+                out.append(column.in_([typed(v) for v in values]))
             elif op == "is_null":
                 out.append(column.is_(None))
             elif op == "not_null":
                 out.append(column.is_not(None))
+            elif value is None or value == "":
+                if op not in ("=", "!="):
+                    raise _bad("筛选条件 {c} {o} 需要一个值", "The filter {c} {o} needs a value", c=ref, o=op)
+                out.append(column.is_(None) if op == "=" else column.is_not(None))
             else:
-                out.append({">": column > value, "<": column < value, "=": column == value, "!=": column != value,
-                            ">=": column >= value, "<=": column <= value}[op])
+                v = literal(typed(value), type_=column.type)
+                out.append(_COMPARE[op](column, v))
         return out
 
     def add_computed(self) -> None:
@@ -193,6 +215,90 @@ class _Builder:
         if conditions:
             stmt = stmt.where(and_(*conditions))
         return stmt
+
+
+_COMPARE: dict[str, Callable[[ColumnElement[Any], ColumnElement[Any]], ColumnElement[bool]]] = {
+    ">": operator.gt, "<": operator.lt, "=": operator.eq, "!=": operator.ne, ">=": operator.ge, "<=": operator.le}
+
+# What a filter value may be written as, by column type; the browser sends every value as text.
+_TRUE = {"true", "1", "yes", "y", "t", "是", "真"}
+_FALSE = {"false", "0", "no", "n", "f", "否", "假"}
+_TYPE_WORDS = {  # what the column wants, and how to write it
+    "integer": ("整数", "an integer", "5"),
+    "number": ("数字", "a number", "1000.50"),
+    "date": ("日期", "a date", "2023-01-31"),
+    "datetime": ("日期时间", "a date and time", "2023-01-31 08:30:00"),
+    "boolean": ("是/否值", "a yes/no value", "true / false"),
+}
+
+
+def _not_a(value: Any, kind: str, column: str) -> Invalid:
+    kind_zh, kind_en, example = _TYPE_WORDS[kind]
+    return Invalid(T("筛选值“{v}”不是{kind_zh}，不能用于字段 {c}；请写成 {example} 的形式",
+                     "'{v}' is not {kind_en} for column {c}; write it as {example}",
+                     v=str(value)[:100], kind_zh=kind_zh, kind_en=kind_en, c=column, example=example),
+                   code="bad_filter_value", detail={"column": column, "value": str(value)[:100], "expected": kind})
+
+
+def _date_text(text: str) -> str:
+    """2023/1/31, 2023.1.31 and 2023年1月31日 as 2023-01-31 (ISO is taken as it is)."""
+    m = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(.*)", text)
+    if not m:
+        return text
+    rest = m.group(4).strip()
+    return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}" + (" " + rest if rest else "")
+
+
+def filter_value(value: Any, sql_type: Any, column: str) -> Any:
+    """A filter's value as the column's type (integer, numeric, date, timestamp, boolean, text), so every
+    engine compares like with like; a value that is not of that type is refused with a 422 naming both."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else str(value)
+    text = text.strip()
+    if isinstance(sql_type, Boolean):
+        if isinstance(value, bool):
+            return value
+        if text.lower() in _TRUE:
+            return True
+        if text.lower() in _FALSE:
+            return False
+        raise _not_a(value, "boolean", column)
+    if isinstance(sql_type, DateTime):
+        try:
+            moment = datetime.fromisoformat(_date_text(text).replace("Z", "+00:00"))
+        except ValueError:
+            raise _not_a(value, "datetime", column) from None
+        # A time without a zone is local time, as imports read it; a column without a zone (SQLite) holds UTC.
+        moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=LOCAL_TZ)
+        return moment if getattr(sql_type, "timezone", False) else moment.astimezone(UTC).replace(tzinfo=None)
+    if isinstance(sql_type, Date):
+        try:
+            day = _date_text(text)
+            return date.fromisoformat(day) if len(day) <= 10 else datetime.fromisoformat(day).date()
+        except ValueError:
+            raise _not_a(value, "date", column) from None
+    if isinstance(sql_type, Integer):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        try:
+            number = Decimal(text.replace(",", ""))
+        except InvalidOperation:
+            raise _not_a(value, "integer", column) from None
+        if not number.is_finite() or number != number.to_integral_value():
+            raise _not_a(value, "integer", column)
+        return int(number)
+    if isinstance(sql_type, (Numeric, Float)):
+        try:
+            number = Decimal(text.replace(",", ""))
+        except InvalidOperation:
+            raise _not_a(value, "number", column) from None
+        if not number.is_finite():
+            raise _not_a(value, "number", column)
+        return float(number) if isinstance(sql_type, Float) or not getattr(sql_type, "asdecimal", True) else number
+    if isinstance(sql_type, String):
+        return value if isinstance(value, str) else text
+    return value
 
 
 def _sqlite_concat(parts: list[ColumnElement[Any]]) -> ColumnElement[Any]:
