@@ -20,12 +20,16 @@ from pbshare.collect.derived import api as collect_derived_api
 from pbshare.collect.profiles import api as collect_profiles_api
 from pbshare.collect.runs import api as collect_runs_api
 from pbshare.collect.uploads import api as collect_uploads_api
+from pbshare.compare import api as compare_api
 from pbshare.core.http import ErrorBody
 from pbshare.exchange.cases import api as exchange_cases_api
 from pbshare.exchange.connections import api as exchange_connections_api
 from pbshare.exchange.messaging import api as exchange_messaging_api
+from pbshare.exchange.requests import api as exchange_requests_api
 from pbshare.metadata import api as metadata_api
 from pbshare.ops import api as ops_api
+from pbshare.quality.reports import api as quality_reports_api
+from pbshare.quality.rules import api as quality_rules_api
 from pbshare.security.audit import api as audit_api
 from pbshare.security.clients import api as clients_api
 from pbshare.security.clients.service import SIGNED_HEADERS
@@ -67,6 +71,7 @@ protected.include_router(exchange_cases_api.router)
 protected.include_router(exchange_messaging_api.router)
 protected.include_router(exchange_connections_api.router)
 protected.include_router(exchange_messaging_api.mailbox_router)
+protected.include_router(exchange_requests_api.router)
 protected.include_router(catalog_units_api.router)
 protected.include_router(catalog_resources_api.router)
 protected.include_router(catalog_editions_api.router)
@@ -79,6 +84,9 @@ protected.include_router(collect_profiles_api.router)
 protected.include_router(collect_derived_api.router)
 protected.include_router(collect_deliveries_api.router)
 protected.include_router(warehouse_api.router)
+protected.include_router(quality_reports_api.router)
+protected.include_router(quality_rules_api.router)
+protected.include_router(compare_api.router)
 
 # Paths reachable without a session; tests check that every other route answers 401.
 PUBLIC_PATHS = {f"{PREFIX}/auth/login"}

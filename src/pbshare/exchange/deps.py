@@ -17,3 +17,6 @@ CaseUnmasker = Annotated[Principal, Depends(require(Perm.cases_read, Perm.pii_un
 UnitSystem = Annotated[Principal, Depends(require(Perm.exchange_send))]
 # The office's administrator: connections, dead letters, refusals.
 ExchangeManager = Annotated[Principal, Depends(require(Perm.exchange_manage))]
+# A case handler asks units for a debtor's information; a unit operator answers its own unit's items.
+RequestWriter = Annotated[Principal, Depends(require(Perm.requests_write))]
+UnitAnswerer = Annotated[Principal, Depends(require(Perm.requests_answer))]

@@ -54,6 +54,16 @@ def debtor_out(debtor: Debtor, *, data_dir: Path | None = None, unmasked: bool =
                      masked=True, is_synthetic=debtor.is_synthetic)
 
 
+def get_debtor(db: Session, *, debtor_id: str) -> Debtor:
+    return get_or_raise(db, Debtor, debtor_id, T("债务人不存在", "The debtor does not exist"))
+
+
+def debtor_id_no(db: Session, *, debtor_id: str, data_dir: Path) -> str:
+    """The debtor's ID number in clear, for a message to a unit that must look the person up (the caller
+    audits or seals what it does with it)."""
+    return vault_for(data_dir).open(get_debtor(db, debtor_id=debtor_id).id_no_sealed) or ""
+
+
 def open_case(db: Session, *, case_no: str, debtor_id: str, court_unit_id: str, procedure: str,
               accepted_on: date, stage: str = CaseStage.accepted.value,
               handler_user_id: str | None = None) -> BankruptcyCase:
