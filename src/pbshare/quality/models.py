@@ -1,4 +1,6 @@
-"""Quarantine: rows that failed a conversion or a check are kept here, never dropped."""
+"""Quarantine: rows that failed a conversion or a check are kept here, never dropped.
+
+A row fixed in the browser and loaded, or discarded, stays as a record of who resolved it and when."""
 
 from __future__ import annotations
 
@@ -25,3 +27,7 @@ class QuarantineRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     source_sealed: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Open while null; "loaded" (fixed and loaded into the target) or "discarded", by whom and when.
+    resolution: Mapped[str | None] = mapped_column(String(16))
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

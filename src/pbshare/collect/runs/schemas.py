@@ -28,3 +28,38 @@ class PreviewOut(BaseModel):
     rows_bad: int
     target_exists: bool
     options: dict[str, Any]
+
+
+class QuarantineEdit(BaseModel):
+    """One quarantined row as the grid sends it: its id and the cells the person changed (source column → text)."""
+
+    id: int = Field(ge=1)
+    values: dict[str, str | None] = Field(default_factory=dict, max_length=500)
+
+
+class QuarantineFix(BaseModel):
+    rows: list[QuarantineEdit] = Field(min_length=1, max_length=500)
+
+
+class QuarantineDiscard(BaseModel):
+    ids: list[int] = Field(min_length=1, max_length=500)
+
+
+class RowCheck(BaseModel):
+    id: int
+    line: int
+    ok: bool
+    reason: str | None = Field(None, description="why the row is still bad (null when it passes)")
+
+
+class QuarantineChecked(BaseModel):
+    items: list[RowCheck]
+    ok: int
+    bad: int
+
+
+class QuarantineLoaded(QuarantineChecked):
+    loaded: int = Field(description="rows written to the target table")
+    duplicates: int = Field(0, description="fixed rows equal to another fixed row, loaded once")
+    kept: int = Field(0, description="edited rows still bad, kept in quarantine with their edits and new reason")
+    remaining: int = Field(description="rows still in the run's quarantine")

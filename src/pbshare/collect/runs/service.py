@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,12 +19,20 @@ from sqlalchemy.orm import Session
 
 from pbshare.collect import readers
 from pbshare.collect.enums import RunStatus
-from pbshare.collect.mapping import REASON, FieldMap, auto_mapping, score
+from pbshare.collect.loaders import TableLoader
+from pbshare.collect.mapping import REASON, FieldMap, auto_mapping, convert, score
 from pbshare.collect.profiles import service as profiles
 from pbshare.collect.profiles.schemas import ProfileIn
 from pbshare.collect.runs import sources
 from pbshare.collect.runs.models import ImportRun
-from pbshare.collect.runs.schemas import PreviewOut, RunIn
+from pbshare.collect.runs.schemas import (
+    PreviewOut,
+    QuarantineChecked,
+    QuarantineEdit,
+    QuarantineLoaded,
+    RowCheck,
+    RunIn,
+)
 from pbshare.collect.schemas import ImportSpec, RunOut
 from pbshare.collect.uploads import service as uploads
 from pbshare.core.clock import as_utc, utcnow
@@ -33,6 +42,8 @@ from pbshare.core.errors import AppError, Conflict, Forbidden, Invalid
 from pbshare.core.i18n import T
 from pbshare.core.lookup import get_or_raise
 from pbshare.quality import service as quality_service
+from pbshare.quality.duplicates import DuplicateGuard
+from pbshare.security.audit import service as audit
 from pbshare.security.crypto import pii
 from pbshare.security.permissions import Perm
 from pbshare.units.principal import Principal
@@ -234,16 +245,258 @@ def last_run(db: Session, *, profile_id: str) -> RunOut | None:
 
 
 # --------------------------------------------------------------------------- quarantine
-def quarantine_rows(db: Session, *, data_dir: Path, run_id: str, page: int = 1, size: int = 50) -> dict:
-    """The run's quarantined rows, identifiers masked (quality keeps them)."""
-    get_run(db, run_id=run_id)
-    return quality_service.rows_for_run(db, data_dir=data_dir, run_id=run_id, page=page, size=size)
+def quarantine_rows(db: Session, *, data_dir: Path, run_id: str, page: int = 1, size: int = 50,
+                    principal: Principal | None = None, unmask: bool = False, purpose: str | None = None) -> dict:
+    """The run's open quarantine, identifiers masked unless the principal may unmask and states a purpose
+    (audited either way). ``columns`` lists the profile's source columns first, so a row kept as raw text
+    (wrong number of fields) can be filled in cell by cell."""
+    purpose = quality_service.check_unmask(principal, unmask=unmask, purpose=purpose)
+    run = get_run(db, run_id=run_id)
+    fix = _fix_plan(db, run, required=False)
+    out = quality_service.rows_for_run(db, data_dir=data_dir, run_id=run_id, page=page, size=size,
+                                       masked=purpose is None, kinds=fix.kinds if fix else _table_kinds(db, run),
+                                       principal=principal, purpose=purpose)
+    sources = [m.source for m in fix.mapping if m.source] if fix else []
+    out["columns"] = list(dict.fromkeys([*sources, *out["columns"]]))
+    return out
 
 
-def quarantine_workbook(db: Session, *, data_dir: Path, run_id: str, principal: Principal | None = None) -> bytes:
-    """The run's quarantine in clear as .xlsx (line, reason, the source columns), to fix and import again."""
+def quarantine_workbook(db: Session, *, data_dir: Path, run_id: str, principal: Principal | None = None,
+                        unmask: bool = False, purpose: str | None = None) -> bytes:
+    """The run's open quarantine as .xlsx (line, reason, the source columns), to fix and import again;
+    identifiers masked unless unmasked with a purpose. Audited."""
+    purpose = quality_service.check_unmask(principal, unmask=unmask, purpose=purpose)
+    run = get_run(db, run_id=run_id)
+    fix = _fix_plan(db, run, required=False)
+    return quality_service.export_excel(db, data_dir=data_dir, run_id=run_id, principal=principal,
+                                        masked=purpose is None, kinds=fix.kinds if fix else _table_kinds(db, run),
+                                        purpose=purpose)
+
+
+@dataclass
+class FixPlan:
+    """How a run's quarantined rows are checked again: the spec (the profile's, else one naming the run's
+    target), the mapping and business key, and which source columns hold identifiers (masked when shown)."""
+
+    spec: ImportSpec
+    mapping: list[FieldMap]
+    key: list[str]
+    kinds: dict[str, str]
+
+
+def _target_spec(db: Session, run: ImportRun) -> ImportSpec:
+    if run.profile_id:
+        profile = _profile_or_none(db, run.profile_id)
+        if profile is not None:
+            return profiles.spec_of(profile)
+    topic, _, table = run.target.partition(".")
+    return ImportSpec(source_kind=run.source_kind, source={}, target_topic=topic, target_table=table, mode=run.mode)
+
+
+def _profile_or_none(db: Session, profile_id: str) -> Any:
+    try:
+        return profiles.get_profile(db, profile_id=profile_id)
+    except AppError:
+        return None  # the profile was deleted since: match the target table's fields by name
+
+
+def _fix_plan(db: Session, run: ImportRun, *, columns: list[str] | None = None, required: bool = True) -> FixPlan | None:
+    """The run's profile mapping (or one matched by name against the target table) for ``columns``."""
+    spec = _target_spec(db, run)
+    try:
+        fields, table_key, exists = target_fields(db, spec)
+        if not exists:
+            raise Invalid(T("目标表 {t} 已不存在，无法装载修正后的行；请重新导入修正后的文件",
+                            "The target table {t} no longer exists, so fixed rows cannot be loaded; import the "
+                            "fixed file again instead", t=run.target), code="target_gone")
+        names = columns if columns is not None else \
+            ([m.source for m in spec.mapping if m.source] or [c for f in fields or [] for c in (f.get("title") or f["name"],)])
+        mapping = resolve_mapping(spec, names, fields, exists)
+        key = key_for(spec, table_key, mapping)
+    except AppError:
+        if required:
+            raise
+        return None
+    kinds = {m.source: m.id_kind or "" for m in mapping if m.pii and m.source}
+    return FixPlan(spec=spec, mapping=mapping, key=key, kinds=kinds)
+
+
+def _table_kinds(db: Session, run: ImportRun) -> dict[str, str]:
+    """Personal columns of the target table by name and title, when no mapping can be resolved."""
+    topic, _, table = run.target.partition(".")
+    row = warehouse.find_table(db, topic=topic, name=table)
+    kinds: dict[str, str] = {}
+    for c in row.columns if row is not None else []:
+        if c.get("pii") and not c.get("blind_index_of"):
+            for label in (c["name"], c.get("title")):
+                if label:
+                    kinds[label] = c.get("id_kind") or ""
+    return kinds
+
+
+@dataclass
+class _Checked:
+    """Edited quarantine rows after conversion: what passes (to load), what does not (with the new reason)."""
+
+    plan: FixPlan
+    rows: list[quality_service.OpenRow]  # edits merged
+    edited: set[int]
+    results: list[RowCheck]
+    load: pl.DataFrame  # converted target columns (``__line`` kept)
+    ok_ids: list[int]
+    duplicates: int
+
+
+def _masked_refusal(line: int, column: str) -> Invalid:
+    return Invalid(T("第 {line} 行“{c}”填入的是遮蔽后的值（含 *），不能写回；请输入完整的新值，"
+                     "或先说明用途“显示完整值”后再修改",
+                     "Line {line}, {c}: this is the masked value (with *), which cannot be saved; type the full new "
+                     "value, or show the values in full (with a purpose) first", line=line, c=column),
+                   code="masked_value", detail={"line": line, "column": column})
+
+
+def _merge(row: quality_service.OpenRow, values: dict[str, str | None], allowed: set[str],
+           kinds: dict[str, str]) -> dict[str, Any]:
+    """The row's stored values with the person's edits; refused: unknown columns, masked values, huge cells."""
+    merged = dict(row.source)
+    for column, value in values.items():
+        if column not in allowed and column not in row.source:
+            raise Invalid(T("第 {line} 行：没有“{c}”这一列，请刷新页面后再改", "Line {line}: there is no column {c}; "
+                            "reload the page and edit again", line=row.line, c=column[:60]),
+                          code="unknown_column", detail={"line": row.line})
+        if value is not None and len(value) > quality_service.MAX_VALUE:
+            raise Invalid(T("第 {line} 行“{c}”太长（超过 {n} 个字符）", "Line {line}, {c}: longer than {n} characters",
+                            line=row.line, c=column, n=quality_service.MAX_VALUE), code="value_too_long")
+        old = row.source.get(column)
+        shown = quality_service.mask_value(old, kinds.get(column))
+        if value is not None and value != old and ((shown != old and value == shown)
+                                                   or (column in kinds and "*" in value)):
+            raise _masked_refusal(row.line, column)
+        merged[column] = value
+    return merged
+
+
+def _check(db: Session, *, data_dir: Path, run: ImportRun, edits: list[QuarantineEdit]) -> _Checked:
+    """Convert and check edited rows with the import's own code (``mapping.convert``) and duplicate guard."""
+    if run.status != RunStatus.succeeded.value:
+        raise Conflict(T("只有成功结束的导入才能修正隔离数据", "Only a finished, successful import's quarantine can "
+                         "be fixed"), code="run_not_finished")
+    opened = quality_service.open_rows(db, data_dir=data_dir, run_id=run.id, ids=[e.id for e in edits])
+    values = {e.id: e.values for e in edits}
+    seen = list(dict.fromkeys(c for r in opened for c in r.source))
+    probe = _fix_plan(db, run)
+    assert probe is not None
+    columns = list(dict.fromkeys([*(m.source for m in probe.mapping if m.source), *seen]))
+    plan = _fix_plan(db, run, columns=columns)
+    assert plan is not None
+    allowed = {m.source for m in plan.mapping if m.source}
+    rows = [quality_service.OpenRow(id=r.id, line=r.line, reason=r.reason,
+                                    source=_merge(r, values.get(r.id) or {}, allowed, plan.kinds)) for r in opened]
+    edited = {r.id for r, o in zip(rows, opened, strict=True) if r.source != o.source}
+    lines = [r.line for r in rows]
+    if len(set(lines)) != len(lines):  # never in one run; numbered apart so each result finds its row
+        lines = list(range(1, len(rows) + 1))
+    by_line = dict(zip(lines, rows, strict=True))
+    sources = [c for c in columns if c in allowed]
+    frame = pl.DataFrame({c: [_text(r.source.get(c)) for r in rows] for c in sources} | {readers.LINE: lines},
+                         schema={**{c: pl.String for c in sources}, readers.LINE: pl.Int64})
+    converted = convert(frame, plan.mapping, key=plan.key)
+    good, duplicates = converted.good, 0
+    bad_reason = dict(zip(converted.bad[readers.LINE].to_list(), converted.bad[readers.REASON].to_list(), strict=True))
+    if plan.key and good.height:
+        labels = {m.target: m.title or m.source or m.target for m in plan.mapping}
+        sifted = DuplicateGuard(plan.key, [m.target for m in plan.mapping], labels).sift(good)
+        duplicates = sifted.exact
+        bad_reason.update(zip(sifted.conflicts[readers.LINE].to_list(), sifted.conflicts[readers.REASON].to_list(),
+                              strict=True))
+        good = sifted.load
+    results = [RowCheck(id=by_line[n].id, line=by_line[n].line, ok=n not in bad_reason, reason=bad_reason.get(n))
+               for n in lines]
+    for n, r in zip(lines, rows, strict=True):
+        r.reason = bad_reason.get(n, r.reason)
+    return _Checked(plan=plan, rows=rows, edited=edited, results=results, load=good,
+                    ok_ids=[x.id for x in results if x.ok], duplicates=duplicates)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def check_quarantine(db: Session, *, data_dir: Path, run_id: str, rows: list[QuarantineEdit]) -> QuarantineChecked:
+    """Re-check edited rows: each is OK, or still bad with its new reason. Nothing is written."""
+    checked = _check(db, data_dir=data_dir, run=get_run(db, run_id=run_id), edits=rows)
+    ok = len(checked.ok_ids)
+    return QuarantineChecked(items=checked.results, ok=ok, bad=len(checked.results) - ok)
+
+
+def load_quarantine(db: Session, database: Database, *, run_id: str, rows: list[QuarantineEdit],
+                    principal: Principal | None = None) -> QuarantineLoaded:
+    """Load the rows that now pass into the run's target (upsert by the business key when there is one, else
+    append; a replace run's table is not emptied again), mark them resolved with who and when, keep edited
+    rows that are still bad with their edits and new reason, update the run's counts, audit.
+
+    The rows are marked first and the target is written through its own connection before this session
+    commits: a failed load leaves the quarantine as it was, and two people cannot load one row twice.
+    """
+    from pbshare.collect.runs import flows  # flows imports this module
+
+    data_dir = database.settings.resolved_data_dir
+    run = get_run(db, run_id=run_id)
+    checked = _check(db, data_dir=data_dir, run=run, edits=rows)
+    # SQLite: end the reading snapshot, so the first write below waits for the lock instead of failing.
+    db.commit()
+    kept = [r for r in checked.rows if r.id in checked.edited and r.id not in checked.ok_ids]
+    quality_service.resolve(db, run_id=run_id, ids=checked.ok_ids, how=quality_service.LOADED, principal=principal)
+    quality_service.keep_edits(db, data_dir=data_dir, run_id=run_id, rows=kept)
+    spec, plan = checked.plan.spec, checked.plan
+    loaded = 0
+    if checked.load.height:
+        stored = flows._plan(db, spec, mapping=plan.mapping, key=plan.key)
+        vault = pii.vault_for(data_dir)
+        frame = flows._seal(checked.load.drop(readers.LINE), plan.mapping, vault)
+        loader = TableLoader(database.warehouse_engine, topic=spec.target_topic, table=spec.target_table,
+                             columns=stored.load_columns, mode="upsert" if stored.stored_key else "append",
+                             key=stored.stored_key)
+        try:
+            loader.begin()
+            loaded = loader.write(loader.prepare(frame))
+            loader.commit()
+        except Exception:
+            loader.rollback()
+            raise
+        finally:
+            loader.close()
+        warehouse.refresh_count(db, database, topic=spec.target_topic, name=spec.target_table)
+    run = get_run(db, run_id=run_id)
+    remaining = quality_service.count_for_run(db, run_id=run_id)
+    run.rows_loaded += loaded
+    run.rows_duplicate += checked.duplicates
+    run.rows_quarantined = remaining
+    counts = dict(run.counts or {})
+    counts["fixed"] = int(counts.get("fixed") or 0) + len(checked.ok_ids)
+    run.counts = counts
+    audit.record(db, action="collect.quarantine.load", principal=principal, object_type="import_run",
+                 object_id=run_id, detail={"target": run.target, "loaded": loaded, "fixed": len(checked.ok_ids),
+                                           "still_bad": len(checked.results) - len(checked.ok_ids),
+                                           "kept_edits": len(kept), "remaining": remaining})
+    ok = len(checked.ok_ids)
+    return QuarantineLoaded(items=checked.results, ok=ok, bad=len(checked.results) - ok, loaded=loaded,
+                            duplicates=checked.duplicates, kept=len(kept), remaining=remaining)
+
+
+def discard_quarantine(db: Session, *, run_id: str, ids: list[int], principal: Principal | None = None) -> int:
+    """Leave rows out for good (e.g. the wrong one of a conflicting duplicate): resolved as discarded, audited."""
     get_run(db, run_id=run_id)
-    return quality_service.export_excel(db, data_dir=data_dir, run_id=run_id, principal=principal)
+    db.commit()  # SQLite: the write below then waits for the lock instead of failing
+    n = quality_service.resolve(db, run_id=run_id, ids=ids, how=quality_service.DISCARDED, principal=principal)
+    run = get_run(db, run_id=run_id)
+    run.rows_quarantined = quality_service.count_for_run(db, run_id=run_id)
+    counts = dict(run.counts or {})
+    counts["discarded"] = int(counts.get("discarded") or 0) + n
+    run.counts = counts
+    audit.record(db, action="collect.quarantine.discard", principal=principal, object_type="import_run",
+                 object_id=run_id, detail={"rows": n, "remaining": run.rows_quarantined})
+    return n
 
 
 # --------------------------------------------------------------------------- liveness
