@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     query_timeout_s: float = Field(default=60.0, gt=0, description="time limit of one user-written query")
     query_max_rows: int = Field(default=5_000_000, gt=0, description="rows one user-written query may return")
     query_max_memory_mb: int = Field(default=256, gt=0, description="memory bound of one user-written query")
+    compare_change_share: float = Field(default=0.3, gt=0, le=1, description="share of changed rows a comparison flags")
 
     @property
     def resolved_data_dir(self) -> Path:
