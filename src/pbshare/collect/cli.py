@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pbshare.collect.deliveries import cli as deliveries_cli
 from pbshare.core.commands import command_session, fail, open_database
 from pbshare.security.audit.service import cli_actor
 
@@ -31,6 +32,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(topic_app, name="topic")
     app.add_typer(dataset_app, name="dataset")
     app.add_typer(transform_app, name="transform")
+    app.add_typer(deliveries_cli.app, name="delivery")
 
 
 def _run_with_bar(database: Database, spec: ImportSpec, *, profile_id: str | None = None,

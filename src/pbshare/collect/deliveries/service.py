@@ -43,8 +43,6 @@ TOPICS = {False: ("shared", "共享数据专题库 / shared data received from u
 _PROVENANCE_TYPES = {"src_unit": ("string", 64), "src_message": ("string", 64),
                      "src_received_at": ("datetime", None), "src_row": ("integer", None)}
 
-messaging.hold(DELIVERY)
-
 
 def target_of(resource_code: str, *, test: bool) -> tuple[str, str]:
     """Topic and table a resource's deliveries land in."""

@@ -73,8 +73,9 @@ def on_message(type_: str) -> Callable[[Handler], Handler]:
 # Types whose inbox rows stay ``received`` until the domain that lands them says they are done
 # (``finish_inbox``): the envelope is safe in the inbox the moment it is acknowledged, and a crash
 # between inbox and store resumes from ``pending_inbox``. Test envelopes are held too: the lander
-# puts them in the test area.
-HELD_TYPES: set[str] = set()
+# puts them in the test area. Deliveries are always held, whichever process received them (a
+# standalone ``pbshare channels listen`` too): collect's lander in ``pbshare serve`` lands them.
+HELD_TYPES: set[str] = {"delivery"}
 
 
 def hold(type_: str) -> None:
