@@ -22,7 +22,7 @@ from pbshare.core.errors import Invalid, NotFound
 from pbshare.core.i18n import T
 from pbshare.core.sqlcheck import parse_read_only
 from pbshare.core.userquery import QueryLimits, explain, limited
-from pbshare.quality.rules import builtins, engine
+from pbshare.quality.rules import builtins, engine, expressions
 from pbshare.quality.rules.engine import Dimension, Rule, RuleContext, Severity
 from pbshare.quality.rules.models import RuleSet, StoredRule
 from pbshare.security.audit import service as audit
@@ -341,6 +341,18 @@ def context_for(db: Session, *, resource_code: str | None, unit_code: str | None
 
     ctx.lookup, ctx.table, ctx.sql = lookup, frame, sql
     return ctx
+
+
+def check_expression(expression: str, *, columns: Sequence[str] | None = None) -> dict:
+    """A cross-field condition checked: its columns and its normal form; Invalid (422) when refused."""
+    tree = expressions.parse(expression)
+    used = expressions.columns_of(tree)
+    unknown = [c for c in used if columns is not None and c not in columns]
+    if unknown:
+        raise Invalid(T("条件中的列不存在：{m}；可用的列：{a}", "The condition names columns that do not exist: {m}; "
+                        "the columns are: {a}", m=", ".join(unknown), a=", ".join(columns or [])),
+                      code="expression_unknown_column")
+    return {"expression": expression, "columns": used, "sql": tree.sql()}
 
 
 def kinds() -> list[dict]:
