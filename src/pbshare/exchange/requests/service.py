@@ -672,8 +672,9 @@ def remind_due(db: Session, now: datetime, *, data_dir: Path | None = None) -> l
                                                            RequestItem.due_on <= horizon)))
     if not candidates:
         return []
-    have = set(db.execute(select(RequestReminder.item_id, RequestReminder.kind)
-                          .where(RequestReminder.item_id.in_([i.id for i in candidates]))).tuples())
+    have = {(item_id, kind) for item_id, kind in db.execute(
+        select(RequestReminder.item_id, RequestReminder.kind)
+        .where(RequestReminder.item_id.in_([i.id for i in candidates])))}
     made = []
     for item in candidates:
         kind = ReminderKind.overdue if today > item.due_on else ReminderKind.nearing
@@ -698,3 +699,7 @@ def remind_due(db: Session, now: datetime, *, data_dir: Path | None = None) -> l
         made.append(reminder)
     db.flush()
     return made
+
+
+def case_request_count(db: Session, *, case_id: str) -> int:
+    return db.scalar(select(func.count()).select_from(InfoRequest).where(InfoRequest.case_id == case_id)) or 0
