@@ -74,6 +74,7 @@ register({
   "col.skip.blank": ["空行", "blank lines"],
   "col.skip.footer": ["表尾合计/备注行", "footer rows"],
   "col.skip.title": ["表头上方标题行", "title rows"],
+  "col.skip.already_loaded": ["增量水位处已导入过的行", "rows already loaded at the watermark"],
   "col.byReason": ["隔离原因", "Quarantined by reason"],
   "col.type.string": ["文本", "Text"],
   "col.type.text": ["长文本", "Long text"],
@@ -97,6 +98,31 @@ register({
   "col.quarantine": ["隔离数据", "Quarantine"],
   "col.downloadQuarantine": ["下载隔离数据 Excel（含原因），修正后可重新导入", "Download the quarantine as Excel (with reasons); fix it and import it again"],
   "col.runBy": ["操作人", "Run by"],
+  "col.q.recheck": ["重新检查", "Re-check"],
+  "col.q.load": ["装载已修正的行", "Load fixed rows"],
+  "col.q.checked": ["检查完成：{ok} 行可以装载，{bad} 行仍有问题", "Checked: {ok} rows can be loaded, {bad} still have problems"],
+  "col.q.loadedMsg": ["已装载 {n} 行到目标表（修正 {ok} 行）；隔离区还剩 {left} 行", "Loaded {n} rows into the target table ({ok} fixed); {left} rows left in quarantine"],
+  "col.q.state": ["检查结果", "Check"],
+  "col.q.ok": ["可以装载", "OK"],
+  "col.q.stillBad": ["仍有问题", "Still bad"],
+  "col.q.edited": ["已修改", "Edited"],
+  "col.q.unchecked": ["未检查", "Not checked"],
+  "col.q.fixedCount": ["已修正装载 {n} 行", "{n} fixed and loaded"],
+  "col.q.discard": ["放弃", "Discard"],
+  "col.q.discardConfirm": ["第 {line} 行将不再装载（保留处理记录）。确定放弃？", "Line {line} will not be loaded (the decision is recorded). Discard it?"],
+  "col.q.actions": ["操作", "Actions"],
+  "col.q.unmask": ["显示完整值", "Show in full"],
+  "col.q.remask": ["恢复遮蔽", "Mask again"],
+  "col.q.downloadFull": ["下载完整值 Excel", "Download in full (Excel)"],
+  "col.q.purpose": ["请说明查看完整证件号码的用途（至少 4 个字，将被审计记录）", "State why you need the identifiers in full (at least 4 characters; this is audited)"],
+  "col.q.purposeShort": ["用途至少 4 个字", "Give a purpose of at least 4 characters"],
+  "col.q.maskedHint": ["证件号码、信用代码、手机号已遮蔽。遮蔽的格子显示为灰色提示，直接输入完整的新值即可替换；不改就保持原值。下载的 Excel 也已遮蔽。", "ID numbers, credit codes and phone numbers are masked. A masked cell shows the mask in grey: type the full new value to replace it, or leave it to keep the stored value. The Excel download is masked too."],
+  "col.q.unmaskedHint": ["正在显示完整值（用途：{purpose}），本次查看已记入审计日志", "Showing values in full (purpose: {purpose}); this viewing is in the audit log"],
+  "col.q.maskedCell": ["已遮蔽：输入完整的新值将替换原值", "Masked: typing a full new value replaces the stored one"],
+  "col.q.howTab": ["如何修正", "How to fix"],
+  "col.q.how1": ["在表格中直接修改有问题的格子，点“重新检查”：每行显示可以装载，或仍有问题及新的原因。", "Edit the cells in the grid and click Re-check: each row shows OK, or still bad with its new reason."],
+  "col.q.how2": ["点“装载已修正的行”：可以装载的行按本次导入的写入方式写入目标表（有业务主键时按主键更新），并移出隔离区；仍有问题的行连同修改留在隔离区。", "Click Load fixed rows: the rows that pass are written to the target table as the import wrote (by business key when there is one) and leave the quarantine; rows still bad stay, with your edits."],
+  "col.q.how3": ["也可以下载 Excel，修正后用同一导入配置重新导入。遮蔽的 Excel 中证件号码须重新填写完整；有“查看完整个人标识”权限的用户可说明用途后下载完整值。", "Or download the Excel file, fix it and import it again with the same profile. In the masked workbook, identifiers must be typed in full again; users with the unmask permission can state a purpose and download the values in full."],
   "col.started": ["开始时间", "Started"],
   "col.target2": ["目标", "Target"],
   "col.sourceLabel": ["来源", "Source"],
@@ -186,6 +212,6 @@ export function fmt(ts) {
 if (!document.getElementById("collect-style")) {
   const style = document.createElement("style");
   style.id = "collect-style";
-  style.textContent = ".el-table .row-bad td { background: #fef0f0 !important; } .mapping-scroll { overflow-x: auto; }";
+  style.textContent = ".el-table .row-bad td { background: #fef0f0 !important; } .el-table .row-ok td { background: #f0f9eb !important; } .mapping-scroll { overflow-x: auto; }";
   document.head.appendChild(style);
 }
