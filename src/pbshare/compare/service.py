@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +45,7 @@ FLAG_LABELS = {
     "flip": ("数值来回变化（A→B→A）", "A value flipped back (A→B→A)"),
 }
 CHUNK = 5000
+log = logging.getLogger("pbshare.compare")
 
 
 # --------------------------------------------------------------------------- taking in a delivery
@@ -180,7 +182,7 @@ def _suspicious(db: Session, vault: pii.PiiVault, d: Diff, *, scope: str, target
         flag("mass_change", count=moved, share=round(moved / previous_rows, 4), threshold=share)
     if d.fields.height:
         changed_keys = history.key_texts(d.changed, d.key)
-        indexes = vault.blind_index_many(changed_keys)
+        indexes = [vault.blind_index(k) for k in changed_keys]
         by_text = dict(zip(changed_keys, indexes, strict=True))
         earlier = history.earlier_values(db, vault, scope=scope, target=target, key_indexes=indexes)
         flipped_fields: set[str] = set()
@@ -498,3 +500,26 @@ def list_targets(db: Session, *, principal: Principal | None = None) -> list[Tar
         last = _last_delivery(db, target=target, scope=scope)
         out.append(TargetOut(target=target, unit_code=scope or None, key=last.key, deliveries=n, last_at=last_at))
     return out
+
+
+# --------------------------------------------------------------------------- the import-run hook
+def compare_import_run(db: Session, *, data_dir: Path, run_id: str, target: str, resource_code: str | None,
+                       mode: str, key: list[str], frames: list[pl.DataFrame]) -> Comparison | None:
+    """Called by a successful import run (``collect.runs.flows``) with the rows it loaded: compare them with the
+    target's previous delivery (replace and upsert runs deliver a full snapshot, append runs an increment) and
+    move the history on. A target without a business key (``key`` or the table's) is not compared. A failure
+    here is logged and never fails the import: the run's rows are already loaded."""
+    topic, _, name = target.partition(".")
+    table = warehouse.find_table(db, topic=topic, name=name)
+    key = list(key or (table.key if table is not None else []))
+    if not key or not frames:
+        return None
+    frame = pl.concat(frames, how="diagonal_relaxed")
+    try:
+        with db.begin_nested():
+            return compare_delivery(db, resource_code=resource_code, unit_code=None, target=target,
+                                    delivery_id=run_id, delivery_kind="import_run", frame=frame, key=key,
+                                    incremental=mode == "append", data_dir=data_dir)
+    except Exception:  # the import stands; the comparison is missing and the log says why
+        log.exception("comparison of import run failed")
+        return None
