@@ -33,7 +33,6 @@ from pbshare.collect.runs import service, sources
 from pbshare.collect.runs.models import ImportRun
 from pbshare.collect.runs.sources import Reader
 from pbshare.collect.schemas import ImportSpec
-from pbshare.compare import service as compare_service
 from pbshare.core.clock import utcnow
 from pbshare.core.db import Database
 from pbshare.core.errors import AppError
@@ -81,7 +80,6 @@ class Tally:
     bad_frames: list[pl.DataFrame] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)  # blank, footer, title
     reasons: dict[str, int] = field(default_factory=dict)  # quarantined rows by the check they failed
-    delivered: list[pl.DataFrame] = field(default_factory=list)  # loaded rows, for the comparison (keyed runs)
 
     def add(self, counts: dict[str, int], into: dict[str, int]) -> None:
         for k, n in counts.items():
@@ -246,8 +244,6 @@ def _load(database: Database, spec: ImportSpec, plan: Plan, batches: Iterator[re
                 sorted_.read += batch.rejected.height
                 sorted_.reasons[RAGGED] = sorted_.reasons.get(RAGGED, 0) + batch.rejected.height
             sorted_.bad, sorted_.loaded = bad, good.height
-            if plan.key:  # compared with the previous delivery when the run finishes
-                tally.delivered.append(good)
             return batch.progress, sorted_, loader.prepare(_seal(good.drop(readers.LINE), plan.mapping, vault))
 
         loader.begin()
@@ -361,8 +357,6 @@ def _finish(db: Session, database: Database, *, run_id: str, spec: ImportSpec, r
     if run.profile_id and isinstance(reader, readers.DatabaseReader) and reader.state.watermark is not None:
         profiles.keep_watermark(db, profile_id=run.profile_id, watermark=reader.state.watermark.to_json())
     _record_lineage(db, spec, run)
-    compare_service.compare_import_run(db, data_dir=data_dir, run_id=run_id, target=run.target, mode=spec.mode,
-                                       resource_code=spec.resource_code, key=spec.key, frames=tally.delivered)
     audit.record(db, action="collect.import", actor_name=run.run_by, object_type="import_run", object_id=run_id,
                  detail={"target": run.target, "read": tally.rows_read, "loaded": run.rows_loaded,
                          "quarantined": tally.quarantined, "duplicates": tally.duplicates,
