@@ -33,6 +33,7 @@ from pbshare.collect.runs import service, sources
 from pbshare.collect.runs.models import ImportRun
 from pbshare.collect.runs.sources import Reader
 from pbshare.collect.schemas import ImportSpec
+from pbshare.compare import service as compare_service
 from pbshare.core.clock import utcnow
 from pbshare.core.db import Database
 from pbshare.core.errors import AppError
@@ -40,6 +41,7 @@ from pbshare.core.i18n import T
 from pbshare.metadata import service as metadata_service
 from pbshare.quality import service as quality_service
 from pbshare.quality.duplicates import CONFLICT, DuplicateGuard
+from pbshare.quality.reports import service as quality_reports
 from pbshare.security.audit import service as audit
 from pbshare.security.crypto import pii
 from pbshare.warehouse import service as warehouse
@@ -80,6 +82,8 @@ class Tally:
     bad_frames: list[pl.DataFrame] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)  # blank, footer, title
     reasons: dict[str, int] = field(default_factory=dict)  # quarantined rows by the check they failed
+    delivered: list[pl.DataFrame] = field(default_factory=list)  # loaded rows, for the comparison (keyed runs)
+    quality: quality_reports.ImportGate | None = None  # the run's quality rules; it records the quality report
 
     def add(self, counts: dict[str, int], into: dict[str, int]) -> None:
         for k, n in counts.items():
@@ -123,6 +127,10 @@ def execute_run(database: Database, *, run_id: str, spec: ImportSpec, file: Path
                     _create_target(db, database, spec, mapping=mapping, key=key, origin_id=origin_id)
                     created = True
                 plan = _plan(db, spec, mapping=mapping, key=key)
+                tally.quality = quality_reports.import_gate(
+                    db, database, profile_id=service.get_run(db, run_id=run_id).profile_id,
+                    resource_code=spec.resource_code, topic=spec.target_topic, table=spec.target_table,
+                    key=plan.key, mapping=plan.mapping)
             _load(database, spec, plan, chain([head.first] if head.first else [], head.rest), tally, progress)
     except Exception as exc:
         if created:
@@ -239,11 +247,18 @@ def _load(database: Database, spec: ImportSpec, plan: Plan, batches: Iterator[re
                     bad.append(batch.frame.join(sifted.conflicts, on=readers.LINE).select(
                         [*source, readers.LINE, readers.REASON]))
                     sorted_.reasons[CONFLICT] = sifted.conflicts.height
+            if tally.quality is not None:  # the quality rules: error rows kept out, warning rows counted
+                good, flagged, by_rule = tally.quality.sift(good, batch.frame)
+                if flagged.height:
+                    bad.append(flagged)
+                    tally.add(by_rule, sorted_.reasons)
             if batch.rejected is not None and batch.rejected.height:
                 bad.append(batch.rejected)
                 sorted_.read += batch.rejected.height
                 sorted_.reasons[RAGGED] = sorted_.reasons.get(RAGGED, 0) + batch.rejected.height
             sorted_.bad, sorted_.loaded = bad, good.height
+            if plan.key:  # compared with the previous delivery when the run finishes
+                tally.delivered.append(good)
             return batch.progress, sorted_, loader.prepare(_seal(good.drop(readers.LINE), plan.mapping, vault))
 
         loader.begin()
@@ -353,10 +368,14 @@ def _finish(db: Session, database: Database, *, run_id: str, spec: ImportSpec, r
     run.rows_skipped = sum(tally.skipped.values())
     run.counts = {"skipped": tally.skipped, "quarantined": tally.reasons, "duplicates": tally.duplicates}
     run.seconds, run.finished_at = time.perf_counter() - started, utcnow()
+    if tally.quality is not None:
+        tally.quality.record(db, run_id=run_id, rows=tally.rows_read, reasons=tally.reasons, bad_frames=tally.bad_frames)
     warehouse.refresh_count(db, database, topic=spec.target_topic, name=spec.target_table)
     if run.profile_id and isinstance(reader, readers.DatabaseReader) and reader.state.watermark is not None:
         profiles.keep_watermark(db, profile_id=run.profile_id, watermark=reader.state.watermark.to_json())
     _record_lineage(db, spec, run)
+    compare_service.compare_import_run(db, data_dir=data_dir, run_id=run_id, target=run.target, mode=spec.mode,
+                                       resource_code=spec.resource_code, key=spec.key, frames=tally.delivered)
     audit.record(db, action="collect.import", actor_name=run.run_by, object_type="import_run", object_id=run_id,
                  detail={"target": run.target, "read": tally.rows_read, "loaded": run.rows_loaded,
                          "quarantined": tally.quarantined, "duplicates": tally.duplicates,
