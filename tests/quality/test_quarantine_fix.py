@@ -203,7 +203,7 @@ def test_download_fix_and_reimport_still_works(database, tmp_path, settings):
     from pbshare.collect.runs import service as runs_service
 
     _topic(database)
-    path, mapping, ric, uscc = _pii_file(tmp_path)
+    path, mapping, ric, _ = _pii_file(tmp_path)
     result = run(database, spec(path, table="pii_rows", mapping=mapping))
     with database.session() as db:
         data = runs_service.quarantine_workbook(db, data_dir=settings.resolved_data_dir, run_id=result.id,

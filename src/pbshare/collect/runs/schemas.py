@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
@@ -33,7 +33,7 @@ class PreviewOut(BaseModel):
 class QuarantineEdit(BaseModel):
     """One quarantined row as the grid sends it: its id and the cells the person changed (source column → text)."""
 
-    id: int = Field(ge=1)
+    id: int = Field(ge=1, le=2**63 - 1)
     values: dict[str, str | None] = Field(default_factory=dict, max_length=500)
 
 
@@ -42,7 +42,7 @@ class QuarantineFix(BaseModel):
 
 
 class QuarantineDiscard(BaseModel):
-    ids: list[int] = Field(min_length=1, max_length=500)
+    ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(min_length=1, max_length=500)
 
 
 class RowCheck(BaseModel):
