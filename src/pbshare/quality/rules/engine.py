@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -202,6 +202,23 @@ def validate_rule(rule: Rule, columns: Sequence[str] | None = None) -> None:
         parse_read_only(str(p.get("sql") or ""))
 
 
+def _resolved(rule: Rule, schema: pl.Schema, by_lower: dict[str, str]) -> Rule:
+    """The rule with its columns matched to the frame's case-insensitively (CASE_NO finds case_no)."""
+    if all(c in schema for c in rule.columns):
+        return rule
+    return replace(rule, columns=tuple(c if c in schema else by_lower.get(c.lower(), c) for c in rule.columns))
+
+
+def _absent(rule: Rule, schema: pl.Schema) -> list[str]:
+    """Columns the rule names that the delivery lacks (a missing column is reported, not a crash)."""
+    names = list(rule.columns)
+    if rule.kind == "cross_field":
+        names += expressions.columns_of(expressions.parse(str(rule.params.get("expression") or "")))
+    if rule.kind == "conflict":
+        names += [v for v in rule.params.get("values") or []]
+    return [c for c in dict.fromkeys(names) if c not in schema]
+
+
 def _anchored(pattern: str) -> str:
     return pattern if pattern.startswith("^") else f"^(?:{pattern})$"
 
@@ -380,8 +397,18 @@ def evaluate(frame: pl.DataFrame, rules: Sequence[Rule], *, key: Sequence[str] =
     outcomes: list[RuleOutcome | None] = [None] * len(rules)
     extra_masks: dict[int, pl.Series] = {}
     samples_from: dict[int, pl.DataFrame] = {}
+    by_lower = {c.lower(): c for c in schema}
+    for rule in rules:
+        validate_rule(rule)
+    rules = [_resolved(rule, schema, by_lower) for rule in rules]
     for i, rule in enumerate(rules):
-        validate_rule(rule, list(schema) if rule.kind != "custom_sql" else None)
+        absent = _absent(rule, schema)
+        if absent:
+            whole = rule.kind in ("not_null", "required_share", "unique")
+            outcomes[i] = RuleOutcome(rule, n, n if whole else 0, passed=not whole,
+                                      skipped=None if whole else "missing_columns",
+                                      detail={"missing_columns": absent})
+            continue
         if rule.kind in SET_KINDS and not (rule.kind == "timeliness" and rule.columns
                                            and rule.params.get("max_age_days") is not None):
             outcomes[i] = _set_outcome(rule, frame, schema, context)
