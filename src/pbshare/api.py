@@ -24,6 +24,7 @@ from pbshare.compare import api as compare_api
 from pbshare.core.http import ErrorBody
 from pbshare.exchange.cases import api as exchange_cases_api
 from pbshare.exchange.connections import api as exchange_connections_api
+from pbshare.exchange.debtors import api as exchange_debtors_api
 from pbshare.exchange.messaging import api as exchange_messaging_api
 from pbshare.exchange.requests import api as exchange_requests_api
 from pbshare.metadata import api as metadata_api
@@ -68,6 +69,7 @@ protected.include_router(audit_api.router)
 protected.include_router(ops_api.router)
 protected.include_router(ops_api.audit_router)
 protected.include_router(exchange_cases_api.router)
+protected.include_router(exchange_debtors_api.router)
 protected.include_router(exchange_messaging_api.router)
 protected.include_router(exchange_connections_api.router)
 protected.include_router(exchange_messaging_api.mailbox_router)

@@ -82,6 +82,12 @@ def test_delivery_lands_with_provenance_quarantine_and_receipt(database, setting
     assert receipt["status"] == "accepted_with_warnings"
     assert (receipt["rows"], receipt["loaded"], receipt["quarantined"]) == (3, 2, 1)
     assert receipt["ignored_fields"] == ["court_room"]
+    assert receipt["cases_opened"] == 2  # the court's "case accepted" opened the case files
+    with database.session() as s:
+        from pbshare.exchange.cases import service as cases
+        opened = cases.find_case_by_no(s, case_no="(2026)粤03破2号")
+        assert opened is not None and opened.stage == "trial" and opened.debtor.name == "张三"
+        assert cases.find_case_by_no(s, case_no="(2026)粤03破3号") is None  # its row is in quarantine
     with database.session() as s:
         state, result = messaging.inbox_result(s, envelope_id=env["id"])
         page = deliveries.deliveries(s)

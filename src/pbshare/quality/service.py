@@ -89,7 +89,7 @@ def mask_value(value: Any, kind: str | None = None) -> Any:
     identifier or phone found in other text masked where it stands."""
     if not isinstance(value, str) or not value.strip():
         return value
-    if kind:
+    if kind is not None:  # "" for a personal column of no particular kind: half of it hidden
         return pii.mask(value, kind)
     return _LOOKS_PERSONAL.sub(_mask_found, value)
 
@@ -226,3 +226,8 @@ def export_excel(db: Session, *, data_dir: Path, run_id: str, principal: Princip
     audit.record(db, action="quality.quarantine.export", principal=principal, object_type="import_run",
                  object_id=run_id, purpose=purpose, detail={"rows": len(rows), "masked": masked})
     return buf.getvalue()
+
+
+def quarantined_lines(db: Session, *, run_id: str) -> set[int]:
+    """Line numbers of the run's rows in quarantine (open or fixed since), without reading their values."""
+    return {int(n) for n in db.scalars(select(QuarantineRow.line_no).where(QuarantineRow.run_id == run_id))}

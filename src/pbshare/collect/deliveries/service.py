@@ -16,7 +16,8 @@ pass; the table's key (the resource's business key, else message id + row) makes
 from __future__ import annotations
 
 import logging
-from datetime import UTC
+from collections.abc import Callable
+from datetime import UTC, date
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,11 @@ from pbshare.core.db import Database
 from pbshare.core.dynamic import safe_identifier
 from pbshare.core.errors import AppError, Invalid, NotFound
 from pbshare.core.i18n import T
+from pbshare.exchange.cases import service as cases
+from pbshare.exchange.cases.enums import CaseStage
 from pbshare.exchange.messaging import service as messaging
+from pbshare.quality import service as quality_service
+from pbshare.units import service as unit_service
 from pbshare.warehouse import service as warehouse
 
 log = logging.getLogger("pbshare.collect.deliveries")
@@ -122,8 +127,41 @@ def land(database: Database, *, item: messaging.InboxItem) -> dict[str, Any]:
     with database.session() as db:
         run = runs.get_run(db, run_id=run.id)
         result = outcome_of(run, ignored=ignored)
+        if run.status == RunStatus.succeeded and not item.test and envelope.get("resource") in AFTER_LANDING:
+            result.update(AFTER_LANDING[envelope["resource"]](db, envelope=envelope, run_id=run.id, data_dir=data_dir))
         _answer(db, item=item, result=result, data_dir=data_dir)
     return result
+
+
+# --------------------------------------------------------------------------- what a landing sets going
+CASE_ACCEPTED = "101001"  # 个人破产案件受理信息, from the court
+_STAGES = {"已受理": CaseStage.accepted, "审理中": CaseStage.trial, "已宣告破产": CaseStage.declared,
+           "免责考察期": CaseStage.probation, "已免责": CaseStage.discharged, "已终结": CaseStage.closed}
+
+
+def open_cases(db: Session, *, envelope: dict[str, Any], run_id: str, data_dir: Path) -> dict[str, Any]:
+    """The court's "case accepted" opens a case file (and the debtor's) for every row that landed."""
+    bad = quality_service.quarantined_lines(db, run_id=run_id)
+    court = unit_service.find_unit_by_code(db, code=str(envelope.get("sender")))
+    opened = 0
+    for line, row in enumerate(payload_rows(envelope.get("payload")), start=1):
+        case_no, id_no = str(row.get("case_no") or "").strip(), str(row.get("debtor_id_no") or "").strip()
+        if line in bad or court is None or not case_no or not id_no or cases.find_case_by_no(db, case_no=case_no):
+            continue
+        try:
+            accepted_on = date.fromisoformat(str(row.get("accepted_on"))[:10])
+        except ValueError:
+            continue
+        debtor = cases.find_debtor_by_id_no(db, data_dir=data_dir, id_no=id_no) or cases.add_debtor(
+            db, data_dir=data_dir, name=str(row.get("debtor_name") or "")[:100], id_no=id_no)
+        cases.open_case(db, case_no=case_no, debtor_id=debtor.id, court_unit_id=court.id,
+                        procedure=str(row.get("procedure") or "")[:16],
+                        stage=_STAGES.get(str(row.get("status")), CaseStage.accepted).value, accepted_on=accepted_on)
+        opened += 1
+    return {"cases_opened": opened}
+
+
+AFTER_LANDING: dict[str, Callable[..., dict[str, Any]]] = {CASE_ACCEPTED: open_cases}
 
 
 def outcome_of(run: Any, *, ignored: list[str]) -> dict[str, Any]:
@@ -135,7 +173,7 @@ def outcome_of(run: Any, *, ignored: list[str]) -> dict[str, Any]:
         "quarantined": run.rows_quarantined, "duplicates": run.rows_duplicate,
     }
     if run.counts:
-        result["reasons"] = (run.counts or {}).get("reasons") or {}
+        result["reasons"] = (run.counts or {}).get("quarantined") or {}
     if ignored:
         result["ignored_fields"] = ignored
     if failed:

@@ -58,6 +58,20 @@ def get_debtor(db: Session, *, debtor_id: str) -> Debtor:
     return get_or_raise(db, Debtor, debtor_id, T("债务人不存在", "The debtor does not exist"))
 
 
+def search_debtors(db: Session, *, q: str | None = None, limit: int = 50) -> list[tuple[Debtor, int]]:
+    """Debtors by name (literal match) with how many cases each has, names in order."""
+    stmt = (select(Debtor, func.count(BankruptcyCase.id)).outerjoin(BankruptcyCase, BankruptcyCase.debtor_id == Debtor.id)
+            .group_by(Debtor.id).order_by(Debtor.name).limit(limit))
+    if q:
+        stmt = stmt.where(Debtor.name.contains(q, autoescape=True))
+    return [(d, int(n)) for d, n in db.execute(stmt).all()]
+
+
+def cases_of_debtor(db: Session, *, debtor_id: str) -> list[BankruptcyCase]:
+    return list(db.scalars(select(BankruptcyCase).where(BankruptcyCase.debtor_id == debtor_id)
+                           .order_by(BankruptcyCase.accepted_on.desc())))
+
+
 def debtor_id_no(db: Session, *, debtor_id: str, data_dir: Path) -> str:
     """The debtor's ID number in clear, for a message to a unit that must look the person up (the caller
     audits or seals what it does with it)."""
