@@ -15,7 +15,7 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -573,23 +573,38 @@ def frame_from_records(records: list[dict] | list[tuple], columns: list[str], fi
     return frame.with_columns((pl.int_range(0, frame.height, dtype=pl.Int64) + first_line).alias(LINE))
 
 
+# How many fingerprints of the rows at the watermark a profile keeps; past this many rows sharing one
+# cursor value, the ones not remembered are read again and the business key (upsert) keeps them single.
+MAX_SEEN = 10_000
+
+
 @dataclass
 class Watermark:
+    """Where an incremental load stopped: the highest cursor value loaded, and fingerprints of the rows
+    loaded at that value (``seen``). The next run reads from the value inclusively, so a row written
+    later with the same value is not lost, and leaves out the rows it already loaded."""
+
     column: str
     value: Any = None
     kind: str = "str"
+    seen: list[str] | None = None  # None: a watermark from before inclusive reads (read strictly after it)
 
     def to_json(self) -> dict:
         value = self.value
+        out: dict[str, Any] = {"column": self.column}
         if isinstance(value, datetime):
-            return {"column": self.column, "value": value.isoformat(), "kind": "datetime"}
-        if isinstance(value, date):
-            return {"column": self.column, "value": value.isoformat(), "kind": "date"}
-        if isinstance(value, Decimal):
-            return {"column": self.column, "value": str(value), "kind": "decimal"}
-        if isinstance(value, (int, float)):
-            return {"column": self.column, "value": value, "kind": type(value).__name__}
-        return {"column": self.column, "value": None if value is None else str(value), "kind": "str"}
+            out |= {"value": value.isoformat(), "kind": "datetime"}
+        elif isinstance(value, date):
+            out |= {"value": value.isoformat(), "kind": "date"}
+        elif isinstance(value, Decimal):
+            out |= {"value": str(value), "kind": "decimal"}
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            out |= {"value": value, "kind": type(value).__name__}
+        else:
+            out |= {"value": None if value is None else str(value), "kind": "str"}
+        if self.seen is not None:
+            out["seen"] = self.seen[:MAX_SEEN]
+        return out
 
     @classmethod
     def from_json(cls, data: dict | None, column: str) -> Watermark:
@@ -602,7 +617,8 @@ class Watermark:
             value = date.fromisoformat(value)
         elif kind == "decimal":
             value = Decimal(value)
-        return cls(column, value, kind)
+        seen = data.get("seen")
+        return cls(column, value, kind, list(seen) if isinstance(seen, list) else None)
 
 
 @dataclass
@@ -637,6 +653,30 @@ def field_type(sql_type: Any) -> dict[str, Any]:
     return {}
 
 
+def value_types(columns: list[str], records: list[tuple]) -> dict[str, dict[str, Any]]:
+    """Field types from a query's values (the driver's datetime, date, Decimal, int …), for the first
+    mapping guess of a SELECT, whose columns declare no types; text says nothing more."""
+    out: dict[str, dict[str, Any]] = {}
+    for i, name in enumerate(columns):
+        value = next((r[i] for r in records if r[i] is not None), None)
+        if isinstance(value, bool):
+            out[name] = {"type": "boolean"}
+        elif isinstance(value, datetime):
+            out[name] = {"type": "datetime"}
+        elif isinstance(value, date):
+            out[name] = {"type": "date"}
+        elif isinstance(value, int):
+            out[name] = {"type": "bigint" if any(isinstance(r[i], int) and abs(r[i]) > 2**31 - 1 for r in records)
+                         else "integer"}
+        elif isinstance(value, Decimal):
+            out[name] = {"type": "decimal"}
+        elif isinstance(value, float):
+            out[name] = {"type": "float"}
+        else:
+            out[name] = {}
+    return out
+
+
 def check_select(sql: str, *, dialect: str | None = None) -> str:
     """A source query must be one read-only SELECT (parsed by sqlglot, never trusted as text)."""
     from pbshare.collect.sqlcheck import parse_read_only
@@ -644,15 +684,78 @@ def check_select(sql: str, *, dialect: str | None = None) -> str:
     return parse_read_only(sql, dialect=dialect).sql(dialect=dialect)
 
 
+# The database refused the login (PostgreSQL 28P01/28000, MySQL/MariaDB 1044/1045/1698), in its own words.
+_LOGIN_REFUSED = re.compile(r"password authentication failed|authentication failed|access denied for user|"
+                            r"role \S+ does not exist|is not permitted to log in|no pg_hba\.conf entry", re.I)
+_LOGIN_CODES = {1044, 1045, 1698}
+# The server could not be reached at all.
+_UNREACHABLE = re.compile(r"connection refused|could not translate host|can't connect|could not connect|"
+                          r"name or service not known|unknown (mysql )?server host|no route to host|timed out|"
+                          r"timeout expired|server closed the connection", re.I)
+
+
+def database_says(exc: BaseException) -> str:
+    """The database's own message for ``exc`` (not SQLAlchemy's wrapper with the statement), one line,
+    secrets scrubbed."""
+    from pbshare.core.logs import scrub
+
+    orig = getattr(exc, "orig", None) or exc
+    args: tuple[Any, ...] = tuple(getattr(orig, "args", ()))
+    pymysql = len(args) >= 2 and isinstance(args[0], int) and isinstance(args[1], str)  # (1054, "Unknown …")
+    text = args[1] if pymysql else str(orig)
+    text = " ".join(text.split()) if text.strip() else type(orig).__name__
+    text = re.sub(r"\s*\(Background on this error at: \S+\)", "", text)
+    text = re.sub(r"\s*\[SQL: .*$", "", text)
+    return scrub(text)[:400]
+
+
+def source_error(exc: BaseException, source: str) -> Invalid:
+    """What went wrong talking to a source database, as a 422 with the database's own message: a login
+    it refused, a server it could not reach, or a table, column or query it did not accept."""
+    said = database_says(exc)
+    orig = getattr(exc, "orig", None) or exc
+    code = getattr(orig, "args", (None,))[0] if getattr(orig, "args", None) else None
+    if (isinstance(code, int) and code in _LOGIN_CODES) or _LOGIN_REFUSED.search(said):
+        return Invalid(T("登录被拒绝：数据源“{s}”的数据库拒绝了登录，请在元数据 → 数据源中检查它的用户名和密码（数据库返回：{e}）",
+                         "Login refused by the database: check the user name and password of source '{s}' in "
+                         "metadata → data sources (the database said: {e})", s=source, e=said),
+                       code="source_login_refused", detail={"source": source, "database_message": said})
+    if _UNREACHABLE.search(said):
+        return Invalid(T("无法连接数据源“{s}”的数据库，请检查它的地址、端口和网络（{e}）",
+                         "The database of source '{s}' cannot be reached; check its host, port and the network ({e})",
+                         s=source, e=said),
+                       code="source_unreachable", detail={"source": source, "database_message": said})
+    return Invalid(T("数据源“{s}”的数据库报错：{e}。请检查表名、字段名或查询语句",
+                     "The database of source '{s}' answered with an error: {e}. Check the table, the column names "
+                     "or the query", s=source, e=said),
+                   code="source_query_failed", detail={"source": source, "database_message": said})
+
+
+def _default_fingerprint(texts: list[str]) -> list[str]:
+    import hashlib
+
+    return [hashlib.sha256(t.encode("utf-8")).hexdigest()[:32] for t in texts]
+
+
 class DatabaseReader:
-    """A table or a SELECT on another database, streamed in batches; incremental by a cursor column."""
+    """A table or a SELECT on another database, streamed in batches; incremental by a cursor column.
+
+    Incremental reads start AT the watermark (``cursor >= value``), not after it: a row written later
+    with the same cursor value as the last one loaded (two updates in one second) is read. The rows
+    this profile already loaded at that value are recognised by their fingerprints and skipped
+    (``skipped["already_loaded"]``); a row changed in place keeps its business key, so upsert
+    replaces it rather than adding it twice.
+    """
 
     kind = "database"
 
     def __init__(self, engine: Engine, *, table: str | None = None, query: str | None = None,
                  cursor_column: str | None = None, watermark: Watermark | None = None,
-                 batch_rows: int = 50_000, label: str = "database", limits: QueryLimits | None = None) -> None:
+                 batch_rows: int = 50_000, label: str = "database", limits: QueryLimits | None = None,
+                 source_name: str | None = None,
+                 fingerprint: Callable[[list[str]], list[str]] | None = None) -> None:
         from sqlalchemy import MetaData, Table, bindparam, literal_column, select, text
+        from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
 
         from pbshare.core.userquery import QueryLimits
 
@@ -660,6 +763,8 @@ class DatabaseReader:
             raise Invalid(T("请填写源表名或查询语句", "Give a source table or a query"), code="no_source_table")
         self.engine = engine
         self.batch_rows = batch_rows
+        self.source_name = source_name or label
+        self.fingerprint = fingerprint or _default_fingerprint
         # The source's declared types (a table's reflected columns), for the first mapping guess.
         self.column_types: dict[str, dict[str, Any]] = {}
         preparer = engine.dialect.identifier_preparer
@@ -668,9 +773,13 @@ class DatabaseReader:
             schema, _, name = table.rpartition(".")
             try:
                 source = Table(name, MetaData(), schema=schema or None, autoload_with=engine)
-            except Exception:
-                raise Invalid(T("源数据库中找不到表 {t}", "The source database has no table {t}", t=table),
+            except NoSuchTableError:
+                raise Invalid(T("源数据库中找不到表 {t}，请检查表名（可在元数据 → 数据源中采集后查看）",
+                                "The source database has no table {t}; check the name (harvest the source in "
+                                "metadata → data sources to see its tables)", t=table),
                               code="no_source_table") from None
+            except SQLAlchemyError as exc:  # a refused login, an unreachable server …: not "no table"
+                raise source_error(exc, self.source_name) from None
             stmt = select(source)
             self.column_types = {c.name: field_type(c.type) for c in source.c}
             cursor = source.c[cursor_column] if cursor_column and cursor_column in source.c else None
@@ -684,8 +793,11 @@ class DatabaseReader:
             cursor = literal_column(f"src.{preparer.quote(cursor_column)}") if cursor_column else None
         self.watermark = watermark or (Watermark(cursor_column) if cursor_column else None)
         if cursor is not None:
-            if self.watermark and self.watermark.value is not None:
-                stmt = stmt.where(cursor > bindparam("wm", self.watermark.value))
+            wm = self.watermark
+            if wm and wm.value is not None:
+                param = bindparam("wm", wm.value, type_=cursor.type if table else None)
+                # A watermark kept before reads became inclusive knows no rows at its value: read after it.
+                stmt = stmt.where(cursor >= param if wm.seen is not None else cursor > param)
             stmt = stmt.order_by(cursor)
         self.stmt = stmt
         self.label = label
@@ -696,19 +808,31 @@ class DatabaseReader:
         self.limits = limits or QueryLimits(seconds=60.0, max_rows=5_000_000, max_memory_mb=256)
 
     def batches(self) -> Iterator[Batch]:
+        from sqlalchemy.exc import SQLAlchemyError
+
         from pbshare.core.errors import AppError
         from pbshare.core.userquery import explain, limited
 
-        with self.engine.connect() as conn, conn.begin(), limited(conn, self.limits) as stop:
-            try:
-                yield from self._batches(conn, stop)
-            except AppError:
-                raise
-            except Exception as exc:
-                stopped = explain(exc, stop, self.limits)
-                if stopped is None:
+        try:
+            with self.engine.connect() as conn, conn.begin(), limited(conn, self.limits) as stop:
+                try:
+                    yield from self._batches(conn, stop)
+                except AppError:
                     raise
-                raise stopped from None
+                except Exception as exc:
+                    stopped = explain(exc, stop, self.limits)
+                    if stopped is not None:
+                        raise stopped from None
+                    if isinstance(exc, SQLAlchemyError):
+                        raise source_error(exc, self.source_name) from None
+                    raise
+        except SQLAlchemyError as exc:  # connecting (a refused login) or ending the transaction
+            raise source_error(exc, self.source_name) from None
+
+    def _prints(self, rows: list[tuple]) -> list[str]:
+        """Keyed fingerprints of whole rows (their text as imported), to know a row loaded before."""
+        texts = ["row\x1f" + "\x1f".join("\x00" if v is None else (cell_text(v) or "") for v in r) for r in rows]
+        return self.fingerprint(texts)
 
     def _batches(self, conn: Any, stop: Stop) -> Iterator[Batch]:
         from pbshare.core.userquery import too_many_rows
@@ -716,19 +840,43 @@ class DatabaseReader:
         line, rows_read = 1, 0
         result = conn.execution_options(stream_results=True, yield_per=self.batch_rows).execute(self.stmt)
         self.columns = list(result.keys())
+        start = self.watermark if self.cursor_column else None
+        # Rows at the starting watermark that this profile loaded before are left out.
+        mark = start.value if start is not None and start.value is not None and start.seen else None
+        loaded_at_mark = set(start.seen or []) if start is not None and mark is not None else set()
+        top = start.value if start is not None else None
+        top_seen: list[str] = list(start.seen or []) if start is not None else []
+        idx = self.columns.index(self.cursor_column) if self.cursor_column in self.columns else -1
         for part in result.partitions(self.batch_rows):
             rows_read += len(part)
             if rows_read > self.limits.max_rows:
                 raise too_many_rows(self.limits)
-            frame = frame_from_records([tuple(r) for r in part], self.columns, line)
-            if self.cursor_column and part:
-                idx = self.columns.index(self.cursor_column)
-                top = max((r[idx] for r in part if r[idx] is not None), default=None)
-                known = self.state.watermark.value if self.state.watermark else None
-                if top is not None and (known is None or top > known):
-                    self.state.watermark = Watermark(self.cursor_column, top)
-            line += frame.height
-            yield Batch(frame, None)
+            records = [tuple(r) for r in part]
+            if not self.column_types:  # a SELECT declares no types: its values' Python types tell them
+                self.column_types = value_types(self.columns, records)
+            numbers = list(range(line, line + len(records)))
+            line += len(records)
+            skipped: dict[str, int] = {}
+            if idx >= 0 and mark is not None:
+                at = [i for i, r in enumerate(records) if r[idx] == mark]
+                drop = {i for i, p in zip(at, self._prints([records[i] for i in at]), strict=True)
+                        if p in loaded_at_mark}
+                if drop:
+                    records = [r for i, r in enumerate(records) if i not in drop]
+                    numbers = [n for i, n in enumerate(numbers) if i not in drop]
+                    skipped["already_loaded"] = len(drop)
+            if idx >= 0 and records:
+                batch_top = max((r[idx] for r in records if r[idx] is not None), default=None)
+                if batch_top is not None and (top is None or batch_top > top):
+                    top, top_seen = batch_top, []
+                if batch_top is not None and batch_top == top:
+                    known = set(top_seen)
+                    top_seen += [p for p in self._prints([r for r in records if r[idx] == top]) if p not in known]
+                self.state.watermark = Watermark(self.cursor_column or "", top, seen=top_seen[:MAX_SEEN])
+            frame = frame_from_records(records, self.columns, 1)
+            if records:
+                frame = frame.with_columns(pl.Series(LINE, numbers, dtype=pl.Int64))
+            yield Batch(frame, None, skipped=skipped)
             stop.renew(self.limits.seconds)  # the time limit is per fetch, as PostgreSQL's statement_timeout
 
 

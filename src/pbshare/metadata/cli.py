@@ -53,9 +53,9 @@ def source_list() -> None:
 
     database = open_database()
     with database.session() as session:
-        table = Table("name", "url", "last test", "last harvest")
+        table = Table("name", "id (source_id)", "url", "last test", "last harvest")
         for s in service.list_sources(session):
-            table.add_row(s.name, s.url_display, "-" if s.last_test_ok is None else ("ok" if s.last_test_ok else "failed"),
+            table.add_row(s.name, s.id, s.url_display, "-" if s.last_test_ok is None else ("ok" if s.last_test_ok else "failed"),
                           str(s.last_harvest_at or "-"))
     database.dispose()
     console.print(table)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
 from pbshare.collect.profiles.models import ImportProfile
@@ -22,6 +24,15 @@ from pbshare.warehouse import service as warehouse
 
 def _check_profile(db: Session, data: ProfileIn) -> None:
     safe_identifier(data.target_topic, what="topic")
+    if data.source_kind == "database" and data.source.get("url"):
+        # A profile is stored and listed: a bare URL would keep its password in clear. A registered data
+        # source keeps it sealed, and the profile names it by source_id.
+        raise Invalid(T("导入配置不能保存数据库地址（其中的密码会明文保存）。请先在“元数据 → 数据源”中登记该数据库"
+                        "（pbshare metadata source add），再在配置中用它的 source_id",
+                        "A profile cannot keep a database URL (its password would be stored in clear). Register "
+                        "the database as a data source first (metadata → data sources, or pbshare metadata source "
+                        "add) and give its source_id in the profile"),
+                      code="url_not_allowed", detail={"field": "source.url"})
     safe_identifier(data.target_table, what="table")
     warehouse.get_topic(db, name=data.target_topic)
     if data.mode == "upsert" and not data.key and data.resource_code is None and \
@@ -94,11 +105,24 @@ def list_profiles(db: Session) -> list[ImportProfile]:
 def profile_out(profile: ImportProfile, *, last_run: RunOut | None) -> ProfileOut:
     """A profile as the page lists it, with its latest run (which the caller looks up in runs)."""
     return ProfileOut(id=profile.id, name=profile.name, title=profile.title, source_kind=profile.source_kind,
-                      source=profile.source, mapping=profile.mapping, target_topic=profile.target_topic,
+                      source=shown_source(profile.source_kind, profile.source), mapping=profile.mapping, target_topic=profile.target_topic,
                       target_table=profile.target_table, mode=profile.mode, key=profile.key,
                       resource_code=profile.resource_code, watermark=profile.watermark,
                       created_by=profile.created_by, created_at=profile.created_at, updated_at=profile.updated_at,
                       last_run=last_run)
+
+
+def shown_source(kind: str, source: dict[str, Any]) -> dict[str, Any]:
+    """A profile's source as any response shows it: a database URL saved before URLs were refused
+    keeps its password hidden (``***``)."""
+    url = source.get("url")
+    if kind != "database" or not url:
+        return source
+    try:
+        shown = make_url(str(url)).render_as_string(hide_password=True)
+    except ArgumentError:
+        shown = "***"
+    return {**source, "url": shown}
 
 
 def spec_of(profile: ImportProfile) -> ImportSpec:
