@@ -219,3 +219,25 @@ def test_download_fix_and_reimport_still_works(database, tmp_path, settings):
     wb.save(fixed)
     again = run(database, spec(fixed, kind="excel", table="pii_rows", mapping=mapping))
     assert (again.status, again.rows_loaded, again.rows_quarantined) == ("succeeded", 2, 0), again.error
+
+
+def test_conflicting_duplicates_stay_bad_together_until_one_is_discarded(as_user, database, tmp_path):
+    _topic(database)
+    rows = people(3)
+    twin = [*rows[1][:4], "9,999.00元", rows[1][5]]  # same person and period, another amount
+    result = _profile_run(database, write_csv(tmp_path / "dup.csv", [*rows, twin]))
+    assert (result.rows_loaded, result.rows_quarantined) == (2, 2), result.error
+    client = as_user("dataadmin", ["data_admin"])
+    base = f"/api/v1/collect/runs/{result.id}/quarantine"
+    items = client.get(base).json()["items"]
+    assert [i["line"] for i in items] == [3, 5]
+    both = [{"id": i["id"], "values": {}} for i in items]
+    checked = client.post(base + "/check", json={"rows": both}).json()
+    assert checked["ok"] == 0 and all("conflicting duplicate" in i["reason"] for i in checked["items"])
+    assert client.post(base + "/load", json={"rows": both}).json()["loaded"] == 0
+    assert client.post(base + "/discard", json={"ids": [items[1]["id"]]}).json() == {"discarded": 1}
+    loaded = client.post(base + "/load", json={"rows": both[:1]}).json()
+    assert (loaded["loaded"], loaded["remaining"]) == (1, 0)
+    assert warehouse.count_rows(database, topic="case", name="si_monthly") == 3
+    run_now = client.get(f"/api/v1/collect/runs/{result.id}").json()
+    assert (run_now["rows_loaded"], run_now["counts"]["fixed"], run_now["counts"]["discarded"]) == (3, 1, 1)
