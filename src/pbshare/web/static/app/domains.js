@@ -4,9 +4,10 @@ import * as core from "./pages/core/index.js";
 import * as catalog from "./pages/catalog/index.js";
 import * as channels from "./pages/channels/index.js";
 import * as collect from "./pages/collect/index.js";
+import * as compare from "./pages/compare/index.js";
 import * as exchange from "./pages/exchange/index.js";
 import * as metadata from "./pages/metadata/index.js";
 import * as security from "./pages/security/index.js";
 import * as warehouse from "./pages/warehouse/index.js";
 
-export const domains = [core, catalog, metadata, collect, warehouse, exchange, channels, security];
+export const domains = [core, catalog, metadata, collect, warehouse, compare, exchange, channels, security];
