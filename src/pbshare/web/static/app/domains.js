@@ -1,4 +1,4 @@
-// Each domain's UI module exports { routes, nav }. A domain adds one import line here.
+// Each domain's UI module exports { routes, nav } (and optionally home: [{ component, perm? }] for the home page). A domain adds one import line here.
 // nav entries: { path, key (i18n), icon (Element Plus icon name), perm?, group? }
 import * as core from "./pages/core/index.js";
 import * as catalog from "./pages/catalog/index.js";
@@ -7,7 +7,9 @@ import * as collect from "./pages/collect/index.js";
 import * as compare from "./pages/compare/index.js";
 import * as exchange from "./pages/exchange/index.js";
 import * as metadata from "./pages/metadata/index.js";
+import * as quality from "./pages/quality/index.js";
+import * as portal from "./pages/portal/index.js";
 import * as security from "./pages/security/index.js";
 import * as warehouse from "./pages/warehouse/index.js";
 
-export const domains = [core, catalog, metadata, collect, warehouse, compare, exchange, channels, security];
+export const domains = [core, catalog, metadata, collect, quality, warehouse, compare, exchange, portal, channels, security];

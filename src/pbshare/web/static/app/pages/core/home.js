@@ -3,6 +3,7 @@ import * as echarts from "echarts";
 import { t, lang } from "../../i18n.js";
 import { api } from "../../api.js";
 import { session, can } from "../../session.js";
+import { domains } from "../../domains.js";
 
 const STAGES = { accepted: ["已受理", "Accepted"], trial: ["审理中", "In trial"], declared: ["已宣告破产", "Declared"], probation: ["免责考察期", "Probation"], discharged: ["已免责", "Discharged"], closed: ["已终结", "Closed"] };
 
@@ -41,7 +42,9 @@ export default {
     onBeforeUnmount(() => { window.removeEventListener("resize", onResize); chart && chart.dispose(); });
     watch(lang, () => { draw(); loadRoles(); });
     const total = () => Object.values(stats.value || {}).reduce((a, b) => a + b, 0);
-    return { t, session, stats, chartEl, total, can, roleNames };
+    // what waits for this person, from each domain that offers a home widget (home: [{ component, perm }])
+    const widgets = domains.flatMap((d) => d.home || []).filter((w) => !w.perm || can(w.perm));
+    return { t, session, stats, chartEl, total, can, roleNames, widgets };
   },
   template: `
   <div>
@@ -51,6 +54,7 @@ export default {
       <el-card shadow="never" class="stat"><div class="lbl">{{ t('home.roles') }}</div><div data-test="roles">{{ roleNames.join('、') }}</div></el-card>
       <el-card v-if="stats" shadow="never" class="stat"><div class="lbl">{{ t('home.cases') }}</div><div class="num">{{ total() }}</div></el-card>
     </div>
+    <component v-for="(w, i) in widgets" :key="i" :is="w.component" />
     <el-card v-if="can('cases:read')" shadow="never"><template #header>{{ t('home.byStage') }}</template><div ref="chartEl" class="chart"></div></el-card>
   </div>`,
 };

@@ -50,7 +50,7 @@ export default {
       <el-button type="primary" @click="q.page = 1; load()">{{ t('common.search') }}</el-button>
     </div>
     <el-table :data="rows" v-loading="loading" stripe style="width:100%" :empty-text="t('common.empty')">
-      <el-table-column prop="case_no" :label="t('cases.caseNo')" min-width="190" />
+      <el-table-column :label="t('cases.caseNo')" min-width="190"><template #default="{ row }"><router-link :to="'/cases/' + row.id" :data-test="'case-' + row.case_no">{{ row.case_no }}</router-link></template></el-table-column>
       <el-table-column :label="t('cases.debtor')" min-width="120"><template #default="{ row }">{{ row.debtor.name }} <el-tag v-if="row.debtor.is_synthetic" size="small" type="info">{{ t('cases.synthetic') }}</el-tag></template></el-table-column>
       <el-table-column :label="t('cases.idNo')" min-width="180" class-name="hide-mobile" label-class-name="hide-mobile"><template #default="{ row }">{{ row.debtor.id_no }}</template></el-table-column>
       <el-table-column prop="procedure" :label="t('cases.procedure')" width="80" />
