@@ -86,8 +86,7 @@ class RecordVersion(Base):
     id: Mapped[int] = mapped_column(BIGID, primary_key=True, autoincrement=True)
     scope: Mapped[str] = mapped_column(String(32), default="")
     target: Mapped[str] = mapped_column(String(130))
-    key_index: Mapped[str] = mapped_column(String(64))  # blind index of the key's values
-    key_sealed: Mapped[str] = mapped_column(Text)
+    key_index: Mapped[str] = mapped_column(String(64))  # blind index of the key's values (in clear in values)
     values_sealed: Mapped[str] = mapped_column(Text)
     valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -12,6 +12,7 @@ import io
 import json
 import logging
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -224,8 +225,9 @@ def _store_rows(db: Session, vault: pii.PiiVault, comparison_id: str, d: Diff, r
             payloads.append(json.dumps(payload, ensure_ascii=False))
     for rec, sealed in zip(records, vault.seal_many(payloads), strict=True):
         rec["row_sealed"] = sealed
+    conn = db.connection()
     for start in range(0, len(records), CHUNK):
-        db.execute(insert(ComparisonRow), records[start:start + CHUNK])
+        conn.execute(insert(ComparisonRow.__table__), records[start:start + CHUNK])
 
 
 # --------------------------------------------------------------------------- reading
@@ -504,7 +506,8 @@ def list_targets(db: Session, *, principal: Principal | None = None) -> list[Tar
 
 # --------------------------------------------------------------------------- the import-run hook
 def compare_import_run(db: Session, *, data_dir: Path, run_id: str, target: str, resource_code: str | None,
-                       mode: str, key: list[str], frames: list[pl.DataFrame]) -> Comparison | None:
+                       mode: str, key: list[str], frames: list[pl.DataFrame],
+                       unit_code: str | None = None, ignore: Sequence[str] = ()) -> Comparison | None:
     """Called by a successful import run (``collect.runs.flows``) with the rows it loaded: compare them with the
     target's previous delivery (replace and upsert runs deliver a full snapshot, append runs an increment) and
     move the history on. A target without a business key (``key`` or the table's) is not compared. A failure
@@ -515,11 +518,22 @@ def compare_import_run(db: Session, *, data_dir: Path, run_id: str, target: str,
     if not key or not frames:
         return None
     frame = pl.concat(frames, how="diagonal_relaxed")
+    frame = frame.drop([c for c in ignore if c in frame.columns])  # e.g. a delivery's provenance columns
     try:
         with db.begin_nested():
-            return compare_delivery(db, resource_code=resource_code, unit_code=None, target=target,
+            return compare_delivery(db, resource_code=resource_code, unit_code=unit_code, target=target,
                                     delivery_id=run_id, delivery_kind="import_run", frame=frame, key=key,
                                     incremental=mode == "append", data_dir=data_dir)
     except Exception:  # the import stands; the comparison is missing and the log says why
         log.exception("comparison of import run failed")
         return None
+
+
+def comparison_for(db: Session, *, delivery_id: str) -> dict[str, Any] | None:
+    """The counts and flags of a delivery's comparison (for its receipt), or None (first delivery, no key)."""
+    c = db.scalars(select(Comparison).where(Comparison.delivery_id == delivery_id)
+                   .order_by(Comparison.created_at.desc()).limit(1)).first()
+    if c is None:
+        return None
+    return {"id": c.id, "added": c.added, "removed": c.removed, "changed": c.changed, "unchanged": c.unchanged,
+            "flags": [f.get("code") for f in (c.flags or [])]}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = 'compare_0001'
 down_revision = '0001_foundation'
 branch_labels = ('compare',)
@@ -78,7 +77,6 @@ def upgrade() -> None:
     sa.Column('scope', sa.String(length=32), nullable=False),
     sa.Column('target', sa.String(length=130), nullable=False),
     sa.Column('key_index', sa.String(length=64), nullable=False),
-    sa.Column('key_sealed', sa.Text(), nullable=False),
     sa.Column('values_sealed', sa.Text(), nullable=False),
     sa.Column('valid_from', sa.DateTime(timezone=True), nullable=False),
     sa.Column('valid_to', sa.DateTime(timezone=True), nullable=True),
