@@ -7,6 +7,7 @@ import { t, lang, register } from "../../i18n.js";
 import { api } from "../../api.js";
 
 register({
+  "nav.qualityGroup": ["数据质量", "Data quality"],
   "nav.qualityReports": ["质量报告", "Quality reports"],
   "qr.title": ["数据质量报告", "Data quality reports"],
   "qr.resource": ["目录资源编码", "Resource code"],
