@@ -504,16 +504,18 @@ def import_gate(db: Session, database: Database | None = None, *, profile_id: st
     resource's table (the spec names the resource, or the table was made for it)."""
     table_row = warehouse.find_table(db, topic=topic, name=table)
     code = resource_code or (table_row.resource_code if table_row is not None else None)
+    # A spec may name a resource the catalog does not hold (yet): the report keeps the code, no rules come of it.
+    in_catalog = code if code and catalog_service.find_resource(db, code=code) is not None else None
     rules: list[Rule] = []
     if profile_id:
         rules += rules_service.rules_for_profile(db, profile_id=profile_id)
-    if code:
-        rules += rules_service.rules_for_resource(db, resource_code=code)
+    if in_catalog:
+        rules += rules_service.rules_for_resource(db, resource_code=in_catalog)
     target = f"{topic}.{table}"
     unit_code = _unit_of(db, code)
     context = None
     if rules:
-        context = rules_service.context_for(db, resource_code=code, unit_code=unit_code, target=target,
+        context = rules_service.context_for(db, resource_code=in_catalog, unit_code=unit_code, target=target,
                                             database=database)
         fill_context(db, context, resource_code=code, target=target, unit_code=unit_code)
     return ImportGate(rules=rules, context=context, key=key, mapping=mapping, resource_code=code,
