@@ -4,12 +4,14 @@ in quarantine, and a receipt with the counts goes back to the unit (DESIGN §7 s
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
 from sqlalchemy import func, select
 
 from pbshare.collect.deliveries import service as deliveries
 from pbshare.demo import catalog as demo_catalog
+from pbshare.demo.synthetic import synthetic_id_no
 from pbshare.exchange.messaging import service as messaging
 from pbshare.exchange.messaging.models import InboxMessage, OutboxMessage
 from pbshare.security.crypto.pii import vault_for
@@ -79,20 +81,36 @@ def test_delivery_lands_with_provenance_quarantine_and_receipt(database, setting
     assert GOOD_ID not in json.dumps([{k: str(v) for k, v in r.items()} for r in rows])  # the ID is sealed
 
     [receipt] = receipts(database, settings, env["id"])
-    assert receipt["status"] == "accepted_with_warnings"
+    # One row in three failed: more than the quality verdict allows, so the delivery is rejected (its good
+    # rows are kept, nothing is set going: no case file opens until the court corrects it).
+    assert receipt["status"] == "rejected" and receipt["verdict"] == "rejected" and receipt["quality_report"]
     assert (receipt["rows"], receipt["loaded"], receipt["quarantined"]) == (3, 2, 1)
     assert receipt["ignored_fields"] == ["court_room"]
-    assert receipt["cases_opened"] == 2  # the court's "case accepted" opened the case files
+    assert "cases_opened" not in receipt and "comparison" not in receipt  # the unit's first delivery
+
+    # The corrected delivery: accepted, compared with the first (same rows: nothing changed), cases open.
+    fixed = court.envelope(type="delivery", resource="101001",
+                           payload={"rows": [*ROWS[:2], {**ROWS[2], "accepted_on": "2026-03-03",
+                                                             "debtor_id_no": synthetic_id_no(random.Random(5))}]})
+    receive(database, settings, json.dumps(fixed).encode())
+    deliveries.land_pending(database)
+    [again] = receipts(database, settings, fixed["id"])
+    assert again["verdict"] == "accepted" and again["loaded"] == 3
+    assert again["status"] == "accepted_with_warnings"  # court_room is not a published item: ignored, said
+    assert again["cases_opened"] == 3
+    assert again["comparison"]["added"] == 1 and again["comparison"]["changed"] == 0
+    assert again["comparison"]["unchanged"] == 2 and again["comparison"]["removed"] == 0  # an increment
     with database.session() as s:
         from pbshare.exchange.cases import service as cases
         opened = cases.find_case_by_no(s, case_no="(2026)粤03破2号")
         assert opened is not None and opened.stage == "trial" and opened.debtor.name == "张三"
-        assert cases.find_case_by_no(s, case_no="(2026)粤03破3号") is None  # its row is in quarantine
+    assert len(table_rows(database, "shared", "r_101001")) == 3
+
     with database.session() as s:
         state, result = messaging.inbox_result(s, envelope_id=env["id"])
         page = deliveries.deliveries(s)
     assert state == "processed" and result and result["run_id"]
-    assert page["total"] == 1 and page["items"][0]["result"]["loaded"] == 2
+    assert page["total"] == 2 and {i["result"]["loaded"] for i in page["items"]} == {2, 3}
 
     # The same envelope again is a duplicate; landing it again (a person asked) changes nothing.
     assert receive(database, settings, json.dumps(env).encode()) == "duplicate"
@@ -100,7 +118,7 @@ def test_delivery_lands_with_provenance_quarantine_and_receipt(database, setting
         deliveries.land_again(s, envelope_id=env["id"])
         s.commit()
     assert deliveries.land_pending(database) == 1
-    assert len(table_rows(database, "shared", "r_101001")) == 2
+    assert len(table_rows(database, "shared", "r_101001")) == 3
 
 
 def test_test_envelopes_land_in_the_test_area_only(database, settings, court):
@@ -157,8 +175,9 @@ async def test_delivery_over_amqp_lands_and_the_unit_gets_a_verdict_receipt(
         await publish(broker, prefix, amqp_court.unit_code, json.dumps(env).encode())
         answers = await collect(broker, prefix, amqp_court.unit_code, 2, timeout=30)
         statuses = sorted(a["payload"].get("status") for a in answers if a["correlation_id"] == env["id"])
-        assert statuses == ["accepted", "accepted_with_warnings"]  # received at once; landed, with the verdict
-        landed = next(a for a in answers if a["payload"].get("status") == "accepted_with_warnings")
+        assert statuses == ["accepted", "rejected"]  # received at once; landed, with the verdict (1 bad row in 3)
+        landed = next(a for a in answers if a["payload"].get("status") == "rejected")
+        assert landed["payload"]["verdict"] == "rejected" and landed["payload"]["quality_report"]
         assert (landed["payload"]["loaded"], landed["payload"]["quarantined"]) == (2, 1)
         assert len(table_rows(database, "shared", "r_101001")) == 2
     finally:

@@ -29,6 +29,7 @@ from pbshare.collect.mapping import FieldMap
 from pbshare.collect.runs import flows
 from pbshare.collect.runs import service as runs
 from pbshare.collect.schemas import ImportSpec
+from pbshare.compare import service as compare_service
 from pbshare.core.db import Database
 from pbshare.core.dynamic import safe_identifier
 from pbshare.core.errors import AppError, Invalid, NotFound
@@ -37,6 +38,7 @@ from pbshare.exchange.cases import service as cases
 from pbshare.exchange.cases.enums import CaseStage
 from pbshare.exchange.messaging import service as messaging
 from pbshare.quality import service as quality_service
+from pbshare.quality.reports import service as quality_reports
 from pbshare.units import service as unit_service
 from pbshare.warehouse import service as warehouse
 
@@ -85,7 +87,10 @@ def spec_for(db: Session, database: Database, *, envelope: dict[str, Any], test:
                                 length=f.get("length"), pii=bool(f.get("pii")), id_kind=f.get("id_kind")))
     for name, (kind, length) in _PROVENANCE_TYPES.items():
         mapping.append(FieldMap(target=name, source=name, title=PROVENANCE[name], type=kind, length=length))
-    spec = ImportSpec(source_kind="delivery", source={"envelope_id": envelope["id"], "received_at": received_at},
+    payload = envelope.get("payload") or {}
+    origin: dict[str, Any] = {"envelope_id": envelope["id"], "received_at": received_at, "unit": envelope.get("sender"),
+                              "snapshot": isinstance(payload, dict) and payload.get("mode") == "full"}
+    spec = ImportSpec(source_kind="delivery", source=origin,
                       mapping=mapping, target_topic=topic, target_table=table,
                       target_title=f"{code} 交付数据 / deliveries of {code}", mode="upsert",
                       key=key or ["src_message", "src_row"], resource_code=code)
@@ -120,14 +125,25 @@ def land(database: Database, *, item: messaging.InboxItem) -> dict[str, Any]:
         try:
             spec, ignored = spec_for(db, database, envelope=envelope, test=item.test, received_at=received_at)
         except AppError as err:
-            result = {"status": "refused", "code": err.code, "message": str(err.message)}
+            result: dict[str, Any] = {"status": "refused", "code": err.code, "message": str(err.message)}
             _answer(db, item=item, result=result, data_dir=data_dir)
             return result
     run = flows.run_now(database, spec=spec, run_by=f"unit:{item.sender}", trusted=True)
     with database.session() as db:
         run = runs.get_run(db, run_id=run.id)
         result = outcome_of(run, ignored=ignored)
-        if run.status == RunStatus.succeeded and not item.test and envelope.get("resource") in AFTER_LANDING:
+        report = quality_reports.report_for_subject(db, subject_kind="import_run", subject_id=run.id)
+        if report is not None:
+            result["verdict"], result["score"], result["quality_report"] = report.verdict, report.score, report.id
+            if run.status != RunStatus.failed:  # the verdict decides; unknown fields still warn
+                warned = report.verdict == "accepted" and ignored
+                result["status"] = "accepted_with_warnings" if warned else report.verdict
+        comparison = compare_service.comparison_for(db, delivery_id=run.id)
+        if comparison is not None:
+            result["comparison"] = comparison
+        # A rejected delivery sets nothing going: its unit is asked to correct it first.
+        if (run.status == RunStatus.succeeded and result["status"] != "rejected" and not item.test
+                and envelope.get("resource") in AFTER_LANDING):
             result.update(AFTER_LANDING[envelope["resource"]](db, envelope=envelope, run_id=run.id, data_dir=data_dir))
         _answer(db, item=item, result=result, data_dir=data_dir)
     return result

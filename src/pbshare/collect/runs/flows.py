@@ -25,6 +25,7 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from pbshare.collect import readers
+from pbshare.collect.deliveries.reader import PROVENANCE
 from pbshare.collect.enums import RunStatus
 from pbshare.collect.loaders import TableLoader
 from pbshare.collect.mapping import YEARMONTH, FieldMap, convert
@@ -374,8 +375,14 @@ def _finish(db: Session, database: Database, *, run_id: str, spec: ImportSpec, r
     if run.profile_id and isinstance(reader, readers.DatabaseReader) and reader.state.watermark is not None:
         profiles.keep_watermark(db, profile_id=run.profile_id, watermark=reader.state.watermark.to_json())
     _record_lineage(db, spec, run)
-    compare_service.compare_import_run(db, data_dir=data_dir, run_id=run_id, target=run.target, mode=spec.mode,
-                                       resource_code=spec.resource_code, key=spec.key, frames=tally.delivered)
+    # A unit's delivery over a channel carries new and changed rows (an increment) unless it says it is a
+    # full snapshot; it is compared with what the same unit sent before.
+    delivered = spec.source_kind == "delivery"
+    compare_service.compare_import_run(
+        db, data_dir=data_dir, run_id=run_id, target=run.target,
+        mode="append" if delivered and not spec.source.get("snapshot") else spec.mode,
+        resource_code=spec.resource_code, key=spec.key, frames=tally.delivered,
+        unit_code=spec.source.get("unit") if delivered else None, ignore=list(PROVENANCE) if delivered else ())
     audit.record(db, action="collect.import", actor_name=run.run_by, object_type="import_run", object_id=run_id,
                  detail={"target": run.target, "read": tally.rows_read, "loaded": run.rows_loaded,
                          "quarantined": tally.quarantined, "duplicates": tally.duplicates,
