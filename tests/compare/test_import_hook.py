@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pbshare.compare import service
-from tests.collect.conftest import people, run, spec, topic, write_csv  # noqa: F401 - topic is a fixture
+from tests.collect.conftest import people, run, spec, write_csv
 
 
 def test_replace_runs_are_compared_as_snapshots_and_append_runs_as_increments(db, database, topic, tmp_path):

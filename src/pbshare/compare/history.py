@@ -79,7 +79,7 @@ def open_versions(db: Session, vault: pii.PiiVault, *, scope: str, target: str, 
             for i, v in zip(indexes, sealed_values, strict=True)]
     conn = db.connection()  # Core executemany: the ORM's bulk path costs more than the insert itself
     for start in range(0, len(rows), CHUNK):
-        conn.execute(insert(RecordVersion.__table__), rows[start:start + CHUNK])
+        conn.execute(insert(RecordVersion), rows[start:start + CHUNK])
     return len(rows)
 
 

@@ -227,7 +227,7 @@ def _store_rows(db: Session, vault: pii.PiiVault, comparison_id: str, d: Diff, r
         rec["row_sealed"] = sealed
     conn = db.connection()
     for start in range(0, len(records), CHUNK):
-        conn.execute(insert(ComparisonRow.__table__), records[start:start + CHUNK])
+        conn.execute(insert(ComparisonRow), records[start:start + CHUNK])
 
 
 # --------------------------------------------------------------------------- reading
