@@ -7,9 +7,12 @@ import polars as pl
 import pytest
 from playwright.sync_api import expect
 
+from pbshare.collect.runs import flows
 from pbshare.quality.reports import service as reports
 from pbshare.quality.rules import engine
 from pbshare.quality.rules.engine import Rule, Severity
+from pbshare.warehouse import service as warehouse
+from tests.collect.conftest import people, spec, write_csv
 from tests.conftest import PASSWORD, make_user
 
 pytestmark = pytest.mark.browser
@@ -59,4 +62,20 @@ def test_open_a_report_and_override_its_verdict(page, live_server, database):
     expect(page.locator("[data-test=qr-report-verdict]")).to_have_text("通过（有警告）")
     expect(page.locator("[data-test=qr-override-note]")).to_contain_text("dataadmin")
     expect(page.locator("[data-test=qr-override-note]")).to_contain_text("已与数源单位确认")
+    assert page.js_errors == []
+
+
+def test_the_run_page_links_to_its_quality_report(page, live_server, database, tmp_path):
+    make_user(database, "dataadmin", ["data_admin"])
+    with database.session() as db:
+        warehouse.create_topic(db, database, name="case", title="案件专题库")
+    run = flows.run_now(database, spec=spec(write_csv(tmp_path / "si.csv", people(20, bad_ids=2))), run_by="tester",
+                        trusted=True)
+    res = page.request.post(live_server + "/api/v1/auth/login", data={"username": "dataadmin", "password": PASSWORD})
+    assert res.ok, res.text()
+    page.goto(f"{live_server}/#/collect/runs/{run.id}")
+    page.click("[data-test=run-quality-report]")
+    expect(page.locator("[data-test=qr-report-verdict]")).to_have_text("不通过")  # 2 of 20 IDs invalid: 10 % > 5 %
+    expect(page.locator("[data-test=qr-error-rows]")).to_have_text("2")
+    expect(page.locator("[data-test=qr-rules]")).to_contain_text("身份证号码无效")
     assert page.js_errors == []

@@ -120,6 +120,7 @@ export default {
   template: `
   <div v-if="run">
     <h2 class="page-title">{{ t('col.run') }} · {{ run.source_label }} → {{ run.target }}</h2>
+    <router-link v-if="run.status === 'succeeded'" :to="'/quality/runs/' + run.id" data-test="run-quality-report"><el-button link type="primary">{{ t('qr.report') }}</el-button></router-link>
     <el-progress :percentage="percent" :status="run.status === 'failed' ? 'exception' : run.status === 'succeeded' ? 'success' : ''" />
     <el-descriptions :column="3" border size="small" style="margin:12px 0">
       <el-descriptions-item :label="t('col.status')"><el-tag :type="statusType(run.status)" data-test="run-status">{{ t('col.status.' + run.status) }}</el-tag></el-descriptions-item>
