@@ -68,8 +68,7 @@ def test_derived_rules_find_the_broken_rows(catalog, db) -> None:
 def test_saved_set_replaces_the_derived_one_and_reset_goes_back(catalog, db) -> None:
     derived = service.rule_set(db, resource_code="101001")
     assert derived["stored"] is False and "debtor_id_no" in derived["columns"]
-    edited = derived["rules"][:2] + [{"kind": "cross_field", "columns": [], "severity": "warning",
-                                      "params": {"expression": "accepted_on <= '2030-12-31'"}}]
+    edited = [*derived["rules"][:2], {"kind": "cross_field", "columns": [], "severity": "warning", "params": {"expression": "accepted_on <= '2030-12-31'"}}]
     edited[0] = {**edited[0], "severity": "warning"}
     out = service.save_rule_set(db, resource_code="101001", rules=edited)
     assert out["stored"] is True and len(out["rules"]) == 3
