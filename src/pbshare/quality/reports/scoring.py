@@ -34,6 +34,7 @@ DIMENSION_LABELS: dict[str, tuple[str, str]] = {
 DEFAULT_WEIGHTS: dict[str, float] = {"completeness": 30, "validity": 30, "consistency": 15, "uniqueness": 15,
                                      "timeliness": 10}
 DEFAULT_REJECT_SHARE = 0.05
+MAX_WEIGHT = 1000
 # Rules that judge the delivery as a whole rather than its rows.
 SET_LEVEL_KINDS = frozenset({"volume", "timeliness"})
 # A rule's dimension when it names none (the engine's defaults, repeated for outcomes built elsewhere).
@@ -85,9 +86,9 @@ def checked_weights(weights: Mapping[str, float] | None) -> dict[str, float]:
             raise Invalid(T("未知的质量维度：{d}；可用：{all}", "Unknown quality dimension {d}; use one of {all}",
                             d=d, all=", ".join(DIMENSIONS)), code="unknown_dimension")
         out[d] = float(w)
-    if any(w < 0 for w in out.values()) or sum(out.values()) <= 0:
-        raise Invalid(T("权重不能为负数，且至少一个大于 0", "Weights cannot be negative and at least one must be above 0"),
-                      code="bad_weights")
+    if any(not 0 <= w <= MAX_WEIGHT for w in out.values()) or sum(out.values()) <= 0:
+        raise Invalid(T("权重须在 0 到 {m} 之间，且至少一个大于 0", "Weights must be between 0 and {m}, at least one "
+                        "above 0", m=MAX_WEIGHT), code="bad_weights")
     return out
 
 

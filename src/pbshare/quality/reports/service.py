@@ -201,6 +201,9 @@ def _visible(stmt: Select, principal: Principal | None) -> Select:
     return stmt
 
 
+_EARLIEST, _LATEST = date(1900, 1, 1), date(9998, 12, 30)  # any date a person types stays a valid bound
+
+
 def _day_start(d: date) -> datetime:
     return datetime.combine(d, time.min, tzinfo=LOCAL_TZ)
 
@@ -222,9 +225,9 @@ def list_reports(db: Session, *, params: PageParams, principal: Principal | None
         if value:
             stmt = stmt.where(column == value)
     if date_from:
-        stmt = stmt.where(QualityReport.created_at >= _day_start(date_from))
+        stmt = stmt.where(QualityReport.created_at >= _day_start(max(date_from, _EARLIEST)))
     if date_to:
-        stmt = stmt.where(QualityReport.created_at < _day_start(date_to + timedelta(days=1)))
+        stmt = stmt.where(QualityReport.created_at < _day_start(min(date_to, _LATEST) + timedelta(days=1)))
     return paginate(db, stmt.order_by(QualityReport.created_at.desc(), QualityReport.id.desc()), params)
 
 
