@@ -51,3 +51,12 @@ def run_now(principal: SecurityManager, db: DbSession, data_dir: DataDir, dry_ru
                   summary="销毁记录 / what personal data was destroyed, how many, when, by whom")
 def destructions(principal: AuditReader, db: DbSession) -> list:
     return retention.list_destructions(db)
+
+
+@audit_router.get("/todo", summary="审计员待办 / the auditor's to-do: chain checks and pending destructions")
+def auditor_todo(principal: AuditReader, db: DbSession, data_dir: DataDir) -> dict:
+    pending = retention.run(db, data_dir=data_dir, actor=principal.username, dry_run=True)
+    db.rollback()  # counting only: the default policies it may have added are not kept by a GET
+    return {**audit.chain_status(db),
+            "destructions_pending": [{"policy": o.policy_code, "resource": o.resource, "count": o.found}
+                                     for o in pending.outcomes if o.found]}

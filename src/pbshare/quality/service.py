@@ -231,3 +231,10 @@ def export_excel(db: Session, *, data_dir: Path, run_id: str, principal: Princip
 def quarantined_lines(db: Session, *, run_id: str) -> set[int]:
     """Line numbers of the run's rows in quarantine (open or fixed since), without reading their values."""
     return {int(n) for n in db.scalars(select(QuarantineRow.line_no).where(QuarantineRow.run_id == run_id))}
+
+
+def open_by_run(db: Session, *, limit: int = 10) -> list[dict[str, Any]]:
+    """Runs with rows still waiting in quarantine (most waiting first): run id, target, how many."""
+    stmt = (select(QuarantineRow.run_id, QuarantineRow.target, func.count()).where(QuarantineRow.resolution.is_(None))
+            .group_by(QuarantineRow.run_id, QuarantineRow.target).order_by(func.count().desc()).limit(limit))
+    return [{"run_id": r, "target": t, "rows": int(n)} for r, t, n in db.execute(stmt).all()]

@@ -30,3 +30,11 @@ def land_again(envelope_id: str, principal: CollectManager, db: DbSession) -> di
                  object_id=envelope_id)
     db.commit()
     return {"envelope_id": envelope_id, "state": "received"}
+
+
+todo_router = APIRouter(prefix="/collect", tags=["collect"])
+
+
+@todo_router.get("/todo", summary="数据管理员待办 / the data admin's to-do: deliveries, quarantines, rejected reports")
+def data_admin_todo(principal: CollectRunner, db: DbSession) -> dict:
+    return service.todo(db, principal=principal)

@@ -34,12 +34,14 @@ from pbshare.core.db import Database
 from pbshare.core.dynamic import safe_identifier
 from pbshare.core.errors import AppError, Invalid, NotFound
 from pbshare.core.i18n import T
+from pbshare.core.pagination import PageParams
 from pbshare.exchange.cases import service as cases
 from pbshare.exchange.cases.enums import CaseStage
 from pbshare.exchange.messaging import service as messaging
 from pbshare.quality import service as quality_service
 from pbshare.quality.reports import service as quality_reports
 from pbshare.units import service as unit_service
+from pbshare.units.principal import Principal
 from pbshare.warehouse import service as warehouse
 
 log = logging.getLogger("pbshare.collect.deliveries")
@@ -217,3 +219,16 @@ def deliveries(db: Session, *, state: str | None = None, page: int = 1, size: in
 
 def land_again(db: Session, *, envelope_id: str) -> None:
     messaging.hold_again(db, envelope_id=envelope_id)
+
+
+def todo(db: Session, *, principal: Principal) -> dict[str, Any]:
+    """What waits for a data admin: deliveries that failed or wait to land, quarantines to fix, rejected reports."""
+    _, failed = messaging.held_inbox(db, type_=DELIVERY, state="failed", size=1)
+    _, waiting = messaging.held_inbox(db, type_=DELIVERY, state="received", size=1)
+    rejected, n_rejected = quality_reports.list_reports(db, params=PageParams(page=1, size=10), principal=principal,
+                                                        verdict="rejected")
+    return {"deliveries_failed": failed, "deliveries_waiting": waiting,
+            "quarantines": quality_service.open_by_run(db),
+            "rejected_reports": n_rejected,
+            "rejected": [{"id": r.id, "resource_code": r.resource_code, "unit_code": r.unit_code, "target": r.target,
+                          "created_at": r.created_at} for r in rejected]}

@@ -270,3 +270,14 @@ def verify(db: Session, *, batch: int = 5000, data_dir: Path | None = None) -> C
                 return ChainReport(False, checked, rec.seq, "changed")
             prev_hash, expected_seq, last_seq = rec.hash, rec.seq + 1, rec.seq
             checked += 1
+
+
+def chain_status(db: Session) -> dict[str, Any]:
+    """For the auditor's to-do: when the chain was last verified, with what result, and what came since."""
+    last = db.scalars(select(AuditRecord).where(AuditRecord.action == "audit.verify")
+                      .order_by(AuditRecord.seq.desc()).limit(1)).first()
+    since = select(func.count()).select_from(AuditRecord)
+    if last is not None:
+        since = since.where(AuditRecord.seq > last.seq)
+    return {"last_verified_at": last.at if last else None, "last_result": last.result if last else None,
+            "records_since": int(db.scalar(since) or 0)}

@@ -19,6 +19,7 @@ from pbshare.security.clients.schemas import (
     ApiKeyRotateIn,
 )
 from pbshare.security.deps import SecurityManager, require
+from pbshare.security.identity import service as identity_service
 from pbshare.security.permissions import Perm
 from pbshare.units import service as unit_service
 from pbshare.units.principal import Principal
@@ -109,3 +110,11 @@ def revoke_client(client_id: str, request: Request, principal: SecurityManager, 
     audit.record(db, action="api_client.revoke", principal=principal, object_type="api_client",
                  object_id=client_id, ip=_ip(request))
     return Response(status_code=204)
+
+
+todo_router = APIRouter(prefix="/security", tags=["api-clients"])
+
+
+@todo_router.get("/todo", summary="安全管理员待办 / the security admin's to-do: locked accounts, expiring keys")
+def security_todo(principal: SecurityManager, db: DbSession) -> dict:
+    return {"locked_accounts": identity_service.locked_accounts(db), "expiring_keys": api_clients.expiring_keys(db)}

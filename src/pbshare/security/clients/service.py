@@ -327,3 +327,14 @@ def principal_for_client(db: Session, *, client: ApiClient, key: ApiClientKey | 
 
 def is_signed(headers: Mapping[str, str]) -> bool:
     return bool(_header(headers, H_SIGNATURE))
+
+
+def expiring_keys(db: Session, *, within_days: int = 30) -> list[dict[str, object]]:
+    """Keys of active clients that stop working within ``within_days`` (a rotation left open, or a set end)."""
+    now = utcnow()
+    stmt = (select(ApiClientKey, ApiClient).join(ApiClient, ApiClient.id == ApiClientKey.client_id)
+            .where(ApiClient.is_active, ApiClientKey.revoked_at.is_(None), ApiClientKey.expires_at.is_not(None),
+                   ApiClientKey.expires_at <= now + timedelta(days=within_days))
+            .order_by(ApiClientKey.expires_at).limit(100))
+    return [{"client": c.name, "client_id": c.id, "key_id": k.id, "expires_at": k.expires_at,
+             "expired": k.expires_at is not None and as_utc(k.expires_at) <= now} for k, c in db.execute(stmt).all()]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -386,3 +387,12 @@ def principal_from_token(db: Session, *, secret: str) -> Principal:
     token.last_used_at = now
     db.flush()
     return _principal(db, user, via="token")
+
+
+def locked_accounts(db: Session, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Accounts a security admin may need to look at: locked after failed logins, until when."""
+    now = now or utcnow()
+    rows = db.scalars(select(User).where(User.locked_until.is_not(None), User.locked_until > now)
+                      .order_by(User.locked_until.desc()).limit(100))
+    return [{"username": u.username, "display_name": u.display_name, "locked_until": u.locked_until,
+             "failed_logins": u.failed_logins} for u in rows]

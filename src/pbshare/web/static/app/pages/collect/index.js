@@ -5,6 +5,7 @@ import ProfilesPage from "./profiles.js";
 import DatasetsPage from "./datasets.js";
 import TransformsPage from "./transforms.js";
 import DeliveriesPage from "./deliveries.js";
+import { DataAdminTodo } from "./todo.js";
 
 export const routes = [
   { path: "collect/import", component: ImportWizard },
@@ -21,3 +22,5 @@ export const nav = [
   { path: "/collect/transforms", key: "nav.transforms", icon: "Operation", perm: "collect:run", group: "nav.collectGroup" },
   { path: "/collect/deliveries", key: "nav.deliveries", icon: "Message", perm: "collect:run", group: "nav.collectGroup" },
 ];
+// Shown on the home page to those who hold the permission.
+export const home = [{ component: DataAdminTodo, perm: "collect:manage" }];

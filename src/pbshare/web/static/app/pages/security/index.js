@@ -4,6 +4,7 @@ import ApiClientsPage from "./clients.js";
 import PolicyPage from "./policy.js";
 import AuditPage from "./audit.js";
 import AccountPage from "./account.js";
+import { SecurityTodo, AuditorTodo } from "./todo.js";
 import { watch } from "vue";
 import { register } from "../../i18n.js";
 import { session } from "../../session.js";
@@ -32,6 +33,8 @@ export const nav = [
   { path: "/security/audit", key: "nav.audit", icon: "Document", perm: "audit:read", group: "nav.security", groupIcon: "Lock" },
   { path: "/account", key: "nav.account", icon: "User" },
 ];
+// Shown on the home page to those who hold the permission.
+export const home = [{ component: SecurityTodo, perm: "security:manage" }, { component: AuditorTodo, perm: "audit:read" }];
 
 // A user whose role needs a second factor and who has not enrolled yet gets a session that only
 // opens "My account": send them there rather than let every page fail.
