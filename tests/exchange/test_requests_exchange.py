@@ -5,19 +5,21 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from pbshare.core.clock import utcnow
 from pbshare.demo import service as demo_service
 from pbshare.exchange import envelope as env_mod
+from pbshare.exchange.cases import service as cases
 from pbshare.exchange.connections import service as connections
 from pbshare.exchange.messaging.models import OutboxMessage
 from pbshare.exchange.requests import duedates
 from pbshare.exchange.requests import service as requests
+from pbshare.exchange.requests.models import InfoRequest, RequestItem, RequestItemEvent
 from pbshare.security.clients import service as api_clients
 from pbshare.security.crypto import algorithms as crypto
 from pbshare.security.crypto.pii import vault_for
@@ -136,9 +138,7 @@ def test_nearing_and_overdue_reminders_show_in_the_portal_and_on_the_case(act, w
     assert sorted(r["kind"] for r in page["reminders"]) == ["nearing", "overdue"]
 
 
-def date_of(text: str):
-    from datetime import date
-
+def date_of(text: str) -> date:
     return date.fromisoformat(text)
 
 
@@ -204,3 +204,12 @@ def test_demo_leaves_items_waiting_for_the_demo_operators(database, settings, cl
     login(client, "ca_operator", demo_service.DEMO_PASSWORD)
     items = client.get("/api/v1/portal/items?view=todo").json()["items"]
     assert sorted(i["kind"] for i in items) == ["query", "verification"]
+
+
+def test_destroying_an_expired_case_takes_its_requests_with_it(act, world, database):
+    ask(act(HANDLER), world.case_id)
+    with database.session() as s:
+        assert cases.destroy_cases(s, case_ids=[world.case_id])["bankruptcy_case"] == 1
+    with database.session() as s:
+        for table in (InfoRequest, RequestItem, RequestItemEvent):
+            assert s.scalar(select(func.count()).select_from(table)) == 0

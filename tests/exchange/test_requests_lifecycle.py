@@ -7,8 +7,10 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from pbshare.exchange.requests import duedates
+from pbshare.exchange.requests import duedates, service
+from pbshare.exchange.requests.schemas import RequestIn
 from pbshare.security.audit import service as audit
+from pbshare.units.principal import Principal
 from tests.conftest import login, make_user
 from tests.exchange.requests_world import CA, HANDLER, PNR, PSB, make_world, switch
 
@@ -165,10 +167,6 @@ def test_due_dates_count_working_days_over_national_day_2026(database, settings,
     assert duedates.add_working_days(date(2026, 9, 30), 1) == date(2026, 10, 8)
     assert not duedates.is_working_day(date(2026, 10, 5)) and duedates.is_working_day(date(2026, 10, 10))
     assert duedates.add_working_days(date(2027, 1, 1), 1) == date(2027, 1, 4)  # beyond the calendar: weekdays
-    from pbshare.exchange.requests import service
-    from pbshare.exchange.requests.schemas import RequestIn
-    from pbshare.units.principal import Principal
-
     who = Principal(user_id="u", username="h", display_name="h", unit_id="x", unit_code="SZBA",
                     roles=frozenset(), permissions=frozenset(), via="session")
     with database.session() as s:
