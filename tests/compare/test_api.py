@@ -94,3 +94,15 @@ def test_second_import_is_compared_with_the_first(as_user, tmp_path, database) -
         actions = [a for (a,) in s.execute(text("SELECT action FROM audit_record WHERE action LIKE 'compare.%' "
                                                 "OR action = 'pii.unmask'"))]
     assert {"compare.read", "compare.export", "compare.as_of", "pii.unmask"} <= set(actions)
+
+
+def test_who_may_read_and_clear_errors(as_user, client) -> None:
+    as_user("viewer", ["report_viewer"])
+    assert client.get("/api/v1/compare/comparisons").status_code == 403
+    as_user("dataadmin", ["data_admin"])
+    res = client.get("/api/v1/compare/comparisons/nope")
+    assert res.status_code == 404 and res.json()["error"]["code"] == "comparison_not_found"
+    res = client.get("/api/v1/compare/history", params={"target": "case.none", "key": "1"})
+    assert res.status_code == 404 and "导入" in res.json()["error"]["message"]
+    assert client.get("/api/v1/compare/comparisons/x/rows", params={"kind": "moved"}).status_code == 422
+    assert client.get("/api/v1/compare/as-of", params={"target": "case.none", "at": "yesterday"}).status_code == 422
