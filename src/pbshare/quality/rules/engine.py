@@ -111,13 +111,29 @@ class RuleOutcome:
     detail: dict = field(default_factory=dict)  # set rules: share, previous rows, delay …
 
 
-@dataclass
 class Evaluation:
-    rows: int
-    outcomes: list[RuleOutcome]
-    errors: pl.Series
-    reasons: pl.Series
-    warnings: pl.Series
+    """What a run of the rules found: per-rule outcomes and, per row, error / warning flags and reasons.
+
+    ``reasons`` (the text a quarantined row carries) is built on first use: a report needs only the counts
+    and samples, so it does not pay for a text per failing row.
+    """
+
+    def __init__(self, rows: int, outcomes: list[RuleOutcome], errors: pl.Series, reasons: pl.Series | None = None,
+                 warnings: pl.Series | None = None, *, reasons_from: Callable[[], pl.Series] | None = None) -> None:
+        self.rows = rows
+        self.outcomes = outcomes
+        self.errors = errors
+        self.warnings = warnings if warnings is not None else pl.repeat(False, errors.len(), eager=True,
+                                                                        dtype=pl.Boolean)
+        self._reasons = reasons
+        self._reasons_from = reasons_from
+
+    @property
+    def reasons(self) -> pl.Series:
+        if self._reasons is None:
+            self._reasons = (self._reasons_from() if self._reasons_from is not None
+                             else pl.repeat(None, self.errors.len(), eager=True, dtype=pl.String))
+        return self._reasons
 
     @property
     def error_rows(self) -> int:
@@ -126,6 +142,9 @@ class Evaluation:
     @property
     def warning_rows(self) -> int:
         return int(self.warnings.sum())
+
+    def __repr__(self) -> str:
+        return f"Evaluation(rows={self.rows}, outcomes={len(self.outcomes)}, errors={self.error_rows})"
 
 
 @dataclass
@@ -474,11 +493,10 @@ def evaluate(frame: pl.DataFrame, rules: Sequence[Rule], *, key: Sequence[str] =
         warnings = masks.select(pl.any_horizontal(warn_cols)).to_series() & ~errors
     else:
         warnings = pl.repeat(False, n, eager=True, dtype=pl.Boolean)
-    reasons = _reasons(frame, masks, errors, [(i, rules[i]) for i in counted if rules[i].severity == Severity.error],
-                       names, personal_cols)
+    error_rules = [(i, rules[i]) for i in counted if rules[i].severity == Severity.error]
     done = [o for o in outcomes if o is not None]
-    return Evaluation(rows=n, outcomes=done, errors=errors.alias("errors"), reasons=reasons,
-                      warnings=warnings.alias("warnings"))
+    return Evaluation(rows=n, outcomes=done, errors=errors.alias("errors"), warnings=warnings.alias("warnings"),
+                      reasons_from=lambda: _reasons(frame, masks, errors, error_rules, names, personal_cols))
 
 
 def _reasons(frame: pl.DataFrame, masks: pl.DataFrame, errors: pl.Series, error_rules: list[tuple[int, Rule]],
