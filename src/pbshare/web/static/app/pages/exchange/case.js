@@ -100,7 +100,8 @@ export default {
     <h2 class="page-title" data-test="case-title">{{ t('case.title') }} {{ kase?.case_no }}</h2>
     <el-card v-if="kase" shadow="never" style="margin-bottom:12px">
       <el-descriptions :column="2" border size="small" class="case-desc">
-        <el-descriptions-item :label="t('cases.debtor')">{{ kase.debtor.name }} <el-tag v-if="kase.debtor.is_synthetic" size="small" type="info">{{ t('cases.synthetic') }}</el-tag></el-descriptions-item>
+        <el-descriptions-item :label="t('cases.debtor')">{{ kase.debtor.name }} <el-tag v-if="kase.debtor.is_synthetic" size="small" type="info">{{ t('cases.synthetic') }}</el-tag>
+          <router-link :to="'/debtors/' + kase.debtor.id" data-test="debtor-file" style="margin-left:8px">{{ t('debtor.title') }} →</router-link></el-descriptions-item>
         <el-descriptions-item :label="t('cases.idNo')"><span data-test="debtor-id">{{ kase.debtor.id_no }}</span>
           <el-button v-if="kase.debtor.masked && can('pii:unmask')" link type="primary" data-test="unmask" @click="unmask">{{ t('cases.unmask') }}</el-button></el-descriptions-item>
         <el-descriptions-item :label="t('cases.procedure')">{{ kase.procedure }}</el-descriptions-item>
