@@ -56,7 +56,19 @@ def test_import_profile_rerun_quarantine_dataset_transform(cli, tmp_path, databa
     run_id = runs[1].id
     out = tmp_path / "q.xlsx"
     assert cli("import", "quarantine", run_id, "--out", str(out)).exit_code == 0
-    assert load_workbook(out).active.max_row == 4
+    sheet = load_workbook(out).active
+    assert sheet.max_row == 4
+    ids = [str(c.value) for c in sheet["D"][1:]]  # masked by default
+    assert all("*" in v for v in ids), ids
+    assert cli("import", "quarantine", run_id, "--out", str(out), "--purpose", "x").exit_code == 2
+    assert cli("import", "quarantine", run_id, "--out", str(out), "--purpose", "修正后重新导入").exit_code == 0
+    ids = [str(c.value) for c in load_workbook(out).active["D"][1:]]
+    assert all("*" not in v and len(v) == 18 for v in ids), ids  # in clear, with the purpose audited
+    # The same file again: the CLI says so and asks; "no" leaves the table as it was, --yes goes on.
+    res = cli("import", "run", "si_monthly", str(second))
+    assert res.exit_code == 1 and "已于" in res.output, res.output
+    assert warehouse.count_rows(database, topic="case", name="si_monthly") == 55
+    assert cli("import", "run", "si_monthly", str(second), "--yes").exit_code == 0
     assert cli("topic", "list").exit_code == 0
     assert warehouse.count_rows(database, topic="case", name="si_monthly") == 55
     res = cli("dataset", "create", "si_count", "--topic", "case",

@@ -82,17 +82,29 @@ def _save_profile(database: Database, spec: ImportSpec, *, name: str | None, tit
 @import_app.command("run")
 def import_run(profile: str = typer.Argument(..., help="导入配置名称或编号 / profile name or id"),
                file: Path = typer.Argument(None, exists=True, dir_okay=False,
-                                           help="本次交付的文件（可选） / this delivery's file (optional)")) -> None:
+                                           help="本次交付的文件（可选） / this delivery's file (optional)"),
+               yes: bool = typer.Option(False, "--yes", "-y",
+                                        help="同一文件已导入过时不再询问 / import a file already imported without asking")) -> None:
     """按导入配置一键导入 / run a saved import profile."""
     from pbshare.collect.profiles import service as profiles
-    from pbshare.core.errors import AppError
+    from pbshare.collect.runs import service as runs
+    from pbshare.core.errors import AppError, Conflict
 
     database = open_database()
     try:
         with database.session() as db:
             p = profiles.get_profile(db, profile_id=profile)
             spec, pid = profiles.spec_of(p), p.id
-        _run_with_bar(database, spec, profile_id=pid, file=file.resolve() if file else None)
+            delivered = file.resolve() if file else None
+            try:
+                runs.check_not_imported(db, database, profile_id=pid, spec=spec, file=delivered)
+            except Conflict as exc:  # the same file again: say so, and go on only when the user says yes
+                err = Console(stderr=True)
+                err.print(f"[yellow]{escape(exc.message.render('zh-CN'))}[/yellow]")
+                err.print(f"[yellow]{escape(exc.message.render('en'))}[/yellow]")
+                if not yes and not typer.confirm("再次导入？/ Import again?", default=False):
+                    raise typer.Exit(code=1) from None
+        _run_with_bar(database, spec, profile_id=pid, file=delivered)
     except AppError as exc:
         fail(exc)
     finally:
@@ -226,12 +238,18 @@ def import_runs(profile: str = typer.Option(None, help="导入配置 / profile")
 
 
 @import_app.command("quarantine")
-def import_quarantine(run_id: str, out: Path = typer.Option(..., "--out", help="导出的 .xlsx / output .xlsx")) -> None:
+def import_quarantine(run_id: str, out: Path = typer.Option(..., "--out", help="导出的 .xlsx / output .xlsx"),
+                      purpose: str = typer.Option(None, "--purpose",
+                                                  help="完整导出证件号码等的用途（审计） / why identifiers are needed "
+                                                       "in full (audited); without it they are masked")) -> None:
     """导出隔离数据（含原因列），修正后可再次导入 / export the quarantine to fix and re-import."""
     from pbshare.collect.runs import service as runs
+    from pbshare.security.audit import service as audit
 
-    with command_session() as (database, db):
-        data = runs.quarantine_workbook(db, data_dir=database.settings.resolved_data_dir, run_id=run_id)
+    # The command line is the operator at the machine: in clear with a stated purpose, audited in their name.
+    with command_session() as (database, db), audit.acting_as(cli_actor()):
+        data = runs.quarantine_workbook(db, data_dir=database.settings.resolved_data_dir, run_id=run_id,
+                                        unmask=bool(purpose), purpose=purpose)
     out.write_bytes(data)
     console.print(f"[green]已导出 / written[/green] {out}")
 
