@@ -106,3 +106,5 @@ def test_who_may_read_and_clear_errors(as_user, client) -> None:
     assert res.status_code == 404 and "导入" in res.json()["error"]["message"]
     assert client.get("/api/v1/compare/comparisons/x/rows", params={"kind": "moved"}).status_code == 422
     assert client.get("/api/v1/compare/as-of", params={"target": "case.none", "at": "yesterday"}).status_code == 422
+    res = client.get("/api/v1/compare/as-of", params={"target": "case.none", "at": "0001-01-01T00:00:00+14:00"})
+    assert res.status_code == 422 and res.json()["error"]["code"] == "compare_bad_moment"

@@ -465,6 +465,15 @@ def as_of(db: Session, target: str, at: datetime, *, key: dict[str, Any] | list[
     return [r["values"] for r in rows]
 
 
+def _moment(at: datetime) -> datetime:
+    try:
+        return as_utc(at)
+    except OverflowError as exc:
+        raise Invalid(T("时间点超出范围：请给出公元 1 年到 9999 年之间的日期时间",
+                        "The moment is out of range: give a date-time between the years 1 and 9999"),
+                      code="compare_bad_moment") from exc
+
+
 def as_of_page(db: Session, *, target: str, at: datetime, data_dir: Path, key: Any = None,
                unit_code: str | None = None, principal: Principal | None = None, page: int = 1, size: int = 50,
                unmask: bool = False, purpose: str | None = None, ip: str | None = None) -> dict[str, Any]:
@@ -473,6 +482,7 @@ def as_of_page(db: Session, *, target: str, at: datetime, data_dir: Path, key: A
     if not _visible(principal, scope):
         raise NotFound(T("{t} 还没有交付历史", "{t} has no delivery history", t=target), code="compare_no_history")
     _check_unmask(principal, unmask, purpose)
+    at = _moment(at)
     last = _last_delivery(db, target=target, scope=scope)
     vault = pii.vault_for(data_dir)
     key_index = vault.blind_index(history.key_text(_key_values(last.key, key))) if key is not None else None
