@@ -91,15 +91,16 @@ export default {
       } finally { busy.value = false; }
     }
     async function submitDraft(req) { await api(`/requests/${req.id}/submit`, { method: "POST" }); await load(); }
+    const columns = window.innerWidth < 768 ? 1 : 2;  // a phone reads one pair per row
     onMounted(load);
-    return { t, can, kase, data, load, unmask, dialog, form, resources, items, openNew, addValue, send, busy, submitDraft };
+    return { t, can, columns, kase, data, load, unmask, dialog, form, resources, items, openNew, addValue, send, busy, submitDraft };
   },
   template: `
   <div>
     <p><router-link to="/cases">← {{ t('case.back') }}</router-link></p>
     <h2 class="page-title" data-test="case-title">{{ t('case.title') }} {{ kase?.case_no }}</h2>
     <el-card v-if="kase" shadow="never" style="margin-bottom:12px">
-      <el-descriptions :column="2" border size="small" class="case-desc">
+      <el-descriptions :column="columns" border size="small" class="case-desc">
         <el-descriptions-item :label="t('cases.debtor')">{{ kase.debtor.name }} <el-tag v-if="kase.debtor.is_synthetic" size="small" type="info">{{ t('cases.synthetic') }}</el-tag>
           <router-link :to="'/debtors/' + kase.debtor.id" data-test="debtor-file" style="margin-left:8px">{{ t('debtor.title') }} →</router-link></el-descriptions-item>
         <el-descriptions-item :label="t('cases.idNo')"><span data-test="debtor-id">{{ kase.debtor.id_no }}</span>
@@ -123,7 +124,7 @@ export default {
         <request-card :req="req" @changed="load" />
       </div>
     </template>
-    <el-dialog v-model="dialog" :title="t('case.new')" width="640px" class="req-dialog" data-test="request-dialog">
+    <el-dialog v-model="dialog" :title="t('case.new')" :width="columns === 1 ? '96%' : '640px'" class="req-dialog" data-test="request-dialog">
       <el-form label-position="top">
         <el-form-item :label="t('req.kind')"><el-radio-group v-model="form.kind" data-test="kind">
           <el-radio-button value="query">{{ t('case.kindQuery') }}</el-radio-button><el-radio-button value="verification" data-test="kind-verification">{{ t('case.kindVerify') }}</el-radio-button></el-radio-group></el-form-item>
@@ -141,7 +142,7 @@ export default {
         </template>
         <el-form-item :label="t('case.purposeField')"><el-input v-model="form.purpose" :placeholder="t('case.purposeHint')" data-test="purpose" maxlength="500" /></el-form-item>
         <el-form-item :label="t('case.basis')"><el-input v-model="form.legal_basis" data-test="basis" maxlength="500" /></el-form-item>
-        <el-form-item :label="t('case.due')"><el-date-picker v-model="form.due_on" type="date" value-format="YYYY-MM-DD" :placeholder="t('case.dueHint')" style="width:100%" />
+        <el-form-item :label="t('case.due')"><el-date-picker v-model="form.due_on" type="date" value-format="YYYY-MM-DD" :placeholder="t('case.due')" style="width:100%" />
           <div class="muted">{{ t('case.dueHint') }}</div></el-form-item>
       </el-form>
       <template #footer>
