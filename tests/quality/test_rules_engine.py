@@ -235,3 +235,12 @@ def test_rule_problems_are_clear_422s() -> None:
         with pytest.raises(Invalid) as err:
             evaluate(frame(), [rule])
         assert err.value.status == 422, rule
+
+
+def test_timeliness_of_rows_against_the_delivery_time() -> None:
+    f = pl.DataFrame({"updated_on": ["2026-11-30", "2026-10-01", None, "2026-11-01"]})
+    ctx = RuleContext(delivered_at=datetime(2026, 12, 1, 9, 0))
+    ev = evaluate(f, [Rule("timeliness", ("updated_on",), {"max_age_days": 30}, severity=Severity.warning)],
+                  context=ctx)
+    assert ev.outcomes[0].failed == 1 and ev.warnings.to_list() == [False, True, False, False]
+    assert ev.outcomes[0].rule.effective_dimension == Dimension.timeliness
