@@ -125,7 +125,7 @@ export const HandlerTodo = {
     return { t, counts };
   },
   template: `
-  <div v-if="counts" class="cards" data-test="handler-todo">
+  <div v-if="counts" class="cards" style="grid-template-columns:repeat(3, minmax(0, 1fr))" data-test="handler-todo">
     <el-card shadow="never" class="stat"><div class="lbl">{{ t('req.todoOverdue') }}</div><div class="num" data-test="todo-overdue">{{ counts.overdue }}</div></el-card>
     <el-card shadow="never" class="stat"><div class="lbl">{{ t('req.todoAnswered') }}</div><div class="num" data-test="todo-answered">{{ counts.answered }}</div></el-card>
     <el-card shadow="never" class="stat"><div class="lbl">{{ t('req.todoWaiting') }}</div><div class="num">{{ counts.todo }}</div></el-card>

@@ -14,7 +14,7 @@ export const PortalCounts = {
     return { t, counts };
   },
   template: `
-  <div v-if="counts" class="cards" data-test="portal-counts">
+  <div v-if="counts" class="cards" style="grid-template-columns:repeat(3, minmax(0, 1fr))" data-test="portal-counts">
     <el-card shadow="never" class="stat"><router-link to="/portal?view=todo" class="lbl">{{ t('portal.todo') }}</router-link><div class="num" data-test="count-todo">{{ counts.todo }}</div></el-card>
     <el-card shadow="never" class="stat"><router-link to="/portal?view=overdue" class="lbl">{{ t('portal.overdue') }}</router-link><div class="num" data-test="count-overdue" :style="counts.overdue ? 'color:#d03050' : ''">{{ counts.overdue }}</div></el-card>
     <el-card shadow="never" class="stat"><router-link to="/portal?view=answered" class="lbl">{{ t('portal.answered') }}</router-link><div class="num" data-test="count-answered">{{ counts.answered }}</div></el-card>
