@@ -62,6 +62,16 @@ def test_open_a_report_and_override_its_verdict(page, live_server, database):
     expect(page.locator("[data-test=qr-report-verdict]")).to_have_text("通过（有警告）")
     expect(page.locator("[data-test=qr-override-note]")).to_contain_text("dataadmin")
     expect(page.locator("[data-test=qr-override-note]")).to_contain_text("已与数源单位确认")
+
+    page.goto(live_server + "/#/quality/reports")  # the weights of later reports
+    page.click("[data-test=qr-weights]")
+    box = page.locator("[data-test=qr-weight-validity]")
+    box = box if box.evaluate("e => e.tagName") == "INPUT" else box.locator("input")
+    expect(box).to_have_value("30")
+    box.fill("50")
+    page.click("[data-test=qr-weights-save]")
+    expect(page.locator(".el-message--success")).to_be_visible()
+    assert page.request.get(live_server + "/api/v1/quality/scoring").json()["weights"]["validity"] == 50
     assert page.js_errors == []
 
 

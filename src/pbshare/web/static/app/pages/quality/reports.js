@@ -5,6 +5,8 @@ import { useRouter, useRoute } from "vue-router";
 import * as echarts from "echarts";
 import { t, lang, register } from "../../i18n.js";
 import { api } from "../../api.js";
+import { can } from "../../session.js";
+import { ElMessage } from "element-plus";
 
 register({
   "nav.qualityGroup": ["数据质量", "Data quality"],
@@ -83,6 +85,9 @@ register({
   "qr.latest": ["最新报告", "Latest reports"],
   "qr.inReports": ["涉及报告数", "In reports"],
   "qr.back": ["返回列表", "Back to the list"],
+  "qr.scoring": ["评分权重", "Score weights"],
+  "qr.rejectShare": ["隔离行超过该比例即不通过（%）", "Rejected when rows kept out exceed (%)"],
+  "qr.scoringHint": ["新权重用于此后生成的报告；已有报告保留其当时的权重", "New weights apply to reports made from now on; existing reports keep theirs"],
 });
 
 export const VERDICT_TAG = { accepted: "success", accepted_with_warnings: "warning", rejected: "danger" };
@@ -115,6 +120,18 @@ export default {
     const q = reactive({ resource_code: route.query.resource_code || "", unit_code: route.query.unit_code || "", verdict: "", dates: null, page: 1, size: 20 });
     const chartEl = ref(null);
     const trendShown = ref(false);
+    const weights = reactive({ open: false, busy: false, values: {}, share: 5 });
+    async function openWeights() {
+      const cur = await api("/quality/scoring");
+      weights.values = { ...cur.weights }; weights.share = Math.round(cur.reject_share * 10000) / 100; weights.open = true;
+    }
+    async function saveWeights() {
+      weights.busy = true;
+      try {
+        await api("/quality/scoring", { method: "PUT", body: { weights: weights.values, reject_share: weights.share / 100 } });
+        weights.open = false; ElMessage.success(t("qr.saved"));
+      } finally { weights.busy = false; }
+    }
     let chart = null;
     async function load() {
       loading.value = true;
@@ -150,7 +167,7 @@ export default {
     });
     onBeforeUnmount(() => { window.removeEventListener("resize", onResize); chart && chart.dispose(); });
     watch(lang, () => loadTrend());
-    return { t, rows, total, loading, units, q, load, search, reset, open, chartEl, trendShown, VERDICT_TAG, fmtTime, fmtScore };
+    return { t, rows, total, loading, units, q, load, search, reset, open, chartEl, trendShown, VERDICT_TAG, fmtTime, fmtScore, can, weights, openWeights, saveWeights, DIMENSIONS };
   },
   template: `
   <div>
@@ -167,7 +184,19 @@ export default {
       <el-button type="primary" @click="search" data-test="qr-search">{{ t('qr.search') }}</el-button>
       <el-button @click="reset">{{ t('qr.reset') }}</el-button>
       <router-link v-if="q.unit_code" :to="'/quality/units/' + q.unit_code"><el-button link type="primary">{{ t('qr.unitPage') }}</el-button></router-link>
+      <el-button v-if="can('quality:manage')" @click="openWeights" data-test="qr-weights">{{ t('qr.scoring') }}</el-button>
     </div>
+    <el-dialog v-model="weights.open" :title="t('qr.scoring')" width="min(460px, 95vw)">
+      <el-form label-width="150px" size="small">
+        <el-form-item v-for="d in DIMENSIONS" :key="d" :label="t('qr.dim.' + d)"><el-input-number v-model="weights.values[d]" :min="0" :max="1000" :data-test="'qr-weight-' + d" /></el-form-item>
+        <el-form-item :label="t('qr.rejectShare')"><el-input-number v-model="weights.share" :min="0" :max="100" :step="1" :precision="2" /></el-form-item>
+      </el-form>
+      <div style="color:#909399;font-size:12px">{{ t('qr.weightsNote') }}。{{ t('qr.scoringHint') }}</div>
+      <template #footer>
+        <el-button @click="weights.open = false">{{ t('qr.cancel') }}</el-button>
+        <el-button type="primary" :loading="weights.busy" @click="saveWeights" data-test="qr-weights-save">{{ t('qr.save') }}</el-button>
+      </template>
+    </el-dialog>
     <el-card v-show="trendShown" shadow="never" style="margin-bottom:12px"><template #header>{{ t('qr.trend') }}</template>
       <div ref="chartEl" class="chart" style="height:260px" data-test="qr-trend"></div>
     </el-card>
