@@ -61,6 +61,9 @@ def _run_with_bar(database: Database, spec: ImportSpec, *, profile_id: str | Non
         raise typer.Exit(2)
     console.print(f"[green]完成 / done[/green] {run.target}: 读取 read {run.rows_read:,}, 装载 loaded "
                   f"{run.rows_loaded:,}, 隔离 quarantined {run.rows_quarantined:,} ({run.seconds:.1f} s)")
+    if run.rows_skipped:  # blank lines, footers, titles; rows an incremental load had already loaded
+        kinds = ", ".join(f"{k} {n:,}" for k, n in ((run.counts or {}).get("skipped") or {}).items())
+        console.print(f"跳过 / skipped {run.rows_skipped:,} ({kinds})")
     if run.rows_quarantined:
         console.print(f"隔离数据 / quarantine: pbshare import quarantine {run.id} --out quarantine.xlsx")
 

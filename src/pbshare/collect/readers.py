@@ -716,9 +716,9 @@ def source_error(exc: BaseException, source: str) -> Invalid:
     orig = getattr(exc, "orig", None) or exc
     code = getattr(orig, "args", (None,))[0] if getattr(orig, "args", None) else None
     if (isinstance(code, int) and code in _LOGIN_CODES) or _LOGIN_REFUSED.search(said):
-        return Invalid(T("登录被拒绝：数据源“{s}”的数据库拒绝了登录，请在元数据 → 数据源中检查它的用户名和密码（数据库返回：{e}）",
-                         "Login refused by the database: check the user name and password of source '{s}' in "
-                         "metadata → data sources (the database said: {e})", s=source, e=said),
+        return Invalid(T("登录被拒绝：数据源“{s}”的数据库拒绝了登录，请在“目录与元数据管理 → 数据源”中检查它的用户名和密码（数据库返回：{e}）",
+                         "Login refused by the database: check the user name and password of source '{s}' under "
+                         "Catalog & metadata admin → Data sources (the database said: {e})", s=source, e=said),
                        code="source_login_refused", detail={"source": source, "database_message": said})
     if _UNREACHABLE.search(said):
         return Invalid(T("无法连接数据源“{s}”的数据库，请检查它的地址、端口和网络（{e}）",
@@ -774,9 +774,9 @@ class DatabaseReader:
             try:
                 source = Table(name, MetaData(), schema=schema or None, autoload_with=engine)
             except NoSuchTableError:
-                raise Invalid(T("源数据库中找不到表 {t}，请检查表名（可在元数据 → 数据源中采集后查看）",
-                                "The source database has no table {t}; check the name (harvest the source in "
-                                "metadata → data sources to see its tables)", t=table),
+                raise Invalid(T("源数据库中找不到表 {t}，请检查表名（在“目录与元数据管理 → 数据源”中采集后可查看它的表）",
+                                "The source database has no table {t}; check the name (harvest the source under "
+                                "Catalog & metadata admin → Data sources to see its tables)", t=table),
                               code="no_source_table") from None
             except SQLAlchemyError as exc:  # a refused login, an unreachable server …: not "no table"
                 raise source_error(exc, self.source_name) from None

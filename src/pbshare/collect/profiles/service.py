@@ -27,10 +27,10 @@ def _check_profile(db: Session, data: ProfileIn) -> None:
     if data.source_kind == "database" and data.source.get("url"):
         # A profile is stored and listed: a bare URL would keep its password in clear. A registered data
         # source keeps it sealed, and the profile names it by source_id.
-        raise Invalid(T("导入配置不能保存数据库地址（其中的密码会明文保存）。请先在“元数据 → 数据源”中登记该数据库"
+        raise Invalid(T("导入配置不能保存数据库地址（其中的密码会明文保存）。请先在“目录与元数据管理 → 数据源”中登记该数据库"
                         "（pbshare metadata source add），再在配置中用它的 source_id",
                         "A profile cannot keep a database URL (its password would be stored in clear). Register "
-                        "the database as a data source first (metadata → data sources, or pbshare metadata source "
+                        "the database as a data source first (Catalog & metadata admin → Data sources, or pbshare metadata source "
                         "add) and give its source_id in the profile"),
                       code="url_not_allowed", detail={"field": "source.url"})
     safe_identifier(data.target_table, what="table")
