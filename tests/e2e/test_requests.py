@@ -88,5 +88,9 @@ def test_handler_asks_operator_answers_in_portal(browser, live_server, database,
     expect(item.locator("[data-test=answer]")).to_contain_text("深圳市罗湖区****")
     item.locator("[data-test=check]").click()
     expect(item.locator("[data-test=item-state]")).to_have_text("已核验")
+    item.locator("[data-test=answer-full]").click()  # asks for a purpose, audited
+    page.fill(".el-message-box__input input", "核对不动产坐落")
+    page.click(".el-message-box__btns .el-button--primary")
+    expect(item.locator("[data-test=answer]")).to_contain_text("深圳市罗湖区演示路1号")
     assert errors == []
     context.close()

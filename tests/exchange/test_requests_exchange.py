@@ -110,6 +110,9 @@ def test_item_goes_out_on_the_units_rest_connection_and_the_response_lands_on_th
     assert got["answer"]["unit_code"] == "SZPNR" and got["answer"]["answered_by"] == "system:SZPNR"
     assert got["answer"]["records"][0]["owner_id_no"] == world.id_no_masked
     assert any("答复未采用" in (h["note"] or "") for h in got["history"])  # the wrong one, with its reason
+    full = handler.post(f"/api/v1/requests/items/{item['id']}/unmask", json={"purpose": "核对权利人身份"}).json()
+    assert full["answer"]["masked"] is False and full["answer"]["records"][0]["owner_id_no"] == id_no
+    assert full["answer"]["records"][0]["location"] == "深圳市南山区演示街8号" and full["subjects"][0]["id_no"] == id_no
 
     # the due date passes: the unit is reminded on its channel, the handler on the case page
     with database.session() as s:

@@ -87,6 +87,8 @@ def test_handler_asks_operator_answers_in_portal_handler_checks(act, world, data
     assert rec["area_m2"] == 89.5 and rec["mortgaged"] is False
     assert item["answer"]["answered_by"] == "op_pnr" and item["answer"]["channel"] == "portal"
     assert handler.get("/api/v1/requests/counts").json()["answered"] == 1
+    clear = handler.post(f"/api/v1/requests/items/{pnr_item['id']}/unmask", json={"purpose": "核对不动产坐落"}).json()
+    assert clear["answer"]["records"][0]["location"] == "深圳市罗湖区演示路1号101"
     assert handler.post(f"/api/v1/requests/items/{pnr_item['id']}/check").json()["state"] == "checked"
     assert handler.post(f"/api/v1/requests/items/{pnr_item['id']}/close").json()["state"] == "closed"
     again = handler.post(f"/api/v1/requests/items/{pnr_item['id']}/close")

@@ -20,3 +20,4 @@ ExchangeManager = Annotated[Principal, Depends(require(Perm.exchange_manage))]
 # A case handler asks units for a debtor's information; a unit operator answers its own unit's items.
 RequestWriter = Annotated[Principal, Depends(require(Perm.requests_write))]
 UnitAnswerer = Annotated[Principal, Depends(require(Perm.requests_answer))]
+RequestUnmasker = Annotated[Principal, Depends(require(Perm.requests_write, Perm.pii_unmask))]

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from pbshare.core.http import DataDir, DbSession, takes_write_lock
 from pbshare.core.pagination import Page, PageParams, page_params
 from pbshare.exchange.cases.schemas import UnmaskIn
-from pbshare.exchange.deps import RequestWriter, UnitAnswerer
+from pbshare.exchange.deps import RequestUnmasker, RequestWriter, UnitAnswerer
 from pbshare.exchange.requests import service
 from pbshare.exchange.requests.schemas import (
     AnswerIn,
@@ -78,6 +78,14 @@ def submit_request(request_id: str, principal: RequestWriter, db: DbSession, dat
             summary="一个事项及其历史 / one item with its history (identifiers masked)")
 def get_item(item_id: str, principal: RequestWriter, db: DbSession, data_dir: DataDir) -> ItemDetailOut:
     return service.item_detail(db, service.get_item_row(db, item_id=item_id), data_dir=data_dir)
+
+
+@router.post("/requests/items/{item_id}/unmask", response_model=ItemDetailOut,
+             summary="完整查看事项（证件号码与答复，须说明用途，留痕）/ the item in clear, with a purpose (audited)")
+def unmask_item(item_id: str, body: UnmaskIn, request: Request, principal: RequestUnmasker, db: DbSession,
+                data_dir: DataDir) -> ItemDetailOut:
+    return service.read_item_in_full(db, item_id=item_id, purpose=body.purpose, principal=principal,
+                                     data_dir=data_dir, ip=_ip(request))
 
 
 @router.post("/requests/items/{item_id}/withdraw", response_model=ItemOut, summary="撤回 / withdraw an item")

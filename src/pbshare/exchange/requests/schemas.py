@@ -85,6 +85,7 @@ class ReminderOut(BaseModel):
 
 
 class AnswerOut(BaseModel):
+    masked: bool = Field(True, description="identifiers masked, unless shown in full with a purpose")
     records: list[dict[str, Any]] = Field(default_factory=list)
     results: list[dict[str, Any]] = Field(default_factory=list)
     note: str | None = None

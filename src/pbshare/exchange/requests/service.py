@@ -397,15 +397,17 @@ class _Names:
         return self.cases[case_id]
 
 
-def _answer_out(item: RequestItem, check_values: list[dict[str, str]] | None) -> AnswerOut | None:
+def _answer_out(item: RequestItem, check_values: list[dict[str, str]] | None,
+                full: dict[str, Any] | None = None) -> AnswerOut | None:
     if item.answer is None:
         return None
+    answer = full or item.answer
     results = []
-    for r in item.answer.get("results") or []:
+    for r in answer.get("results") or []:
         values = (check_values[r["index"]] if check_values is not None and r["index"] < len(check_values)
                   else r.get("values") or {})
         results.append({**r, "values": values, "label": _lang(VERIFY_RESULT_LABELS[VerifyResult(r["result"])])})
-    return AnswerOut(records=item.answer.get("records") or [], results=results, note=item.answer.get("note"),
+    return AnswerOut(records=answer.get("records") or [], results=results, note=answer.get("note"), masked=full is None,
                      answered_at=item.answered_at, answered_by=item.answered_by, channel=item.answer_channel,
                      message_id=item.answer_message_id, unit_code=item.answer_unit_code)
 
@@ -444,12 +446,25 @@ def _reminder_out(r: RequestReminder) -> ReminderOut:
                        due_on=r.due_on, created_at=r.created_at, sent=r.sent_envelope_id is not None)
 
 
+def _full_answer(db: Session, item: RequestItem, data_dir: Path) -> dict[str, Any] | None:
+    """The answer as the unit gave it: sealed on the item (portal), or the response envelope in the inbox."""
+    if item.answer_sealed:
+        return dict(json.loads(vault_for(data_dir).open(item.answer_sealed) or "{}"))
+    if item.answer_message_id:
+        payload = messaging.inbox_envelope(db, envelope_id=item.answer_message_id, data_dir=data_dir).get("payload") or {}
+        return {"records": payload.get("records") or [], "results": (item.answer or {}).get("results") or [],
+                "note": payload.get("note")}
+    return None
+
+
 def item_detail(db: Session, item: RequestItem, *, data_dir: Path, unmasked: bool = False) -> ItemDetailOut:
     req = item.request
     names = _Names(db)
     spec = names.resource(item.resource_code)
     values = _values_for(req, item, data_dir)
     base = item_out(db, item, names=names, check_values=values)
+    if unmasked and item.answer is not None:
+        base.answer = _answer_out(item, values, full=_full_answer(db, item, data_dir))
     history = db.scalars(select(RequestItemEvent).where(RequestItemEvent.item_id == item.id)
                          .order_by(RequestItemEvent.at, RequestItemEvent.id))
     reminders = db.scalars(select(RequestReminder).where(RequestReminder.item_id == item.id)
@@ -510,6 +525,15 @@ def get_item_row(db: Session, *, item_id: str) -> RequestItem:
     if item is None:
         raise _not_found()
     return item
+
+
+def read_item_in_full(db: Session, *, item_id: str, purpose: str, principal: Principal, data_dir: Path,
+                      ip: str | None = None) -> ItemDetailOut:
+    """An item with the person's ID number and the unit's answer in clear; audited with its purpose."""
+    item = get_item_row(db, item_id=item_id)
+    audit.record(db, action="pii.unmask", principal=principal, object_type="info_request_item", object_id=item.id,
+                 purpose=purpose, ip=ip, detail={"resource": item.resource_code, "answer": item.answer is not None})
+    return item_detail(db, item, data_dir=data_dir, unmasked=True)
 
 
 def withdraw_item(db: Session, *, item_id: str, principal: Principal, reason: str | None = None) -> RequestItem:

@@ -4,6 +4,7 @@ import { useRoute } from "vue-router";
 import { ElMessageBox, ElMessage } from "element-plus";
 import { t, register } from "../../i18n.js";
 import { api } from "../../api.js";
+import { can } from "../../session.js";
 
 register({
   "req.title": ["请求", "Request"],
@@ -35,6 +36,7 @@ register({
   "req.todoAnswered": ["已答复待核验", "Answered, to check"],
   "req.todoWaiting": ["等待单位答复", "Waiting on units"],
   "req.done": ["已完成", "Done"],
+  "req.showFull": ["查看完整答复", "Show the answer in full"],
 });
 
 // The answer of one item: records in a table (identifiers masked), or a result per value checked.
@@ -79,6 +81,11 @@ export const RequestCard = {
   props: { req: Object },
   emits: ["changed"],
   setup(props, { emit }) {
+    async function showFull(item) {
+      const { value } = await ElMessageBox.prompt(t("cases.purpose"), t("req.showFull"), { inputPattern: /.{4,}/ });
+      const full = await api(`/requests/items/${item.id}/unmask`, { method: "POST", body: { purpose: value } });
+      item.answer = full.answer;
+    }
     async function act(item, action) {
       if (action === "withdraw") await ElMessageBox.confirm(t("req.withdrawAsk"), t("req.withdraw"), { type: "warning" });
       await api(`/requests/items/${item.id}/${action}`, { method: "POST" });
@@ -86,7 +93,7 @@ export const RequestCard = {
       emit("changed");
     }
     const stateType = (s) => ({ answered: "success", checked: "success", closed: "info", rejected: "danger", withdrawn: "info" }[s] || "warning");
-    return { t, act, stateType };
+    return { t, act, stateType, showFull, can };
   },
   template: `
   <el-card shadow="never" class="req-card" :data-test="'request-' + req.id" style="margin-bottom:12px">
@@ -112,6 +119,7 @@ export const RequestCard = {
       <div v-if="item.reject_reason" class="muted">{{ t('req.rejected') }}: {{ item.reject_reason }}</div>
       <div v-if="req.kind === 'verification' && !item.answer" class="muted">{{ t('req.values') }}: {{ req.check_values.filter(c => c.resource === item.resource_code).map(c => Object.values(c.values).join(' / ')).join('；') }}</div>
       <answer-view v-if="item.answer" :item="item" />
+      <el-button v-if="item.answer && item.answer.masked && can('pii:unmask')" link type="primary" size="small" data-test="answer-full" @click="showFull(item)">{{ t('req.showFull') }}</el-button>
     </div>
   </el-card>`,
 };
