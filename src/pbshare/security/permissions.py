@@ -29,6 +29,8 @@ class Perm(enum.StrEnum):
     warehouse_read = "warehouse:read"
     warehouse_write = "warehouse:write"
     pii_unmask = "pii:unmask"  # see identifiers in clear, with a stated purpose
+    forms_design = "forms:design"  # design data models and their forms
+    forms_enter = "forms:enter"  # enter records into published forms (each model also names its roles)
     # exchange
     cases_read = "cases:read"
     cases_write = "cases:write"
@@ -51,11 +53,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.data_admin: frozenset(
         {Perm.catalog_read, Perm.catalog_write, Perm.catalog_consent, Perm.units_write, Perm.metadata_read,
          Perm.metadata_write, Perm.collect_run, Perm.collect_manage, Perm.quality_manage, Perm.warehouse_read,
-         Perm.warehouse_write, Perm.reports_read, Perm.reports_write, Perm.cases_read}
+         Perm.warehouse_write, Perm.reports_read, Perm.reports_write, Perm.cases_read, Perm.forms_design,
+         Perm.forms_enter}
     ),
     Role.case_handler: frozenset(
         {Perm.catalog_read, Perm.cases_read, Perm.cases_write, Perm.requests_write, Perm.warehouse_read,
-         Perm.pii_unmask, Perm.reports_read}
+         Perm.pii_unmask, Perm.reports_read, Perm.forms_enter}
     ),
     Role.report_viewer: frozenset({Perm.reports_read, Perm.catalog_read}),
     Role.unit_operator: frozenset({Perm.catalog_read, Perm.catalog_consent, Perm.requests_answer,
