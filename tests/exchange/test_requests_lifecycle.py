@@ -176,3 +176,21 @@ def test_due_dates_count_working_days_over_national_day_2026(database, settings,
                                      body=RequestIn(resources=["201001"], purpose="国庆前发出的查询",
                                                     legal_basis="条例第三十条"), today=date(2026, 9, 29))
         assert req.items[0].due_on == date(2026, 10, 12)
+
+
+def test_an_answer_is_compared_with_the_units_last_answer_on_the_same_person(act, world):
+    first_record = {"owner_name": "演示·某", "unit_no": "440303001001GB00001F0001", "area_m2": 89.5}
+    second_record = {"owner_name": "演示·某", "unit_no": "440303001001GB00001F0002", "area_m2": 60}
+    ids = []
+    for records in ([first_record], [first_record, second_record]):
+        handler = act(HANDLER)
+        item = ask(handler, world.case_id, resources=["201001"]).json()["items"][0]
+        ids.append(item["id"])
+        op = act(PNR)
+        res = op.post(f"/api/v1/portal/items/{item['id']}/answer", json={"records": records})
+        assert res.status_code == 200, res.text
+    handler = act(HANDLER)
+    first, second = (handler.get(f"/api/v1/requests/items/{i}").json()["answer"] for i in ids)
+    assert first["compared"] is None
+    assert second["compared"]["item_id"] == ids[0]
+    assert (second["compared"]["added"], second["compared"]["removed"], second["compared"]["unchanged"]) == (1, 0, 1)

@@ -89,6 +89,9 @@ class AnswerOut(BaseModel):
     records: list[dict[str, Any]] = Field(default_factory=list)
     results: list[dict[str, Any]] = Field(default_factory=list)
     note: str | None = None
+    compared: dict[str, Any] | None = Field(None, description="与该单位上次就同一人同一资源的答复相比 / against the "
+                                                               "unit's last answer on the same person and resource: "
+                                                               "added, removed, unchanged records")
     answered_at: UtcDateTime | None = None
     answered_by: str | None = None
     channel: str | None = None

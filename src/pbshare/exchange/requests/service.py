@@ -324,12 +324,32 @@ def record_answer(db: Session, item: RequestItem, answer: AnswerIn, *, actor: st
         check_values = _values_for(req, item, data_dir) if data_dir else []
     masked, full = check_answer(spec, req, item, answer, check_values)
     flows.move(db, item, S.answered, actor=actor, note=f"{channel}" + (f": {message_id}" if message_id else ""))
-    item.answer = masked
+    item.answer = {**masked, "compared": _compared(db, item, masked)}
     item.answer_sealed = vault_for(data_dir).seal(json.dumps(full, ensure_ascii=False)) if data_dir else None
     item.answered_at, item.answered_by, item.answer_channel = utcnow(), actor[:64], channel
     item.answer_message_id, item.answer_unit_code = message_id, unit_code
     db.flush()
     return item
+
+
+def _record_key(record: dict[str, Any]) -> str:
+    return json.dumps(record, sort_keys=True, ensure_ascii=False)
+
+
+def _compared(db: Session, item: RequestItem, masked: dict[str, Any]) -> dict[str, Any] | None:
+    """What changed since the unit's last answer about the same person and resource (records, masked)."""
+    debtors = {s["debtor_id"] for s in item.request.subjects}
+    earlier = db.scalars(select(RequestItem).join(InfoRequest).where(
+        RequestItem.resource_code == item.resource_code, RequestItem.unit_id == item.unit_id,
+        RequestItem.id != item.id, RequestItem.answered_at.is_not(None), InfoRequest.kind == RequestKind.query.value)
+        .order_by(RequestItem.answered_at.desc()).limit(50))
+    previous = next((e for e in earlier if {s["debtor_id"] for s in e.request.subjects} == debtors), None)
+    if previous is None or item.request.kind != RequestKind.query or previous.answer is None:
+        return None
+    before = {_record_key(r) for r in previous.answer.get("records") or []}
+    now = {_record_key(r) for r in masked["records"]}
+    return {"item_id": previous.id, "answered_at": previous.answered_at.isoformat() if previous.answered_at else None,
+            "added": len(now - before), "removed": len(before - now), "unchanged": len(now & before)}
 
 
 @messaging.on_message("response")
@@ -408,6 +428,7 @@ def _answer_out(item: RequestItem, check_values: list[dict[str, str]] | None,
                   else r.get("values") or {})
         results.append({**r, "values": values, "label": _lang(VERIFY_RESULT_LABELS[VerifyResult(r["result"])])})
     return AnswerOut(records=answer.get("records") or [], results=results, note=answer.get("note"), masked=full is None,
+                     compared=item.answer.get("compared"),
                      answered_at=item.answered_at, answered_by=item.answered_by, channel=item.answer_channel,
                      message_id=item.answer_message_id, unit_code=item.answer_unit_code)
 

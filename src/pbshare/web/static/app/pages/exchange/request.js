@@ -37,6 +37,7 @@ register({
   "req.todoWaiting": ["等待单位答复", "Waiting on units"],
   "req.done": ["已完成", "Done"],
   "req.showFull": ["查看完整答复", "Show the answer in full"],
+  "req.compared": ["与 {d} 的答复相比：新增 {a} 条，减少 {r} 条，未变 {u} 条", "Against the answer of {d}: {a} added, {r} removed, {u} unchanged"],
 });
 
 // The answer of one item: records in a table (identifiers masked), or a result per value checked.
@@ -71,6 +72,7 @@ export const AnswerView = {
       </el-table></div>
     </template>
     <div v-if="item.answer.note" class="muted">{{ item.answer.note }}</div>
+    <div v-if="item.answer.compared" class="muted" data-test="compared">{{ t('req.compared', { d: new Date(item.answer.compared.answered_at).toLocaleDateString(), a: item.answer.compared.added, r: item.answer.compared.removed, u: item.answer.compared.unchanged }) }}</div>
   </div>`,
 };
 
