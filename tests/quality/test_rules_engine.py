@@ -244,3 +244,26 @@ def test_timeliness_of_rows_against_the_delivery_time() -> None:
                   context=ctx)
     assert ev.outcomes[0].failed == 1 and ev.warnings.to_list() == [False, True, False, False]
     assert ev.outcomes[0].rule.effective_dimension == Dimension.timeliness
+
+
+@pytest.mark.parametrize("params", [{"min": "soon"}, {"min": [1]}, {"max": True}])
+def test_range_bounds_must_be_numbers_or_dates(params: dict) -> None:
+    with pytest.raises(Invalid) as err:
+        evaluate(frame(), [Rule("range", ("age",), params)])
+    assert err.value.code == "rule_invalid"
+
+
+def test_wrong_parameter_types_are_422_not_crashes() -> None:
+    for rule in [Rule("format", ("name",), {"pattern": 5}), Rule("length", ("name",), {"max": "50"}),
+                 Rule("allowed", ("status",), {"values": "A,B"}), Rule("volume", (), {"max_change_pct": "x"}),
+                 Rule("cross_field", (), {"expression": "coalesce() = 1"})]:
+        with pytest.raises(Invalid):
+            evaluate(frame(), [rule])
+
+
+def test_a_condition_the_data_cannot_run_is_reported_on_its_rule() -> None:
+    ev = evaluate(frame(), [Rule("not_null", ("name",)),
+                            Rule("cross_field", (), {"expression": "end_on > start_on + 'x'"})])
+    ok, broken = ev.outcomes
+    assert ok.failed == 1
+    assert broken.skipped == "rule_error" and broken.detail["error"]

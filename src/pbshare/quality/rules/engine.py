@@ -174,6 +174,7 @@ def validate_rule(rule: Rule, columns: Sequence[str] | None = None) -> None:
     needs_columns = rule.kind not in ("volume", "timeliness", "custom_sql", "cross_field")
     if needs_columns and not rule.columns:
         raise _bad("规则“{n}”需要至少一列", "The rule “{n}” needs at least one column", n=rule.label)
+    _check_params(rule)
     if columns is not None:
         missing = [c for c in rule.columns if c not in columns]
         if missing:
@@ -199,6 +200,7 @@ def validate_rule(rule: Rule, columns: Sequence[str] | None = None) -> None:
     if rule.kind == "referential" and not (p.get("table") and p.get("column")):
         raise _bad("引用规则需要 table 和 column", "A referential rule needs table and column")
     if rule.kind == "cross_field":
+        expressions.to_polars(str(p.get("expression") or ""))
         tree = expressions.parse(str(p.get("expression") or ""))
         if columns is not None:
             unknown = [c for c in expressions.columns_of(tree) if c not in columns]
@@ -236,6 +238,50 @@ def _absent(rule: Rule, schema: pl.Schema) -> list[str]:
     if rule.kind == "conflict":
         names += [v for v in rule.params.get("values") or []]
     return [c for c in dict.fromkeys(names) if c not in schema]
+
+
+_TEXT_PARAMS = ("pattern", "builtin", "expression", "sql", "code_table", "code_column", "table", "column", "against")
+_NUMBER_PARAMS = ("min_share", "max_change_pct", "grace", "max_age_days")
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _is_date(v: Any) -> bool:
+    try:
+        datetime.fromisoformat(v)
+    except (TypeError, ValueError):
+        return False
+    return isinstance(v, str)
+
+
+def _check_params(rule: Rule) -> None:
+    """Parameter types, so a stored rule cannot fail later when it runs."""
+    p = rule.params
+    for name in _TEXT_PARAMS:
+        if name in p and not isinstance(p[name], str):
+            raise _bad("参数 {p} 应为文字", "The parameter {p} must be text", p=name)
+    for name in _NUMBER_PARAMS:
+        if name in p and p[name] is not None and not _is_number(p[name]):
+            raise _bad("参数 {p} 应为数字", "The parameter {p} must be a number", p=name)
+    for name in ("min", "max"):
+        v = p.get(name)
+        if v is None:
+            continue
+        if rule.kind == "length" and not (isinstance(v, int) and not isinstance(v, bool) and v >= 0):
+            raise _bad("长度的 {p} 应为不小于 0 的整数", "The length {p} must be a whole number ≥ 0", p=name)
+        if rule.kind == "range" and not _is_number(v) and not _is_date(v):
+            raise _bad("范围的 {p} 应为数字或日期（YYYY-MM-DD）", "The range {p} must be a number or a date "
+                           "(YYYY-MM-DD)", p=name)
+    for name in ("values",):
+        if name in p and p[name] is not None and (
+                not isinstance(p[name], list) or not all(isinstance(x, str | int | float | bool) for x in p[name])):
+            raise _bad("参数 values 应为文字或数字的列表", "The parameter values must be a list of texts or numbers")
+    if "keep" in p and p["keep"] not in (None, "first", "none"):
+        raise _bad("参数 keep 只能是 first", "The parameter keep can only be first")
+    if "exclusive" in p and not isinstance(p["exclusive"], bool):
+        raise _bad("参数 exclusive 应为 true 或 false", "The parameter exclusive must be true or false")
 
 
 def _anchored(pattern: str) -> str:
@@ -462,7 +508,10 @@ def evaluate(frame: pl.DataFrame, rules: Sequence[Rule], *, key: Sequence[str] =
     if n == 0:
         masks = pl.DataFrame({names[i]: pl.Series([], dtype=pl.Boolean) for i in names})
     elif row_rules:
-        masks = frame.lazy().select([e.fill_null(False).alias(names[i]) for i, _, e in row_rules]).collect()
+        try:
+            masks = frame.lazy().select([e.fill_null(False).alias(names[i]) for i, _, e in row_rules]).collect()
+        except pl.exceptions.PolarsError:
+            masks = _one_by_one(frame, row_rules, names, outcomes)
     else:
         masks = pl.DataFrame({"__none": pl.repeat(False, n, eager=True)}).select([])
     for i, m in extra_masks.items():
@@ -502,6 +551,21 @@ def evaluate(frame: pl.DataFrame, rules: Sequence[Rule], *, key: Sequence[str] =
     done = [o for o in outcomes if o is not None]
     return Evaluation(rows=n, outcomes=done, errors=errors.alias("errors"), warnings=warnings.alias("warnings"),
                       reasons_from=lambda: _reasons(frame, masks, errors, error_rules, names, personal_cols))
+
+
+def _one_by_one(frame: pl.DataFrame, row_rules: list[tuple[int, Rule, pl.Expr]], names: dict[int, str],
+                outcomes: list[RuleOutcome | None]) -> pl.DataFrame:
+    """A rule the data cannot run (a condition comparing a date with a number, say) is reported on that
+    rule with the error; the others still run."""
+    columns = []
+    for i, rule, e in row_rules:
+        try:
+            columns.append(frame.lazy().select(e.fill_null(False).alias(names[i])).collect().to_series())
+        except pl.exceptions.PolarsError as exc:
+            outcomes[i] = RuleOutcome(rule, 0, 0, skipped="rule_error",
+                                      detail={"error": str(exc).splitlines()[0][:300]})
+            del names[i]
+    return pl.DataFrame(columns) if columns else pl.DataFrame()
 
 
 def _reasons(frame: pl.DataFrame, masks: pl.DataFrame, errors: pl.Series, error_rules: list[tuple[int, Rule]],

@@ -214,7 +214,12 @@ def to_polars(text: str, schema: Mapping[str, pl.DataType] | None = None) -> pl.
     """The condition as a boolean polars expression (true where it holds); Invalid (422) if refused."""
     tree = parse(text)
     columns_of(tree)
-    return _Translator(schema or {}).tr(tree)
+    try:
+        return _Translator(schema or {}).tr(tree)
+    except Invalid:
+        raise
+    except Exception:  # a shape the translator cannot build (e.g. coalesce() with nothing in it)
+        raise _refuse(text) from None
 
 
 def failing(text: str, schema: Mapping[str, pl.DataType] | None = None) -> pl.Expr:
