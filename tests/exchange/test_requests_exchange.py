@@ -114,9 +114,23 @@ def test_item_goes_out_on_the_units_rest_connection_and_the_response_lands_on_th
     assert full["answer"]["masked"] is False and full["answer"]["records"][0]["owner_id_no"] == id_no
     assert full["answer"]["records"][0]["location"] == "深圳市南山区演示街8号" and full["subjects"][0]["id_no"] == id_no
 
+    # the unit's system accepts one item and rejects another, with its reason
+    again, refused = (ask(handler, world.case_id)["items"][0] for _ in range(2))
+    with database.session() as s:
+        env_ids = {i: requests.get_item_row(s, item_id=i).envelope_id for i in (again["id"], refused["id"])}
+    client.cookies.clear()
+    client.headers.pop("X-CSRF-Token", None)
+    post(client, env_mod.build(type="response", sender="SZPNR", receiver="SZBA", correlation_id=env_ids[again["id"]],
+                               payload={"status": "accepted"}))
+    post(client, env_mod.build(type="response", sender="SZPNR", receiver="SZBA", correlation_id=env_ids[refused["id"]],
+                               payload={"status": "rejected", "reason": "该人员不在本系统登记范围"}))
+    handler = act(HANDLER)
+    assert handler.get(f"/api/v1/requests/items/{again['id']}").json()["state"] == "accepted"
+    no = handler.get(f"/api/v1/requests/items/{refused['id']}").json()
+    assert no["state"] == "rejected" and no["reject_reason"] == "该人员不在本系统登记范围"
+
     # the due date passes: the unit is reminded on its channel, the handler on the case page
     with database.session() as s:
-        again = ask(handler, world.case_id, resources=["201001"])["items"][0]
         made = requests.remind_due(s, utcnow() + timedelta(days=12), data_dir=settings.resolved_data_dir)
         assert [(r.item_id, r.kind) for r in made] == [(again["id"], "overdue")]
         assert made[0].sent_envelope_id is not None

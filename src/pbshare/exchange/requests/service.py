@@ -376,8 +376,9 @@ def on_response(db: Session, env: dict[str, Any], conn: Any) -> dict[str, Any] |
         if status == "accepted":
             flows.move(db, item, S.accepted, actor=actor, note=f"{conn.channel}: {env['id']}")
         elif status == "rejected":
-            item.reject_reason = str(payload.get("reason") or "")[:500] or "未说明理由 / no reason given"
-            flows.move(db, item, S.rejected, actor=actor, note=item.reject_reason)
+            reason = str(payload.get("reason") or "")[:500] or "未说明理由 / no reason given"
+            flows.move(db, item, S.rejected, actor=actor, note=reason)
+            item.reject_reason = reason
         else:
             answer = AnswerIn.model_validate({"records": payload.get("records") or [],
                                               "results": payload.get("results") or [], "note": payload.get("note")})
