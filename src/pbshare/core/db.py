@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import JSON, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from pbshare.config import Settings
+from pbshare.core.errors import AppError
+from pbshare.core.i18n import T
 from pbshare.core.userquery import sqlite_readonly_engine
+
+R = TypeVar("R")
+# How long a connection waits for another writer's lock before SQLite says "database is locked".
+BUSY_TIMEOUT_MS = 10_000
+# How long work that must not be lost (an import's load and its bookkeeping) keeps waiting, across attempts.
+LOCK_WAIT_SECONDS = 30.0
 
 # Stable constraint names so Alembic migrations are the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -38,7 +49,7 @@ def _sqlite_on_connect(topics_dir: Path):
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA synchronous=NORMAL")
         # Topic databases are separate files attached under their own schema name.
         if topics_dir.is_dir():
@@ -56,6 +67,7 @@ def _sqlite_on_begin(conn) -> None:
 
 
 def make_engine(url: str, *, topics_dir: Path | None = None, echo: bool = False) -> Engine:
+    """An engine; on SQLite, ``topics_dir`` names the topic files its connections attach (none if not given)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_on_connect(topics_dir or Path("/nonexistent")))
@@ -77,11 +89,16 @@ class Database:
     def from_settings(cls, settings: Settings) -> Database:
         settings.ensure_dirs()
         topics = settings.resolved_data_dir / "topics"
-        engine = make_engine(settings.resolved_database_url, topics_dir=topics)
-        if settings.resolved_warehouse_url == settings.resolved_database_url:
-            warehouse = engine
+        url, warehouse_url = settings.resolved_database_url, settings.resolved_warehouse_url
+        if url.startswith("sqlite"):
+            # Two pools on SQLite: the platform's connections attach no topic file, the warehouse's attach them
+            # all. BEGIN IMMEDIATE takes the write lock of every attached file, so a listener's or a run's
+            # bookkeeping transaction never waits for an import loading a topic file, nor the import for them.
+            engine = make_engine(url)
+            warehouse = make_engine(warehouse_url, topics_dir=topics)
         else:
-            warehouse = make_engine(settings.resolved_warehouse_url, topics_dir=topics)
+            engine = make_engine(url, topics_dir=topics)
+            warehouse = engine if warehouse_url == url else make_engine(warehouse_url, topics_dir=topics)
         factory = sessionmaker(bind=engine, expire_on_commit=False)
         return cls(settings=settings, engine=engine, warehouse_engine=warehouse, session_factory=factory)
 
@@ -125,9 +142,61 @@ class Database:
         finally:
             session.close()
 
+    def write(self, work: Callable[[Session], R], *, wait: float = LOCK_WAIT_SECONDS) -> R:
+        """Run ``work`` in a short immediate unit of work, trying again while the database stays locked, up to
+        ``wait`` seconds in all; then :class:`DatabaseLocked` says so in words. ``work`` must be safe to repeat
+        (a failed attempt is rolled back whole)."""
+        return retry_locked(lambda: self._write_once(work), wait=wait, what=self.dialect)
+
+    def _write_once(self, work: Callable[[Session], R]) -> R:
+        with self.session(immediate=True) as db:
+            return work(db)
+
     def dispose(self) -> None:
         self.engine.dispose()
         if "warehouse_reader" in self.__dict__:
             self.warehouse_reader.dispose()
         if self.warehouse_engine is not self.engine:
             self.warehouse_engine.dispose()
+
+
+# --------------------------------------------------------------------------- lock waits
+class DatabaseLocked(AppError):
+    """Another writer kept the database locked for longer than the work would wait."""
+
+    status = 503
+    code = "database_locked"
+
+
+def is_locked(exc: BaseException) -> bool:
+    """SQLite's "database is locked" / "database table is locked", PostgreSQL's lock timeout."""
+    text = str(getattr(exc, "orig", None) or exc)
+    return "database is locked" in text or "database table is locked" in text or "lock timeout" in text
+
+
+def locked_error(waited: float, exc: BaseException | None = None) -> DatabaseLocked:
+    own = str(getattr(exc, "orig", None) or exc or "").strip().splitlines()[0:1]
+    return DatabaseLocked(T(
+        "数据库被占用超时：另一个写入者占用数据库超过 {s} 秒（数据库的原话：{own}）。本次未写入任何数据；请稍后重试，"
+        "或先结束长时间占用数据库的程序（如另一个导入或备份）",
+        "The database stayed locked for {s} s by another writer (the database said: {own}); nothing was written. "
+        "Try again later, or first finish the program holding the database (another import or a backup, say)",
+        s=f"{waited:.0f}", own=own[0] if own else "database is locked"), code="database_locked")
+
+
+def retry_locked(work: Callable[[], R], *, wait: float = LOCK_WAIT_SECONDS, what: str = "") -> R:
+    """Call ``work`` until it does not meet a locked database, waiting a little longer each time, at most
+    ``wait`` seconds in all; then raise :class:`DatabaseLocked`. Other errors pass through at once."""
+    started = time.monotonic()
+    pause = 0.05
+    while True:
+        try:
+            return work()
+        except (OperationalError, sqlite3.OperationalError) as exc:
+            waited = time.monotonic() - started
+            if not is_locked(exc):
+                raise
+            if waited + pause > wait:
+                raise locked_error(max(waited, wait), exc) from exc
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)

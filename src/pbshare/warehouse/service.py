@@ -7,7 +7,9 @@ show them masked.
 
 from __future__ import annotations
 
-from sqlalchemy import Index, func, select
+from dataclasses import dataclass
+
+from sqlalchemy import Index, Table, func, select
 from sqlalchemy.orm import Session
 
 from pbshare.catalog.resources import service as catalog_service
@@ -114,10 +116,22 @@ def storage_key(columns: list[dict], key: list[str]) -> list[str]:
     return [k + BLIND_SUFFIX if k in pii_cols else k for k in key]
 
 
-def create_table(db: Session, database: Database, *, topic: str, name: str, title: str, fields: list[dict],
-                 key: list[str] | None = None, origin: str = TableOrigin.manual.value, origin_id: str | None = None,
-                 resource_code: str | None = None, principal: Principal | None = None) -> WarehouseTable:
-    """Create the physical table and its registry row. ``fields``: ``[{name, type, length, title, pii, id_kind}]``."""
+@dataclass
+class NewTable:
+    """A table checked and defined but not created yet: its SQLAlchemy table (with the business key's index),
+    the registry columns and the stored key. An import creates it inside the transaction that loads it."""
+
+    topic: str
+    name: str
+    table: Table
+    columns: list[dict]
+    key: list[str]
+    stored_key: list[str]
+
+
+def plan_table(db: Session, database: Database, *, topic: str, name: str, fields: list[dict],
+               key: list[str] | None = None) -> NewTable:
+    """Check and define a new table (nothing is written). ``fields``: ``[{name, type, length, title, pii, id_kind}]``."""
     get_topic(db, name=topic)
     store = topic_store(database)
     if find_table(db, topic=topic, name=name) is not None or store.has_table(topic, name):
@@ -134,14 +148,30 @@ def create_table(db: Session, database: Database, *, topic: str, name: str, titl
     stored_key = storage_key(columns, key)
     if stored_key:
         Index(f"ix_{name}_key"[:63], *[table.c[k] for k in stored_key])
-    table.create(database.warehouse_engine)
-    row = WarehouseTable(topic=topic, name=name, title=title, columns=columns, key=key, origin=origin,
-                         origin_id=origin_id, resource_code=resource_code, row_count=0)
+    return NewTable(topic=topic, name=name, table=table, columns=columns, key=key, stored_key=stored_key)
+
+
+def register_table(db: Session, new: NewTable, *, title: str, origin: str = TableOrigin.manual.value,
+                   origin_id: str | None = None, resource_code: str | None = None, row_count: int = 0,
+                   principal: Principal | None = None) -> WarehouseTable:
+    """The registry row (and its audit record) of a table just created from ``new``."""
+    row = WarehouseTable(topic=new.topic, name=new.name, title=title, columns=new.columns, key=new.key, origin=origin,
+                         origin_id=origin_id, resource_code=resource_code, row_count=row_count)
     db.add(row)
     db.flush()
     audit.record(db, action="warehouse.table.create", principal=principal, object_type="table",
-                 object_id=f"{topic}.{name}", detail={"origin": origin})
+                 object_id=f"{new.topic}.{new.name}", detail={"origin": origin})
     return row
+
+
+def create_table(db: Session, database: Database, *, topic: str, name: str, title: str, fields: list[dict],
+                 key: list[str] | None = None, origin: str = TableOrigin.manual.value, origin_id: str | None = None,
+                 resource_code: str | None = None, principal: Principal | None = None) -> WarehouseTable:
+    """Create the physical table and its registry row. ``fields``: ``[{name, type, length, title, pii, id_kind}]``."""
+    new = plan_table(db, database, topic=topic, name=name, fields=fields, key=key)
+    new.table.create(database.warehouse_engine)
+    return register_table(db, new, title=title, origin=origin, origin_id=origin_id, resource_code=resource_code,
+                          principal=principal)
 
 
 def create_manual_table(db: Session, database: Database, *, topic: str, name: str, title: str, fields: list[dict],
@@ -206,11 +236,36 @@ def count_rows(database: Database, *, topic: str, name: str) -> int:
 
 
 def refresh_count(db: Session, database: Database, *, topic: str, name: str) -> int:
+    """Count the table's rows again (a full scan: after a derived table is rebuilt, say)."""
     n = count_rows(database, topic=topic, name=name)
     row = find_table(db, topic=topic, name=name)
     if row is not None:
         row.row_count = n
     return n
+
+
+def count_loaded(db: Session, database: Database, *, topic: str, name: str, inserted: int,
+                 deleted: int | None, replaced: bool = False) -> int:
+    """Move the registry's row count on by what a load did, without counting the table: a replace leaves
+    ``inserted`` rows; otherwise the count gains ``inserted - deleted``. Counted only when the registry has no
+    count yet or the load could not say what it removed."""
+    row = find_table(db, topic=topic, name=name)
+    if replaced:
+        n = inserted
+    elif row is not None and row.row_count is not None and deleted is not None:
+        n = row.row_count + inserted - deleted
+    else:
+        n = count_rows(database, topic=topic, name=name)
+    if row is not None:
+        row.row_count = n
+    return n
+
+
+def drop_created(database: Database, *, topic: str, name: str) -> None:
+    """Drop a table a failed run created before it was registered (nothing else knows it)."""
+    store = topic_store(database)
+    if store.has_table(topic, name):
+        store.drop_table(topic, name)
 
 
 def readable_tables(db: Session) -> set[str]:

@@ -5,7 +5,13 @@ fail (drop a table the run created, record the error).
 ``execute_run`` is the one place that opens sessions; each phase gets the session it works in. The
 source is read in batches in a second thread while this one loads the previous batch (COPY on
 PostgreSQL, the raw driver on SQLite) inside one transaction: an error anywhere rolls the whole
-delivery back, and a table the run created is dropped again, so nothing is half-written.
+delivery back, and a table the run creates is created by that transaction, so nothing is half-written.
+
+On SQLite other programs write beside the run (the server's listeners, another import): the run's own
+bookkeeping (begin, progress and heartbeat, finish, failure) goes in short immediate units of work
+(``Database.write``) that wait their turn, retrying while the database stays locked; the load holds no
+lock until its last short transaction (``collect.loaders``). Progress is written from the reporter's
+thread, so the load never waits for it.
 """
 
 from __future__ import annotations
@@ -36,9 +42,10 @@ from pbshare.collect.runs.sources import Reader
 from pbshare.collect.schemas import ImportSpec
 from pbshare.compare import service as compare_service
 from pbshare.core.clock import utcnow
-from pbshare.core.db import Database
+from pbshare.core.db import LOCK_WAIT_SECONDS, Database, DatabaseLocked, is_locked, locked_error, retry_locked
 from pbshare.core.errors import AppError
 from pbshare.core.i18n import T
+from pbshare.core.logs import scrub
 from pbshare.metadata import service as metadata_service
 from pbshare.quality import service as quality_service
 from pbshare.quality.duplicates import CONFLICT, DuplicateGuard
@@ -64,12 +71,14 @@ class Head:
 
 @dataclass
 class Plan:
-    """How batches become rows of the target: the mapping, the business key, the stored columns and key."""
+    """How batches become rows of the target: the mapping, the business key, the stored columns and key; a
+    table the run creates (``new``), made by the load's own transaction and registered when the run finishes."""
 
     mapping: list[FieldMap]
     key: list[str]
     load_columns: list[str]
     stored_key: list[str]
+    new: warehouse.NewTable | None = None
 
 
 @dataclass
@@ -78,6 +87,9 @@ class Tally:
 
     rows_read: int = 0
     loaded: int = 0
+    inserted: int = 0  # what the target received and lost when the load committed (its row count moves by these)
+    deleted: int | None = 0
+    created: bool = False  # the run's load created the target table
     quarantined: int = 0
     duplicates: int = 0
     bad_frames: list[pl.DataFrame] = field(default_factory=list)
@@ -111,48 +123,49 @@ def execute_run(database: Database, *, run_id: str, spec: ImportSpec, file: Path
                 trusted: bool = False, progress: ProgressFn | None = None) -> ImportRun:
     """Do the import of a started run; never raises for bad input, the run records the error."""
     started = time.perf_counter()
-    created = False
     reader: Reader | None = None
     tally = Tally()
-    with database.session() as db:
-        origin_id, watermark = _begin(db, run_id=run_id)
+    plan: Plan | None = None
+    origin_id, watermark = database.write(lambda db: _begin(db, run_id=run_id))
     try:
-        with _heartbeat(database, run_id):
+        with _Reporter(database, run_id) as reporter:
+            # Reads only: nothing here holds a write lock while the source is opened and read.
             with database.session() as db:
                 reader = sources.open_reader(db, database, spec.source_kind, spec.source, file=file,
                                              watermark=watermark, trusted=trusted)
                 head = _read_head(reader)
                 mapping, key, exists = _map_and_check(db, spec, head.columns,
                                                       head.first.frame.head(200) if head.first else None, head.types)
-                if not exists:
-                    _create_target(db, database, spec, mapping=mapping, key=key, origin_id=origin_id)
-                    created = True
-                plan = _plan(db, spec, mapping=mapping, key=key)
+                new = None if exists else _new_target(db, database, spec, mapping=mapping, key=key)
+                plan = _plan(db, spec, mapping=mapping, key=key, new=new)
                 tally.quality = quality_reports.import_gate(
                     db, database, profile_id=service.get_run(db, run_id=run_id).profile_id,
                     resource_code=spec.resource_code, topic=spec.target_topic, table=spec.target_table,
                     key=plan.key, mapping=plan.mapping)
-            _load(database, spec, plan, chain([head.first] if head.first else [], head.rest), tally, progress)
+
+            def both(fraction: float | None, rows: int) -> None:
+                reporter.progress(fraction, rows)
+                if progress:
+                    progress(fraction, rows)
+
+            _load(database, spec, plan, chain([head.first] if head.first else [], head.rest), tally, both)
+        finished = database.write(lambda db: _finish(db, database, run_id=run_id, spec=spec, reader=reader,
+                                                     tally=tally, started=started, origin_id=origin_id, new=plan.new))
     except Exception as exc:
-        if created:
-            with database.session() as db:
-                warehouse.drop_table(db, database, topic=spec.target_topic, name=spec.target_table)
-        with database.session() as db:
-            return _fail(db, run_id=run_id, exc=exc, rows_read=tally.rows_read, started=started)
+        if tally.created:  # loaded, but the run could not be recorded: the table it made goes again
+            retry_locked(lambda: warehouse.drop_created(database, topic=spec.target_topic, name=spec.target_table))
+        return _failed(database, run_id=run_id, exc=exc, rows_read=tally.rows_read, started=started)
     finally:
         if reader is not None:
             sources.close_reader(reader)
-    with database.session() as db:
-        return _finish(db, database, run_id=run_id, spec=spec, reader=reader, tally=tally, started=started)
+    return finished
 
 
 def run_now(database: Database, *, spec: ImportSpec, profile_id: str | None = None, file: Path | None = None,
             run_by: str | None = None, trusted: bool = False, progress: ProgressFn | None = None) -> ImportRun:
     """Start and execute a run in this thread (CLI, jobs, tests)."""
-    with database.session() as db:
-        run = service.start_run(db, database, spec=spec, profile_id=profile_id, file=file, run_by=run_by,
-                                trusted=trusted)
-        run_id = run.id
+    run_id = database.write(lambda db: service.start_run(db, database, spec=spec, profile_id=profile_id, file=file,
+                                                         run_by=run_by, trusted=trusted).id)
     return execute_run(database, run_id=run_id, spec=spec, file=file, trusted=trusted, progress=progress)
 
 
@@ -165,26 +178,52 @@ def _begin(db: Session, *, run_id: str) -> tuple[str, dict[str, Any] | None]:
     return run.profile_id or run.id, profiles.watermark_of(db, profile_id=run.profile_id)
 
 
-@contextlib.contextmanager
-def _heartbeat(database: Database, run_id: str, every: float = service.HEARTBEAT_SECONDS) -> Iterator[None]:
-    """Sign of life while the run works, so one whose process died is told apart from a long one."""
-    stop = threading.Event()
+class _Reporter:
+    """The run's sign of life and progress, written from a thread of its own: every ``tick`` seconds when the
+    progress moved, else every ``every`` seconds (a run whose process died is told apart from a long one).
+    Each write is a short immediate unit of work on the platform database; a busy database skips one."""
 
-    def beat() -> None:
-        while not stop.wait(every):
+    def __init__(self, database: Database, run_id: str, *, every: float = service.HEARTBEAT_SECONDS,
+                 tick: float = 0.5) -> None:
+        self.database, self.run_id, self.every, self.tick = database, run_id, every, tick
+        self.latest: tuple[float | None, int] | None = None
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name=f"pbshare-run-{run_id[:8]}", daemon=True)
+
+    def progress(self, fraction: float | None, rows: int) -> None:
+        self.latest = (fraction, rows)  # the loading thread only sets this
+
+    def _write(self, db: Session, latest: tuple[float | None, int] | None) -> None:
+        run = db.get(ImportRun, self.run_id)
+        if run is None:
+            return
+        run.heartbeat_at = utcnow()
+        if latest is not None:
+            fraction, rows = latest
+            run.rows_read = rows
+            if fraction is not None:
+                run.progress = round(min(fraction, 0.99), 3)
+
+    def _loop(self) -> None:
+        written: tuple[float | None, int] | None = None
+        beat = time.monotonic()
+        while not self.stop.wait(self.tick):
+            latest = self.latest
+            if latest == written and time.monotonic() - beat < self.every:
+                continue
             try:
-                with database.session() as db:
-                    service.beat(db, run_id=run_id)
-            except Exception:  # a busy database skips one beat; the next one counts
-                log.debug("heartbeat skipped", exc_info=True)
+                self.database.write(lambda db, latest=latest: self._write(db, latest), wait=self.every)  # type: ignore[misc]
+                written, beat = latest, time.monotonic()
+            except Exception:  # a busy database skips one report; the next one counts
+                log.debug("run progress not written", exc_info=True)
 
-    thread = threading.Thread(target=beat, name=f"pbshare-heartbeat-{run_id[:8]}", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join(timeout=2)
+    def __enter__(self) -> _Reporter:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=self.every + 2)
 
 
 def _read_head(reader: Reader) -> Head:
@@ -203,32 +242,34 @@ def _map_and_check(db: Session, spec: ImportSpec, columns: list[str], sample: pl
     return mapping, service.key_for(spec, table_key, mapping), exists
 
 
-def _create_target(db: Session, database: Database, spec: ImportSpec, *, mapping: list[FieldMap], key: list[str],
-                   origin_id: str) -> None:
-    """Create the target table from the mapping (a first run); a failed run drops it again."""
+def _new_target(db: Session, database: Database, spec: ImportSpec, *, mapping: list[FieldMap],
+                key: list[str]) -> warehouse.NewTable:
+    """The target table a first run creates, defined from the mapping; the load's transaction creates it."""
     # A year-month is stored as its text, 2023-01.
     new_fields = [{"name": m.target, "type": "string" if m.type == YEARMONTH else m.type,
                    "length": 7 if m.type == YEARMONTH else m.length, "title": m.title or m.source,
                    "pii": m.pii, "id_kind": m.id_kind} for m in mapping]
-    warehouse.create_table(db, database, topic=spec.target_topic, name=spec.target_table,
-                           title=spec.target_title or spec.target_table, fields=new_fields, key=key,
-                           origin=TableOrigin.import_.value, origin_id=origin_id, resource_code=spec.resource_code)
+    return warehouse.plan_table(db, database, topic=spec.target_topic, name=spec.target_table, fields=new_fields,
+                                key=key)
 
 
-def _plan(db: Session, spec: ImportSpec, *, mapping: list[FieldMap], key: list[str]) -> Plan:
+def _plan(db: Session, spec: ImportSpec, *, mapping: list[FieldMap], key: list[str],
+          new: warehouse.NewTable | None = None) -> Plan:
     """The stored columns to fill (a sealed column brings its blind index) and the key as stored."""
-    columns_meta = warehouse.get_table(db, topic=spec.target_topic, name=spec.target_table).columns
+    columns_meta = new.columns if new is not None else \
+        warehouse.get_table(db, topic=spec.target_topic, name=spec.target_table).columns
     mapped = {m.target for m in mapping}
     load_columns = [c["name"] for c in columns_meta if c["name"] in mapped or (c.get("blind_index_of") in mapped)]
     return Plan(mapping=mapping, key=key, load_columns=load_columns,
-                stored_key=warehouse.storage_key(columns_meta, key))
+                stored_key=warehouse.storage_key(columns_meta, key), new=new)
 
 
 def _load(database: Database, spec: ImportSpec, plan: Plan, batches: Iterator[readers.Batch], tally: Tally,
           progress: ProgressFn | None) -> None:
     """Check, seal and prepare each batch in the reading thread; bulk load it here; commit once at the end."""
     loader = TableLoader(database.warehouse_engine, topic=spec.target_topic, table=spec.target_table,
-                         columns=plan.load_columns, mode=spec.mode, key=plan.stored_key)
+                         columns=plan.load_columns, mode=spec.mode, key=plan.stored_key,
+                         create=plan.new.table if plan.new is not None else None, lock_wait=LOCK_WAIT_SECONDS)
     try:
         vault = pii.vault_for(database.settings.resolved_data_dir)
 
@@ -277,6 +318,7 @@ def _load(database: Database, spec: ImportSpec, plan: Plan, batches: Iterator[re
             if progress:
                 progress(fraction, tally.rows_read)
         loader.commit()
+        tally.inserted, tally.deleted, tally.created = loader.inserted, loader.deleted, plan.new is not None
     except Exception:
         loader.rollback()
         raise
@@ -338,13 +380,45 @@ def _read_ahead(batches: Iterator[readers.Batch], work: Callable[[readers.Batch]
         thread.join()
 
 
-def _fail(db: Session, *, run_id: str, exc: Exception, rows_read: int, started: float) -> ImportRun:
-    """Record why the run failed, in both languages; an unexpected error is logged, its name shown."""
+def _failed(database: Database, *, run_id: str, exc: Exception, rows_read: int, started: float) -> ImportRun:
+    """Record the failure, waiting while the database stays locked (the run must not stay "running")."""
+    code, message = _cause(exc)
+    return database.write(lambda db: _fail(db, run_id=run_id, code=code, message=message, rows_read=rows_read,
+                                           started=started))
+
+
+def _cause(exc: BaseException) -> tuple[str, T]:
+    """The failure in words: our own errors as they are, a lock held too long as such, any other database error
+    with the database's own message (never just its class name)."""
     if isinstance(exc, AppError):
-        code, message = exc.code, exc.message
-    else:
-        log.exception("import run failed")
-        code, message = "import_failed", T("导入失败：{e}", "The import failed: {e}", e=type(exc).__name__)
+        return exc.code, exc.message
+    if is_locked(exc):
+        locked: DatabaseLocked = locked_error(LOCK_WAIT_SECONDS, exc)
+        return locked.code, locked.message
+    own = str(getattr(exc, "orig", None) or exc).strip()
+    own = own.split("\n[SQL:")[0].strip()[:1000] or type(exc).__name__
+    log.warning("import run failed: %s: %s", type(exc).__name__, scrub(own))
+    if _is_database_error(exc):
+        return "database_error", T(
+            "数据库拒绝了这次导入：{own}。本次未写入任何数据；请按数据库的提示修正目标表或数据后重新导入",
+            "The database refused the import: {own}. Nothing was written; fix the target table or the data as it "
+            "says and run the import again", own=own)
+    log.debug("import run failed", exc_info=exc)
+    return "import_failed", T("导入失败（{e}）：{own}。本次未写入任何数据", "The import failed ({e}): {own}. Nothing was written",
+                              e=type(exc).__name__, own=own)
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, DBAPIError):
+        return True
+    module = type(exc).__module__
+    return module.startswith(("sqlite3", "psycopg"))
+
+
+def _fail(db: Session, *, run_id: str, code: str, message: T, rows_read: int, started: float) -> ImportRun:
+    """Record why the run failed, in both languages."""
     run = service.get_run(db, run_id=run_id)
     run.status, run.error_code = RunStatus.failed.value, code
     run.error = f"{message.render('zh-CN')}\n{message.render('en')}"[:4000]
@@ -355,10 +429,15 @@ def _fail(db: Session, *, run_id: str, exc: Exception, rows_read: int, started: 
 
 
 def _finish(db: Session, database: Database, *, run_id: str, spec: ImportSpec, reader: Reader | None, tally: Tally,
-            started: float) -> ImportRun:
-    """Keep the bad rows in quarantine, count, move the watermark on, record lineage and audit."""
+            started: float, origin_id: str | None = None, new: warehouse.NewTable | None = None) -> ImportRun:
+    """Register a table the run created, keep the bad rows in quarantine, count, move the watermark on, record
+    lineage and audit. One immediate unit of work, repeated whole if the database stays locked."""
     data_dir = database.settings.resolved_data_dir
     run = service.get_run(db, run_id=run_id)
+    if new is not None:
+        warehouse.register_table(db, new, title=spec.target_title or spec.target_table,
+                                 origin=TableOrigin.import_.value, origin_id=origin_id or run.id,
+                                 resource_code=spec.resource_code)
     for frame in tally.bad_frames:
         quality_service.quarantine(db, data_dir=data_dir, run_id=run_id, profile_id=run.profile_id,
                                    target=run.target, frame=frame)
@@ -371,7 +450,8 @@ def _finish(db: Session, database: Database, *, run_id: str, spec: ImportSpec, r
     run.seconds, run.finished_at = time.perf_counter() - started, utcnow()
     if tally.quality is not None:
         tally.quality.record(db, run_id=run_id, rows=tally.rows_read, reasons=tally.reasons, bad_frames=tally.bad_frames)
-    warehouse.refresh_count(db, database, topic=spec.target_topic, name=spec.target_table)
+    warehouse.count_loaded(db, database, topic=spec.target_topic, name=spec.target_table, inserted=tally.inserted,
+                           deleted=tally.deleted, replaced=spec.mode == "replace")
     if run.profile_id and isinstance(reader, readers.DatabaseReader) and reader.state.watermark is not None:
         profiles.keep_watermark(db, profile_id=run.profile_id, watermark=reader.state.watermark.to_json())
     _record_lineage(db, spec, run)

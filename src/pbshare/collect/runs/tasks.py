@@ -1,11 +1,11 @@
 """Imports started from the browser run in a background thread of the server process; the page
-polls the run's row for progress (``collect_run.progress``, ``rows_read``)."""
+polls the run's row for progress (``collect_run.progress``, ``rows_read``), which the run writes from a
+thread of its own (``flows._Reporter``) so the load never waits for the platform database."""
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -37,8 +37,7 @@ def start_requested(db: Session, database: Database, *, request: RunIn, principa
 def start(database: Database, *, run_id: str, spec: ImportSpec, file: Path | None = None) -> None:
     def work() -> None:
         try:
-            flows.execute_run(database, run_id=run_id, spec=spec, file=file,
-                              progress=progress_recorder(database, run_id))
+            flows.execute_run(database, run_id=run_id, spec=spec, file=file)
         except Exception:  # execute_run records input errors itself; this is the last resort
             log.exception("background import crashed")
         finally:
@@ -49,33 +48,17 @@ def start(database: Database, *, run_id: str, spec: ImportSpec, file: Path | Non
     thread.start()
 
 
-def progress_recorder(database: Database, run_id: str, every: float = 0.5) -> flows.ProgressFn:
-    """A progress callback that writes the run's progress at most every ``every`` seconds (for polling)."""
-    last = [0.0]
-
-    def record(fraction: float | None, rows: int) -> None:
-        now = time.monotonic()
-        if now - last[0] < every:
-            return
-        last[0] = now
-        with database.session() as db:
-            run = db.get(ImportRun, run_id)
-            if run is not None:
-                run.rows_read = rows
-                if fraction is not None:
-                    run.progress = round(min(fraction, 0.99), 3)
-
-    return record
-
-
 def interrupt_running(database: Database) -> int:
     """At shutdown: the imports this process is doing end failed, saying why (their load transaction
     is rolled back when the process exits, so nothing half-written stays)."""
     ids = list(_running)
+    message = T("服务停止，导入被中断，未写入任何数据，请重新导入",
+                "The server stopped and interrupted this import; nothing of it was written. Run it again")
+
+    def mark(db: Session) -> None:
+        for run_id in ids:
+            service.mark_interrupted(db, run_id=run_id, message=message)
+
     if ids:
-        with database.session() as db:
-            for run_id in ids:
-                service.mark_interrupted(db, run_id=run_id, message=T(
-                    "服务停止，导入被中断，未写入任何数据，请重新导入",
-                    "The server stopped and interrupted this import; nothing of it was written. Run it again"))
+        database.write(mark, wait=5.0)
     return len(ids)
