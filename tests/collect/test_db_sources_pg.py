@@ -4,6 +4,7 @@ a bad SELECT and a refused login, no password kept or shown in a profile, and th
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import datetime
 
@@ -116,6 +117,13 @@ def test_a_bad_select_answers_422_with_the_databases_own_message(database, topic
     assert res.status_code == 422, res.text
     assert 'relation "no_such_table_anywhere" does not exist' in res.json()["error"]["message"]
 
+    # no server there at all
+    nowhere = _register(database, "court_pg_nowhere", "postgresql+psycopg://postgres@127.0.0.1:9/postgres")
+    res = client.post("/api/v1/collect/preview", json={**body, "source": {"source_id": nowhere, "table": "x"}},
+                      headers={"Accept-Language": "en"})
+    assert res.status_code == 422 and res.json()["error"]["code"] == "source_unreachable", res.text
+    assert "court_pg_nowhere' cannot be reached" in res.json()["error"]["message"]
+
     spec = ImportSpec(**{**body, "mapping": []})
     run = flows.run_now(database, spec=spec, run_by="tester")
     assert (run.status, run.error_code) == ("failed", "source_query_failed")
@@ -175,7 +183,22 @@ def test_a_refused_login_is_reported_as_a_login_failure_not_a_missing_table(data
     assert ok.status_code == 200, ok.text
 
 
-def test_a_profile_never_keeps_or_shows_a_database_password(database, topic, as_user):
+@pytest.fixture
+def courts():
+    """A small table of courts on the real PostgreSQL."""
+    engine = sa.create_engine(PG)
+    meta = sa.MetaData()
+    table = sa.Table(f"pbshare_courts_{uuid.uuid4().hex[:8]}", meta, sa.Column("id", sa.Integer, primary_key=True),
+                     sa.Column("court", sa.String(50)))
+    meta.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.insert(table), [{"id": 1, "court": "演示·第一法院"}, {"id": 2, "court": "演示·第二法院"}])
+    yield table.name
+    meta.drop_all(engine)
+    engine.dispose()
+
+
+def test_a_profile_never_keeps_or_shows_a_database_password(database, topic, as_user, courts):
     """A raw URL in a profile is refused with a 422 that says to register the source and use its
     source_id; a profile on a registered source never shows the password, nor does a legacy profile
     saved with a URL before URLs were refused."""
@@ -183,7 +206,7 @@ def test_a_profile_never_keeps_or_shows_a_database_password(database, topic, as_
     url = f"postgresql+psycopg://postgres:{secret}@127.0.0.1:5432/postgres"
     client = as_user("dataadmin", ["data_admin"])
     profile = {"name": "court_cases", "title": "法院案件", "source_kind": "database", "target_topic": "case",
-               "target_table": "cases", "source": {"url": url, "table": "pg_database"}}
+               "target_table": "cases", "source": {"url": url, "table": courts}}
     res = client.post("/api/v1/collect/profiles", json=profile, headers={"Accept-Language": "en"})
     assert res.status_code == 422, res.text
     error = res.json()["error"]
@@ -194,7 +217,7 @@ def test_a_profile_never_keeps_or_shows_a_database_password(database, topic, as_
     assert run.status_code == 422 and secret not in run.text
 
     source_id = _register(database, "court_pg", url)
-    profile["source"] = {"source_id": source_id, "table": "pg_database", "cursor_column": "oid"}
+    profile["source"] = {"source_id": source_id, "table": courts, "cursor_column": "id"}
     res = client.post("/api/v1/collect/profiles", json=profile)
     assert res.status_code == 201, res.text
     with database.session() as db:  # a profile saved with a URL before this release
@@ -206,7 +229,18 @@ def test_a_profile_never_keeps_or_shows_a_database_password(database, topic, as_
     legacy = client.get("/api/v1/collect/profiles/legacy").json()
     assert legacy["source"]["url"] == "postgresql+psycopg://postgres:***@127.0.0.1:5432/postgres"
     saved = client.get("/api/v1/collect/profiles/court_cases").json()["source"]
-    assert saved == {"source_id": source_id, "table": "pg_database", "cursor_column": "oid"}
+    assert saved == {"source_id": source_id, "table": courts, "cursor_column": "id"}
+    # a database profile runs; its watermark is shown without the rows' fingerprints
+    run = client.post("/api/v1/collect/profiles/court_cases/run")
+    assert run.status_code == 202, run.text
+    for _ in range(200):
+        done = client.get(f"/api/v1/collect/runs/{run.json()['id']}").json()
+        if done["status"] in ("succeeded", "failed"):
+            break
+        time.sleep(0.05)
+    assert done["status"] == "succeeded", (done["error_code"], done["error"])
+    shown = client.get("/api/v1/collect/profiles/court_cases").json()["watermark"]
+    assert shown == {"column": "id", "value": 2, "kind": "int", "rows_at_value": 1}
     with database.session() as db, pytest.raises(Invalid):
         profiles.update_profile(db, profile_id="legacy", data=ProfileIn(
             name="legacy", title="旧配置", source_kind="database", source={"url": url, "table": "pg_database"},

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from pbshare.collect.derived import transforms
+from pbshare.collect.derived.schemas import TransformIn
 from pbshare.core.errors import Invalid
 from tests.collect.conftest import run, spec
 
@@ -66,6 +67,15 @@ def test_filter_values_given_as_text_are_cast_to_each_column_type(database, db, 
     assert _plates(db, database, {"column": "v.registered", "op": "contains", "value": "2024"}) == ["粤B00004"]
     # numbers sent as numbers still work
     assert _plates(db, database, {"column": "v.seats", "op": ">", "value": 5}) == ["粤B00003"]
+    # and a saved transform with text filters builds its table
+    tf = transforms.save_transform(db, database, data=TransformIn(
+        name="recent_cars", title="近年登记车辆", target_topic="case", spec={
+            "tables": [{"table": "case.vehicle_typed", "alias": "v"}], "columns": ["v.plate", "v.price"],
+            "filters": [{"column": "v.registered", "op": ">=", "value": "2022-01-01"},
+                        {"column": "v.price", "op": "<", "value": "200000"},
+                        {"column": "v.insured", "op": "=", "value": "否"}]}))
+    transforms.refresh_transform(db, database, transform_id=tf.id)
+    assert tf.row_count == 2  # 粤B00002 and 粤B00004
 
 
 BAD = [  # column, value, what the English message says

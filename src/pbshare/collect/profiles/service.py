@@ -107,7 +107,7 @@ def profile_out(profile: ImportProfile, *, last_run: RunOut | None) -> ProfileOu
     return ProfileOut(id=profile.id, name=profile.name, title=profile.title, source_kind=profile.source_kind,
                       source=shown_source(profile.source_kind, profile.source), mapping=profile.mapping, target_topic=profile.target_topic,
                       target_table=profile.target_table, mode=profile.mode, key=profile.key,
-                      resource_code=profile.resource_code, watermark=profile.watermark,
+                      resource_code=profile.resource_code, watermark=shown_watermark(profile.watermark),
                       created_by=profile.created_by, created_at=profile.created_at, updated_at=profile.updated_at,
                       last_run=last_run)
 
@@ -123,6 +123,15 @@ def shown_source(kind: str, source: dict[str, Any]) -> dict[str, Any]:
     except ArgumentError:
         shown = "***"
     return {**source, "url": shown}
+
+
+def shown_watermark(watermark: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The watermark as responses show it: the rows' fingerprints only counted (up to 10,000 of them)."""
+    if not watermark or "seen" not in watermark:
+        return watermark
+    shown = {k: v for k, v in watermark.items() if k != "seen"}
+    shown["rows_at_value"] = len(watermark.get("seen") or [])
+    return shown
 
 
 def spec_of(profile: ImportProfile) -> ImportSpec:
