@@ -1,13 +1,17 @@
 """A data admin opens quality → 规则集 in the browser, picks a demo resource, sees the rules derived from
-its info items, adds a rule, is told exactly what is wrong with it, fixes it and saves the set."""
+its info items, adds a rule, is told exactly what is wrong with it, fixes it and saves the set; then
+gives an import profile a rule set of its own."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
 
+from pbshare.collect.profiles import service as profiles
+from pbshare.collect.profiles.schemas import ProfileIn
 from pbshare.demo import catalog as demo_catalog
 from pbshare.quality.rules import service as rules_service
+from pbshare.warehouse import service as warehouse
 from tests.conftest import PASSWORD, make_user
 
 pytestmark = pytest.mark.browser
@@ -24,6 +28,11 @@ def _patient_expect():
 def test_edit_and_save_a_resource_rule_set(browser, live_server, database, settings):
     with database.session() as s:
         demo_catalog.load_catalog(s, data_dir=settings.resolved_data_dir, database=database)
+        warehouse.create_topic(s, database, name="si", title="社保")
+        profile_id = profiles.create_profile(s, data=ProfileIn(
+            name="si_monthly", title="社保月报", source_kind="csv", source={}, target_topic="si", target_table="paid",
+            mapping=[{"target": "id_no", "source": "身份证号", "id_kind": "cn_ric"},
+                     {"target": "amount", "source": "金额", "type": "decimal"}])).id
         s.commit()
     make_user(database, "dq", ["data_admin"])
     context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900})
@@ -62,6 +71,20 @@ def test_edit_and_save_a_resource_rule_set(browser, live_server, database, setti
     params.fill('{"expression": "accepted_on <= \'2030-12-31\'"}')
     page.click("[data-test=rule-save]")
     expect(page.locator("[data-test=rule-set-state]")).to_contain_text("已保存")
+
+    # an import profile's own set: empty until saved; its columns are the mapping's targets
+    page.locator("[data-test=rule-owner] label", has_text="导入配置").click()
+    page.click("[data-test=rule-profile]")
+    page.locator(".el-select-dropdown__item:visible", has_text="社保月报").first.click()
+    expect(page.locator("[data-test=rule-set-state]")).to_contain_text("未保存")
+    expect(rows).to_have_count(0)
+    page.click("[data-test=rule-add]")
+    expect(rows).to_have_count(1)
+    page.locator("input[data-test=rule-params], [data-test=rule-params] input").nth(0).fill('{"builtin": "resident_id"}')
+    page.locator("[data-test=rule-kind]").nth(0).click()
+    page.locator(".el-select-dropdown__item:visible", has_text="格式").first.click()
+    page.click("[data-test=rule-save]")
+    expect(page.locator("[data-test=rule-set-state]")).to_contain_text("已保存")
     assert not errors, errors
     context.close()
 
@@ -69,3 +92,6 @@ def test_edit_and_save_a_resource_rule_set(browser, live_server, database, setti
         stored = rules_service.rules_for_resource(s, resource_code="101001")
     assert len(stored) == 10 and stored[-1].kind == "cross_field"
     assert stored[-1].params == {"expression": "accepted_on <= '2030-12-31'"}
+    with database.session() as s:
+        mine = rules_service.rules_for_profile(s, profile_id=profile_id)
+    assert [(r.kind, r.columns, r.params) for r in mine] == [("format", ("id_no",), {"builtin": "resident_id"})]

@@ -39,4 +39,11 @@ register({
   "qrule.dim.uniqueness": ["唯一性", "Uniqueness"],
   "qrule.dim.timeliness": ["及时性", "Timeliness"],
   "qrule.default": ["（按类型）", "(by kind)"],
+  "qrule.ownerResource": ["目录资源", "Catalog resource"],
+  "qrule.ownerProfile": ["导入配置", "Import profile"],
+  "qrule.pickProfile": ["选择导入配置", "Pick an import profile"],
+  "qrule.noProfiles": ["还没有导入配置（数据汇聚 → 导入配置）", "No import profiles yet (Data collection → Import profiles)"],
+  "qrule.notSaved": ["未保存（导入配置没有自动生成的规则）", "Not saved (a profile has no derived rules)"],
+  "qrule.drop": ["清空规则集", "Drop the rule set"],
+  "qrule.dropConfirm": ["删除这个导入配置的全部规则？", "Delete every rule of this import profile?"],
 });

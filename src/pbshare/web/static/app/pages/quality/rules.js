@@ -1,5 +1,6 @@
-// Quality → 规则集 / rule sets: pick a catalog resource, see its rules (derived from the info items until
-// saved), change severity, parameters and names, add or remove rules, save. Errors name the rule and what to fix.
+// Quality → 规则集 / rule sets: pick a catalog resource (or an import profile), see its rules (a resource's are
+// derived from its info items until saved), change severity, parameters and names, add or remove rules, save.
+// Errors name the rule and what to fix.
 import { ref, reactive, computed, onMounted, watch } from "vue";
 import { useRoute, useRouter } from "vue-router";
 import { ElMessage, ElMessageBox } from "element-plus";
@@ -23,6 +24,9 @@ export default {
     const resources = ref([]);
     const searching = ref(false);
     const code = ref(route.query.resource || "");
+    const profileId = ref(route.query.profile || "");
+    const owner = ref(route.query.profile ? "profile" : "resource");
+    const profiles = ref([]);
     const set = reactive({ loaded: false, stored: false, columns: [], rows: [] });
     const kinds = ref([]);
     const loading = ref(false);
@@ -31,7 +35,13 @@ export default {
     const problem = ref("");
 
     const kindLabel = (k) => { const x = kinds.value.find((y) => y.kind === k); return x ? (lang.value === "en" ? x.label_en : x.label_zh) : k; };
-    const resourceLabel = computed(() => { const r = resources.value.find((x) => x.code === code.value); return r ? `${r.code} ${r.name}` : code.value; });
+    const resourceLabel = computed(() => {
+      if (owner.value === "profile") { const p = profiles.value.find((x) => x.id === profileId.value); return p ? p.title : profileId.value; }
+      const r = resources.value.find((x) => x.code === code.value); return r ? `${r.code} ${r.name}` : code.value;
+    });
+    const base = () => (owner.value === "profile" ? `/quality/rule-sets/profiles/${encodeURIComponent(profileId.value)}`
+      : `/quality/rule-sets/resources/${encodeURIComponent(code.value)}`);
+    const chosen = () => (owner.value === "profile" ? profileId.value : code.value);
 
     async function searchResources(q) {
       searching.value = true;
@@ -43,16 +53,27 @@ export default {
     }
     async function load() {
       problem.value = "";
-      if (!code.value) { set.loaded = false; return; }
+      if (!chosen()) { set.loaded = false; return; }
       loading.value = true;
       try {
-        const data = await api(`/quality/rule-sets/resources/${encodeURIComponent(code.value)}`);
-        set.stored = data.stored; set.columns = data.columns; set.rows = data.rules.map(toRow); set.loaded = true;
+        const data = await api(base());
+        let columns = data.columns;
+        if (owner.value === "profile") {
+          const p = profiles.value.find((x) => x.id === profileId.value);
+          columns = p ? (p.mapping || []).map((m) => m.target) : [];
+        }
+        set.stored = data.stored; set.columns = columns; set.rows = data.rules.map(toRow); set.loaded = true;
         dirty.value = false;
       } finally { loading.value = false; }
     }
-    function pick(value) { router.replace({ query: { ...route.query, resource: value || undefined } }); }
-    watch(() => route.query.resource, (v) => { code.value = v || ""; load(); });
+    function pick(value) { router.replace({ query: { resource: value || undefined } }); }
+    function pickProfile(value) { router.replace({ query: { profile: value || undefined } }); }
+    function switchOwner() { set.loaded = false; router.replace({ query: {} }); }
+    watch(() => [route.query.resource, route.query.profile], ([r, p]) => {
+      code.value = r || ""; profileId.value = p || "";
+      if (r) owner.value = "resource"; else if (p) owner.value = "profile";
+      load();
+    });
 
     function add() {
       set.rows.push(toRow({ kind: "not_null", columns: set.columns.slice(0, 1), params: {}, severity: "error" }));
@@ -80,8 +101,7 @@ export default {
       try { rules = payload(); } catch (e) { problem.value = e.message; return; }
       saving.value = true;
       try {
-        const data = await api(`/quality/rule-sets/resources/${encodeURIComponent(code.value)}`,
-          { method: "PUT", body: { rules }, quiet: true });
+        const data = await api(base(), { method: "PUT", body: { rules }, quiet: true });
         set.stored = data.stored; set.rows = data.rules.map(toRow); dirty.value = false;
         ElMessage.success(t("qrule.saved"));
       } catch (err) {
@@ -90,40 +110,54 @@ export default {
       } finally { saving.value = false; }
     }
     async function rederive() {
-      const data = await api(`/quality/rule-sets/resources/${encodeURIComponent(code.value)}/derived`);
+      const data = await api(`${base()}/derived`);
       set.rows = data.rules.map(toRow); dirty.value = true;
       ElMessage.info(t("qrule.rederived"));
     }
     async function reset() {
-      try { await ElMessageBox.confirm(t("qrule.resetConfirm"), t("qrule.reset"), { type: "warning" }); } catch { return; }
-      await api(`/quality/rule-sets/resources/${encodeURIComponent(code.value)}`, { method: "DELETE" });
+      const profile = owner.value === "profile";
+      try {
+        await ElMessageBox.confirm(t(profile ? "qrule.dropConfirm" : "qrule.resetConfirm"), t(profile ? "qrule.drop" : "qrule.reset"),
+          { type: "warning" });
+      } catch { return; }
+      await api(base(), { method: "DELETE" });
       load();
     }
     onMounted(async () => {
       kinds.value = await api("/quality/rule-kinds");
       await searchResources("");
-      if (code.value) load();
+      try { profiles.value = await api("/collect/profiles", { quiet: true }); } catch { profiles.value = []; }
+      if (chosen()) load();
     });
-    return { t, DIMENSIONS, resources, searching, code, set, kinds, loading, saving, dirty, problem, kindLabel,
-      resourceLabel, searchResources, pick, add, remove, touched, save, rederive, reset };
+    return { t, DIMENSIONS, resources, searching, code, profileId, owner, profiles, set, kinds, loading, saving, dirty,
+      problem, kindLabel, resourceLabel, searchResources, pick, pickProfile, switchOwner, add, remove, touched, save,
+      rederive, reset };
   },
   template: `
   <div>
     <h2 class="page-title">{{ t('qrule.title') }}</h2>
-    <el-select v-model="code" filterable remote :remote-method="searchResources" :loading="searching" clearable
+    <el-radio-group v-model="owner" @change="switchOwner" style="margin-right: 12px" data-test="rule-owner">
+      <el-radio-button value="resource">{{ t('qrule.ownerResource') }}</el-radio-button>
+      <el-radio-button value="profile">{{ t('qrule.ownerProfile') }}</el-radio-button>
+    </el-radio-group>
+    <el-select v-if="owner === 'resource'" v-model="code" filterable remote :remote-method="searchResources" :loading="searching" clearable
       :placeholder="t('qrule.pickResource')" style="width: 420px" data-test="rule-resource" @change="pick">
       <el-option v-for="r in resources" :key="r.code" :label="r.code + ' ' + r.name" :value="r.code" />
+    </el-select>
+    <el-select v-else v-model="profileId" filterable clearable :placeholder="t('qrule.pickProfile')" style="width: 420px"
+      :no-data-text="t('qrule.noProfiles')" data-test="rule-profile" @change="pickProfile">
+      <el-option v-for="p in profiles" :key="p.id" :label="p.title + ' (' + p.name + ')'" :value="p.id" />
     </el-select>
     <el-alert :title="t('qrule.hint')" type="info" :closable="false" show-icon style="margin: 12px 0" />
     <div v-if="set.loaded" v-loading="loading">
       <div style="display:flex; gap:8px; align-items:center; margin-bottom:8px">
         <strong>{{ resourceLabel }}</strong>
-        <el-tag :type="set.stored ? 'success' : 'info'" data-test="rule-set-state">{{ set.stored ? t('qrule.stored') : t('qrule.derived') }}</el-tag>
+        <el-tag :type="set.stored ? 'success' : 'info'" data-test="rule-set-state">{{ set.stored ? t('qrule.stored') : (owner === 'profile' ? t('qrule.notSaved') : t('qrule.derived')) }}</el-tag>
         <el-tag v-if="dirty" type="warning">{{ t('qrule.unsaved') }}</el-tag>
         <span style="flex:1"></span>
         <el-button @click="add" data-test="rule-add">{{ t('qrule.add') }}</el-button>
-        <el-button @click="rederive">{{ t('qrule.rederive') }}</el-button>
-        <el-button v-if="set.stored" @click="reset" data-test="rule-reset">{{ t('qrule.reset') }}</el-button>
+        <el-button v-if="owner === 'resource'" @click="rederive">{{ t('qrule.rederive') }}</el-button>
+        <el-button v-if="set.stored" @click="reset" data-test="rule-reset">{{ owner === 'profile' ? t('qrule.drop') : t('qrule.reset') }}</el-button>
         <el-button type="primary" :loading="saving" @click="save" data-test="rule-save">{{ t('qrule.save') }}</el-button>
       </div>
       <el-alert v-if="problem" :title="problem" type="error" :closable="false" show-icon style="margin-bottom:8px" data-test="rule-problem" />
