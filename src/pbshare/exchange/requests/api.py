@@ -76,8 +76,9 @@ def submit_request(request_id: str, principal: RequestWriter, db: DbSession, dat
 
 @router.get("/requests/items/{item_id}", response_model=ItemDetailOut,
             summary="一个事项及其历史 / one item with its history (identifiers masked)")
+@takes_write_lock
 def get_item(item_id: str, principal: RequestWriter, db: DbSession, data_dir: DataDir) -> ItemDetailOut:
-    return service.item_detail(db, service.get_item_row(db, item_id=item_id), data_dir=data_dir)
+    return service.read_item(db, item_id=item_id, principal=principal, data_dir=data_dir)
 
 
 @router.post("/requests/items/{item_id}/unmask", response_model=ItemDetailOut,
@@ -125,6 +126,7 @@ def portal_items(principal: UnitAnswerer, db: DbSession,
 
 @router.get("/portal/items/{item_id}", response_model=ItemDetailOut,
             summary="一个事项（证件号码脱敏）/ one item (identifiers masked)")
+@takes_write_lock
 def portal_item(item_id: str, request: Request, principal: UnitAnswerer, db: DbSession,
                 data_dir: DataDir) -> ItemDetailOut:
     return service.read_unit_item(db, item_id=item_id, principal=principal, data_dir=data_dir, ip=_ip(request))

@@ -549,6 +549,15 @@ def get_item_row(db: Session, *, item_id: str) -> RequestItem:
     return item
 
 
+def read_item(db: Session, *, item_id: str, principal: Principal, data_dir: Path) -> ItemDetailOut:
+    """An item for the office (identifiers masked); reading a unit's answer about a person is audited."""
+    item = get_item_row(db, item_id=item_id)
+    if item.answer is not None:
+        audit.record(db, action="requests.answers.read", principal=principal, object_type="info_request_item",
+                     object_id=item.id, detail={"resource": item.resource_code, "masked": True})
+    return item_detail(db, item, data_dir=data_dir)
+
+
 def read_item_in_full(db: Session, *, item_id: str, purpose: str, principal: Principal, data_dir: Path,
                       ip: str | None = None) -> ItemDetailOut:
     """An item with the person's ID number and the unit's answer in clear; audited with its purpose."""
