@@ -12,10 +12,12 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from pbshare.core.clock import utcnow
+from pbshare.collect.deliveries import service as deliveries
 from pbshare.demo import service as demo_service
 from pbshare.exchange import envelope as env_mod
 from pbshare.exchange.cases import service as cases
 from pbshare.exchange.connections import service as connections
+from pbshare.exchange.messaging import service as messaging
 from pbshare.exchange.messaging.models import OutboxMessage
 from pbshare.exchange.requests import duedates
 from pbshare.exchange.requests import service as requests
@@ -74,6 +76,7 @@ def rest_unit(database, settings, unit_code: str):
         assert res.status_code == 200, res.text
         return res.json()
 
+    post.key = env_key  # type: ignore[attr-defined]  # the unit's envelope key, for envelopes sent another way
     return post
 
 
@@ -230,3 +233,34 @@ def test_destroying_an_expired_case_takes_its_requests_with_it(act, world, datab
     with database.session() as s:
         for table in (InfoRequest, RequestItem, RequestItemEvent):
             assert s.scalar(select(func.count()).select_from(table)) == 0
+
+
+def test_a_file_based_resource_is_answered_from_the_latest_delivery_about_the_person(
+        act, world, database, settings):
+    with database.session() as s:
+        id_no = cases.debtor_id_no(s, debtor_id=world.debtor_id, data_dir=settings.resolved_data_dir)
+        name = cases.get_debtor(s, debtor_id=world.debtor_id).name
+    hrss = rest_unit(database, settings, "SZHRSS").key
+
+    def deliver(period: str, base: int) -> str:
+        row = {"name": name, "id_no": id_no, "employer": "演示科技有限公司", "insurance": "养老保险",
+               "period": period, "base_yuan": base, "state": "正常参保"}
+        env = env_mod.sign(env_mod.build(type="delivery", sender="SZHRSS", receiver="SZBA", resource="601001",
+                                         payload={"rows": [row]}), hrss)
+        with database.session() as s:
+            assert messaging.receive(s, raw=env_mod.dumps(env), channel="rest",
+                                     data_dir=settings.resolved_data_dir).status == "accepted"
+        assert deliveries.land_pending(database) == 1
+        return env["id"]
+
+    deliver("202609", 8000)
+    latest = deliver("202610", 9000)
+    handler = act(HANDLER)
+    items = {i["resource_code"]: i for i in ask(handler, world.case_id, resources=["601001", "201001"])["items"]}
+    assert items["201001"]["route"] == "portal"  # not a file-based resource: asked as usual
+    item = items["601001"]
+    assert item["state"] == "answered" and item["route"] == "delivery"
+    answer = item["answer"]
+    assert answer["channel"] == "delivery" and answer["message_id"] == latest and answer["unit_code"] == "SZHRSS"
+    assert [r["period"] for r in answer["records"]] == ["202610"]  # the latest delivery only
+    assert answer["records"][0]["id_no"] == world.id_no_masked and "接收的数据答复" in answer["note"]

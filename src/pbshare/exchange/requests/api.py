@@ -7,7 +7,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from pbshare.core.http import DataDir, DbSession, takes_write_lock
+from pbshare.core.http import DatabaseDep, DataDir, DbSession, takes_write_lock
 from pbshare.core.pagination import Page, PageParams, page_params
 from pbshare.exchange.cases.schemas import UnmaskIn
 from pbshare.exchange.deps import RequestUnmasker, RequestWriter, UnitAnswerer
@@ -43,9 +43,10 @@ def case_requests(case_id: str, principal: RequestWriter, db: DbSession, data_di
 @router.post("/cases/{case_id}/requests", response_model=RequestOut, status_code=201,
              summary="发起查询或核查 / ask units about the case's debtor (one item per unit × resource)")
 @takes_write_lock
-def create_request(case_id: str, body: RequestIn, principal: RequestWriter, db: DbSession,
-                   data_dir: DataDir) -> RequestOut:
-    req = service.create_request(db, case_id=case_id, body=body, principal=principal, data_dir=data_dir)
+def create_request(case_id: str, body: RequestIn, principal: RequestWriter, db: DbSession, data_dir: DataDir,
+                   database: DatabaseDep) -> RequestOut:
+    req = service.create_request(db, case_id=case_id, body=body, principal=principal, data_dir=data_dir,
+                                 database=database)
     return service.request_out(db, req, data_dir=data_dir)
 
 
@@ -69,8 +70,10 @@ def get_request(request_id: str, principal: RequestWriter, db: DbSession, data_d
 @router.post("/requests/{request_id}/submit", response_model=RequestOut,
              summary="提交并发送草稿 / submit and send a draft request")
 @takes_write_lock
-def submit_request(request_id: str, principal: RequestWriter, db: DbSession, data_dir: DataDir) -> RequestOut:
-    req = service.submit_request(db, request_id=request_id, principal=principal, data_dir=data_dir)
+def submit_request(request_id: str, principal: RequestWriter, db: DbSession, data_dir: DataDir,
+                   database: DatabaseDep) -> RequestOut:
+    req = service.submit_request(db, request_id=request_id, principal=principal, data_dir=data_dir,
+                                 database=database)
     return service.request_out(db, req, data_dir=data_dir)
 
 

@@ -25,6 +25,7 @@ from stdnum.cn import ric, uscc
 from pbshare.catalog.resources import service as catalog
 from pbshare.catalog.resources.schemas import InfoItemDoc, ResourceSpec
 from pbshare.core.clock import utcnow
+from pbshare.core.db import Database
 from pbshare.core.errors import AppError, Invalid, NotFound
 from pbshare.core.i18n import T, current_language
 from pbshare.core.pagination import PageParams, paginate
@@ -64,6 +65,7 @@ from pbshare.security.audit import service as audit
 from pbshare.security.crypto.pii import mask, vault_for
 from pbshare.units import service as unit_service
 from pbshare.units.principal import Principal
+from pbshare.warehouse import facts as warehouse_facts
 
 log = logging.getLogger("pbshare.exchange.requests")
 
@@ -98,7 +100,7 @@ def _resource(db: Session, code: str) -> ResourceSpec:
 
 # creating and sending ------------------------------------------------------------------------
 def create_request(db: Session, *, case_id: str, body: RequestIn, principal: Principal, data_dir: Path,
-                   today: date | None = None) -> InfoRequest:
+                   today: date | None = None, database: Database | None = None) -> InfoRequest:
     """A request on a case, split into one item per unit × resource; sent at once unless ``submit`` is off."""
     case = cases.get_case(db, case_id=case_id)
     today = today or duedates.local_today()
@@ -136,7 +138,7 @@ def create_request(db: Session, *, case_id: str, body: RequestIn, principal: Pri
     db.flush()
     db.refresh(req)
     if body.submit:
-        submit_request(db, request_id=req.id, principal=principal, data_dir=data_dir)
+        submit_request(db, request_id=req.id, principal=principal, data_dir=data_dir, database=database)
     return req
 
 
@@ -163,15 +165,19 @@ def _checked_values(body: RequestIn, specs: list[ResourceSpec]) -> list[CheckVal
     return body.check_values
 
 
-def submit_request(db: Session, *, request_id: str, principal: Principal, data_dir: Path) -> InfoRequest:
-    """Submit every draft item and send it: on the unit's live connection, or to the unit portal."""
+def submit_request(db: Session, *, request_id: str, principal: Principal, data_dir: Path,
+                   database: Database | None = None) -> InfoRequest:
+    """Submit every draft item and send it: on the unit's live connection, or to the unit portal. With
+    ``database`` (the warehouse), an item for a file-based resource is answered from the latest delivery
+    about the person instead, when there is one."""
     req = get_request_row(db, request_id=request_id)
     drafts = [i for i in req.items if i.state == S.draft]
     if not drafts:
         flows.move(db, req.items[0], S.submitted, actor=principal.username)  # names the state in its 409
     for item in drafts:
         flows.move(db, item, S.submitted, actor=principal.username)
-        _dispatch(db, req, item, actor=principal.username, data_dir=data_dir)
+        if database is None or not _answer_from_delivery(db, database, req, item, actor=principal.username):
+            _dispatch(db, req, item, actor=principal.username, data_dir=data_dir)
     return req
 
 
@@ -195,6 +201,51 @@ def _dispatch(db: Session, req: InfoRequest, item: RequestItem, *, actor: str, d
                             resource=item.resource_code)
     item.route, item.connection_id, item.envelope_id = conn.channel, conn.id, msg.envelope_id
     flows.move(db, item, S.dispatched, actor=actor, note=f"{conn.channel}: {msg.envelope_id}")
+
+
+SHARED_TOPIC = "shared"  # where units' deliveries land (docs/deliveries.md): table r_<resource code>
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _answer_from_delivery(db: Session, database: Database, req: InfoRequest, item: RequestItem, *,
+                          actor: str) -> bool:
+    """Answer a query for a file-based resource (monthly social insurance, tax …) from the latest
+    delivery holding rows about the person, saying which delivery and its date; False when none does."""
+    spec = catalog.get_resource(db, code=item.resource_code)
+    if req.kind != RequestKind.query or "file" not in {m.value for m in spec.method}:
+        return False
+    data_dir = database.settings.resolved_data_dir
+    picked: list[dict[str, Any]] = []
+    for subject in req.subjects:
+        id_no = cases.debtor_id_no(db, debtor_id=subject["debtor_id"], data_dir=data_dir)
+        for table in warehouse_facts.person_facts(db, database, id_no=id_no, topics={SHARED_TOPIC}):
+            if table["resource_code"] == item.resource_code and table["rows"] and table["rows"][0].get("src_message"):
+                latest = table["rows"][0]["src_message"]
+                picked += [r for r in table["rows"] if r.get("src_message") == latest]
+    if not picked:
+        return False
+    message, received = picked[0]["src_message"], _jsonable(picked[0].get("src_received_at"))
+    unit_code = str(picked[0].get("src_unit") or "")
+    codes = [i.code for i in spec.items]
+    records = [{c: _jsonable(r.get(c)) for c in codes if r.get(c) is not None} for r in picked]
+    note = f"按 {str(received)[:10]} 接收的数据答复 / answered from the delivery received {str(received)[:10]}"
+    item.route = "delivery"
+    flows.move(db, item, S.dispatched, actor=actor, note=note)
+    flows.move(db, item, S.answered, actor=actor, note=f"delivery: {message}")
+    masked = {"records": records, "results": [], "note": note, "delivery": {"message_id": message,
+                                                                            "received_at": received}}
+    item.answer = {**masked, "compared": _compared(db, item, masked)}
+    item.answered_at, item.answered_by, item.answer_channel = utcnow(), f"delivery:{unit_code}"[:64], "delivery"
+    item.answer_message_id, item.answer_unit_code = message, unit_code
+    db.flush()
+    return True
 
 
 def _all_check_values(req: InfoRequest, data_dir: Path) -> list[dict[str, Any]]:
@@ -472,6 +523,8 @@ def _full_answer(db: Session, item: RequestItem, data_dir: Path) -> dict[str, An
     """The answer as the unit gave it: sealed on the item (portal), or the response envelope in the inbox."""
     if item.answer_sealed:
         return dict(json.loads(vault_for(data_dir).open(item.answer_sealed) or "{}"))
+    if item.answer_channel == "delivery":  # the delivery holds other people's rows: only this person's, masked
+        return None
     if item.answer_message_id:
         payload = messaging.inbox_envelope(db, envelope_id=item.answer_message_id, data_dir=data_dir).get("payload") or {}
         return {"records": payload.get("records") or [], "results": (item.answer or {}).get("results") or [],
