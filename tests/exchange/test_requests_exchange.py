@@ -11,8 +11,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from pbshare.core.clock import utcnow
 from pbshare.collect.deliveries import service as deliveries
+from pbshare.core.clock import utcnow
 from pbshare.demo import service as demo_service
 from pbshare.exchange import envelope as env_mod
 from pbshare.exchange.cases import service as cases
