@@ -731,6 +731,14 @@ def source_error(exc: BaseException, source: str) -> Invalid:
                    code="source_query_failed", detail={"source": source, "database_message": said})
 
 
+def _before(value: Any, mark: Any) -> bool:
+    """Whether a cursor value is below the watermark (read only where whole seconds are compared)."""
+    try:
+        return value is not None and value < mark
+    except TypeError:
+        return False
+
+
 def _default_fingerprint(texts: list[str]) -> list[str]:
     import hashlib
 
@@ -754,7 +762,7 @@ class DatabaseReader:
                  batch_rows: int = 50_000, label: str = "database", limits: QueryLimits | None = None,
                  source_name: str | None = None,
                  fingerprint: Callable[[list[str]], list[str]] | None = None) -> None:
-        from sqlalchemy import MetaData, Table, bindparam, literal_column, select, text
+        from sqlalchemy import MetaData, String, Table, bindparam, func, literal_column, select, text
         from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
 
         from pbshare.core.userquery import QueryLimits
@@ -796,8 +804,15 @@ class DatabaseReader:
             wm = self.watermark
             if wm and wm.value is not None:
                 param = bindparam("wm", wm.value, type_=cursor.type if table else None)
-                # A watermark kept before reads became inclusive knows no rows at its value: read after it.
-                stmt = stmt.where(cursor >= param if wm.seen is not None else cursor > param)
+                if wm.seen is None:  # kept before reads became inclusive: it knows no rows at its value
+                    stmt = stmt.where(cursor > param)
+                elif engine.dialect.name == "sqlite" and isinstance(wm.value, datetime):
+                    # SQLite keeps times as text, with or without fractions depending on who wrote them:
+                    # compare whole seconds (rows earlier in that second are left out below).
+                    stmt = stmt.where(func.datetime(cursor) >= func.datetime(
+                        bindparam("wm", wm.value.strftime("%Y-%m-%d %H:%M:%S"), type_=String())))
+                else:
+                    stmt = stmt.where(cursor >= param)
             stmt = stmt.order_by(cursor)
         self.stmt = stmt
         self.label = label
@@ -860,7 +875,7 @@ class DatabaseReader:
             if idx >= 0 and mark is not None:
                 at = [i for i, r in enumerate(records) if r[idx] == mark]
                 drop = {i for i, p in zip(at, self._prints([records[i] for i in at]), strict=True)
-                        if p in loaded_at_mark}
+                        if p in loaded_at_mark} | {i for i, r in enumerate(records) if _before(r[idx], mark)}
                 if drop:
                     records = [r for i, r in enumerate(records) if i not in drop]
                     numbers = [n for i, n in enumerate(numbers) if i not in drop]
