@@ -30,7 +30,9 @@ def _field(page, cell: str, label: str) -> None:
     page.fill("[data-test=fm-prop-label]", label)
 
 
-def test_design_publish_enter_filter_change_type_export(page, live_server, database):
+# One run (PostgreSQL); tests/forms runs the same records path on SQLite and PostgreSQL through the API.
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_design_publish_enter_filter_change_type_export(page, live_server, database, backend):
     make_user(database, "dataadmin", ["data_admin"])
     res = page.request.post(live_server + "/api/v1/auth/login", data={"username": "dataadmin", "password": PASSWORD})
     assert res.ok, res.text()

@@ -12,10 +12,10 @@ from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import Response
 
 from pbshare.core.errors import Invalid, TooLarge
-from pbshare.core.http import DatabaseDep, DbSession
+from pbshare.core.http import DatabaseDep, DataDir, DbSession
 from pbshare.core.i18n import T
 from pbshare.core.pagination import MAX_PAGE, MAX_SIZE
-from pbshare.forms import excel, records, service
+from pbshare.forms import attachments, excel, records, service
 from pbshare.forms.deps import FormDesigner, FormUser
 from pbshare.forms.schemas import (
     DraftIn,
@@ -106,6 +106,13 @@ def draft_diff(code: str, principal: FormDesigner, db: DbSession) -> dict[str, A
 @router.post("/models/{code}/publish", response_model=VersionOut, summary="发布草稿 / publish the draft")
 def publish(code: str, body: PublishIn, principal: FormDesigner, db: DbSession, database: DatabaseDep) -> Any:
     return service.publish(db, database, model=service.get_model(db, code=code), note=body.note, principal=principal)
+
+
+@router.get("/models/{code}/openapi.json", summary="这个模型的记录 API（OpenAPI） / this model's records API as OpenAPI")
+def model_openapi(code: str, principal: FormUser, db: DbSession) -> dict[str, Any]:
+    model = service.get_model(db, code=code)
+    service.check_may(principal, model, "read")
+    return service.openapi_for(db, model=model)
 
 
 @router.get("/models/{code}/versions", response_model=list[VersionOut], summary="已发布版本 / published versions")
@@ -207,6 +214,25 @@ def record_history(code: str, record_id: str, principal: FormUser, db: DbSession
 def choices(code: str, principal: FormUser, db: DbSession, database: DatabaseDep,
             q: Annotated[str | None, Query(max_length=100)] = None) -> list[dict[str, str]]:
     return records.choices(db, database, model=service.get_model(db, code=code), principal=principal, q=q)
+
+
+@router.post("/models/{code}/attachments", status_code=201,
+             summary="上传附件（≤10 MB，pdf/png/jpg/gif/docx/xlsx/ofd） / upload an attachment")
+def upload_attachment(code: str, principal: FormUser, db: DbSession, data_dir: DataDir,
+                      file: Annotated[UploadFile, File()]) -> dict[str, Any]:
+    content = file.file.read(attachments.MAX_BYTES + 1)
+    return attachments.keep(db, model=service.get_model(db, code=code), data_dir=data_dir,
+                            name=file.filename or "file", content=content, principal=principal)
+
+
+@router.get("/models/{code}/attachments/{digest}", summary="下载附件 / download an attachment")
+def download_attachment(code: str, digest: str, principal: FormUser, db: DbSession, database: DatabaseDep,
+                        name: Annotated[str | None, Query(max_length=200)] = None) -> Response:
+    data = attachments.read(db, database, model=service.get_model(db, code=code), digest=digest, principal=principal)
+    ext = (name or "").rsplit(".", 1)[-1].lower() if name and "." in name else ""
+    media = attachments.KINDS.get(ext, ("application/octet-stream", ()))[0]
+    return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{digest[:12]}.{ext or "bin"}"',
+                                                     "X-Content-Type-Options": "nosniff"})
 
 
 @router.get("/models/{code}/template.xlsx", summary="Excel 导入模板 / the Excel template")

@@ -209,9 +209,13 @@ def convert(field: dict, value: Any) -> Any:
     if value is None or (isinstance(value, str) and not value.strip()) or value == []:
         return None
     kind = field["type"]
-    if kind in ("text", "long_text", "email", "attachment"):
-        if isinstance(value, dict | list):
-            return json.dumps(value, ensure_ascii=False)
+    if kind == "attachment":
+        item = json.loads(value) if isinstance(value, str) and value.strip().startswith("{") else value
+        if not isinstance(item, dict) or not re.fullmatch(r"[0-9a-f]{64}", str(item.get("id", ""))):
+            raise bad(field, "请先上传附件，再保存记录", "upload the attachment first, then save the record")
+        return json.dumps({"id": item["id"], "name": str(item.get("name") or "")[:200], "size": item.get("size"),
+                           "type": item.get("type")}, ensure_ascii=False)
+    if kind in ("text", "long_text", "email"):
         text = str(value).strip() if kind != "long_text" else str(value)
         if kind == "email" and not _builtin_ok("email", text):
             raise bad(field, "“{v}”不是电子邮箱地址", "'{v}' is not an e-mail address", v=text[:40])

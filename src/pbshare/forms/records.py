@@ -19,8 +19,8 @@ from pbshare.core.db import Database
 from pbshare.core.errors import Conflict, Forbidden, Invalid, NotFound
 from pbshare.core.i18n import T
 from pbshare.core.ids import new_id
+from pbshare.forms import attachments, service, store
 from pbshare.forms import fields as ftypes
-from pbshare.forms import service, store
 from pbshare.forms.models import DataModel, RecordChange
 from pbshare.security.audit import service as audit
 from pbshare.security.crypto import pii
@@ -103,8 +103,12 @@ def _unique_and_refs(db: Session, database: Database, model: DataModel, fields: 
                 if conn.scalar(stmt):
                     errors.append({"field": f["name"], "message": f"“{f['label']}”与已有记录重复，须唯一",
                                    "message_en": f"'{f['label']}' repeats an existing record's; it must be unique"})
+    data_dir = database.settings.resolved_data_dir
     for f in fields:
         v = converted.get(f["name"])
+        if f["type"] == "attachment" and v is not None and not attachments.exists(data_dir, json.loads(v)["id"]):
+            errors.append({"field": f["name"], "message": f"“{f['label']}”的附件不存在，请重新上传",
+                           "message_en": f"'{f['label']}': the attachment does not exist; upload it again"})
         if f["type"] == "reference" and v is not None:
             target = service.get_model(db, code=f["ref_model"])
             ref_table = store.table(db, database, target)

@@ -9,11 +9,13 @@ until a person purges it, a type change goes through ``migrate.change_type`` aft
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pbshare.catalog.resources import service as catalog
 from pbshare.core.db import Database
 from pbshare.core.dynamic import safe_identifier
 from pbshare.core.errors import Conflict, Forbidden, Invalid
@@ -109,6 +111,26 @@ def normal_layout(layout: dict | None, fields: list[dict]) -> dict:
     return {"columns": columns, "tabs": bool(layout.get("tabs")), "sections": out_sections}
 
 
+def code_tables(db: Session, fields: list[dict]) -> list[dict]:
+    """Options of select fields that name a code table (``code_table``: ``RESOURCE.ITEM``, an enum info item of
+    the catalog) are taken from that item's allowed values when the draft is saved."""
+    out = []
+    for raw in fields:
+        f = dict(raw)
+        ref = f.get("code_table")
+        if ref and f.get("type") in ("select", "multiselect"):
+            res_code, _, item_code = str(ref).partition(".")
+            spec = catalog.get_resource(db, code=res_code)
+            item = next((i for i in spec.items if i.code.lower() == item_code.lower()), None)
+            if item is None or not item.values:
+                raise Invalid(T("代码表“{r}”不存在或没有取值：请写成 资源代码.信息项代码，且信息项须是枚举",
+                                "The code table '{r}' does not exist or has no values: write RESOURCE.ITEM, naming an "
+                                "enum info item", r=str(ref)[:80]), code="forms_bad_code_table")
+            f["options"] = [{"value": v, "label": v} for v in item.values]
+        out.append(f)
+    return out
+
+
 def _model_codes(db: Session) -> set[str]:
     return set(db.scalars(select(DataModel.code)))
 
@@ -122,7 +144,7 @@ def create_model(db: Session, *, code: str, title: str, description: str | None 
     if db.scalar(select(DataModel).where(DataModel.code == code)) is not None:
         raise Conflict(T("模型代码 {c} 已被使用，请换一个", "The model code {c} is taken; choose another", c=code),
                        code="forms_model_exists")
-    checked = ftypes.check_definition(fields or [], models=_model_codes(db) | {code})
+    checked = ftypes.check_definition(code_tables(db, fields or []), models=_model_codes(db) | {code})
     model = DataModel(code=code, title=title.strip() or code, description=description, topic=TOPIC,
                       table_name=f"f_{code}", fields=checked, layout=normal_layout(layout, checked),
                       access=_access(access), created_by=principal.username)
@@ -172,7 +194,7 @@ def save_draft(db: Session, *, model: DataModel, title: str | None = None, descr
     for name, old in published.items():
         if name not in names:
             incoming.append({**old, "deleted": True})
-    checked = ftypes.check_definition(incoming, models=_model_codes(db))
+    checked = ftypes.check_definition(code_tables(db, incoming), models=_model_codes(db))
     if title is not None:
         model.title = title.strip() or model.title
     if description is not None:
@@ -354,3 +376,65 @@ def purge(db: Session, database: Database, *, model: DataModel, column: str, pri
     db.flush()
     audit.record(db, action="forms.model.purge", principal=principal, object_type="form_model",
                  object_id=model.code, detail={"field": item["field"], "column": column})
+
+
+_JSON_TYPES: dict[str, dict[str, Any]] = {
+    "integer": {"type": "integer"}, "decimal": {"type": "string", "format": "decimal"},
+    "money": {"type": "string", "format": "decimal", "description": "元，两位小数 / yuan, two decimals"},
+    "date": {"type": "string", "format": "date"}, "datetime": {"type": "string", "format": "date-time"},
+    "year_month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}, "boolean": {"type": "boolean"},
+    "multiselect": {"type": "array", "items": {"type": "string"}},
+    "attachment": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"},
+                                                    "size": {"type": "integer"}, "type": {"type": "string"}}},
+    "subtable": {"type": "array", "items": {"type": "object"}},
+}
+
+
+def openapi_for(db: Session, *, model: DataModel) -> dict[str, Any]:
+    """An OpenAPI 3.1 document of one model's records API, with the record's fields as a schema."""
+    fields = published_fields(db, model)
+    props: dict[str, Any] = {}
+    for f in fields:
+        schema = dict(_JSON_TYPES.get(f["type"], {"type": "string"}))
+        if f.get("options"):
+            values = [o["value"] for o in f["options"]]
+            schema = {"type": "array", "items": {"type": "string", "enum": values}} if f["type"] == "multiselect" \
+                else {"type": "string", "enum": values}
+        schema["title"] = f["label"]
+        notes = [ftypes.TYPES[f["type"]][1]]
+        if ftypes.is_personal(f):
+            notes.append("个人信息：加密存储，读取时遮蔽 / personal: sealed, masked on read")
+        if f.get("visible_when") or f.get("required_when"):
+            notes.append("有条件 / conditional: " + json.dumps({k: f.get(k) for k in ("visible_when", "required_when")
+                                                            if f.get(k)}, ensure_ascii=False))
+        if f.get("help"):
+            notes.append(str(f["help"]))
+        schema["description"] = "；".join(notes)
+        props[f["name"]] = schema
+    record = {"type": "object", "properties": props, "required": [f["name"] for f in fields if f.get("required")]}
+    base = f"/api/v1/forms/models/{model.code}/records"
+    name = "".join(p.capitalize() for p in model.code.split("_")) + "Values"
+    body = {"content": {"application/json": {"schema": {"type": "object", "properties": {
+        "values": {"$ref": f"#/components/schemas/{name}"}}, "required": ["values"]}}}}
+    out = {"description": "记录 / the record", "content": {"application/json": {"schema": {"type": "object", "properties": {
+        "id": {"type": "string"}, "deleted": {"type": "boolean"}, "values": {"$ref": f"#/components/schemas/{name}"}}}}}}
+    filters = {"name": "filters", "in": "query", "schema": {"type": "string"},
+               "description": 'JSON [{"field","op","value"}]; op: ' + ", ".join(ftypes.OPERATORS)}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": f"{model.title} ({model.code})", "version": str(model.published_version)},
+        "paths": {
+            base: {"get": {"summary": "记录列表 / list", "parameters": [filters, *[
+                {"name": n, "in": "query", "schema": {"type": t}} for n, t in (("sort", "string"), ("page", "integer"),
+                                                                             ("size", "integer"))]],
+                "responses": {"200": {"description": "一页记录 / a page of records"}}},
+                   "post": {"summary": "新增 / create", "requestBody": body, "responses": {"201": out}}},
+            base + "/{record_id}": {
+                "parameters": [{"name": "record_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "get": {"summary": "读取 / read", "responses": {"200": out}},
+                "patch": {"summary": "修改给出的字段 / change the fields given", "requestBody": body,
+                          "responses": {"200": out}},
+                "delete": {"summary": "删除（可恢复） / soft delete", "responses": {"200": out}}},
+        },
+        "components": {"schemas": {name: record}},
+    }

@@ -307,6 +307,9 @@ export default {
           <el-form-item v-if="['select','multiselect'].includes(current.type)" :label="t('fm.options')">
             <el-input type="textarea" :rows="4" :model-value="optionsText(current)" @change="current.options = parseOptions($event)" data-test="fm-prop-options" />
           </el-form-item>
+          <el-form-item v-if="['select','multiselect'].includes(current.type)" :label="t('fm.codeTable')">
+            <el-input v-model="current.code_table" placeholder="R01001.MARITAL" clearable />
+          </el-form-item>
           <el-form-item v-if="current.type === 'reference'" :label="t('fm.refModel')">
             <el-select v-model="current.ref_model" style="width:100%">
               <el-option v-for="m in models.filter((m) => m.code !== code)" :key="m.code" :value="m.code" :label="m.title" />
@@ -337,7 +340,7 @@ export default {
         <el-radio-button :value="true" :label="true" data-test="fm-preview-phone">{{ t('fm.phone') }}</el-radio-button>
       </el-radio-group>
       <div :class="{ 'fm-phone': preview.phone }" data-test="fm-preview-frame">
-        <form-view :fields="fields" :layout="layout" :values="preview.values" :errors="{}" />
+        <form-view :fields="fields" :layout="layout" :values="preview.values" :errors="{}" :code="code" />
       </div>
     </el-dialog>
 

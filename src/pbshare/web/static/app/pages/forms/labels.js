@@ -60,6 +60,7 @@ register({
   "fm.minLength": ["最短", "Min length"],
   "fm.maxLength": ["最长", "Max length"],
   "fm.options": ["选项（每行一个，可写 值=标题）", "Options (one a line, value=label)"],
+  "fm.codeTable": ["代码表（目录资源代码.枚举信息项，保存时取其取值为选项）", "Code table (RESOURCE.ITEM of the catalog; its values become the options when saved)"],
   "fm.span": ["宽度（列）", "Width (columns)"],
   "fm.refModel": ["关联的模型", "Refers to model"],
   "fm.subFields": ["子表字段（每行：字段名=标题）", "Sub-table fields (one a line: name=label)"],

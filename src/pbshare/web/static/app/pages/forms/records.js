@@ -1,6 +1,6 @@
 // A model's form as people fill it in (FormView, also the designer's preview), the records list (filters on
 // every field with every operator, sort, paging, columns, trash, history, Excel) and the record page.
-import { ref, reactive, computed, onMounted, watch } from "vue";
+import { ref, reactive, computed, onMounted, watch, provide, inject } from "vue";
 import { useRoute, useRouter } from "vue-router";
 import { ElMessage } from "element-plus";
 import { t } from "../../i18n.js";
@@ -22,10 +22,29 @@ const FieldInput = {
     function addRow() { emit("update:modelValue", [...rows.value, {}]); }
     function removeRow(i) { emit("update:modelValue", rows.value.filter((_, j) => j !== i)); }
     onMounted(() => { if (props.f.type === "reference") search(""); });
-    return { t, value, choices, search, rows, addRow, removeRow };
+    const code = inject("formCode", ref(""));
+    const uploading = ref(false);
+    async function upload(ev) {
+      const file = ev.target.files[0];
+      ev.target.value = "";
+      if (!file || !code.value) return;
+      const form = new FormData();
+      form.append("file", file);
+      uploading.value = true;
+      try { emit("update:modelValue", await api(`/forms/models/${code.value}/attachments`, { method: "POST", form })); }
+      finally { uploading.value = false; }
+    }
+    const href = computed(() => (props.modelValue && props.modelValue.id && code.value
+      ? `/api/v1/forms/models/${code.value}/attachments/${props.modelValue.id}?name=${encodeURIComponent(props.modelValue.name || "")}` : ""));
+    return { t, value, choices, search, rows, addRow, removeRow, upload, uploading, href };
   },
   template: `
-  <el-input v-if="['text','email','phone','resident_id','uscc','attachment'].includes(f.type)" v-model="value" :placeholder="f.placeholder || ''" clearable :data-test="'fm-input-' + f.name" />
+  <div v-if="f.type === 'attachment'" :data-test="'fm-input-' + f.name">
+    <a v-if="href" :href="href" target="_blank" rel="noopener">{{ modelValue.name }}</a>
+    <span v-if="modelValue && modelValue.size" class="muted" style="margin:0 6px">{{ Math.ceil(modelValue.size / 1024) }} KB</span>
+    <input type="file" accept=".pdf,.png,.jpg,.jpeg,.gif,.docx,.xlsx,.ofd" @change="upload" :disabled="uploading" />
+  </div>
+  <el-input v-else-if="['text','email','phone','resident_id','uscc'].includes(f.type)" v-model="value" :placeholder="f.placeholder || ''" clearable :data-test="'fm-input-' + f.name" />
   <el-input v-else-if="f.type === 'long_text'" v-model="value" type="textarea" :rows="3" :placeholder="f.placeholder || ''" :data-test="'fm-input-' + f.name" />
   <el-input v-else-if="['integer','decimal','money'].includes(f.type)" v-model="value" inputmode="decimal" :placeholder="f.placeholder || ''" :data-test="'fm-input-' + f.name">
     <template v-if="f.type === 'money'" #append>元</template>
@@ -74,8 +93,9 @@ const SectionGrid = {
 export const FormView = {
   name: "FormView",
   components: { SectionGrid },
-  props: ["fields", "layout", "values", "errors"],
+  props: ["fields", "layout", "values", "errors", "code"],
   setup(props) {
+    provide("formCode", computed(() => props.code || ""));
     const byName = computed(() => Object.fromEntries((props.fields || []).filter((f) => !f.deleted).map((f) => [f.name, f])));
     const sections = computed(() => (props.layout?.sections || []).filter((s) => s.fields.length));
     const tab = ref("");
@@ -129,6 +149,7 @@ async function download(path, name) {
 function cell(f, v) {
   if (v === null || v === undefined) return "";
   if (typeof v === "boolean") return v ? t("fm.yes") : t("fm.no");
+  if (f.type === "attachment" && typeof v === "object") return v.name || "";
   if (Array.isArray(v)) {
     if (f.type === "multiselect") return v.map((x) => (f.options || []).find((o) => o.value === x)?.label || x).join("、");
     return `${v.length} 行`;
@@ -346,7 +367,7 @@ export const RecordPage = {
     <h2 class="page-title">{{ model.title }} · {{ id ? t('fm.editRecord') : t('fm.newRecord') }}</h2>
     <el-alert v-if="!model.published" type="warning" :closable="false" :title="t('fm.notPublished')" />
     <template v-else>
-      <form-view :fields="model.published.fields" :layout="model.published.layout" :values="values" :errors="errors" />
+      <form-view :fields="model.published.fields" :layout="model.published.layout" :values="values" :errors="errors" :code="code" />
       <div style="margin-top:10px;display:flex;gap:8px">
         <el-button type="primary" :loading="saving" @click="submit" data-test="fm-submit">{{ t('fm.submit') }}</el-button>
         <el-button @click="router.push('/forms/' + code + '/records')">{{ t('fm.back') }}</el-button>
