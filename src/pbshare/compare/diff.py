@@ -1,10 +1,11 @@
 """Compare two snapshots of one table by their business key, set-based in polars.
 
-Added and removed rows are anti-joins on the key, changed rows an inner join whose non-key columns are
-compared with ``ne_missing`` (null-safe: a value that became null, or null that became a value, is a
-change; null → null is not). Field-level changes (key, field, old → new) are built only for the changed
-rows, column by column. Nothing here loops over rows in Python, so 1,000,000 rows take well under a
-second (``bench/compare.py``).
+One full join of narrow frames (the key, a row number and a 64-bit hash of the other columns) finds the
+keys on one side only (added, removed) and the pairs whose hashes differ; only those pairs are compared
+exactly, column by column with ``ne_missing`` (null-safe: a value that became null, or null that became a
+value, is a change; null → null is not). Field-level changes (key, field, old → new) are built for the
+changed rows only. Nothing here loops over rows in Python: 1,000,000 rows take about 0.2 s
+(``bench/compare.py``; the naive anti-joins + wide inner join took 0.4 s).
 
 A full snapshot: every key of the old table missing from the new one is removed. An incremental delivery
 (changed rows plus a list of deleted keys): only the listed keys count as removed; old rows that the
