@@ -67,6 +67,12 @@ def test_filter_values_given_as_text_are_cast_to_each_column_type(database, db, 
     assert _plates(db, database, {"column": "v.registered", "op": "contains", "value": "2024"}) == ["粤B00004"]
     # numbers sent as numbers still work
     assert _plates(db, database, {"column": "v.seats", "op": ">", "value": 5}) == ["粤B00003"]
+    # a constant typed into a computed column comes as text too
+    out = transforms.preview(db, database, spec={
+        "tables": [{"table": "case.vehicle_typed", "alias": "v"}], "columns": ["v.plate"],
+        "computed": [{"as": "price_wan", "op": "/", "args": ["v.price", "10000"]}],
+        "filters": [{"column": "v.seats", "op": "=", "value": "7"}]})
+    assert [(r[0], float(r[1])) for r in out["rows"]] == [("粤B00003", 26.0)]
     # and a saved transform with text filters builds its table
     tf = transforms.save_transform(db, database, data=TransformIn(
         name="recent_cars", title="近年登记车辆", target_topic="case", spec={

@@ -105,6 +105,9 @@ class _Builder:
             alias, name = next(iter(self.tables)), alias
         table = self.tables.get(alias)
         if table is None or name not in table.c:
+            if _NUMBER.fullmatch(ref.strip()):  # a constant typed into the page (computed columns) comes as text
+                number = Decimal(ref.strip())
+                return literal(int(number) if number == number.to_integral_value() and "." not in ref else number)
             raise _bad("找不到字段 {c}", "There is no column {c}", c=ref)
         return table.c[name]
 
@@ -217,6 +220,7 @@ class _Builder:
         return stmt
 
 
+_NUMBER = re.compile(r"[-+]?[0-9]+(\.[0-9]+)?")
 _COMPARE: dict[str, Callable[[ColumnElement[Any], ColumnElement[Any]], ColumnElement[bool]]] = {
     ">": operator.gt, "<": operator.lt, "=": operator.eq, "!=": operator.ne, ">=": operator.ge, "<=": operator.le}
 
