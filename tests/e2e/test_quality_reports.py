@@ -70,7 +70,7 @@ def test_open_a_report_and_override_its_verdict(page, live_server, database):
     expect(box).to_have_value("30")
     box.fill("50")
     page.click("[data-test=qr-weights-save]")
-    expect(page.locator(".el-message--success")).to_be_visible()
+    expect(page.locator(".el-message--success", has_text="评分权重已保存")).to_be_visible()
     assert page.request.get(live_server + "/api/v1/quality/scoring").json()["weights"]["validity"] == 50
     assert page.js_errors == []
 

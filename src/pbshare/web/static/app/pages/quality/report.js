@@ -44,8 +44,9 @@ export default {
         radar = radar || echarts.init(radarEl.value);
         radar.setOption({
           tooltip: {},
+          // a dimension with no checks has no score: drawn as a gap ("-"), not as 0
           radar: { indicator: DIMENSIONS.map((d) => ({ name: t(`qr.dim.${d}`), max: 100 })), radius: "62%" },
-          series: [{ type: "radar", areaStyle: { opacity: 0.2 }, data: [{ name: t("qr.score"), value: DIMENSIONS.map((d) => r.scores[d] ?? 0) }] }],
+          series: [{ type: "radar", areaStyle: { opacity: 0.2 }, data: [{ name: t("qr.score"), value: DIMENSIONS.map((d) => r.scores[d] ?? "-") }] }],
         }, true);
       }
       if (barEl.value) {
@@ -53,7 +54,7 @@ export default {
         const rules = failedRules.value;
         bar.setOption({
           tooltip: { trigger: "axis" }, grid: { left: 8, right: 24, top: 10, bottom: 10, containLabel: true },
-          xAxis: { type: "value" },
+          xAxis: { type: "value", minInterval: 1 },
           yAxis: { type: "category", data: rules.map((x) => (x.name.length > 18 ? x.name.slice(0, 18) + "…" : x.name)), inverse: true },
           series: [{ type: "bar", name: t("qr.failed"), data: rules.map((x) => ({ value: x.failed, itemStyle: { color: x.severity === "error" ? "#f56c6c" : "#e6a23c" } })) }],
         }, true);

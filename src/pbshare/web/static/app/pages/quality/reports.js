@@ -86,6 +86,7 @@ register({
   "qr.inReports": ["涉及报告数", "In reports"],
   "qr.back": ["返回列表", "Back to the list"],
   "qr.scoring": ["评分权重", "Score weights"],
+  "qr.weightsSaved": ["评分权重已保存", "Score weights saved"],
   "qr.rejectShare": ["隔离行超过该比例即不通过（%）", "Rejected when rows kept out exceed (%)"],
   "qr.scoringHint": ["新权重用于此后生成的报告；已有报告保留其当时的权重", "New weights apply to reports made from now on; existing reports keep theirs"],
 });
@@ -129,7 +130,7 @@ export default {
       weights.busy = true;
       try {
         await api("/quality/scoring", { method: "PUT", body: { weights: weights.values, reject_share: weights.share / 100 } });
-        weights.open = false; ElMessage.success(t("qr.saved"));
+        weights.open = false; ElMessage.success(t("qr.weightsSaved"));
       } finally { weights.busy = false; }
     }
     let chart = null;
