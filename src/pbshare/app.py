@@ -79,8 +79,16 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             # Held deliveries (also those left from before a crash) land as they arrive.
             lander = Lander(db)
             lander.start()
+        responders = None
+        if settings.demo_responders and current:
+            from pbshare.demo import responders as demo_responders
+
+            # `pbshare demo` made units whose systems answer requests by themselves (REST, SOAP, AMQP).
+            responders = demo_responders.start_if_configured(settings)
         app.state.channels = runtime
         yield
+        if responders is not None:
+            responders.stop()
         if lander is not None:
             lander.stop()
         from pbshare.collect.runs import tasks as run_tasks

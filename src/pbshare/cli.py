@@ -105,9 +105,16 @@ def db_current() -> None:
     database.dispose()
 
 
-@app.command()
-def demo(cases: int = typer.Option(300, min=0, max=5000, help="合成案件数 / synthetic cases")) -> None:
+demo_app = typer.Typer(help="演示数据 / demo data")
+app.add_typer(demo_app, name="demo")
+
+
+@demo_app.callback(invoke_without_command=True)
+def demo(ctx: typer.Context,
+         cases: int = typer.Option(300, min=0, max=5000, help="合成案件数 / synthetic cases")) -> None:
     """载入演示数据（可重复运行） / load demo data (idempotent)."""
+    if ctx.invoked_subcommand is not None:
+        return
     from pbshare.demo import service as demo_service
 
     settings = get_settings()
@@ -125,6 +132,22 @@ def demo(cases: int = typer.Option(300, min=0, max=5000, help="合成案件数 /
     console.print(f"演示用户密码 / demo users' password: [bold]{demo_service.DEMO_PASSWORD}[/bold] "
                   f"({', '.join(u[0] for u in demo_service.DEMO_USERS)})")
     database.dispose()
+
+
+@demo_app.command("responders")
+def demo_responders() -> None:
+    """在前台运行演示单位的自动答复系统 / run the demo units' answering systems in the foreground (Ctrl-C stops)."""
+    from pbshare.core.logs import configure_logging
+    from pbshare.demo import responders
+
+    settings = get_settings()
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    try:
+        responders.run_foreground(settings)
+    except FileNotFoundError as exc:
+        err.print(f"[red]错误 / error[/red] 没有演示单位的凭据文件 {exc}：请先运行 pbshare demo\n"
+                  f"                 no demo units' credentials file {exc}: run `pbshare demo` first")
+        raise typer.Exit(1) from None
 
 
 @app.command()
@@ -145,6 +168,7 @@ def serve(
     configure_logging(settings.log_level, json_lines=settings.log_json)
     host = host or settings.host
     port = port or settings.port
+    settings = settings.model_copy(update={"host": host, "port": port})  # where the demo responders find us
     console.print(f"pbshare {__version__}: 请在浏览器打开 / open [bold]http://{host}:{port}/[/bold]")
     if settings.start_listeners:
         _state_socket_bind(host, settings.socket_host, settings.socket_port)

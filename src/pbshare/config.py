@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     # cipher for new personal identifiers; every sealed value names its own, so old values stay readable
     pii_cipher: str = Field(default="SM4-GCM", description="SM4-GCM | AES-256-GCM")
     start_listeners: bool = True
+    # demo units' systems answering requests by themselves (demo/responders.py), when `pbshare demo` made them
+    demo_responders: bool = True
     # every user-written query (SQL datasets, transforms, data-source previews and imports): docs/collect.md
     query_timeout_s: float = Field(default=60.0, gt=0, description="time limit of one user-written query")
     query_max_rows: int = Field(default=5_000_000, gt=0, description="rows one user-written query may return")

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from pbshare.core.db import Database
 from pbshare.demo import catalog as demo_catalog
 from pbshare.demo import collect as demo_collect
+from pbshare.demo import connections as demo_connections
 from pbshare.demo import requests as demo_requests
 from pbshare.demo.synthetic import SHENZHEN_DISTRICTS, SYNTHETIC_PREFIX, sample_catalog, synthetic_id_no
 from pbshare.exchange.cases import service as exchange_service
@@ -97,6 +98,7 @@ def load_cases(db: Session, *, data_dir: Path, count: int = 300, seed: int = 202
 STEPS: list[tuple[str, Callable[..., object]]] = [
     ("catalog", demo_catalog.load_catalog),  # the sample catalog's resources, published
     ("collect", demo_collect.load_demo),  # topic database "case", social security's GBK CSV, its import profile
+    ("connections", demo_connections.load_demo),  # SZPSB (SOAP), SZAMR (REST), SZHPF (AMQP) systems that answer
     ("requests", demo_requests.load_demo),  # requests on a demo case; items waiting in the SZPNR and SZCA portals
 ]
 

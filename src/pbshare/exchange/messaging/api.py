@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from pbshare.core.errors import Forbidden
 from pbshare.core.http import DataDir, DbSession, takes_write_lock
@@ -37,10 +38,17 @@ async def submit_message(request: Request, principal: UnitSystem, db: DbSession,
                           "with signed requests) can submit envelopes"), code="api_client_only")
     body = await request.body()
     peer = request.client.host if request.client else None
-    try:
+
+    def take() -> Any:
         outcome = service.receive(db, raw=body, channel="rest", data_dir=data_dir, peer=peer,
                                   caller_unit=principal.unit_code)
         db.commit()  # the receipt is an acknowledgement: it leaves only after the inbox row is durable
+        return outcome
+
+    try:
+        # In a worker thread, not on the event loop: receiving waits for the audit chain's lock, and the
+        # request holding it commits through the event loop (a wait here would deadlock the server).
+        outcome = await run_in_threadpool(take)
     except Exception as exc:
         if not service.is_outage(exc):
             raise
