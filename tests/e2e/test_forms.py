@@ -131,7 +131,8 @@ def test_design_publish_enter_filter_change_type_export(page, live_server, datab
     expect(page.locator("[data-test=fm-records]")).to_contain_text("演示·李四")
     with page.expect_download() as dl:
         page.click("[data-test=fm-export]")
-    sheet = load_workbook(io.BytesIO(open(dl.value.path(), "rb").read())).worksheets[0]
+    with open(dl.value.path(), "rb") as fh:
+        sheet = load_workbook(io.BytesIO(fh.read())).worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][1:5] == ("编号", "姓名", "有车", "车牌")
     assert sorted(r[2] for r in rows[1:]) == ["演示·张三", "演示·李四"]
