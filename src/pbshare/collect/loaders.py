@@ -79,9 +79,11 @@ class TableLoader:
                 if self.mode == "upsert":
                     cur.execute(f"CREATE TEMP TABLE {STAGE} (LIKE {self.target} INCLUDING DEFAULTS) ON COMMIT DROP")
             else:
-                # No lock is taken here: the rows wait in this connection's own TEMP database.
+                # No lock is taken here: the rows wait in this connection's own TEMP database, in a transaction
+                # that writes nothing else (so it locks no shared file) and saves a commit per batch.
                 cur.execute(f"DROP TABLE IF EXISTS temp.{STAGE}")
                 cur.execute(f"CREATE TEMP TABLE {STAGE} ({self.col_list})")
+                cur.execute("BEGIN")
         except Exception as exc:
             if is_locked(exc):
                 raise locked_error(self.lock_wait, exc) from exc
@@ -93,6 +95,8 @@ class TableLoader:
         if self.is_pg:
             self._conn.commit()
             return
+        if self._conn.in_transaction:  # the staged rows (TEMP only)
+            self._conn.execute("COMMIT")
         deadline = time.monotonic() + self.lock_wait
         retry_locked(lambda: self._publish(deadline), wait=self.lock_wait)
 
@@ -146,6 +150,8 @@ class TableLoader:
             return
         if not self.is_pg:
             try:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 self._conn.execute(f"DROP TABLE IF EXISTS temp.{STAGE}")
                 self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             except Exception:  # a broken connection: invalidated, never handed out again
