@@ -46,3 +46,21 @@ class BankruptcyCase(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
     debtor: Mapped[Debtor] = relationship(lazy="joined")
+
+
+class CaseDecision(Base):
+    """A decision on a case that units act on: administrator appointed, a restriction decided (and lifted),
+    discharge decided, public display started (and ended). Each one is a case event (``cases.events``)."""
+
+    __tablename__ = "case_decision"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("bankruptcy_case.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # administrator | restriction | discharge | public_display
+    decision_no: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict] = mapped_column(default=dict)  # restriction, administrator, result … (no identifiers)
+    effective_on: Mapped[date] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)  # a restriction lifted, a display ended
+    decided_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

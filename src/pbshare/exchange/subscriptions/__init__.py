@@ -1,0 +1,1 @@
+"""Subscriptions to the office's outbound resources, and the case events that feed them."""
