@@ -226,9 +226,11 @@ def _answer_from_delivery(db: Session, database: Database, req: InfoRequest, ite
     for subject in req.subjects:
         id_no = cases.debtor_id_no(db, debtor_id=subject["debtor_id"], data_dir=data_dir)
         for table in warehouse_facts.person_facts(db, database, id_no=id_no, topics={SHARED_TOPIC}):
-            if table["resource_code"] == item.resource_code and table["rows"] and table["rows"][0].get("src_message"):
-                latest = table["rows"][0]["src_message"]
-                picked += [r for r in table["rows"] if r.get("src_message") == latest]
+            rows = [r for r in table["rows"] if r.get("src_message")]
+            if table["resource_code"] == item.resource_code and rows:
+                # the latest delivery: received last; envelope ids are time-ordered, so they break a tie
+                latest = max(rows, key=lambda r: (str(_jsonable(r.get("src_received_at"))), str(r["src_message"])))
+                picked += [r for r in rows if r["src_message"] == latest["src_message"]]
     if not picked:
         return False
     message, received = picked[0]["src_message"], _jsonable(picked[0].get("src_received_at"))
