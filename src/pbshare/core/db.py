@@ -142,13 +142,13 @@ class Database:
         finally:
             session.close()
 
-    def write(self, work: Callable[[Session], R], *, wait: float = LOCK_WAIT_SECONDS) -> R:
+    def write(self, work: Callable[..., R], *, wait: float = LOCK_WAIT_SECONDS) -> R:
         """Run ``work`` in a short immediate unit of work, trying again while the database stays locked, up to
         ``wait`` seconds in all; then :class:`DatabaseLocked` says so in words. ``work`` must be safe to repeat
         (a failed attempt is rolled back whole)."""
         return retry_locked(lambda: self._write_once(work), wait=wait, what=self.dialect)
 
-    def _write_once(self, work: Callable[[Session], R]) -> R:
+    def _write_once(self, work: Callable[..., R]) -> R:
         with self.session(immediate=True) as db:
             return work(db)
 

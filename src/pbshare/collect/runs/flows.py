@@ -212,7 +212,7 @@ class _Reporter:
             if latest == written and time.monotonic() - beat < self.every:
                 continue
             try:
-                self.database.write(lambda db, latest=latest: self._write(db, latest), wait=self.every)  # type: ignore[misc]
+                self.database.write(lambda db, latest=latest: self._write(db, latest), wait=self.every)
                 written, beat = latest, time.monotonic()
             except Exception:  # a busy database skips one report; the next one counts
                 log.debug("run progress not written", exc_info=True)
