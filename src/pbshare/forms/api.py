@@ -123,8 +123,8 @@ def versions(code: str, principal: FormUser, db: DbSession) -> Any:
 
 
 @router.get("/models/{code}/versions/diff", summary="两个版本的差异 / what changed between two versions")
-def versions_diff(code: str, principal: FormDesigner, db: DbSession, a: Annotated[int, Query(ge=1)],
-                  b: Annotated[int, Query(ge=1)]) -> dict[str, Any]:
+def versions_diff(code: str, principal: FormDesigner, db: DbSession, a: Annotated[int, Query(ge=1, le=100_000)],
+                  b: Annotated[int, Query(ge=1, le=100_000)]) -> dict[str, Any]:
     return service.versions_diff(db, model=service.get_model(db, code=code), a=a, b=b)
 
 

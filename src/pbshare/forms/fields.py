@@ -73,14 +73,63 @@ def is_personal(field: dict) -> bool:
 
 
 # --------------------------------------------------------------------------- definitions
+_NUMBER = (int, float, str)
+SETTING_TYPES: dict[str, tuple[type, ...]] = {
+    "label": (str,), "column": (str,), "required": (bool,), "unique": (bool,), "pii": (bool,), "searchable": (bool,),
+    "help": (str,), "placeholder": (str,), "regex": (str,), "ref_model": (str,), "code_table": (str,),
+    "options": (list,), "sub_fields": (list,), "visible_when": (dict,), "required_when": (dict,), "deleted": (bool,),
+    "span": (int,), "min_length": (int,), "max_length": (int,), "min": _NUMBER, "max": _NUMBER, "retired": (list,),
+}
+MAX_INTEGER = 2**63 - 1
+MAX_DECIMAL = Decimal("1e27")
+
+
+def _check_shapes(f: dict) -> None:
+    """Each known setting has the type it must have (a wrong one is a 422 naming it, never a crash)."""
+    name = str(f.get("name"))[:63]
+    for key, kinds in SETTING_TYPES.items():
+        v = f.get(key)
+        if v is None or v == "":
+            continue
+        if not isinstance(v, kinds) or (isinstance(v, bool) and bool not in kinds):
+            raise Invalid(T("字段“{n}”的设置 {k} 类型不对", "Field '{n}': the setting {k} has the wrong type", n=name, k=key),
+                          code="forms_bad_field", detail={"field": name, "setting": key})
+    for key in ("min", "max"):
+        if f.get(key) not in (None, ""):
+            try:
+                ok = Decimal(str(f[key])).is_finite()
+            except InvalidOperation:
+                ok = False
+            if not ok:
+                raise Invalid(T("字段“{n}”的{k}须是数字", "Field '{n}': {k} must be a number", n=name, k=key),
+                              code="forms_bad_field", detail={"field": name, "setting": key})
+    for o in f.get("options") or []:
+        if not isinstance(o, str | int | float) and not (isinstance(o, dict) and "value" in o):
+            raise Invalid(T("字段“{n}”的选项须是文字或 {{value, label}}", "Field '{n}': options are text or {{value, label}}",
+                            n=name), code="forms_bad_field")
+    for key in ("visible_when", "required_when"):
+        cond = f.get(key)
+        if cond and (not isinstance(cond.get("field"), str) or not isinstance(cond.get("op"), str)):
+            raise Invalid(T("字段“{n}”的条件须有字段和比较方式", "Field '{n}': a condition needs a field and a comparison",
+                            n=name), code="forms_bad_field")
+    for sub in f.get("sub_fields") or []:
+        if not isinstance(sub, dict):
+            raise Invalid(T("子表“{n}”的字段格式不对", "Sub-table '{n}': its fields are not valid", n=name),
+                          code="forms_bad_field")
+
+
 def check_definition(fields: list[dict], *, models: set[str] | None = None) -> list[dict]:
     """Check a list of field definitions and fill in defaults; raise ``Invalid`` naming the field."""
     seen: set[str] = set()
     out: list[dict] = []
     for raw in fields:
+        if not isinstance(raw, dict):
+            raise Invalid(T("字段定义格式不对", "A field definition is not valid"), code="forms_bad_field")
         f = dict(raw)
-        name = str(f.get("name") or "")
+        raw_name = f.get("name")
+        name = raw_name if isinstance(raw_name, str) else ""
         safe_identifier(name, what="field")
+        _check_shapes(f)
         if name.startswith(RESERVED_PREFIX) or name.endswith("_bidx"):
             raise Invalid(T("字段名“{n}”不可用：rec_ 开头和 _bidx 结尾留给系统", "The field name '{n}' cannot be used: "
                             "names starting rec_ or ending _bidx are the system's", n=name), code="forms_bad_field")
@@ -176,6 +225,8 @@ def _decimal(field: dict, value: Any) -> Decimal:
         raise bad(field, "“{v}”不是数字", "'{v}' is not a number", v=str(value)[:40]) from exc
     if not out.is_finite():
         raise bad(field, "“{v}”不是数字", "'{v}' is not a number", v=str(value)[:40])
+    if abs(out) >= MAX_DECIMAL:
+        raise bad(field, "“{v}”太大", "'{v}' is too large", v=str(value)[:40])
     return out
 
 
@@ -185,6 +236,8 @@ def _integer(field: dict, value: Any) -> int:
     d = _decimal(field, value)
     if d != d.to_integral_value():
         raise bad(field, "“{v}”不是整数", "'{v}' is not a whole number", v=str(value)[:40])
+    if abs(d) > MAX_INTEGER:
+        raise bad(field, "“{v}”超出整数范围", "'{v}' is outside the range of whole numbers", v=str(value)[:40])
     return int(d)
 
 
@@ -210,7 +263,10 @@ def convert(field: dict, value: Any) -> Any:
         return None
     kind = field["type"]
     if kind == "attachment":
-        item = json.loads(value) if isinstance(value, str) and value.strip().startswith("{") else value
+        try:
+            item = json.loads(value) if isinstance(value, str) and value.strip().startswith("{") else value
+        except ValueError:
+            item = None
         if not isinstance(item, dict) or not re.fullmatch(r"[0-9a-f]{64}", str(item.get("id", ""))):
             raise bad(field, "请先上传附件，再保存记录", "upload the attachment first, then save the record")
         return json.dumps({"id": item["id"], "name": str(item.get("name") or "")[:200], "size": item.get("size"),
@@ -255,7 +311,10 @@ def convert(field: dict, value: Any) -> Any:
     if kind == "reference":
         return str(value).strip()
     if kind == "subtable":
-        rows = json.loads(value) if isinstance(value, str) else value
+        try:
+            rows = json.loads(value) if isinstance(value, str) else value
+        except ValueError:
+            rows = None
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise bad(field, "子表的值须是行的列表", "a sub-table's value must be a list of rows")
         out = []

@@ -236,6 +236,7 @@ def update_record(db: Session, database: Database, *, model: DataModel, record_i
 def set_deleted(db: Session, database: Database, *, model: DataModel, record_id: str, deleted: bool,
                 principal: Principal) -> dict[str, Any]:
     service.check_may(principal, model, "edit")
+    service.published_fields(db, model)
     row = _load(db, database, model, record_id)
     if bool(row["rec_deleted"]) == deleted:
         raise Conflict(T("记录已经是删除状态", "The record is already deleted") if deleted else
@@ -378,6 +379,7 @@ def history(db: Session, database: Database, *, model: DataModel, record_id: str
     """Who changed the record, when, and each field's old → new (personal values masked unless shown in full)."""
     service.check_may(principal, model, "read")
     check_unmask(principal, unmask, purpose)
+    service.published_fields(db, model)
     _load(db, database, model, record_id)
     version = service.current_version(db, model)
     by_name = {f["name"]: f for f in (version.fields if version else [])}

@@ -93,6 +93,10 @@ def normal_layout(layout: dict | None, fields: list[dict]) -> dict:
     """``{columns: 1–4, tabs: bool, sections: [{id, title, fields: [names]}]}``; fields no section holds go to the
     last section, names of fields that do not exist are dropped."""
     layout = copy.deepcopy(layout or {})
+    if not isinstance(layout, dict) or not isinstance(layout.get("sections") or [], list) or \
+            not all(isinstance(s, dict) and isinstance(s.get("fields") or [], list) for s in layout.get("sections") or []):
+        raise Invalid(T("布局格式不对：{columns, tabs, sections: [{id, title, fields}]}", "The layout is not valid: "
+                        "{columns, tabs, sections: [{id, title, fields}]}"), code="forms_bad_layout")
     columns = layout.get("columns", 2)
     if not isinstance(columns, int) or not 1 <= columns <= 4:
         raise Invalid(T("每行列数须为 1–4", "Columns per row must be 1 to 4"), code="forms_bad_layout")
@@ -157,7 +161,7 @@ def create_model(db: Session, *, code: str, title: str, description: str | None 
 def _access(access: dict | None) -> dict:
     out = copy.deepcopy(DEFAULT_ACCESS)
     for action, roles in (access or {}).items():
-        if action not in ACTIONS:
+        if action not in ACTIONS or not isinstance(roles, list):
             raise Invalid(T("权限项只能是 read、enter、edit、export", "Permissions are read, enter, edit and export"),
                           code="forms_bad_access")
         out[action] = [str(r) for r in roles]
