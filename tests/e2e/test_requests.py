@@ -48,6 +48,7 @@ def test_handler_asks_operator_answers_in_portal(browser, live_server, database,
     page.click("[data-test=resources]")
     page.click("[data-test=res-201001]")
     page.keyboard.press("Escape")
+    expect(page.locator("[data-test=default-due]")).to_contain_text("5 个工作日")
     page.fill("[data-test=purpose]", "调查债务人名下不动产")
     page.click("[data-test=send]")
     item = page.locator("[data-test=item-201001]")

@@ -27,6 +27,7 @@ register({
   "case.due": ["答复期限", "Due date"],
   "case.dueHint": ["不填则按资源的答复时限（如 5 个工作日，节假日顺延）", "Empty: each resource's answer time (e.g. 5 working days, public holidays skipped)"],
   "case.values": ["待核查的值", "Values to check"],
+  "case.workingDays": ["{n} 个工作日", "{n} working days"],
   "case.addValue": ["添加一个值", "Add a value"],
   "case.item": ["信息项", "Info item"],
   "case.value": ["值", "Value"],
@@ -74,6 +75,10 @@ export default {
     }
     function addValue() { form.values.push({ resource: form.resources[0] || "", item: "", value: "" }); }
     watch(() => form.values.map((v) => v.resource), (codes) => codes.forEach(itemsOf));
+    const dues = reactive({});
+    watch(() => [...form.resources], async (codes) => {
+      for (const code of codes) if (!dues[code]) dues[code] = await api(`/requests/due?resource=${encodeURIComponent(code)}`, { quiet: true }).catch(() => null);
+    });
     async function send(submit) {
       if (!form.resources.length) return ElMessage.error(t("case.needResource"));
       if (form.purpose.trim().length < 4) return ElMessage.error(t("case.needPurpose"));
@@ -93,7 +98,7 @@ export default {
     async function submitDraft(req) { await api(`/requests/${req.id}/submit`, { method: "POST" }); await load(); }
     const columns = window.innerWidth < 768 ? 1 : 2;  // a phone reads one pair per row
     onMounted(load);
-    return { t, can, columns, kase, data, load, unmask, dialog, form, resources, items, openNew, addValue, send, busy, submitDraft };
+    return { t, can, columns, dues, kase, data, load, unmask, dialog, form, resources, items, openNew, addValue, send, busy, submitDraft };
   },
   template: `
   <div>
@@ -143,7 +148,8 @@ export default {
         <el-form-item :label="t('case.purposeField')"><el-input v-model="form.purpose" :placeholder="t('case.purposeHint')" data-test="purpose" maxlength="500" /></el-form-item>
         <el-form-item :label="t('case.basis')"><el-input v-model="form.legal_basis" data-test="basis" maxlength="500" /></el-form-item>
         <el-form-item :label="t('case.due')"><el-date-picker v-model="form.due_on" type="date" value-format="YYYY-MM-DD" :placeholder="t('case.due')" style="width:100%" />
-          <div class="muted">{{ t('case.dueHint') }}</div></el-form-item>
+          <div class="muted">{{ t('case.dueHint') }}</div>
+          <div v-if="!form.due_on" class="muted" data-test="default-due"><span v-for="c in form.resources" :key="c" style="margin-right:12px">{{ c }}: {{ dues[c] ? dues[c].due_on + ' (' + t('case.workingDays', { n: dues[c].working_days }) + ')' : '…' }}</span></div></el-form-item>
       </el-form>
       <template #footer>
         <el-button @click="dialog = false">{{ t('common.cancel') }}</el-button>
