@@ -17,7 +17,7 @@ ID2 = "440301199002021231"
 
 FIELDS = [
     {"name": "name", "label": "姓名", "type": "text", "required": True, "searchable": True},
-    {"name": "id_no", "label": "身份证号", "type": "resident_id", "unique": True},
+    {"name": "id_no", "label": "身份证号", "type": "resident_id", "unique": True, "searchable": True},
     {"name": "amount", "label": "债务金额", "type": "money", "min": 0},
     {"name": "has_car", "label": "有车", "type": "boolean"},
     {"name": "plate", "label": "车牌", "type": "text", "visible_when": {"field": "has_car", "op": "checked"},
@@ -79,6 +79,13 @@ def test_model_records_filters_history_type_change_and_excel(as_user, database, 
     assert find({"field": "plate", "op": "empty"}) == ["演示·张三"]
     assert find({"field": "has_car", "op": "ne", "value": True}) == ["演示·张三"]
     assert find(sort="-amount") == ["演示·张三", "演示·李四"]
+    assert find(q="李") == ["演示·李四"] and find(q=ID1) == ["演示·张三"]
+    # the model's table is a warehouse table like any other: identifiers masked there too
+    with database.session() as s:
+        seen = warehouse.table_rows(s, database, topic="forms", name="f_debtor")
+    assert {r["name"] for r in seen["rows"]} == {"演示·张三", "演示·李四"}
+    assert {r["id_no"] for r in seen["rows"]} == {"440301********1234", "440301********1231"}
+    assert "id_no_bidx" not in {c["name"] for c in seen["columns"]}
     assert client.get(base, params={"filters": json.dumps([{"field": "id_no", "op": "gt", "value": "1"}])}).status_code == 422
 
     # edit, history (masked), soft delete and restore

@@ -163,11 +163,13 @@ def list_records(code: str, request: Request, principal: FormUser, db: DbSession
                  size: Annotated[int, Query(ge=1, le=MAX_SIZE)] = 20,
                  columns: Annotated[str | None, Query(max_length=4000, description="逗号分隔的字段名 / fields")] = None,
                  deleted: Annotated[bool, Query(description="回收站 / deleted records")] = False,
+                 q: Annotated[str | None, Query(max_length=100, description="搜索可搜索字段 / search the searchable "
+                                                "fields")] = None,
                  unmask: Unmask = False, purpose: Purpose = None) -> dict[str, Any]:
     return records.list_records(db, database, model=service.get_model(db, code=code), principal=principal,
                                 filters=_filters(filters), sort=sort, page=page, size=size,
                                 columns=[c for c in columns.split(",") if c] if columns else None, deleted=deleted,
-                                unmask=unmask, purpose=purpose, ip=_ip(request))
+                                unmask=unmask, purpose=purpose, ip=_ip(request), q=q)
 
 
 @router.post("/models/{code}/records", response_model=RecordOut, status_code=201, summary="新增记录 / new record")

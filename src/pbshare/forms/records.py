@@ -321,10 +321,26 @@ def _condition(table: Table, f: dict, op: str, value: Any, vault: pii.PiiVault) 
             "ge": lambda: col >= v, "lt": lambda: col < v, "le": lambda: col <= v}[op]()
 
 
+def _quick_search(table: Table, fields: list[dict], q: str, vault: pii.PiiVault) -> ColumnElement[bool]:
+    searchable = [f for f in fields if f.get("searchable")] or \
+        [f for f in fields if f["type"] in ("text", "long_text") and not ftypes.is_personal(f)]
+    parts: list[ColumnElement[bool]] = []
+    for f in searchable:
+        if ftypes.is_personal(f):
+            parts.append(table.c[f["column"] + store.BIDX] == vault.blind_index(q, kind=ftypes.mask_kind(f)))
+        else:
+            parts.append(cast(table.c[f["column"]], String).like("%" + _like_escape(q) + "%", escape="\\"))
+    if not parts:
+        raise Invalid(T("这个模型没有可搜索的字段：请在设计器中勾选“可搜索”，或使用筛选", "This model has no searchable "
+                        "field: tick 'Searchable' in the designer, or use filters"), code="forms_nothing_searchable")
+    return or_(*parts)
+
+
 def list_records(db: Session, database: Database, *, model: DataModel, principal: Principal,
                  filters: list[dict] | None = None, sort: str | None = None, page: int = 1, size: int = 20,
                  columns: list[str] | None = None, deleted: bool = False, unmask: bool = False,
-                 purpose: str | None = None, ip: str | None = None) -> dict[str, Any]:
+                 purpose: str | None = None, ip: str | None = None, q: str | None = None) -> dict[str, Any]:
+    """``q`` searches the searchable fields: contained in a plain one, the whole value of a personal one."""
     service.check_may(principal, model, "read")
     check_unmask(principal, unmask, purpose)
     fields = service.published_fields(db, model)
@@ -344,6 +360,8 @@ def list_records(db: Session, database: Database, *, model: DataModel, principal
                 raise
             raise Invalid(T("筛选条件“{f}”的值有误：{m}", "The filter on '{f}' has a wrong value: {m}", f=f["label"],
                             m=exc.message.render("zh")), code="forms_bad_filter") from exc
+    if q and q.strip():
+        where.append(_quick_search(table, fields, q.strip(), vault))
     order: list[Any] = []
     if sort:
         name = sort.lstrip("-")
