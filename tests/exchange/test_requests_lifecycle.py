@@ -194,3 +194,21 @@ def test_an_answer_is_compared_with_the_units_last_answer_on_the_same_person(act
     assert first["compared"] is None
     assert second["compared"]["item_id"] == ids[0]
     assert (second["compared"]["added"], second["compared"]["removed"], second["compared"]["unchanged"]) == (1, 0, 1)
+
+
+def test_a_plugged_in_check_refuses_an_answer_with_its_reason(act, world):
+    def no_palaces(db, spec, records):
+        return [f"{spec.code}: 建筑面积 {r['area_m2']} 不合常理 / implausible area" for r in records
+                if (r.get("area_m2") or 0) > 10000]
+
+    service.on_answer_check(no_palaces)
+    try:
+        handler = act(HANDLER)
+        item = ask(handler, world.case_id, resources=["201001"]).json()["items"][0]
+        op = act(PNR)
+        res = op.post(f"/api/v1/portal/items/{item['id']}/answer", json={"records": [{"owner_name": "演示·某",
+                                                                                      "area_m2": 99999}]})
+        assert res.status_code == 422 and "不合常理" in res.json()["error"]["message"]
+        assert op.get(f"/api/v1/portal/items/{item['id']}").json()["state"] == "dispatched"
+    finally:
+        service.ANSWER_CHECKS.remove(no_palaces)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -318,6 +319,17 @@ def _masked(item: InfoItemDoc, value: Any) -> Any:
     return mask(str(value))
 
 
+# Further checks of an answer's records (the resource's quality rules, say) are plugged in from a layer
+# above exchange: ``fn(db, spec, records) -> problems``; any problem refuses the answer like a type error.
+AnswerCheck = Callable[[Session, ResourceSpec, list[dict[str, Any]]], list[str]]
+ANSWER_CHECKS: list[AnswerCheck] = []
+
+
+def on_answer_check(fn: AnswerCheck) -> AnswerCheck:
+    ANSWER_CHECKS.append(fn)
+    return fn
+
+
 def check_answer(spec: ResourceSpec, req: InfoRequest, item: RequestItem, answer: AnswerIn,
                  check_values: list[dict[str, str]]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(masked, full) answers, or 422 listing every problem (row and item)."""
@@ -376,6 +388,11 @@ def record_answer(db: Session, item: RequestItem, answer: AnswerIn, *, actor: st
     if check_values is None:
         check_values = _values_for(req, item, data_dir) if data_dir else []
     masked, full = check_answer(spec, req, item, answer, check_values)
+    problems = [p for check in ANSWER_CHECKS for p in check(db, spec, full["records"])]
+    if problems:
+        raise Invalid(T("答复未通过质量检查（{n} 处），请改正后再提交：{p}", "The answer failed {n} quality checks; "
+                        "correct it and send it again: {p}", n=len(problems), p="；".join(problems[:5])),
+                      code="answer_invalid", detail={"problems": problems[:100]})
     flows.move(db, item, S.answered, actor=actor, note=f"{channel}" + (f": {message_id}" if message_id else ""))
     item.answer = {**masked, "compared": _compared(db, item, masked)}
     item.answer_sealed = vault_for(data_dir).seal(json.dumps(full, ensure_ascii=False)) if data_dir else None
