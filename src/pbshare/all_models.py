@@ -14,6 +14,7 @@ from pbshare.exchange.messaging import models as exchange_messaging_models  # no
 from pbshare.exchange.requests import models as exchange_requests_models  # noqa: F401
 from pbshare.exchange.subscriptions import models as exchange_subscriptions_models  # noqa: F401
 from pbshare.forms import models as forms_models  # noqa: F401
+from pbshare.jobs import models as jobs_models  # noqa: F401
 from pbshare.metadata import models as metadata_models  # noqa: F401
 from pbshare.ops import models as ops_models  # noqa: F401
 from pbshare.quality import models as quality_models  # noqa: F401

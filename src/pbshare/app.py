@@ -79,6 +79,14 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             # Held deliveries (also those left from before a crash) land as they arrive.
             lander = Lander(db)
             lander.start()
+        jobs = None
+        if settings.start_listeners and current:
+            from pbshare.jobs.scheduler import start_embedded
+
+            # ETL pipelines (docs/jobs.md): the executor runs are handed to; under the local executor this server
+            # also runs the scheduling loop (exactly once per fire time, however many servers run it).
+            jobs = start_embedded(db)
+            app.state.jobs_executor = jobs.executor
         responders = None
         if settings.demo_responders and current:
             from pbshare.demo import responders as demo_responders
@@ -89,6 +97,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         yield
         if responders is not None:
             responders.stop()
+        if jobs is not None:
+            jobs.stop()
         if lander is not None:
             lander.stop()
         from pbshare.collect.runs import tasks as run_tasks

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     query_timeout_s: float = Field(default=60.0, gt=0, description="time limit of one user-written query")
     query_max_rows: int = Field(default=5_000_000, gt=0, description="rows one user-written query may return")
     query_max_memory_mb: int = Field(default=256, gt=0, description="memory bound of one user-written query")
+    # ETL pipelines and schedules (docs/jobs.md): local = the server's own threads; distributed = Celery workers
+    executor: str = Field(default="local", pattern="^(local|distributed)$", description="local | distributed")
+    celery_broker_url: str | None = Field(default=None, description="Celery's broker; default the AMQP URL")
+    jobs_workers: int = Field(default=2, ge=1, le=64, description="runs at once under the local executor")
+    jobs_alert_webhook: str | None = Field(default=None, description="POSTed a JSON alert when a run fails or is slow")
+    jobs_stale_s: float = Field(default=20.0, ge=2, description="a run without a heartbeat this long lost its worker")
     compare_change_share: float = Field(default=0.3, gt=0, le=1, description="share of changed rows a comparison flags")
 
     @property

@@ -38,6 +38,9 @@ class Perm(enum.StrEnum):
     requests_answer = "requests:answer"  # a unit operator answers its own unit's items
     exchange_manage = "exchange:manage"  # connections, dead letters, replay
     exchange_send = "exchange:send"  # a unit's system sends envelopes
+    # ETL pipelines and schedules
+    jobs_read = "jobs:read"  # see pipelines, schedules, runs and their logs
+    jobs_manage = "jobs:manage"  # build pipelines, schedule, run now, cancel
     # reports
     reports_read = "reports:read"
     reports_write = "reports:write"
@@ -46,7 +49,7 @@ class Perm(enum.StrEnum):
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.sys_admin: frozenset(
         {Perm.system_manage, Perm.users_read, Perm.catalog_read, Perm.metadata_read, Perm.metadata_write,
-         Perm.exchange_manage, Perm.units_write, Perm.reports_read}
+         Perm.exchange_manage, Perm.units_write, Perm.reports_read, Perm.jobs_read}
     ),
     Role.security_admin: frozenset({Perm.users_read, Perm.users_write, Perm.security_manage, Perm.api_clients_read}),
     Role.auditor: frozenset({Perm.audit_read, Perm.users_read}),
@@ -54,7 +57,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         {Perm.catalog_read, Perm.catalog_write, Perm.catalog_consent, Perm.units_write, Perm.metadata_read,
          Perm.metadata_write, Perm.collect_run, Perm.collect_manage, Perm.quality_manage, Perm.warehouse_read,
          Perm.warehouse_write, Perm.reports_read, Perm.reports_write, Perm.cases_read, Perm.forms_design,
-         Perm.forms_enter}
+         Perm.forms_enter, Perm.jobs_read, Perm.jobs_manage}
     ),
     Role.case_handler: frozenset(
         {Perm.catalog_read, Perm.cases_read, Perm.cases_write, Perm.requests_write, Perm.warehouse_read,
