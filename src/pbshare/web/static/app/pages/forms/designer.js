@@ -61,6 +61,9 @@ export default {
     const versionsDlg = reactive({ open: false, items: [], diff: null });
     const typeDlg = reactive({ open: false, field: null, type: "", options: "", result: null, busy: false });
     const purgeDlg = reactive({ open: false, items: [] });
+    const accessDlg = reactive({ open: false });
+    const access = reactive({ read: [], enter: [], edit: [], export: [] });
+    const ROLES = ["data_admin", "case_handler", "report_viewer", "unit_operator", "sys_admin", "security_admin", "auditor"];
     const publishedNames = computed(() => new Set((model.value?.published?.fields || []).filter((f) => !f.deleted).map((f) => f.name)));
     const byName = computed(() => Object.fromEntries(fields.value.map((f) => [f.name, f])));
     const current = computed(() => byName.value[selected.value] || null);
@@ -70,6 +73,7 @@ export default {
       model.value = m;
       fields.value = JSON.parse(JSON.stringify(m.fields.filter((f) => !f.deleted)));
       Object.assign(layout, JSON.parse(JSON.stringify(m.layout)));
+      Object.assign(access, JSON.parse(JSON.stringify(m.access || {})));
     }
     onMounted(async () => {
       const [m, ty, ms] = await Promise.all([api(`/forms/models/${code.value}`), api("/forms/types"), api("/forms/models")]);
@@ -143,7 +147,7 @@ export default {
     const otherFields = computed(() => fields.value.filter((f) => f.name !== selected.value));
 
     // ---- draft, preview, publish
-    function body() { return { title: model.value.title, fields: fields.value, layout: { ...layout } }; }
+    function body() { return { title: model.value.title, fields: fields.value, layout: { ...layout }, access: { ...access } }; }
     async function save(quiet = false) {
       const m = await api(`/forms/models/${code.value}/draft`, { method: "PUT", body: body() });
       take(m);
@@ -209,7 +213,7 @@ export default {
     }
 
     return { t, code, model, types, models, fields, layout, selected, current, preview, publishDlg, versionsDlg, typeDlg,
-      purgeDlg, publishedNames, byName, typeLabel, TYPE_ICONS, COND_OPS, otherFields, dragNew, dragField, drop,
+      purgeDlg, accessDlg, access, ROLES, publishedNames, byName, typeLabel, TYPE_ICONS, COND_OPS, otherFields, dragNew, dragField, drop,
       removeField, addSection, removeSection, renameField, condFor, setCond, save, openPreview, openPublish, publish,
       openVersions, showVersionDiff, openTypeChange, checkType, applyType, openPurge, purge, optionsText,
       parseOptions, subText, parseSubs, fmt, router };
@@ -233,6 +237,7 @@ export default {
       <el-button size="small" type="primary" @click="openPublish" data-test="fm-publish">{{ t('fm.publish') }}</el-button>
       <el-button size="small" @click="openVersions" data-test="fm-versions">{{ t('fm.versions') }}</el-button>
       <el-button size="small" @click="openPurge" data-test="fm-purge">{{ t('fm.purge') }}</el-button>
+      <el-button size="small" @click="accessDlg.open = true" data-test="fm-access">{{ t('fm.access') }}</el-button>
       <el-button size="small" link type="primary" @click="router.push('/forms/' + code + '/records')" data-test="fm-to-records">{{ t('fm.records') }}</el-button>
     </div>
     <div class="fm-designer">
@@ -389,6 +394,20 @@ export default {
       <template #footer>
         <el-button @click="typeDlg.open = false">{{ t('common.cancel') }}</el-button>
         <el-button type="primary" :disabled="!typeDlg.result || typeDlg.result.bad.length > 0" :loading="typeDlg.busy" @click="applyType" data-test="fm-type-apply">{{ t('fm.apply') }}</el-button>
+      </template>
+    </el-dialog>
+
+    <el-dialog v-model="accessDlg.open" :title="t('fm.access')" width="min(560px, 96vw)">
+      <p class="muted">{{ t('fm.accessHint') }}</p>
+      <el-form label-width="80px" @submit.prevent>
+        <el-form-item v-for="a in ['read', 'enter', 'edit', 'export']" :key="a" :label="t('fm.acc.' + a)">
+          <el-select v-model="access[a]" multiple style="width:100%" :data-test="'fm-access-' + a">
+            <el-option v-for="r in ROLES" :key="r" :value="r" :label="t('fm.role.' + r)" />
+          </el-select>
+        </el-form-item>
+      </el-form>
+      <template #footer>
+        <el-button type="primary" @click="save(); accessDlg.open = false">{{ t('fm.save') }}</el-button>
       </template>
     </el-dialog>
 

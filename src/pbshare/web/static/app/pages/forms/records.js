@@ -2,7 +2,8 @@
 // every field with every operator, sort, paging, columns, trash, history, Excel) and the record page.
 import { ref, reactive, computed, onMounted, watch, provide, inject } from "vue";
 import { useRoute, useRouter } from "vue-router";
-import { ElMessage } from "element-plus";
+import { ElMessage, ElMessageBox } from "element-plus";
+import { can } from "../../session.js";
 import { t } from "../../i18n.js";
 import { api, ApiError } from "../../api.js";
 import { OPS, isVisible, isRequired, fmt } from "./labels.js";
@@ -167,7 +168,8 @@ export const RecordsPage = {
     const model = ref(null);
     const fields = computed(() => (model.value?.published?.fields || []).filter((f) => !f.deleted));
     const data = ref({ items: [], total: 0 });
-    const q = reactive({ page: 1, size: 20, sortField: "", sortDir: "desc", trash: false });
+    const q = reactive({ page: 1, size: 20, sortField: "", sortDir: "desc", trash: false, text: "" });
+    const purpose = ref("");
     const filters = ref([]);
     const shownCols = ref([]);
     const loading = ref(false);
@@ -192,6 +194,8 @@ export const RecordsPage = {
       if (fl.length) p.set("filters", JSON.stringify(fl));
       if (q.sortField) p.set("sort", (q.sortDir === "desc" ? "-" : "") + q.sortField);
       if (q.trash) p.set("deleted", "true");
+      if (q.text.trim()) p.set("q", q.text.trim());
+      if (purpose.value) { p.set("unmask", "true"); p.set("purpose", purpose.value); }
       return p;
     }
     async function load() {
@@ -219,7 +223,7 @@ export const RecordsPage = {
     }
     const template = () => download(`/forms/models/${code.value}/template.xlsx`, `${code.value}-template.xlsx`);
     const exportXlsx = () => {
-      const p = params(); p.delete("page"); p.delete("size"); p.delete("deleted");
+      const p = params(); p.delete("page"); p.delete("size"); p.delete("deleted"); p.delete("unmask"); p.delete("purpose"); p.delete("q");
       return download(`/forms/models/${code.value}/export.xlsx?${p}`, `${code.value}.xlsx`);
     };
     async function onImport(ev) {
@@ -239,16 +243,28 @@ export const RecordsPage = {
       }
     }
     const label = (f) => f.label;
+    async function unmask() {
+      const { value } = await ElMessageBox.prompt(t("fm.purposeAsk"), t("fm.unmask"), {
+        inputPattern: /\S.{2,}\S/, inputErrorMessage: t("fm.purposeShort") });
+      purpose.value = value.trim();
+      await load();
+    }
+    async function remask() { purpose.value = ""; await load(); }
     return { t, code, model, fields, data, q, filters, shownCols, loading, history, importErrors, visibleFields, OPS,
       needsTwo, noValue, load, addFilter, search, remove, restore, showHistory, template, exportXlsx, onImport, cell,
-      fmt, label, router };
+      fmt, label, router, purpose, unmask, remask, can };
   },
   template: `
   <div v-if="model">
     <h2 class="page-title">{{ model.title }} · {{ t('fm.records') }}</h2>
     <el-alert v-if="!model.published" type="warning" :closable="false" :title="t('fm.notPublished')" />
     <template v-else>
-      <p class="muted">{{ t('fm.maskedHint') }}</p>
+      <p class="muted">
+        <span v-if="!purpose">{{ t('fm.maskedHint') }}</span>
+        <span v-else>{{ t('fm.unmaskedHint', { purpose }) }}</span>
+        <el-button v-if="can('pii:unmask') && !purpose" link type="warning" @click="unmask" data-test="fm-unmask">{{ t('fm.unmask') }}</el-button>
+        <el-button v-if="purpose" link @click="remask">{{ t('fm.remask') }}</el-button>
+      </p>
       <div class="toolbar" style="flex-wrap:wrap;gap:6px">
         <el-button type="primary" @click="router.push('/forms/' + code + '/new')" data-test="fm-new-record">{{ t('fm.newRecord') }}</el-button>
         <el-button @click="template" data-test="fm-template">{{ t('fm.template') }}</el-button>
@@ -256,6 +272,7 @@ export const RecordsPage = {
         <input ref="file" type="file" accept=".xlsx" style="display:none" @change="onImport" data-test="fm-import-file" />
         <el-button @click="exportXlsx" data-test="fm-export">{{ t('fm.export') }}</el-button>
         <el-checkbox v-model="q.trash" @change="search" data-test="fm-trash">{{ t('fm.trash') }}</el-checkbox>
+        <el-input v-model="q.text" :placeholder="t('fm.quickSearch')" clearable style="max-width:220px" @keyup.enter="search" @clear="search" data-test="fm-q" />
       </div>
       <el-alert v-if="importErrors.length" type="error" :closable="true" @close="importErrors = []" :title="t('fm.importErrors')" style="margin:8px 0">
         <div v-for="(e, i) in importErrors.slice(0, 20)" :key="i" data-test="fm-import-error">{{ t('fm.line') }} {{ e.line }}：{{ e.message }}</div>
