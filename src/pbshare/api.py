@@ -25,8 +25,10 @@ from pbshare.core.http import ErrorBody
 from pbshare.exchange.cases import api as exchange_cases_api
 from pbshare.exchange.connections import api as exchange_connections_api
 from pbshare.exchange.debtors import api as exchange_debtors_api
+from pbshare.exchange.govhub import api as exchange_govhub_api
 from pbshare.exchange.messaging import api as exchange_messaging_api
 from pbshare.exchange.requests import api as exchange_requests_api
+from pbshare.exchange.subscriptions import api as exchange_subscriptions_api
 from pbshare.forms import api as forms_api
 from pbshare.metadata import api as metadata_api
 from pbshare.ops import api as ops_api
@@ -76,6 +78,9 @@ protected.include_router(exchange_messaging_api.router)
 protected.include_router(exchange_connections_api.router)
 protected.include_router(exchange_messaging_api.mailbox_router)
 protected.include_router(exchange_requests_api.router)
+protected.include_router(exchange_subscriptions_api.router)
+protected.include_router(exchange_subscriptions_api.decisions_router)
+protected.include_router(exchange_govhub_api.router)
 protected.include_router(catalog_units_api.router)
 protected.include_router(catalog_resources_api.router)
 protected.include_router(catalog_editions_api.router)

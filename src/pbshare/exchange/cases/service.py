@@ -9,12 +9,15 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Delete, delete, func, select
 from sqlalchemy.orm import Session
 
-from pbshare.core.errors import Conflict
+from pbshare.core.clock import utcnow
+from pbshare.core.errors import Conflict, Invalid
 from pbshare.core.i18n import T, current_language
 from pbshare.core.lookup import get_or_raise
 from pbshare.core.pagination import PageParams, paginate
+from pbshare.exchange.cases import events
 from pbshare.exchange.cases.enums import CASE_STAGE_LABELS, CaseStage
-from pbshare.exchange.cases.models import BankruptcyCase, Debtor
+from pbshare.exchange.cases.events import CaseEvent, CaseEventKind
+from pbshare.exchange.cases.models import BankruptcyCase, CaseDecision, Debtor
 from pbshare.exchange.cases.schemas import CaseOut, DebtorOut
 from pbshare.security.audit import service as audit
 from pbshare.security.crypto.pii import mask, vault_for
@@ -80,7 +83,8 @@ def debtor_id_no(db: Session, *, debtor_id: str, data_dir: Path) -> str:
 
 def open_case(db: Session, *, case_no: str, debtor_id: str, court_unit_id: str, procedure: str,
               accepted_on: date, stage: str = CaseStage.accepted.value,
-              handler_user_id: str | None = None) -> BankruptcyCase:
+              handler_user_id: str | None = None, data_dir: Path | None = None) -> BankruptcyCase:
+    """Open a case; with ``data_dir`` its "case accepted" event goes to the subscribers (cases.events)."""
     if db.scalar(select(BankruptcyCase.id).where(BankruptcyCase.case_no == case_no)):
         raise Conflict(T("案号 {c} 已存在", "Case number {c} already exists", c=case_no), code="case_exists")
     case = BankruptcyCase(case_no=case_no, debtor_id=debtor_id, court_unit_id=court_unit_id,
@@ -88,6 +92,9 @@ def open_case(db: Session, *, case_no: str, debtor_id: str, court_unit_id: str, 
                           handler_user_id=handler_user_id)
     db.add(case)
     db.flush()
+    if data_dir is not None:
+        events.emit(db, CaseEvent(kind=CaseEventKind.case_accepted, case_id=case.id, occurred_at=utcnow(),
+                                  data_dir=data_dir))
     return case
 
 
@@ -140,6 +147,95 @@ def unmask_case(db: Session, *, case_id: str, purpose: str, principal: Principal
 def cases_by_stage(db: Session) -> dict[str, int]:
     rows = db.execute(select(BankruptcyCase.stage, func.count()).group_by(BankruptcyCase.stage)).all()
     return {stage: count for stage, count in rows}
+
+
+# decisions units act on (each one a case event) ----------------------------------------------
+RESTRICTIONS = ("限制高消费", "限制出境", "限制担任董事监事高管", "限制新增借款")
+DISCHARGE_RESULTS = ("考察中", "已免责", "不予免责", "撤销免责")
+# kind → (event when decided, event when ended or None)
+DECISION_EVENTS: dict[str, tuple[str, str | None]] = {
+    "administrator": (CaseEventKind.administrator_appointed, None),
+    "restriction": (CaseEventKind.restriction_decided, CaseEventKind.restriction_lifted),
+    "discharge": (CaseEventKind.discharge_decided, None),
+    "public_display": (CaseEventKind.public_display_started, CaseEventKind.public_display_ended),
+}
+
+
+def _check_decision(kind: str, detail: dict[str, Any]) -> dict[str, Any]:
+    if kind not in DECISION_EVENTS:
+        raise Invalid(T("未知的决定类型 {k}，可用：{a}", "Unknown kind of decision {k}; use one of {a}", k=kind,
+                        a=", ".join(DECISION_EVENTS)), code="bad_decision_kind")
+    if kind == "restriction" and detail.get("restriction") not in RESTRICTIONS:
+        raise Invalid(T("限制事项须为：{a}", "The restriction must be one of: {a}", a="、".join(RESTRICTIONS)),
+                      code="bad_restriction", detail={"allowed": list(RESTRICTIONS)})
+    if kind == "administrator" and not str(detail.get("administrator") or "").strip():
+        raise Invalid(T("请填写管理人名称", "Give the administrator's name"), code="administrator_required")
+    if kind == "discharge" and detail.get("result") not in DISCHARGE_RESULTS:
+        raise Invalid(T("免责结果须为：{a}", "The discharge result must be one of: {a}", a="、".join(DISCHARGE_RESULTS)),
+                      code="bad_discharge_result", detail={"allowed": list(DISCHARGE_RESULTS)})
+    return {k: v for k, v in detail.items() if isinstance(v, (str, int, float, bool)) or v is None}
+
+
+def decide(db: Session, *, case_id: str, kind: str, decision_no: str, effective_on: date, detail: dict[str, Any],
+           principal: Principal | None, data_dir: Path) -> CaseDecision:
+    """Record a decision on a case and emit its event (the subscribers of the outbound resources hear of it)."""
+    case = get_case(db, case_id=case_id)
+    clean = _check_decision(kind, detail)
+    decision_no = decision_no.strip()
+    if not decision_no:
+        raise Invalid(T("请填写决定书编号", "Give the decision's number"), code="decision_no_required")
+    if db.scalar(select(CaseDecision.id).where(CaseDecision.kind == kind, CaseDecision.decision_no == decision_no)):
+        raise Conflict(T("决定书编号 {n} 已登记过，请核对编号", "Decision number {n} is already recorded; check the number",
+                         n=decision_no), code="decision_exists")
+    actor = principal.username if principal else "system"
+    row = CaseDecision(case_id=case.id, kind=kind, decision_no=decision_no, detail=clean, effective_on=effective_on,
+                       decided_by=actor)
+    db.add(row)
+    db.flush()
+    audit.record(db, action=f"case.decision.{kind}", principal=principal, object_type="bankruptcy_case",
+                 object_id=case.id, detail={"decision_no": decision_no, "case_no": case.case_no})
+    events.emit(db, CaseEvent(kind=DECISION_EVENTS[kind][0], case_id=case.id, occurred_at=utcnow(),
+                              data_dir=data_dir, decision_id=row.id, actor=actor))
+    return row
+
+
+def decide_restriction(db: Session, *, case_id: str, restriction: str, decision_no: str, effective_on: date,
+                       principal: Principal | None, data_dir: Path) -> CaseDecision:
+    return decide(db, case_id=case_id, kind="restriction", decision_no=decision_no, effective_on=effective_on,
+                  detail={"restriction": restriction}, principal=principal, data_dir=data_dir)
+
+
+def end_decision(db: Session, *, decision_id: str, ended_on: date, principal: Principal | None,
+                 data_dir: Path) -> CaseDecision:
+    """Lift a restriction or end a public display (its event goes out like the decision's)."""
+    row = get_or_raise(db, CaseDecision, decision_id, T("决定不存在", "The decision does not exist"))
+    ended = DECISION_EVENTS[row.kind][1]
+    if ended is None:
+        raise Invalid(T("该类决定不能解除或结束", "A decision of this kind cannot be lifted or ended"),
+                      code="not_endable")
+    if row.ended_on is not None:
+        raise Conflict(T("该决定已于 {d} 解除或结束", "This decision was already lifted or ended on {d}",
+                         d=row.ended_on.isoformat()), code="already_ended")
+    if ended_on < row.effective_on:
+        raise Invalid(T("解除日期不能早于生效日期 {d}", "The end date cannot be before the effective date {d}",
+                        d=row.effective_on.isoformat()), code="bad_end_date")
+    row.ended_on = ended_on
+    actor = principal.username if principal else "system"
+    audit.record(db, action=f"case.decision.{row.kind}.end", principal=principal, object_type="bankruptcy_case",
+                 object_id=row.case_id, detail={"decision_no": row.decision_no})
+    db.flush()
+    events.emit(db, CaseEvent(kind=ended, case_id=row.case_id, occurred_at=utcnow(), data_dir=data_dir,
+                              decision_id=row.id, actor=actor))
+    return row
+
+
+def get_decision(db: Session, *, decision_id: str) -> CaseDecision:
+    return get_or_raise(db, CaseDecision, decision_id, T("决定不存在", "The decision does not exist"))
+
+
+def list_decisions(db: Session, *, case_id: str) -> list[CaseDecision]:
+    return list(db.scalars(select(CaseDecision).where(CaseDecision.case_id == case_id)
+                           .order_by(CaseDecision.created_at)))
 
 
 # retention (called by ops.retention) --------------------------------------------------------
