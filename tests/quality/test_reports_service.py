@@ -163,7 +163,8 @@ class _Field:
 
 def test_the_import_gate_sums_batches_and_judges_the_whole_delivery_once(db):
     rules = [AGE, Rule(kind="required_share", columns=("age",), params={"min_share": 0.8}, name="年龄填报率"),
-             Rule(kind="volume", columns=(), params={"max_change_pct": 50}, name="数据量变化")]
+             Rule(kind="volume", columns=(), params={"max_change_pct": 50}, name="数据量变化"),
+             Rule(kind="not_null", columns=("phone",), name="电话必填")]  # a column this delivery does not fill
     gate = reports.ImportGate(rules=rules, context=RuleContext(previous_rows=20), key=["id_no"],
                               mapping=[_Field("id_no", pii=True), _Field("age")], resource_code=None, unit_code=None,
                               target="case.people")
@@ -180,6 +181,7 @@ def test_the_import_gate_sums_batches_and_judges_the_whole_delivery_once(db):
     assert (share.passed, share.failed, share.detail["share"]) == (False, 3, 0.625)
     volume = by_name["数据量变化"]  # 8 rows after 20: −60 % > 50 %
     assert (volume.passed, volume.detail["change_pct"]) == (False, 60.0)
+    assert (by_name["电话必填"].skipped, by_name["电话必填"].checked) == ("columns_not_delivered", 0)
     report = gate.record(db, run_id="run-1", rows=8, reasons={"年龄范围": 1}, bad_frames=[kept_out, bad])
     assert (report.verdict, report.error_rows, report.subject_kind) == ("rejected", 1, "import_run")
-    assert [r.name for r in report.rules] == ["年龄范围", "年龄填报率", "数据量变化"]  # no import check: all rules'
+    assert [r.name for r in report.rules] == ["年龄范围", "年龄填报率", "电话必填", "数据量变化"]  # no import check

@@ -356,8 +356,22 @@ class ImportGate:
         self.personal = sorted({m.target for m in self.mapping if getattr(m, "pii", False)})
         self.resource_code, self.unit_code, self.target = resource_code, unit_code, target
         self.tallies = [_Tally() for _ in self.batch_rules]
+        self.runnable: list[Rule] | None = None  # decided on the first batch, from its columns
         self.error_rows = 0
         self.warning_rows = 0
+
+    def _runnable(self, columns: Sequence[str]) -> list[Rule]:
+        """The rules this delivery's columns can answer; a rule naming a column the mapping leaves out (a
+        resource's item this profile does not fill) is reported as not run, never fails the import."""
+        out = []
+        for rule, tally in zip(self.batch_rules, self.tallies, strict=True):
+            try:
+                engine.validate_rule(rule, list(columns) if rule.kind != "custom_sql" else None)
+            except Invalid:
+                tally.skipped = "columns_not_delivered"
+                continue
+            out.append(rule)
+        return out
 
     @property
     def active(self) -> bool:
@@ -371,9 +385,11 @@ class ImportGate:
         """Rows to load (``__line`` kept), the failing rows as delivered (source columns, ``__line``,
         ``__reason``) and the count of kept-out rows per error rule (by its name)."""
         empty = source.head(0).with_columns(pl.lit(None, dtype=pl.String).alias(REASON))
-        if not self.batch_rules or good.height == 0:
+        if self.runnable is None:
+            self.runnable = self._runnable(good.columns)
+        if not self.runnable or good.height == 0:
             return good, empty, {}
-        ev = engine.evaluate(good, self.batch_rules, key=self.key, line_column=LINE, context=self.context,
+        ev = engine.evaluate(good, self.runnable, key=self.key, line_column=LINE, context=self.context,
                              personal=self.personal)
         counts: dict[str, int] = {}
         by_rule = {id(o.rule): o for o in ev.outcomes}
@@ -381,7 +397,7 @@ class ImportGate:
             o = by_rule.get(id(rule))
             if o is None:
                 continue
-            tally.skipped = o.skipped
+            tally.skipped = o.skipped or tally.skipped
             tally.checked += int(o.checked)
             if rule.kind == "required_share":
                 tally.missing += int(o.detail.get("missing", 0))
