@@ -166,7 +166,15 @@ export const RecordsPage = {
     const router = useRouter();
     const code = computed(() => route.params.code);
     const model = ref(null);
-    const fields = computed(() => (model.value?.published?.fields || []).filter((f) => !f.deleted));
+    // in the form's layout order, as the Excel template and export have them
+    const fields = computed(() => {
+      const pub = model.value?.published;
+      if (!pub) return [];
+      const live = pub.fields.filter((f) => !f.deleted);
+      const order = (pub.layout?.sections || []).flatMap((s) => s.fields);
+      const rank = (f) => { const i = order.indexOf(f.name); return i < 0 ? order.length : i; };
+      return [...live].sort((a, b) => rank(a) - rank(b));
+    });
     const data = ref({ items: [], total: 0 });
     const q = reactive({ page: 1, size: 20, sortField: "", sortDir: "desc", trash: false, text: "" });
     const purpose = ref("");
