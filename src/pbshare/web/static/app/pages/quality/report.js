@@ -8,7 +8,7 @@ import * as echarts from "echarts";
 import { t, lang } from "../../i18n.js";
 import { api } from "../../api.js";
 import { can } from "../../session.js";
-import { VERDICT_TAG, DIMENSIONS, fmtTime, fmtScore } from "./reports.js";
+import { VERDICT_TAG, DIMENSIONS, fmtTime, fmtScore, skipText } from "./reports.js";
 
 export const ReportForRun = {
   name: "QualityReportForRun",
@@ -87,7 +87,7 @@ export default {
     const kindLabel = (k) => (k === "import_check" ? t("qr.kind.import_check") : k);
     const pct = (x) => (x === null || x === undefined ? "—" : `${(100 * x).toFixed(2).replace(/\.?0+$/, "")}%`);
     const exportUrl = (fmt) => `/api/v1/quality/reports/${route.params.id}/${fmt}`;
-    return { t, report, dlg, radarEl, barEl, failedRules, openOverride, saveOverride, can, VERDICT_TAG, DIMENSIONS, fmtTime, fmtScore, sampleKey, sampleValue, kindLabel, pct, exportUrl };
+    return { t, skipText, report, dlg, radarEl, barEl, failedRules, openOverride, saveOverride, can, VERDICT_TAG, DIMENSIONS, fmtTime, fmtScore, sampleKey, sampleValue, kindLabel, pct, exportUrl };
   },
   template: `
   <div v-if="report">
@@ -138,7 +138,7 @@ export default {
     <el-table :data="report.rules" border size="small" row-key="position" data-test="qr-rules">
       <el-table-column type="expand"><template #default="{ row }">
         <div style="padding:4px 16px">
-          <div v-if="row.skipped" style="color:#909399">{{ t('qr.skipped', { r: row.skipped }) }}</div>
+          <div v-if="row.skipped" style="color:#909399">{{ t('qr.skipped', { r: skipText(row.skipped) }) }}</div>
           <div v-if="Object.keys(row.detail || {}).length" style="color:#606266;margin-bottom:4px">{{ JSON.stringify(row.detail) }}</div>
           <el-table v-if="row.sample.length" :data="row.sample" size="small" :header-cell-style="{ background: '#fafafa' }">
             <el-table-column prop="line" :label="t('qr.line')" width="80" />

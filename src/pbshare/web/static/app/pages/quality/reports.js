@@ -85,6 +85,16 @@ register({
   "qr.latest": ["最新报告", "Latest reports"],
   "qr.inReports": ["涉及报告数", "In reports"],
   "qr.back": ["返回列表", "Back to the list"],
+  "qr.skip.no_previous_delivery": ["首次报送，没有可比较的上一批", "first delivery: nothing to compare with"],
+  "qr.skip.no_frequency": ["资源没有更新频率", "the resource has no update frequency"],
+  "qr.skip.no_lookup": ["无法读取引用的表", "the referenced table cannot be read"],
+  "qr.skip.no_sql": ["无法执行自定义 SQL", "custom SQL cannot run here"],
+  "qr.skip.no_table": ["无法读取对方单位的数据", "the other unit's data cannot be read"],
+  "qr.skip.no_key": ["没有业务主键", "no business key"],
+  "qr.skip.no_columns": ["比较的列不在本批数据中", "the compared columns are not in this delivery"],
+  "qr.skip.columns_not_delivered": ["规则涉及的列本批未提供", "this delivery does not fill the rule's columns"],
+  "qr.skip.no_delivery_time": ["没有报送时间", "no delivery time"],
+  "qr.skip.not_applicable": ["不适用", "not applicable"],
   "qr.scoring": ["评分权重", "Score weights"],
   "qr.weightsSaved": ["评分权重已保存", "Score weights saved"],
   "qr.rejectShare": ["隔离行超过该比例即不通过（%）", "Rejected when rows kept out exceed (%)"],
@@ -94,6 +104,7 @@ register({
 export const VERDICT_TAG = { accepted: "success", accepted_with_warnings: "warning", rejected: "danger" };
 export const DIMENSIONS = ["completeness", "validity", "consistency", "uniqueness", "timeliness"];
 export const fmtTime = (ts) => (ts ? new Date(ts).toLocaleString(lang.value === "en" ? "en-GB" : "zh-CN", { hour12: false }) : "-");
+export const skipText = (code) => { const k = `qr.skip.${code}`; const x = t(k); return x === k ? code : x; };
 export const fmtScore = (v) => (v === null || v === undefined ? "—" : Number(v).toFixed(2).replace(/\.?0+$/, ""));
 
 // The score trend as an ECharts line: the overall score bold, each dimension thin.
