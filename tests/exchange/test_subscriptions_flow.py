@@ -25,6 +25,18 @@ async def call(fn, *args, **kw):
     return await asyncio.to_thread(fn, *args, **kw)
 
 
+async def switch(client, username: str) -> None:
+    """Log in as ``username``; while the runtime writes, SQLite may answer a login 503 busy: try again."""
+    for attempt in range(10):
+        try:
+            await call(login, client, username)
+            return
+        except AssertionError:
+            if attempt == 9:
+                raise
+            await asyncio.sleep(0.5)
+
+
 async def test_a_restriction_reaches_every_subscriber_with_receipts(client, database, settings, runtime,
                                                                     open_connection, prefix, forget_sessions):
     world = make_world(database, settings)
@@ -35,7 +47,7 @@ async def test_a_restriction_reaches_every_subscriber_with_receipts(client, data
     make_user(database, "k1_psb", ["unit_operator"], "SZPSB")
     try:
         # the credit centre's own operator cannot subscribe for another unit; public security's can for itself
-        await call(login, client, "k1_psb")
+        await switch(client, "k1_psb")
         res = await call(client.post, "/api/v1/subscriptions", json={
             "unit_code": "SZAMR", "resource_code": "801002", "channel": "mqtt", "purpose": "执行行为限制措施"})
         assert res.status_code == 404
@@ -46,7 +58,7 @@ async def test_a_restriction_reaches_every_subscriber_with_receipts(client, data
         assert res.json()["state"] == "pending"  # 801002 is conditional: it waits for the office
         subs = [res.json()["id"]]
 
-        await call(login, client, "k1_admin")
+        await switch(client, "k1_admin")
         for code in ("SZAMR", "SZCREDIT"):
             res = await call(client.post, "/api/v1/subscriptions", json={
                 "unit_code": code, "resource_code": "801002", "channel": "mqtt", "purpose": "执行行为限制措施"})
@@ -67,7 +79,7 @@ async def test_a_restriction_reaches_every_subscriber_with_receipts(client, data
 
         await runtime.start()
         await asyncio.sleep(0.5)
-        await call(login, client, "k1_handler")
+        await switch(client, "k1_handler")
         res = await call(client.post, f"/api/v1/cases/{world.case_id}/decisions", json={
             "kind": "restriction", "decision_no": "（演示）深破限字〔2026〕1号", "effective_on": date.today().isoformat(),
             "restriction": "限制出境"})
@@ -88,7 +100,7 @@ async def test_a_restriction_reaches_every_subscriber_with_receipts(client, data
             receipt = units[code].body(type="receipt", correlation_id=delivery["id"], payload={"status": "accepted"})
             await asyncio.to_thread(unit_client.publish, receipt, "receipt")
 
-        await call(login, client, "k1_admin")
+        await switch(client, "k1_admin")
 
         def all_acknowledged():
             rows = client.get("/api/v1/subscriptions/deliveries", params={"case_id": world.case_id}).json()
@@ -102,11 +114,11 @@ async def test_a_restriction_reaches_every_subscriber_with_receipts(client, data
 
         # lifting the restriction goes out too; public security's own operator sees only its own deliveries
         decision = (await call(client.get, f"/api/v1/cases/{world.case_id}/decisions")).json()[0]
-        await call(login, client, "k1_handler")
+        await switch(client, "k1_handler")
         res = await call(client.post, f"/api/v1/cases/{world.case_id}/decisions/{decision['id']}/end",
                          json={"ended_on": date.today().isoformat()})
         assert res.status_code == 200 and res.json()["deliveries"] == 3
-        await call(login, client, "k1_psb")
+        await switch(client, "k1_psb")
         mine = (await call(client.get, "/api/v1/subscriptions/deliveries")).json()
         assert {r["unit_code"] for r in mine} == {"SZPSB"}
         assert {r["event"] for r in mine} == {"restriction_decided", "restriction_lifted"}
