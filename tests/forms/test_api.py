@@ -140,7 +140,7 @@ def test_model_records_filters_history_type_change_and_excel(as_user, database, 
         return client.post("/api/v1/forms/models/debtor/import", files={"file": ("a.xlsx", buf.getvalue(), XLSX)})
 
     row = {h: None for h in header}
-    good = dict(row, 姓名="演示·王五", 债务金额="10")
+    good = dict(row, 姓名="演示·王五", 债务金额="10", 子女='[{"kid": "小王"}]')
     worse = dict(row, 姓名=None, 债务金额="abc")
     res = upload([list(good.values()), list(worse.values())])
     assert res.status_code == 422
@@ -151,6 +151,7 @@ def test_model_records_filters_history_type_change_and_excel(as_user, database, 
     out = load_workbook(io.BytesIO(client.get("/api/v1/forms/models/debtor/export.xlsx").content)).worksheets[0]
     cells = [str(c) for r in out.iter_rows(values_only=True) for c in r]
     assert out.max_row == 5 and "440301********1234" in cells and ID1 not in cells
+    assert '[{"kid": "小张"}]' in cells and '[{"kid": "小王"}]' in cells
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

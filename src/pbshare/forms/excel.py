@@ -4,6 +4,7 @@ nothing unless every row is good, and an export (personal values masked, audited
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
@@ -27,12 +28,13 @@ REQUIRED = PatternFill("solid", fgColor="FDE2E2")
 
 
 def _ordered(db: Session, model: DataModel) -> list[dict]:
-    """Fields in the form's layout order (sections top to bottom); sub-tables and attachments left out."""
+    """Fields in the form's layout order (sections top to bottom); attachments left out (files are uploaded
+    one by one); a sub-table is one cell of JSON rows."""
     fields = {f["name"]: f for f in service.published_fields(db, model)}
     version = service.current_version(db, model)
     layout = service.normal_layout(version.layout if version else None, list(fields.values()))
     names = [n for s in layout["sections"] for n in s["fields"]]
-    return [fields[n] for n in names if n in fields and fields[n]["type"] not in ("subtable", "attachment")]
+    return [fields[n] for n in names if n in fields and fields[n]["type"] != "attachment"]
 
 
 def _hint(f: dict) -> str:
@@ -43,6 +45,8 @@ def _hint(f: dict) -> str:
         parts.append("可选：" + "、".join(str(o.get("label") or o["value"]) for o in f["options"]))
     if f["type"] == "multiselect":
         parts.append("多个用顿号分隔")
+    if f["type"] == "subtable":
+        parts.append('JSON 行，如 [{"' + '": "…", "'.join(s["name"] for s in f.get("sub_fields") or []) + '": "…"}]')
     if f.get("help"):
         parts.append(str(f["help"]))
     return "；".join(parts)
@@ -164,6 +168,8 @@ def _cell(f: dict, value: Any) -> Any:
         return None
     if isinstance(value, bool):
         return "是" if value else "否"
+    if f["type"] == "subtable":
+        return json.dumps(value, ensure_ascii=False)
     if isinstance(value, list):
         return "、".join(str(v) for v in value)
     if f["type"] in ("integer",):

@@ -34,6 +34,9 @@ def create_table(db: Session, database: Database, *, model: DataModel, fields: l
                  principal: Principal) -> None:
     warehouse.create_topic(db, database, name=model.topic, title="表单录入数据", exist_ok=True, principal=principal)
     live = [f for f in fields if not f.get("deleted")]
+    if warehouse.find_table(db, topic=model.topic, name=model.table_name) is None:
+        # a first publish that failed after creating the table left it unregistered and empty: start again
+        warehouse.drop_created(database, topic=model.topic, name=model.table_name)
     warehouse.create_table(db, database, topic=model.topic, name=model.table_name, title=model.title,
                            fields=[*store.SYSTEM_COLUMNS, *store.warehouse_fields(live)], key=["rec_id"],
                            origin_id=model.id, principal=principal)
