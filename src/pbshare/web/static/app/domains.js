@@ -7,10 +7,11 @@ import * as collect from "./pages/collect/index.js";
 import * as compare from "./pages/compare/index.js";
 import * as exchange from "./pages/exchange/index.js";
 import * as forms from "./pages/forms/index.js";
+import * as jobs from "./pages/jobs/index.js";
 import * as metadata from "./pages/metadata/index.js";
 import * as quality from "./pages/quality/index.js";
 import * as portal from "./pages/portal/index.js";
 import * as security from "./pages/security/index.js";
 import * as warehouse from "./pages/warehouse/index.js";
 
-export const domains = [core, catalog, metadata, collect, quality, warehouse, compare, forms, exchange, portal, channels, security];
+export const domains = [core, catalog, metadata, collect, quality, warehouse, compare, forms, jobs, exchange, portal, channels, security];

@@ -1,0 +1,65 @@
+"""A data admin builds a pipeline in chromium (two steps, reordered by dragging), schedules it monthly on the
+last day with the picker and sees the next ten fire times, runs it now and watches its progress and logs."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import PASSWORD, make_user
+
+pytestmark = pytest.mark.browser
+
+
+def _pick(page, select: str, option: str) -> None:
+    page.click(select)
+    page.locator(".el-select-dropdown__item:visible", has_text=option).first.click()
+    expect(page.locator(".el-select-dropdown__item:visible")).to_have_count(0)  # closed before the next pick
+
+
+def test_build_schedule_monthly_run_now_and_watch(page, live_server, database):
+    make_user(database, "dataadmin", ["data_admin"])
+    res = page.request.post(live_server + "/api/v1/auth/login", data={"username": "dataadmin", "password": PASSWORD})
+    assert res.ok, res.text()
+    page.goto(live_server + "/#/jobs/pipelines")
+    page.click("[data-test=new-pipeline]")
+    page.fill("[data-test=pipeline-name]", "月末整理")
+    for i, (name, seconds) in enumerate([("短等待", "1"), ("长等待", "3")]):
+        page.click("[data-test=add-step]")
+        _pick(page, f"[data-test=step-kind-{i}]", "等待")
+        page.fill(f"[data-test=step-name-{i}]", name)
+        page.fill(f"[data-test=param-{i}-seconds] input", seconds)
+    # drag the second step above the first
+    page.drag_and_drop("[data-test=step-1]", "[data-test=step-0]")
+    expect(page.locator("[data-test=step-name-0]")).to_have_value("长等待")
+    expect(page.locator("[data-test=step-name-1]")).to_have_value("短等待")
+    page.click("[data-test=save-pipeline]")
+    expect(page.locator("[data-test=pipelines-table]")).to_contain_text("长等待 → 短等待")
+
+    page.click("[data-test=schedule-月末整理]")
+    expect(page).to_have_url(re.compile(r"/#/jobs/schedules\?pipeline="))  # the new-schedule dialog opens
+    page.click("[data-test=kind-monthly]")
+    _pick(page, "[data-test=picker-day]", "最后一天")
+    page.fill("[data-test=picker-time]", "03:00")
+    preview = page.locator("[data-test=picker-preview]")
+    expect(preview).to_contain_text("每月最后一天 03:00")
+    expect(page.locator("[data-test=next-fire]")).to_have_count(10)
+    expect(page.locator("[data-test=next-fire]").first).to_contain_text("03:00")
+    page.fill("[data-test=picker-time]", "27:00")  # a mistake says what to write
+    expect(page.locator("[data-test=picker-problem]")).to_contain_text("时:分")
+    page.fill("[data-test=picker-time]", "03:00")
+    expect(page.locator("[data-test=next-fire]")).to_have_count(10)
+    page.click("[data-test=save-schedule]")
+    table = page.locator("[data-test=schedules-table]")
+    expect(table).to_contain_text("每月最后一天 03:00")
+
+    table.locator("[data-test=schedule-run-now]").first.click()
+    expect(page.locator("[data-test=run-state]")).to_have_text("运行中")
+    expect(page.locator("[data-test=run-step-state-0]")).to_have_text("运行中")
+    expect(page.locator("[data-test=run-state]")).to_have_text("成功", timeout=30_000)
+    expect(page.locator("[data-test=run-progress]")).to_have_attribute("aria-valuenow", "100")
+    expect(page.locator("[data-test=run-log-0]")).to_contain_text("waited 3 s")
+    expect(page.locator("[data-test=run-log-1]")).to_contain_text("waited 1 s")
+    assert page.js_errors == []
