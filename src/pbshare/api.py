@@ -30,6 +30,7 @@ from pbshare.exchange.messaging import api as exchange_messaging_api
 from pbshare.exchange.requests import api as exchange_requests_api
 from pbshare.exchange.subscriptions import api as exchange_subscriptions_api
 from pbshare.forms import api as forms_api
+from pbshare.jobs import api as jobs_api
 from pbshare.metadata import api as metadata_api
 from pbshare.ops import api as ops_api
 from pbshare.quality.reports import api as quality_reports_api
@@ -97,6 +98,7 @@ protected.include_router(warehouse_api.router)
 protected.include_router(quality_reports_api.router)
 protected.include_router(quality_rules_api.router)
 protected.include_router(compare_api.router)
+protected.include_router(jobs_api.router)
 protected.include_router(forms_api.router)
 
 # Paths reachable without a session; tests check that every other route answers 401.

@@ -16,6 +16,7 @@ from pbshare.core.commands import console, err, fail, open_database, progress_ba
 from pbshare.core.db import Database
 from pbshare.core.errors import AppError
 from pbshare.demo import hubsim
+from pbshare.jobs import cli as jobs_cli
 from pbshare.metadata import cli as metadata_cli
 from pbshare.ops import cli as ops_cli
 from pbshare.security import cli as security_cli
@@ -34,6 +35,7 @@ ops_cli.register(app)  # backup, retention
 channels_cli.register(app)  # listen, socket send, connection, deadletter
 collect_cli.register(app)  # import, topic, dataset, transform
 hubsim.register(app)  # hub-sim: the government sharing hub simulator (docs/hub.md)
+jobs_cli.register(app)  # worker, scheduler, job
 
 def initialise(database: Database) -> str | None:
     """Migrate, make sure the office exists and create the first administrator if there is no user.
