@@ -74,6 +74,8 @@ def test_attachments_references_code_tables_audit_openapi(as_user, database) -> 
     # another model's records do not reach it
     assert client.get(f"/api/v1/forms/models/cases/attachments/{proof['id']}").status_code == 404
 
+    # the list names the referred record
+    assert client.get(base).json()["refs"] == {"case": {case["id"]: "(演示)粤03破1号"}}
     # every read of a model with personal fields is audited, without the values
     client.get(base)
     client.get(f"{base}/{rec.json()['id']}")

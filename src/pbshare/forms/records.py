@@ -336,6 +336,31 @@ def _quick_search(table: Table, fields: list[dict], q: str, vault: pii.PiiVault)
     return or_(*parts)
 
 
+def _label_field(fields: list[dict]) -> dict | None:
+    """The field that names a record in pickers: the first plain text or select field."""
+    return next((f for f in fields if f["type"] in ("text", "select") and not ftypes.is_personal(f)), None)
+
+
+def _reference_labels(db: Session, database: Database, fields: list[dict],
+                      items: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """For each reference field on the page: record id → the referred record's label."""
+    out: dict[str, dict[str, str]] = {}
+    for f in fields:
+        if f["type"] != "reference" or not f.get("ref_model"):
+            continue
+        ids = {i["values"].get(f["name"]) for i in items} - {None}
+        if not ids:
+            continue
+        target = service.get_model(db, code=f["ref_model"])
+        label = _label_field(service.published_fields(db, target))
+        table = store.table(db, database, target)
+        with store.reading(db, database) as conn:
+            rows = conn.execute(select(table.c.rec_id, table.c[label["column"]] if label else table.c.rec_id)
+                                .where(table.c.rec_id.in_(ids))).all()
+        out[f["name"]] = {r[0]: str(r[1]) for r in rows}
+    return out
+
+
 def list_records(db: Session, database: Database, *, model: DataModel, principal: Principal,
                  filters: list[dict] | None = None, sort: str | None = None, page: int = 1, size: int = 20,
                  columns: list[str] | None = None, deleted: bool = False, unmask: bool = False,
@@ -384,12 +409,13 @@ def list_records(db: Session, database: Database, *, model: DataModel, principal
         rows = conn.execute(select(table).where(*where).order_by(*order).limit(size)
                             .offset((page - 1) * size)).mappings().all()
     items = [_out(fields, dict(r), vault, unmask=unmask, columns=columns) for r in rows]
+    refs = _reference_labels(db, database, fields, items)
     if _has_personal(fields) and items:
         audit.record(db, action="forms.record.list", principal=principal, object_type="form_model",
                      object_id=model.code, detail={"records": len(items), "masked": not unmask,
                                                    "filters": [str(x.get("field")) for x in filters or []]},
                      purpose=purpose, ip=ip)
-    return {"items": items, "total": total, "page": page, "size": size, "masked": not unmask}
+    return {"items": items, "total": total, "page": page, "size": size, "masked": not unmask, "refs": refs}
 
 
 def history(db: Session, database: Database, *, model: DataModel, record_id: str, principal: Principal,
@@ -424,7 +450,7 @@ def choices(db: Session, database: Database, *, model: DataModel, principal: Pri
     """Records to pick for a reference field: id and a label (the first text field that is not personal)."""
     service.check_may(principal, model, "read")
     fields = service.published_fields(db, model)
-    label_field = next((f for f in fields if f["type"] in ("text", "select") and not ftypes.is_personal(f)), None)
+    label_field = _label_field(fields)
     table = store.table(db, database, model)
     stmt = select(table).where(table.c.rec_deleted.is_(False)).order_by(table.c.rec_created_at.desc()).limit(limit)
     if q and label_field:

@@ -80,6 +80,8 @@ class RecordPage(BaseModel):
     page: int
     size: int
     masked: bool
+    refs: dict[str, dict[str, str]] = Field(default_factory=dict, description="关联字段：记录编号 → 名称 / reference "
+                                            "field → record id → label")
 
 
 class VersionOut(BaseModel):

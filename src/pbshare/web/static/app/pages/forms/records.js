@@ -313,7 +313,7 @@ export const RecordsPage = {
       </el-card>
       <el-table :data="data.items" size="small" border v-loading="loading" data-test="fm-records" :empty-text="t('fm.noRecords')">
         <el-table-column v-for="f in visibleFields" :key="f.name" :label="f.label" min-width="110">
-          <template #default="{ row }">{{ cell(f, row.values[f.name]) }}</template>
+          <template #default="{ row }">{{ f.type === 'reference' && data.refs && data.refs[f.name] ? (data.refs[f.name][row.values[f.name]] || row.values[f.name]) : cell(f, row.values[f.name]) }}</template>
         </el-table-column>
         <el-table-column :label="t('fm.createdBy')" width="100" prop="created_by" />
         <el-table-column :label="t('common.actions')" width="170" fixed="right">
