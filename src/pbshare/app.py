@@ -125,6 +125,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     upload_limit = settings.max_upload_mb * 1024 * 1024
     app.add_middleware(BodyLimitMiddleware, default=settings.max_body_kb * 1024, by_prefix={
         "/api/v1/collect/uploads": upload_limit, "/api/v1/catalog/import": upload_limit,
+        "/api/v1/portal/items": upload_limit,  # a unit operator's answer uploaded as Excel/CSV
         "/api/v1/exchange/messages": envelope_limit, "/ws/exchange": envelope_limit,
     })
     app.add_middleware(RequestContextMiddleware, behind_tls=settings.behind_tls,

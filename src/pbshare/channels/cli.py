@@ -42,6 +42,7 @@ def listen() -> None:
     """启动各通道监听与发件箱投递（独立进程）/ run channel listeners and the outbox dispatcher."""
     from pbshare.core.logs import configure_logging
     from pbshare.exchange.channel import ChannelConfig
+    from pbshare.exchange.requests import service as _requests  # noqa: F401  (registers the response handler)
     from pbshare.exchange.runtime import Runtime
 
     settings = get_settings()
