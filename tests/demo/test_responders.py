@@ -82,7 +82,7 @@ def served(settings, database, tmp_path):
         proc = subprocess.Popen([*_pbshare(), "serve"], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90
         while True:
             try:
                 if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
@@ -90,7 +90,7 @@ def served(settings, database, tmp_path):
             except httpx.HTTPError:
                 pass
             assert proc.poll() is None, log_path.read_text(errors="replace")[-3000:]
-            assert time.monotonic() < deadline, "pbshare serve did not start within 60 s"
+            assert time.monotonic() < deadline, "pbshare serve did not start within 90 s"
             time.sleep(0.2)
         yield base, summary, proc
     finally:
@@ -102,7 +102,8 @@ def served(settings, database, tmp_path):
             proc.wait(5)
     text = log_path.read_text(errors="replace")
     # the units' systems never failed (the platform's own retried hiccups are its business)
-    assert "ERROR   pbshare.demo" not in text and "pbshare/demo/" not in text, text[-3000:]
+    failed = [line for line in text.splitlines() if line.startswith("ERROR   pbshare.demo") or "pbshare/demo/" in line]
+    assert not failed, text[-4000:]
 
 
 @contextlib.contextmanager
@@ -115,10 +116,20 @@ def dump_threads_if_stuck(proc: subprocess.Popen) -> Iterator[None]:
         raise
 
 
+def call(http: httpx.Client, method: str, url: str, **kw: Any) -> httpx.Response:
+    """As a person's browser does: a ``503 database_busy`` (SQLite busy with the listeners) is tried again."""
+    for _ in range(20):
+        res = http.request(method, url, **kw)
+        if res.status_code != 503:
+            return res
+        time.sleep(float(res.headers.get("Retry-After", "1")))
+    return res
+
+
 def _wait_answered(http: httpx.Client, request_id: str, within: float) -> dict[str, Any]:
     deadline = time.monotonic() + within
     while True:
-        req = http.get(f"/api/v1/requests/{request_id}").json()
+        req = call(http, "GET", f"/api/v1/requests/{request_id}").json()
         if all(i["state"] == "answered" for i in req["items"]):
             return req
         assert time.monotonic() < deadline, [(i["resource_code"], i["state"]) for i in req["items"]]
@@ -142,16 +153,16 @@ def test_demo_units_answer_a_handlers_requests_over_soap_rest_and_amqp(served, s
     case_id, expected = next((c, e) for c, e in people if all(e.values()))
 
     with httpx.Client(base_url=base, timeout=30) as http, dump_threads_if_stuck(proc):
-        me = http.post("/api/v1/auth/login", json={"username": "handler", "password": demo_service.DEMO_PASSWORD})
+        me = call(http, "POST", "/api/v1/auth/login", json={"username": "handler", "password": demo_service.DEMO_PASSWORD})
         assert me.status_code == 200, me.text
         http.headers["X-CSRF-Token"] = me.json()["csrf_token"]
         basis = "《深圳经济特区个人破产条例》第三十条"
-        query = http.post(f"/api/v1/cases/{case_id}/requests", json={
+        query = call(http, "POST", f"/api/v1/cases/{case_id}/requests", json={
             "kind": "query", "resources": list(CHANNEL_OF), "purpose": "调查债务人名下财产", "legal_basis": basis})
         assert query.status_code == 201, query.text
         assert {i["resource_code"]: i["route"] for i in query.json()["items"]} == CHANNEL_OF
         plate = expected["301001"][0]["plate_no"]
-        check = http.post(f"/api/v1/cases/{case_id}/requests", json={
+        check = call(http, "POST", f"/api/v1/cases/{case_id}/requests", json={
             "kind": "verification", "resources": ["301001"], "purpose": "核查债务人申报的车辆", "legal_basis": basis,
             "check_values": [{"resource": "301001", "values": {"plate_no": plate}},
                              {"resource": "301001", "values": {"plate_no": "粤B·Z9999"}}]})
@@ -166,7 +177,7 @@ def test_demo_units_answer_a_handlers_requests_over_soap_rest_and_amqp(served, s
             assert public_fields(resource, item["answer"]["records"]) == public_fields(resource, expected[resource])
             assert all("*" in r.get("owner_id_no", r.get("person_id_no", r.get("id_no", "*")))
                        for r in item["answer"]["records"])  # masked on read
-            history = http.get(f"/api/v1/requests/items/{item['id']}").json()["history"]
+            history = call(http, "GET", f"/api/v1/requests/items/{item['id']}").json()["history"]
             states = [h["to_state"] for h in history]
             assert states.index("accepted") < states.index("answered")  # the states move as a person watches
 
