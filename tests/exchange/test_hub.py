@@ -68,8 +68,9 @@ class Member:
 
     def __init__(self, url: str, members, code: str) -> None:
         self.url, self.code = url, code
-        self.key = env_mod.Key(key_id=f"{code}-hub-{secrets.token_hex(3)}", secret=secrets.token_bytes(32))
-        hubsim.add_member(members, code=code, key_id=self.key.key_id, secret_hex=self.key.secret.hex())
+        self.secret = secrets.token_bytes(32)
+        self.key = env_mod.Key(key_id=f"{code}-hub-{secrets.token_hex(3)}", secret=self.secret)
+        hubsim.add_member(members, code=code, key_id=self.key.key_id, secret_hex=self.secret.hex())
 
     def send(self, type_: str, payload: dict, resource: str, correlation_id: str | None = None) -> httpx.Response:
         env = env_mod.sign(env_mod.build(type=type_, sender=self.code, receiver=hubsim.HUB, payload=payload,
@@ -85,7 +86,7 @@ class Member:
         return items
 
 
-async def test_a_unit_subscribed_through_the_hub_receives_pushes(hub, database, settings, runtime, open_connection):
+async def test_a_unit_subscribed_through_the_hub_receives_pushes(hub, database, settings, runtime, open_connection):  # noqa: F811
     url, members = hub
     world = make_world(database, settings)
     side = open_connection("govhub", unit_code=govhub.HUB_UNIT, conn_settings={"url": url})

@@ -37,8 +37,8 @@ async def switch(client, username: str) -> None:
             await asyncio.sleep(0.5)
 
 
-async def test_a_restriction_reaches_every_subscriber_with_receipts(client, database, settings, runtime,
-                                                                    open_connection, prefix, forget_sessions):
+async def test_a_restriction_reaches_every_subscriber_with_receipts(client, database, settings, runtime,  # noqa: F811
+                                                                    open_connection, prefix, forget_sessions):  # noqa: F811
     world = make_world(database, settings)
     units = {code: open_connection("mqtt", unit_code=code) for code in SUBSCRIBERS}
     clients = {code: await asyncio.to_thread(UnitClient, prefix, code) for code in SUBSCRIBERS}

@@ -2,4 +2,4 @@
 
 # Importing the package registers the hub's response handler (all_models imports the tables, so any
 # process that opens the database has it).
-from pbshare.exchange.govhub import service as _service  # noqa: E402,F401
+from pbshare.exchange.govhub import service as _service  # noqa: F401

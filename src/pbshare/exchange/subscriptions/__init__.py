@@ -2,4 +2,4 @@
 
 # Importing the package registers the case-event listener (the tables are imported by all_models, so any
 # process that opens the database has it).
-from pbshare.exchange.subscriptions import events as _events  # noqa: E402,F401
+from pbshare.exchange.subscriptions import events as _events  # noqa: F401

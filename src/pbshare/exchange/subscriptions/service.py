@@ -27,7 +27,13 @@ from pbshare.exchange.connections import service as connections
 from pbshare.exchange.connections.enums import ConnectionState
 from pbshare.exchange.messaging import service as messaging
 from pbshare.exchange.subscriptions.models import Subscription, SubscriptionDelivery
-from pbshare.exchange.subscriptions.schemas import DeliveryOut, Filters, SubscriberSummary, SubscriptionIn, SubscriptionOut
+from pbshare.exchange.subscriptions.schemas import (
+    DeliveryOut,
+    Filters,
+    SubscriberSummary,
+    SubscriptionIn,
+    SubscriptionOut,
+)
 from pbshare.security.audit import service as audit
 from pbshare.security.permissions import Perm
 from pbshare.units import service as unit_service
