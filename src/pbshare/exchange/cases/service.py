@@ -261,3 +261,18 @@ def destroy_cases(db: Session, *, case_ids: list[str]) -> dict[str, int]:
 def _deleted(db: Session, stmt: Delete) -> int:
     """Rows a DELETE removed. It answers with a CursorResult; ``Session.execute`` is typed for any statement."""
     return cast(CursorResult[Any], db.execute(stmt)).rowcount
+
+
+def cases_by_month(db: Session, *, date_from: date | None = None, date_to: date | None = None) -> dict[str, int]:
+    """Cases accepted per month (``YYYY-MM``), for the office's built-in dashboard (reports)."""
+    stmt = select(BankruptcyCase.accepted_on)
+    if date_from:
+        stmt = stmt.where(BankruptcyCase.accepted_on >= date_from)
+    if date_to:
+        stmt = stmt.where(BankruptcyCase.accepted_on <= date_to)
+    counts: dict[str, int] = {}
+    for (accepted,) in db.execute(stmt):
+        if accepted is not None:
+            key = f"{accepted.year:04d}-{accepted.month:02d}"
+            counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items()))

@@ -830,3 +830,34 @@ def remind_due(db: Session, now: datetime, *, data_dir: Path | None = None) -> l
 
 def case_request_count(db: Session, *, case_id: str) -> int:
     return db.scalar(select(func.count()).select_from(InfoRequest).where(InfoRequest.case_id == case_id)) or 0
+
+
+def stats_by_unit(db: Session, *, date_from: date | None = None, date_to: date | None = None) -> dict[str, dict[str, Any]]:
+    """Per unit id, over items sent (not drafts): how many, answered, rejected, overdue now, and the mean hours
+    from creation to answer — the office's built-in dashboard (reports) reads it."""
+    today = duedates.local_today()
+    stmt = select(RequestItem.unit_id, RequestItem.state, RequestItem.due_on, RequestItem.created_at,
+                  RequestItem.answered_at).where(RequestItem.state.not_in((S.draft.value,)))
+    if date_from:
+        stmt = stmt.where(RequestItem.created_at >= datetime.combine(date_from, datetime.min.time()))
+    if date_to:
+        stmt = stmt.where(RequestItem.created_at < datetime.combine(date_to, datetime.max.time()))
+    out: dict[str, dict[str, Any]] = {}
+    hours: dict[str, list[float]] = {}
+    for unit_id, state, due_on, created_at, answered_at in db.execute(stmt):
+        row = out.setdefault(unit_id, {"items": 0, "answered": 0, "rejected": 0, "overdue": 0})
+        row["items"] += 1
+        if answered_at is not None:
+            row["answered"] += 1
+            if created_at is not None:
+                a, c = answered_at.replace(tzinfo=None), created_at.replace(tzinfo=None)
+                hours.setdefault(unit_id, []).append(max(0.0, (a - c).total_seconds() / 3600))
+        if state == S.rejected.value:
+            row["rejected"] += 1
+        if state in WAITING_ON_UNIT and due_on is not None and due_on < today:
+            row["overdue"] += 1
+    for unit_id, row in out.items():
+        h = hours.get(unit_id) or []
+        row["avg_response_hours"] = round(sum(h) / len(h), 1) if h else None
+        row["rejection_rate"] = round(row["rejected"] / row["items"], 3) if row["items"] else 0.0
+    return out

@@ -540,3 +540,28 @@ def import_gate(db: Session, database: Database | None = None, *, profile_id: st
         fill_context(db, context, resource_code=code, target=target, unit_code=unit_code)
     return ImportGate(rules=rules, context=context, key=key, mapping=mapping, resource_code=code,
                       unit_code=unit_code, target=target)
+
+
+def scores_by_unit(db: Session, *, date_from: date | None = None, date_to: date | None = None) -> dict[str, dict[str, Any]]:
+    """Per unit code: deliveries and import runs reported, their mean score and counts by verdict — the office's
+    built-in dashboard (reports) reads it."""
+    stmt = select(QualityReport.unit_code, QualityReport.verdict, func.count(), func.avg(QualityReport.score)) \
+        .group_by(QualityReport.unit_code, QualityReport.verdict)
+    if date_from:
+        stmt = stmt.where(QualityReport.created_at >= _day_start(max(date_from, _EARLIEST)))
+    if date_to:
+        stmt = stmt.where(QualityReport.created_at < _day_start(min(date_to, _LATEST) + timedelta(days=1)))
+    out: dict[str, dict[str, Any]] = {}
+    sums: dict[str, tuple[float, int]] = {}
+    for unit_code, verdict, n, avg in db.execute(stmt):
+        key = unit_code or ""
+        row = out.setdefault(key, {"reports": 0, "verdicts": {}})
+        row["reports"] += n
+        row["verdicts"][verdict] = n
+        if avg is not None:
+            s, c = sums.get(key, (0.0, 0))
+            sums[key] = (s + float(avg) * n, c + n)
+    for key, row in out.items():
+        s, c = sums.get(key, (0.0, 0))
+        row["avg_score"] = round(s / c, 1) if c else None
+    return out
