@@ -537,7 +537,7 @@ def setup(database: Database, settings: Settings, channels: list[str]) -> tuple[
             conn, creds = connections.create_connection(s, data_dir=settings.resolved_data_dir, unit_code=code,
                                                         channel=ch, name=f"bench {ch}")
             connections.transition(s, connection_id=conn.id, to="testing")
-            connections.transition(s, connection_id=conn.id, to="live")
+            connections.transition(s, connection_id=conn.id, to="live", override_reason="基准测试 / benchmark")
             units[ch] = Unit(code, env_mod.Key(key_id=creds.key_id, secret=bytes.fromhex(creds.secret_hex)))
         client, key, secret_hex = api_clients.create_client(s, unit_code="BREST", name="bench", alg=crypto.HMAC_SM3,
                                                             data_dir=settings.resolved_data_dir,

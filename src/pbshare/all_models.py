@@ -9,7 +9,9 @@ from pbshare.collect.runs import models as collect_runs_models  # noqa: F401
 from pbshare.compare import models as compare_models  # noqa: F401
 from pbshare.exchange.cases import models as exchange_cases_models  # noqa: F401
 from pbshare.exchange.connections import models as exchange_connections_models  # noqa: F401
+from pbshare.exchange.corrections import models as exchange_corrections_models  # noqa: F401
 from pbshare.exchange.govhub import models as exchange_govhub_models  # noqa: F401
+from pbshare.exchange.jointtest import models as exchange_jointtest_models  # noqa: F401
 from pbshare.exchange.messaging import models as exchange_messaging_models  # noqa: F401
 from pbshare.exchange.requests import models as exchange_requests_models  # noqa: F401
 from pbshare.exchange.subscriptions import models as exchange_subscriptions_models  # noqa: F401

@@ -33,9 +33,13 @@ async def test_connection_life_cycle_and_socket_send(runtime, database, settings
     assert out.returncode == 0, out.stderr
     cid = re.search(r"created\S* (\S+)", out.stdout).group(1)
     creds = dict(re.findall(r"^(\w+): (\S+)$", out.stdout, re.M))
-    for step in ("testing", "live"):
-        res = await asyncio.to_thread(pbshare, settings, "connection", "state", cid, step)
-        assert res.returncode == 0 and f"→ {step}" in res.stdout
+    res = await asyncio.to_thread(pbshare, settings, "connection", "state", cid, "testing")
+    assert res.returncode == 0 and "→ testing" in res.stdout
+    gated = await asyncio.to_thread(pbshare, settings, "connection", "state", cid, "live")
+    assert gated.returncode == 2 and "joint test" in gated.stderr  # no passed joint-test report yet
+    res = await asyncio.to_thread(pbshare, settings, "connection", "state", cid, "live",
+                                  "--override-reason", "命令行测试 / CLI test")
+    assert res.returncode == 0 and "→ live" in res.stdout
     bad = await asyncio.to_thread(pbshare, settings, "connection", "state", cid, "draft")
     assert bad.returncode == 2 and "cannot go from live to draft" in bad.stderr
 

@@ -24,7 +24,7 @@ def test_connections_page_and_dead_letter_replay(browser, live_server, database,
                                                 channel="socket", name="公积金套接字",
                                                 settings={"host": "127.0.0.1", "port": 9})
         connections.transition(s, connection_id=conn.id, to="testing")
-        connections.transition(s, connection_id=conn.id, to="live")
+        connections.transition(s, connection_id=conn.id, to="live", override_reason="测试 / test setup")
         msg = messaging.enqueue(s, connection_id=conn.id, type="delivery", payload={}, data_dir=settings.resolved_data_dir)
         for _ in range(messaging.MAX_ATTEMPTS):
             messaging.mark_failed(s, msg, error="ConnectionRefusedError: 拒绝连接")

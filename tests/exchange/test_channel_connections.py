@@ -35,7 +35,8 @@ def test_connection_life_cycle_through_the_api(as_user, database):
     assert bad.status_code == 409 and bad.json()["error"]["code"] == "bad_transition"
     assert bad.json()["error"]["detail"]["allowed"] == ["terminated", "testing"]
     for step in ("testing", "live", "suspended", "live"):
-        assert client.post(f"/api/v1/exchange/connections/{cid}/state", json={"to": step}).json()["state"] == step
+        body = {"to": step, "override_reason": "测试 / test setup"} if step == "live" else {"to": step}
+        assert client.post(f"/api/v1/exchange/connections/{cid}/state", json=body).json()["state"] == step
     ended = client.post(f"/api/v1/exchange/connections/{cid}/state", json={"to": "terminated", "reason": "退出共享"})
     assert ended.json()["keys_revoked"] is True
     assert client.post(f"/api/v1/exchange/connections/{cid}/rotate-keys").status_code == 409
@@ -71,7 +72,7 @@ def test_dead_letters_and_refusals_are_visible_and_replayable(as_user, database,
         "unit_code": "FY01", "channel": "socket", "name": "x"}).json()
     cid = created["connection"]["id"]
     for step in ("testing", "live"):
-        client.post(f"/api/v1/exchange/connections/{cid}/state", json={"to": step})
+        client.post(f"/api/v1/exchange/connections/{cid}/state", json={"to": step, "override_reason": "测试 / test"})
     with database.session() as s:
         msg = messaging.enqueue(s, connection_id=cid, type="delivery", payload={"a": 1},
                                 data_dir=settings.resolved_data_dir)
@@ -102,7 +103,7 @@ def test_backoff_grows_then_parks(database, settings):
         conn, _ = connections.create_connection(s, data_dir=settings.resolved_data_dir, unit_code="FY01",
                                                 channel="socket", name="x")
         connections.transition(s, connection_id=conn.id, to="testing")
-        connections.transition(s, connection_id=conn.id, to="live")
+        connections.transition(s, connection_id=conn.id, to="live", override_reason="测试 / test setup")
         msg = messaging.enqueue(s, connection_id=conn.id, type="delivery", payload={},
                                 data_dir=settings.resolved_data_dir)
         delays = []
@@ -130,7 +131,7 @@ def test_outbox_row_commits_with_the_business_change(database, settings):
         conn, _ = connections.create_connection(s, data_dir=settings.resolved_data_dir, unit_code="FY01",
                                                 channel="socket", name="x")
         connections.transition(s, connection_id=conn.id, to="testing")
-        connections.transition(s, connection_id=conn.id, to="live")
+        connections.transition(s, connection_id=conn.id, to="live", override_reason="测试 / test setup")
         cid = conn.id
     s = database.session_factory()
     try:

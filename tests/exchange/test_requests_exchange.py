@@ -61,7 +61,7 @@ def rest_unit(database, settings, unit_code: str):
         conn, creds = connections.create_connection(s, data_dir=settings.resolved_data_dir, unit_code=unit_code,
                                                     channel="rest", name=f"{unit_code} 系统")
         for step in ("testing", "live"):
-            connections.transition(s, connection_id=conn.id, to=step)
+            connections.transition(s, connection_id=conn.id, to=step, override_reason="测试 / test setup")
         client, key, secret_hex = api_clients.create_client(s, unit_code=unit_code, name=f"{unit_code} 系统",
                                                             alg=crypto.HMAC_SM3, data_dir=settings.resolved_data_dir)
         cid, kid = client.id, key.id

@@ -157,14 +157,18 @@ def _show_credentials(creds: object, *, encrypt: bool) -> None:
 
 @connection_app.command("state")
 def connection_state(connection_id: str, to: str = typer.Argument(..., help="testing|live|suspended|terminated|draft"),
-                     reason: str | None = typer.Option(None)) -> None:
+                     reason: str | None = typer.Option(None),
+                     override_reason: str | None = typer.Option(
+                         None, "--override-reason", help="不经通过的联调测试上线的理由（审计）/ reason to go live "
+                         "without a passed joint test (audited)")) -> None:
     """变更连接状态 / move a connection to another state."""
     from pbshare.exchange.connections import service as connections
 
     database = open_database()
     try:
         with database.session() as db:
-            conn = connections.transition(db, connection_id=connection_id, to=to, reason=reason)
+            conn = connections.transition(db, connection_id=connection_id, to=to, reason=reason,
+                                          override_reason=override_reason)
             console.print(f"[green]{conn.id}[/green] → {conn.state}")
     except AppError as exc:
         fail(exc)

@@ -114,7 +114,8 @@ def _open(db: Session, data_dir: Path, unit_code: str, channel: str, resources: 
     conn, creds = connections.create_connection(db, data_dir=data_dir, unit_code=unit_code, channel=channel,
                                                 name=_name(unit_code), settings=settings)
     for step in ("testing", "live"):
-        connections.transition(db, connection_id=conn.id, to=step, reason="演示数据 / demo data")
+        connections.transition(db, connection_id=conn.id, to=step, reason="演示数据 / demo data",
+                               override_reason="演示单位，无需联调测试 / demo unit, no joint test")
     entry: dict[str, Any] = {"unit": unit_code, "channel": channel, "resources": resources,
                              "connection_id": conn.id, "key_id": creds.key_id, "sig_alg": creds.sig_alg,
                              "secret_hex": creds.secret_hex, "enc_key_hex": creds.enc_key_hex}

@@ -65,7 +65,8 @@ def get_connection(connection_id: str, principal: ExchangeManager, db: DbSession
 @router.post("/connections/{connection_id}/state", response_model=ConnectionOut,
              summary="变更连接状态 / move a connection to another state")
 def change_state(connection_id: str, body: StateIn, principal: ExchangeManager, db: DbSession) -> ConnectionOut:
-    conn = service.transition(db, connection_id=connection_id, to=body.to, principal=principal, reason=body.reason)
+    conn = service.transition(db, connection_id=connection_id, to=body.to, principal=principal, reason=body.reason,
+                              override_reason=body.override_reason)
     return service.connection_out(db, conn, messaging.traffic(db))
 
 

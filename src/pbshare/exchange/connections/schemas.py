@@ -27,6 +27,8 @@ class ConnectionIn(BaseModel):
 class StateIn(BaseModel):
     to: str = Field(pattern="^(draft|testing|live|suspended|terminated)$")
     reason: str | None = Field(None, max_length=200)
+    override_reason: str | None = Field(None, max_length=500, description="上线未通过联调测试时管理员的理由 / "
+                                        "an administrator's reason to go live without a passed joint test")
 
 
 class TestMessageIn(BaseModel):

@@ -28,6 +28,7 @@ from pbshare.exchange.connections.enums import CONNECTION_STATE_LABELS, Connecti
 from pbshare.exchange.connections.models import ExchangeConnection
 from pbshare.exchange.connections.schemas import ChannelOut, ConnectionOut, TrafficOut
 from pbshare.exchange.envelope import Key
+from pbshare.exchange.jointtest import gate as go_live_gate
 from pbshare.exchange.registry import available_channels, channel_class
 from pbshare.security.audit import service as audit
 from pbshare.security.clients import service as api_clients
@@ -140,7 +141,9 @@ def list_connections(db: Session, *, unit_id: str | None = None, channel: str | 
 
 
 def transition(db: Session, *, connection_id: str, to: str, principal: Principal | None = None,
-               reason: str | None = None) -> ExchangeConnection:
+               reason: str | None = None, override_reason: str | None = None) -> ExchangeConnection:
+    """Move a connection. Live from testing (or from suspended, if it never went live) needs the latest
+    joint-test report passed, or ``override_reason`` from an administrator (audited with the move)."""
     conn = get_connection(db, connection_id=connection_id)
     try:
         target = ConnectionState(to)
@@ -151,13 +154,17 @@ def transition(db: Session, *, connection_id: str, to: str, principal: Principal
         raise Conflict(T("连接不能从“{a}”变为“{b}”", "A connection cannot go from {a} to {b}", a=current.value,
                          b=target.value), code="bad_transition",
                        detail={"allowed": sorted(s.value for s in TRANSITIONS[current])})
+    gate: dict[str, Any] = {}
+    if target == ConnectionState.live and current in (ConnectionState.testing, ConnectionState.suspended):
+        gate = go_live_gate.check_go_live(db, connection_id=conn.id, from_state=current.value,
+                                          override_reason=override_reason, principal=principal)
     conn.state = target.value
     if target == ConnectionState.terminated:
         # Revoke: the secret is destroyed, so nothing signed with it can ever be accepted again.
         conn.secret_sealed = None
         conn.revoked_at = utcnow()
     audit.record(db, action="exchange.connection.state", principal=principal, object_type="exchange_connection",
-                 object_id=conn.id, detail={"from": current.value, "to": target.value, "reason": reason})
+                 object_id=conn.id, detail={"from": current.value, "to": target.value, "reason": reason, **gate})
     db.flush()
     return conn
 
