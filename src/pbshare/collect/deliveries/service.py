@@ -174,7 +174,8 @@ def open_cases(db: Session, *, envelope: dict[str, Any], run_id: str, data_dir: 
             db, data_dir=data_dir, name=str(row.get("debtor_name") or "")[:100], id_no=id_no)
         cases.open_case(db, case_no=case_no, debtor_id=debtor.id, court_unit_id=court.id,
                         procedure=str(row.get("procedure") or "")[:16],
-                        stage=_STAGES.get(str(row.get("status")), CaseStage.accepted).value, accepted_on=accepted_on)
+                        stage=_STAGES.get(str(row.get("status")), CaseStage.accepted).value, accepted_on=accepted_on,
+                        data_dir=data_dir)  # its "case accepted" event goes to 801001's subscribers
         opened += 1
     return {"cases_opened": opened}
 

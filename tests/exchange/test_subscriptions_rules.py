@@ -1,0 +1,98 @@
+"""Subscriptions: who may subscribe to what, filters, approval with a reason, and what is (not) sent."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from pbshare.core.errors import Conflict, Forbidden, Invalid, NotFound
+from pbshare.exchange.cases import service as cases
+from pbshare.exchange.connections import service as connections
+from pbshare.exchange.messaging import service as messaging
+from pbshare.exchange.subscriptions import service as subs
+from pbshare.exchange.subscriptions.schemas import Filters, SubscriptionIn
+from pbshare.security.enums import Role
+from pbshare.security.permissions import ROLE_PERMISSIONS
+from pbshare.units import service as unit_service
+from pbshare.units.principal import Principal
+from tests.channels.conftest import open_connection  # noqa: F401  (fixture)
+from tests.exchange.requests_world import make_world
+
+
+def who(db, role: Role, unit_code: str = "SZBA") -> Principal:
+    unit = unit_service.get_unit_by_code(db, code=unit_code)
+    return Principal(user_id="u", username=f"t_{role.value}", display_name="t", unit_id=unit.id, unit_code=unit_code,
+                     roles=frozenset({role.value}), permissions=frozenset(p.value for p in ROLE_PERMISSIONS[role]),
+                     via="session")
+
+
+def test_rules_filters_and_what_is_sent(database, settings, open_connection):  # noqa: F811
+    world = make_world(database, settings)
+    data_dir = settings.resolved_data_dir
+    psb = open_connection("mqtt", unit_code="SZPSB")
+    amr = open_connection("mqtt", unit_code="SZAMR")
+    open_connection("nats", unit_code="SZCREDIT")
+    with database.session() as s:
+        admin, handler = who(s, Role.data_admin), who(s, Role.case_handler)
+        psb_op = who(s, Role.unit_operator, "SZPSB")
+        case = cases.get_case(s, case_id=world.case_id)
+        district = cases.debtor_id_no(s, debtor_id=case.debtor_id, data_dir=data_dir)[:6]
+        body = SubscriptionIn(unit_code="SZPSB", resource_code="801002", channel="mqtt", purpose="执行限制出境措施")
+        with pytest.raises(Forbidden):  # a case handler does not register subscriptions for units
+            subs.subscribe(s, body=body, principal=handler)
+        with pytest.raises(NotFound):  # a unit's operator subscribes for its own unit only
+            subs.subscribe(s, body=body.model_copy(update={"unit_code": "SZAMR"}), principal=psb_op)
+        with pytest.raises(Invalid) as err:
+            subs.subscribe(s, body=body.model_copy(update={"resource_code": "301001"}), principal=admin)
+        assert err.value.code == "not_subscribable"
+        with pytest.raises(Invalid) as err:
+            subs.subscribe(s, body=body.model_copy(update={"filters": Filters(districts=["4403"])}), principal=admin)
+        assert err.value.code == "bad_district"
+        with pytest.raises(Invalid) as err:
+            subs.subscribe(s, body=body.model_copy(update={"filters": Filters(events=["discharge_decided"])}),
+                           principal=admin)
+        assert err.value.code == "bad_event"
+        mine = subs.subscribe(s, body=body, principal=psb_op)
+        with pytest.raises(Conflict):
+            subs.subscribe(s, body=body, principal=admin)
+        # market regulation only wants another district: it gets nothing about this debtor
+        other = "440303" if district != "440303" else "440304"
+        amr_sub = subs.subscribe(s, body=body.model_copy(update={"unit_code": "SZAMR", "filters": Filters(
+            districts=[other])}), principal=admin)
+        refused = subs.subscribe(s, body=body.model_copy(update={"unit_code": "SZCREDIT", "channel": "nats"}),
+                                 principal=admin)
+        with pytest.raises(Forbidden):
+            subs.decide(s, subscription_id=mine.id, approve=True, reason="同意", principal=psb_op)
+        for sid in (mine.id, amr_sub.id):
+            subs.decide(s, subscription_id=sid, approve=True, reason="用途符合共享条件", principal=admin)
+        subs.decide(s, subscription_id=refused.id, approve=False, reason="未说明执行依据", principal=admin)
+        with pytest.raises(Conflict):
+            subs.decide(s, subscription_id=refused.id, approve=True, reason="改为同意", principal=admin)
+
+    with database.session() as s:
+        decision = cases.decide_restriction(s, case_id=world.case_id, restriction="限制高消费", decision_no="R-1",
+                                            effective_on=date(2026, 1, 5), principal=None, data_dir=data_dir)
+        with pytest.raises(Conflict):
+            cases.decide_restriction(s, case_id=world.case_id, restriction="限制高消费", decision_no="R-1",
+                                     effective_on=date(2026, 1, 5), principal=None, data_dir=data_dir)
+    with database.session() as s:
+        rows = subs.deliveries(s, principal=admin)
+        assert [(r.unit_code, r.event, r.state) for r in rows] == [("SZPSB", "restriction_decided", "pending")]
+        outbox = messaging.find_outbox_message(s, message_id=rows[0].outbox_id or "")
+        assert outbox is not None and outbox.resource == "801002" and outbox.receiver == "SZPSB"
+        # public security suspends its connection: the lifting is recorded as not sent, with the reason
+        connections.transition(s, connection_id=psb.connection_id, to="suspended")
+    with database.session() as s:
+        cases.end_decision(s, decision_id=decision.id, ended_on=date(2026, 3, 1), principal=None, data_dir=data_dir)
+        with pytest.raises(Conflict):
+            cases.end_decision(s, decision_id=decision.id, ended_on=date(2026, 3, 2), principal=None, data_dir=data_dir)
+    with database.session() as s:
+        rows = subs.deliveries(s, principal=admin)
+        lifted = next(r for r in rows if r.event == "restriction_lifted")
+        assert lifted.state == "not_sent" and "suspended" in (lifted.note or "")
+        summary = {x.unit_code: x for x in subs.subscribers(s, principal=admin)}
+        assert summary["SZPSB"].sent == 2 and summary["SZPSB"].failed == 1 and summary["SZAMR"].sent == 0
+        ended = subs.end(s, subscription_id=mine.id, reason="不再需要", principal=psb_op)
+        assert ended.state == "ended"
+        assert amr.unit_code == "SZAMR"
