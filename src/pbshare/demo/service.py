@@ -14,6 +14,7 @@ from pbshare.demo import catalog as demo_catalog
 from pbshare.demo import collect as demo_collect
 from pbshare.demo import connections as demo_connections
 from pbshare.demo import requests as demo_requests
+from pbshare.demo import subscriptions as demo_subscriptions
 from pbshare.demo.synthetic import SHENZHEN_DISTRICTS, SYNTHETIC_PREFIX, sample_catalog, synthetic_id_no
 from pbshare.exchange.cases import service as exchange_service
 from pbshare.exchange.cases.enums import CaseStage
@@ -100,6 +101,7 @@ STEPS: list[tuple[str, Callable[..., object]]] = [
     ("collect", demo_collect.load_demo),  # topic database "case", social security's GBK CSV, its import profile
     ("connections", demo_connections.load_demo),  # SZPSB (SOAP), SZAMR (REST), SZHPF (AMQP) systems that answer
     ("requests", demo_requests.load_demo),  # requests on a demo case; items waiting in the SZPNR and SZCA portals
+    ("subscriptions", demo_subscriptions.load_demo),  # SZPSB, SZAMR, SZCREDIT subscribe to 801002; the hub connection
 ]
 
 
