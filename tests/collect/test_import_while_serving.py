@@ -189,6 +189,8 @@ def _registered(database: Database, table: str) -> bool:
 
 # --------------------------------------------------------------------------- with the server running
 def test_the_cli_imports_while_the_server_runs(served: Served, tmp_path: Path, monkeypatch):
+    import threading
+
     from pbshare.cli import app
 
     path = write_csv(tmp_path / "si.csv", people(3000))
@@ -198,15 +200,30 @@ def test_the_cli_imports_while_the_server_runs(served: Served, tmp_path: Path, m
     from pbshare.config import get_settings
 
     get_settings.cache_clear()
+    stop = threading.Event()
+    logins: list[int] = []
+
+    def people_logging_in() -> None:  # the server writes (sessions, audit records) all the while
+        while not stop.is_set():
+            res = httpx.post(served.url + "/api/v1/auth/login", json={"username": "dataadmin", "password": PASSWORD},
+                             timeout=60)
+            logins.append(res.status_code)
+
+    busy = threading.Thread(target=people_logging_in, daemon=True)
+    busy.start()
     try:
-        client = served.client()
-        for _ in range(2):  # the server writes (logins, session touches) while the CLI imports
-            client.get("/api/v1/collect/runs")
-            res = CliRunner().invoke(app, ["import", "file", str(path), "--topic", "case", "--table", "si_cli"])
-            assert res.exit_code == 0, res.output
-            assert "loaded 3,000" in res.output and "locked" not in res.output
+        res = CliRunner().invoke(app, ["import", "file", str(path), "--topic", "case", "--table", "si_cli",
+                                       "--save-as", "si_cli_monthly"])
+        assert res.exit_code == 0, res.output
+        assert "loaded 3,000" in res.output and "locked" not in res.output
+        february = write_csv(tmp_path / "si-02.csv", people(3000, seed=8))
+        res = CliRunner().invoke(app, ["import", "run", "si_cli_monthly", str(february)])
+        assert res.exit_code == 0 and "loaded 3,000" in res.output, res.output
     finally:
+        stop.set()
+        busy.join(timeout=30)
         get_settings.cache_clear()
+    assert 200 in logins
     assert warehouse.count_rows(served.database, topic="case", name="si_cli") == 6000
 
 

@@ -75,9 +75,9 @@ def _save_profile(database: Database, spec: ImportSpec, *, name: str | None, tit
 
     if not name:
         return None
-    with database.session() as db:
-        profile_id = profiles.create_profile(db, data=ProfileIn(**spec.model_dump(), name=name,
-                                                               title=title or name)).id
+    # Immediate and retried: a running server writes the same database (its check reads, then it writes).
+    profile_id = database.write(lambda db: profiles.create_profile(db, data=ProfileIn(**spec.model_dump(), name=name,
+                                                                                      title=title or name)).id)
     console.print(f"已保存导入配置 / profile saved: {name}")
     return profile_id
 
