@@ -27,6 +27,6 @@ export const DataAdminTodo = {
     <el-card shadow="never" class="stat"><div class="lbl">{{ t('todo.quarantines') }}</div><div class="num" data-test="todo-quarantine">{{ open() }}</div>
       <div v-for="q in data.quarantines.slice(0, 3)" :key="q.run_id" class="muted"><router-link :to="'/collect/runs/' + q.run_id">{{ q.target }}</router-link>: {{ q.rows }}</div></el-card>
     <el-card shadow="never" class="stat"><div class="lbl">{{ t('todo.rejected') }}</div><div class="num" data-test="todo-rejected">{{ data.rejected_reports }}</div>
-      <div v-for="r in data.rejected.slice(0, 3)" :key="r.id" class="muted">{{ r.unit_code }} · {{ r.resource_code || r.target }}</div></el-card>
+      <div v-for="r in data.rejected.slice(0, 3)" :key="r.id" class="muted"><router-link :to="'/quality/reports/' + r.id">{{ r.unit_code }} · {{ r.resource_code || r.target }}</router-link></div></el-card>
   </div>`,
 };
