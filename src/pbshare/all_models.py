@@ -22,6 +22,7 @@ from pbshare.ops import models as ops_models  # noqa: F401
 from pbshare.quality import models as quality_models  # noqa: F401
 from pbshare.quality.reports import models as quality_reports_models  # noqa: F401
 from pbshare.quality.rules import models as quality_rules_models  # noqa: F401
+from pbshare.reports import models as reports_models  # noqa: F401
 from pbshare.security.audit import models as security_audit_models  # noqa: F401
 from pbshare.security.clients import models as security_clients_models  # noqa: F401
 from pbshare.security.identity import models as security_models  # noqa: F401

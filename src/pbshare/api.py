@@ -24,8 +24,11 @@ from pbshare.compare import api as compare_api
 from pbshare.core.http import ErrorBody
 from pbshare.exchange.cases import api as exchange_cases_api
 from pbshare.exchange.connections import api as exchange_connections_api
+from pbshare.exchange.corrections import api as exchange_corrections_api
 from pbshare.exchange.debtors import api as exchange_debtors_api
 from pbshare.exchange.govhub import api as exchange_govhub_api
+from pbshare.exchange.jointtest import api as exchange_jointtest_api
+from pbshare.exchange.leaving import api as exchange_leaving_api
 from pbshare.exchange.messaging import api as exchange_messaging_api
 from pbshare.exchange.requests import api as exchange_requests_api
 from pbshare.exchange.subscriptions import api as exchange_subscriptions_api
@@ -35,6 +38,7 @@ from pbshare.metadata import api as metadata_api
 from pbshare.ops import api as ops_api
 from pbshare.quality.reports import api as quality_reports_api
 from pbshare.quality.rules import api as quality_rules_api
+from pbshare.reports import api as reports_api
 from pbshare.security.audit import api as audit_api
 from pbshare.security.clients import api as clients_api
 from pbshare.security.clients.service import SIGNED_HEADERS
@@ -82,6 +86,9 @@ protected.include_router(exchange_requests_api.router)
 protected.include_router(exchange_subscriptions_api.router)
 protected.include_router(exchange_subscriptions_api.decisions_router)
 protected.include_router(exchange_govhub_api.router)
+protected.include_router(exchange_jointtest_api.router)
+protected.include_router(exchange_leaving_api.router)
+protected.include_router(exchange_corrections_api.router)
 protected.include_router(catalog_units_api.router)
 protected.include_router(catalog_resources_api.router)
 protected.include_router(catalog_editions_api.router)
@@ -100,6 +107,7 @@ protected.include_router(quality_rules_api.router)
 protected.include_router(compare_api.router)
 protected.include_router(jobs_api.router)
 protected.include_router(forms_api.router)
+protected.include_router(reports_api.router)
 
 # Paths reachable without a session; tests check that every other route answers 401.
 PUBLIC_PATHS = {f"{PREFIX}/auth/login"}
