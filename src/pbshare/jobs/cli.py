@@ -3,6 +3,7 @@ pipelines from the command line."""
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 
@@ -33,7 +34,10 @@ def worker(concurrency: int = typer.Option(None, "--concurrency", "-c", help="Âê
     n = concurrency or settings.jobs_workers
     console.print(f"pbshare worker: broker {_safe(settings.celery_broker_url or settings.amqp_url)}, "
                   f"queue {tasks.queue_name(settings)}, {n} at once")
+    # Each worker its own node name (several may run on one host) and no remote control queue to share.
+    tasks.celery_app.conf.worker_enable_remote_control = False
     tasks.celery_app.worker_main(["worker", f"--loglevel={loglevel}", "--pool=threads", f"--concurrency={n}",
+                                  f"--hostname=pbshare-{os.getpid()}@%h",
                                   "-Q", tasks.queue_name(settings), "--without-gossip", "--without-mingle",
                                   "--without-heartbeat"])
 

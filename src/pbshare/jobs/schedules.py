@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from croniter import CroniterError, croniter
 
 from pbshare.core.errors import Invalid
 from pbshare.core.i18n import T
@@ -73,21 +73,27 @@ def to_cron(picker: dict) -> str:
 def zone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name or OFFICE_TZ)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise _bad("时区“{v}”无效", "The time zone “{v}” is not known", v=str(name)) from None
 
 
 def fire_times(cron: str, *, after: datetime, count: int = 10, tz: str | None = OFFICE_TZ,
                until: datetime | None = None) -> list[datetime]:
     """The next ``count`` fire times strictly after ``after`` (UTC datetimes), or up to ``until`` (inclusive)."""
-    local = after.astimezone(zone(tz))
-    it = croniter(cron, local)
-    out: list[datetime] = []
-    while len(out) < count:
-        nxt: datetime = it.get_next(datetime).astimezone(UTC)
-        if until is not None and nxt > until:
-            break
-        out.append(nxt)
+    try:
+        local = after.astimezone(zone(tz)) if after.tzinfo else after.replace(tzinfo=UTC).astimezone(zone(tz))
+        it = croniter(cron, local)
+        out: list[datetime] = []
+        while len(out) < count:
+            nxt: datetime = it.get_next(datetime).astimezone(UTC)
+            if until is not None and nxt > until:
+                break
+            out.append(nxt)
+    except (CroniterError, OverflowError, ValueError) as exc:
+        if isinstance(exc, Invalid):
+            raise
+        raise _bad("这个调度不会运行（例如 2 月 31 日），请换一个日期", "This schedule never fires (e.g. 31 February); "
+                   "pick another date") from None
     return out
 
 

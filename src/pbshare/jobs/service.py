@@ -214,7 +214,9 @@ def advance(db: Session, *, schedule_id: str, seen: datetime | None, now: dateti
 
 
 def calendar(db: Session, *, start: datetime, end: datetime, limit: int = 500) -> list[CalendarEntry]:
-    if end <= start or end - start > timedelta(days=92):
+    start, end = as_utc(start), as_utc(end)
+    if not (2000 <= start.year <= 2200 and 2000 <= end.year <= 2200) or end <= start or \
+            end - start > timedelta(days=92):
         raise Invalid(T("日历范围须在 92 天以内，且结束晚于开始", "The calendar range must end after it starts, within 92 days"),
                       code="bad_range")
     out: list[CalendarEntry] = []

@@ -282,7 +282,7 @@ def parse_script(sql: str, dialect: str = "postgres") -> list[exp.Expr]:
     """The script's statements, each a SELECT or a write on a topic table; anything else is refused."""
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
-    except sqlglot.errors.ParseError as exc:
+    except sqlglot.errors.SqlglotError as exc:
         raise Invalid(T("SQL 无法解析：{e}", "The SQL does not parse: {e}", e=str(exc)[:300]), code="sql_invalid") from None
     if not statements:
         raise Invalid(T("SQL 脚本为空", "The SQL script is empty"), code="sql_invalid")

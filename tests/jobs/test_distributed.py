@@ -1,0 +1,159 @@
+"""The distributed executor for real: two `pbshare worker` processes (Celery on RabbitMQ) on PostgreSQL.
+The same pipeline runs under both executors with the same outcome; two schedulers on a fast-forwarded clock
+hand every fire time to the workers exactly once; a worker killed with SIGKILL mid-run leaves a run that another
+worker takes up again and finishes (never lost, never twice at once)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from pbshare.config import Settings
+from pbshare.core.db import Database
+from pbshare.jobs import runner, service
+from pbshare.jobs.executors import DistributedExecutor, LocalExecutor, run_now
+from pbshare.jobs.models import Run
+from pbshare.jobs.scheduler import Scheduler
+from pbshare.jobs.schemas import PipelineIn, ScheduleIn
+from pbshare.units import service as unit_service
+from pbshare.warehouse import service as warehouse
+from tests.conftest import RUN_ID, _pg_admin, _pg_url
+
+pytestmark = pytest.mark.services
+STALE_S = 4.0
+PBSHARE = str(Path(sys.executable).with_name("pbshare"))
+
+
+@pytest.fixture(scope="module")
+def pg(templates: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    tmp_path = tmp_path_factory.mktemp("distributed")
+    name = f"pbshare_t_{uuid.uuid4().hex[:10]}_{RUN_ID}"
+    _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{templates["postgresql"]}"')
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    settings = Settings(data_dir=data_dir, database_url=_pg_url(name), start_listeners=False, executor="distributed",
+                        channel_prefix=f"pbtest{uuid.uuid4().hex[:8]}", jobs_stale_s=STALE_S)
+    database = Database.from_settings(settings)
+    with database.session() as s:
+        unit_service.ensure_office(s)
+    yield database
+    database.dispose()
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def workers(pg: Database) -> Iterator[list[subprocess.Popen]]:
+    s = pg.settings
+    tmp_path = s.data_dir
+    env = {**os.environ, "PBSHARE_DATABASE_URL": s.resolved_database_url, "PBSHARE_DATA_DIR": str(s.data_dir),
+           "PBSHARE_CHANNEL_PREFIX": s.channel_prefix, "PBSHARE_EXECUTOR": "distributed",
+           "PBSHARE_JOBS_STALE_S": str(STALE_S), "PBSHARE_START_LISTENERS": "false", "PBSHARE_LOG_JSON": "false"}
+    procs = [subprocess.Popen([PBSHARE, "worker", "-c", "2", "--loglevel", "WARNING"], env=env,
+                              stdout=(tmp_path / f"worker{i}.log").open("w"), stderr=subprocess.STDOUT)
+             for i in range(2)]
+    yield procs
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def _pipeline(database: Database, name: str, steps: list[dict]) -> str:
+    return database.write(lambda db: service.create_pipeline(db, data=PipelineIn(name=name, steps=steps)).id)
+
+
+def _outcome(database: Database, run_id: str) -> tuple[str, list[tuple[str, int | None]]]:
+    with database.session() as db:
+        run = service.get_run(db, run_id=run_id)
+        return run.state, [(s.state, s.rows) for s in service.run_steps(db, run_id=run_id)]
+
+
+def test_same_pipeline_under_both_executors_and_fire_times_once(pg: Database, workers: list) -> None:
+    pg.write(lambda db: warehouse.create_topic(db, pg, name="jobt", title="jobs test", exist_ok=True))
+    steps = [{"kind": "sql", "params": {"sql": "DROP TABLE IF EXISTS jobt.numbers; CREATE TABLE jobt.numbers (n INT); "
+                                               "INSERT INTO jobt.numbers VALUES (1), (2), (3)"}},
+             {"kind": "sql", "params": {"sql": "SELECT n FROM jobt.numbers WHERE n > 1"}}]
+    pid = _pipeline(pg, "numbers", steps)
+    local = LocalExecutor(pg, workers=1)
+    distributed = DistributedExecutor(pg)
+    try:
+        on_local = run_now(pg, local, pipeline_id=pid)
+        assert runner.wait_for(pg, on_local, timeout=30) == "succeeded"
+        on_celery = run_now(pg, distributed, pipeline_id=pid)
+        assert runner.wait_for(pg, on_celery, timeout=60) == "succeeded"  # includes the workers' start
+        assert _outcome(pg, on_local) == _outcome(pg, on_celery) == ("succeeded", [("succeeded", 3), ("succeeded", 2)])
+        with pg.session() as db:
+            ran_by = service.get_run(db, run_id=on_celery).worker or ""
+        assert ran_by.split(":")[-1] in {str(p.pid) for p in workers}  # a worker process ran it, not this one
+
+        # two schedulers, a fast-forwarded clock: twelve hourly fire times, each run once by the workers
+        hourly = _pipeline(pg, "hourly", [{"kind": "wait", "params": {"seconds": 0.05}}])
+        now = [datetime(2027, 1, 1, 0, 0, tzinfo=UTC)]
+        pg.write(lambda db: service.create_schedule(
+            db, data=ScheduleIn(pipeline_id=hourly, picker={"kind": "hourly", "minute": 0}), now=now[0]))
+        pair = [Scheduler(pg, distributed, clock=lambda: now[0], grace=timedelta(minutes=45)) for _ in range(2)]
+        for _ in range(24):
+            now[0] += timedelta(minutes=30)
+            threads = [threading.Thread(target=s.tick) for s in pair]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        with pg.session() as db:
+            runs = list(db.scalars(select(Run).where(Run.pipeline_id == hourly)))
+        assert len(runs) == 12 and len({r.fire_at for r in runs}) == 12
+        for r in runs:
+            assert runner.wait_for(pg, r.id, timeout=30) == "succeeded"
+        with pg.session() as db:
+            assert {service.get_run(db, run_id=r.id).attempt for r in runs} == {1}
+    finally:
+        local.stop()
+        distributed.stop()
+
+
+def test_a_worker_killed_mid_run_leaves_a_run_taken_up_again(pg: Database, workers: list) -> None:
+    pid = _pipeline(pg, "long", [{"kind": "wait", "params": {"seconds": 1}},
+                                 {"kind": "wait", "params": {"seconds": 6}},
+                                 {"kind": "wait", "params": {"seconds": 1}}])
+    distributed = DistributedExecutor(pg)
+    try:
+        run_id = run_now(pg, distributed, pipeline_id=pid)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with pg.session() as db:
+                run = service.get_run(db, run_id=run_id)
+                second = service.run_steps(db, run_id=run_id)[1].state
+            if run.state == "running" and second == "running":
+                break
+            time.sleep(0.2)
+        assert second == "running", "the run never reached its second step"
+        victim = int((run.worker or "").split(":")[-1])
+        assert victim in {p.pid for p in workers}
+        os.kill(victim, signal.SIGKILL)
+        killed_at = time.monotonic()
+        assert runner.wait_for(pg, run_id, timeout=60) == "succeeded"
+        with pg.session() as db:
+            run = service.get_run(db, run_id=run_id)
+            steps = service.run_steps(db, run_id=run_id)
+        assert run.attempt == 2 and run.worker and not run.worker.endswith(f":{victim}")
+        assert [s.state for s in steps] == ["succeeded"] * 3
+        assert steps[0].attempts == 1  # the step done before the kill is not done again
+        assert "taken up again (attempt 2)" in steps[1].log
+        assert time.monotonic() - killed_at < 40
+    finally:
+        distributed.stop()
