@@ -13,6 +13,7 @@ from pbshare.core.db import Database
 from pbshare.demo import catalog as demo_catalog
 from pbshare.demo import collect as demo_collect
 from pbshare.demo import connections as demo_connections
+from pbshare.demo import jobs as demo_jobs
 from pbshare.demo import requests as demo_requests
 from pbshare.demo import subscriptions as demo_subscriptions
 from pbshare.demo.synthetic import SHENZHEN_DISTRICTS, SYNTHETIC_PREFIX, sample_catalog, synthetic_id_no
@@ -102,6 +103,7 @@ STEPS: list[tuple[str, Callable[..., object]]] = [
     ("connections", demo_connections.load_demo),  # SZPSB (SOAP), SZAMR (REST), SZHPF (AMQP) systems that answer
     ("requests", demo_requests.load_demo),  # requests on a demo case; items waiting in the SZPNR and SZCA portals
     ("subscriptions", demo_subscriptions.load_demo),  # SZPSB, SZAMR, SZCREDIT subscribe to 801002; the hub connection
+    ("jobs", demo_jobs.load_demo),  # nightly debtor_assets refresh, nightly backup with verify, monthly retention
 ]
 
 
