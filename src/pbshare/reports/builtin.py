@@ -24,7 +24,7 @@ from pbshare.units.principal import Principal
 
 
 def _t(zh: str, en: str) -> str:
-    return T(zh, en).render(current_language())
+    return T(zh, en).render()
 
 
 def _tile(key: str, title: str, chart: str, columns: list[tuple[str, str]], rows: list[dict[str, Any]], *,
@@ -38,7 +38,7 @@ def _kpi(key: str, title: str, value: Any) -> dict[str, Any]:
 
 
 def cases_dashboard(db: Session, *, date_from: dt.date | None, date_to: dt.date | None) -> dict[str, Any]:
-    en = current_language() == "en"
+    en = current_language.get() == "en"
     by_stage = cases_service.cases_by_stage(db)
     labels = cases_service.CASE_STAGE_LABELS
     stage_rows = [{"stage": labels[s][1 if en else 0] if s in labels else str(s), "cases": by_stage.get(str(s), 0)}
