@@ -6,6 +6,7 @@ import { t, register } from "../../i18n.js";
 import { api } from "../../api.js";
 import { can } from "../../session.js";
 import { RequestCard } from "./request.js";
+import { CaseDecisions } from "../subscriptions/decisions.js";
 
 register({
   "case.title": ["案件详情", "Case"],
@@ -41,7 +42,7 @@ register({
 
 export default {
   name: "CasePage",
-  components: { RequestCard },
+  components: { RequestCard, CaseDecisions },
   setup() {
     const route = useRoute();
     const kase = ref(null);
@@ -116,6 +117,7 @@ export default {
         <el-descriptions-item :label="t('case.address')">{{ kase.debtor.address }}</el-descriptions-item>
       </el-descriptions>
     </el-card>
+    <case-decisions v-if="kase" :case-id="kase.id" />
     <template v-if="can('requests:write')">
       <el-alert v-for="r in data.reminders" :key="r.id" :type="r.kind === 'overdue' ? 'error' : 'warning'" :closable="false" show-icon style="margin-bottom:8px" data-test="reminder"
         :title="r.label + ' · ' + t('req.due') + ' ' + r.due_on" />
