@@ -145,6 +145,10 @@ def test_model_records_filters_history_type_change_and_excel(as_user, database, 
     res = upload([list(good.values()), list(worse.values())])
     assert res.status_code == 422
     assert {e["line"] for e in res.json()["error"]["detail"]["errors"]} == {3}
+    # a value taken by a stored record is refused by line too (checked for the whole file at once)
+    res = upload([list(good.values()), [None] * len(header), list(dict(row, 姓名="演示·重复", 身份证号=ID1).values())])
+    assert res.status_code == 422
+    assert [(e["line"], e["field"]) for e in res.json()["error"]["detail"]["errors"]] == [(4, "id_no")]
     assert len(find()) == 2
     res = upload([list(good.values()), list(dict(good, 姓名="演示·赵六").values())])
     assert res.status_code == 200 and res.json() == {"imported": 2}

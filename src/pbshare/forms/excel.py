@@ -100,6 +100,7 @@ def import_rows(db: Session, database: Database, *, model: DataModel, content: b
                         "Download the current template and fill it in", c="、".join(unknown or missing)[:200]),
                       code="forms_bad_header", detail={"unknown": unknown, "missing": missing})
     good: list[dict] = []
+    lines: list[int] = []
     errors: list[dict[str, Any]] = []
     for line, raw in enumerate(rows, start=2):
         if raw is None or all(v is None or str(v).strip() == "" for v in raw):
@@ -110,13 +111,16 @@ def import_rows(db: Session, database: Database, *, model: DataModel, content: b
         values = {by_label[h]["name"]: v for h, v in zip(header, raw, strict=False) if h in by_label}
         try:
             converted, _ = records.prepare(db, database, model=model, fields=all_fields, values=values, current=None,
-                                           record_id=None, line=line)
+                                           record_id=None, line=line, check_stored=False)
             good.append(converted)
+            lines.append(line)
         except Invalid as exc:
             for e in (exc.detail or {}).get("errors", [{"field": "", "message": exc.message.render("zh"),
                                                         "message_en": exc.message.render("en")}]):
                 errors.append({"line": line, **e})
-    _repeats(all_fields, good, errors)
+    _repeats(all_fields, good, lines, errors)
+    errors += records.check_batch(db, database, model=model, fields=all_fields, rows=list(zip(lines, good, strict=True)))
+    errors.sort(key=lambda e: e["line"])
     if errors:
         raise Invalid(T("有 {n} 处问题，没有导入任何记录：请按行号修改后重新导入", "{n} problems found; nothing was "
                         "imported: fix the lines shown and import again", n=len(errors)),
@@ -126,18 +130,18 @@ def import_rows(db: Session, database: Database, *, model: DataModel, content: b
     return {"imported": len(good)}
 
 
-def _repeats(fields: list[dict], good: list[dict], errors: list[dict[str, Any]]) -> None:
+def _repeats(fields: list[dict], good: list[dict], lines: list[int], errors: list[dict[str, Any]]) -> None:
     """Unique fields must not repeat inside the file either."""
     for f in fields:
         if not f.get("unique"):
             continue
         seen: set[str] = set()
-        for i, row in enumerate(good):
+        for line, row in zip(lines, good, strict=True):
             v = row.get(f["name"])
             if v is None:
                 continue
             if str(v) in seen:
-                errors.append({"line": i + 2, "field": f["name"], "message": f"“{f['label']}”在文件中重复",
+                errors.append({"line": line, "field": f["name"], "message": f"“{f['label']}”在文件中重复",
                                "message_en": f"'{f['label']}' repeats within the file"})
             seen.add(str(v))
 

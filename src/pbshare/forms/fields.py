@@ -22,7 +22,8 @@ import polars as pl
 from pbshare.core.dynamic import safe_identifier
 from pbshare.core.errors import Invalid
 from pbshare.core.i18n import T
-from pbshare.quality.rules.builtins import BUILTINS
+from pbshare.quality.checks import RIC_PATTERN
+from pbshare.quality.rules.builtins import BUILTINS, EMAIL, PHONE, PROVINCES
 
 # type -> (storage type for the warehouse, Chinese label, English label)
 TYPES: dict[str, tuple[str, str, str]] = {
@@ -252,7 +253,29 @@ def _boolean(field: dict, value: Any) -> bool:
     raise bad(field, "“{v}”不是“是/否”", "'{v}' is not yes or no", v=str(value)[:40])
 
 
+_RIC = re.compile(RIC_PATTERN)
+_RIC_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+_PATTERNS = {"phone": re.compile(PHONE), "email": re.compile(EMAIL)}
+
+
+def _ric_ok(value: str) -> bool:
+    """The quality built-in ``resident_id`` for one value, in plain Python (the polars expression costs ~2 ms
+    a call on a single value): the GB 11643 shape, a real birth date, the check digit, a province prefix."""
+    if not _RIC.match(value) or value[:2] not in PROVINCES:
+        return False
+    try:
+        date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return False
+    total = sum(int(c) * w for c, w in zip(value[:17], _RIC_WEIGHTS, strict=True))
+    return "10X98765432"[total % 11] == value[17]
+
+
 def _builtin_ok(kind: str, value: str) -> bool:
+    if kind == "resident_id":
+        return _ric_ok(value)
+    if kind in _PATTERNS:
+        return bool(_PATTERNS[kind].match(value))
     check = BUILTINS[kind][0]
     return not bool(pl.select(check(pl.lit(value, dtype=pl.String))).item())
 

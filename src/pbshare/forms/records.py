@@ -44,11 +44,12 @@ def check_unmask(principal: Principal, unmask: bool, purpose: str | None) -> Non
 
 # --------------------------------------------------------------------------- values in
 def prepare(db: Session, database: Database, *, model: DataModel, fields: list[dict], values: dict[str, Any],
-            current: dict[str, Any] | None, record_id: str | None, line: int | None = None
-            ) -> tuple[dict[str, Any], dict[str, Any]]:
+            current: dict[str, Any] | None, record_id: str | None, line: int | None = None,
+            check_stored: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
     """Convert and check the values given (``current``: the record's plain values on an edit). Returns the
     converted values of the fields given and the whole record after the change (as the API shows it); raises
-    ``Invalid`` listing every field that is wrong."""
+    ``Invalid`` listing every field that is wrong. ``check_stored=False`` leaves the checks against stored
+    records (unique, references, attachments) to ``check_batch``, as an import does for all its rows at once."""
     by_name = {f["name"]: f for f in fields}
     unknown = [k for k in values if k not in by_name]
     if unknown:
@@ -74,7 +75,7 @@ def prepare(db: Session, database: Database, *, model: DataModel, fields: list[d
         if ftypes.required(f, merged) and merged.get(f["name"]) in (None, "", []) \
                 and not any(e["field"] == f["name"] for e in errors):
             errors.append({"field": f["name"], "message": f"“{f['label']}”必填", "message_en": f"'{f['label']}' is required"})
-    if not errors:
+    if not errors and check_stored:
         errors = _unique_and_refs(db, database, model, fields, converted, record_id)
     if errors:
         first = errors[0]
@@ -116,6 +117,48 @@ def _unique_and_refs(db: Session, database: Database, model: DataModel, fields: 
                 if not conn.scalar(select(func.count()).select_from(ref_table).where(ref_table.c.rec_id == v)):
                     errors.append({"field": f["name"], "message": f"“{f['label']}”关联的记录不存在，请重新选择",
                                    "message_en": f"'{f['label']}' refers to a record that does not exist; pick again"})
+    return errors
+
+
+def check_batch(db: Session, database: Database, *, model: DataModel, fields: list[dict],
+                rows: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The checks against stored records for many new rows (``(line, converted)``) in a few queries: unique
+    values already taken, references to records that do not exist, attachments not uploaded."""
+    errors: list[dict[str, Any]] = []
+    table = store.table(db, database, model)
+    vault = store.vault(database)
+    data_dir = database.settings.resolved_data_dir
+    for f in fields:
+        present = [(line, row[f["name"]]) for line, row in rows if row.get(f["name"]) is not None]
+        if not present:
+            continue
+        if f.get("unique"):
+            keyed = [(line, _match(table, f, v, vault)) for line, v in present]
+            col = keyed[0][1][0]
+            values = list({k[1] for _, k in keyed})
+            taken: set[Any] = set()
+            with store.reading(db, database) as conn:
+                for i in range(0, len(values), 500):
+                    taken.update(conn.scalars(select(col).where(col.in_(values[i:i + 500]),
+                                                                table.c.rec_deleted.is_(False))))
+            errors += [{"line": line, "field": f["name"], "message": f"“{f['label']}”与已有记录重复，须唯一",
+                        "message_en": f"'{f['label']}' repeats an existing record's; it must be unique"}
+                       for line, (_, v) in keyed if v in taken]
+        if f["type"] == "reference":
+            target = service.get_model(db, code=f["ref_model"])
+            ref_table = store.table(db, database, target)
+            ids = list({v for _, v in present})
+            found: set[Any] = set()
+            with store.reading(db, database) as conn:
+                for i in range(0, len(ids), 500):
+                    found.update(conn.scalars(select(ref_table.c.rec_id).where(ref_table.c.rec_id.in_(ids[i:i + 500]))))
+            errors += [{"line": line, "field": f["name"], "message": f"“{f['label']}”关联的记录不存在",
+                        "message_en": f"'{f['label']}' refers to a record that does not exist"}
+                       for line, v in present if v not in found]
+        if f["type"] == "attachment":
+            errors += [{"line": line, "field": f["name"], "message": f"“{f['label']}”的附件不存在，请先上传",
+                        "message_en": f"'{f['label']}': the attachment does not exist; upload it first"}
+                       for line, v in present if not attachments.exists(data_dir, json.loads(v)["id"])]
     return errors
 
 
