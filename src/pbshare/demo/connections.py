@@ -1,7 +1,7 @@
 """Demo step: live connections for three units whose systems answer by themselves (``demo.responders``).
 
 public security SZPSB over SOAP (the platform calls the unit's own SubmitJson service), market
-regulation SZAMR over REST (pull, with a signed API client) and the provident fund SZHPF over AMQP.
+regulation SZAMR over REST (push to the unit's endpoint; answers by signed POSTs with its API client) and the provident fund SZHPF over AMQP.
 What each unit's engineer would be handed once — key id, secret, the API client for REST — is written
 to ``<data_dir>/demo/responders.json`` (mode 0600), which ``pbshare serve`` reads to start the
 responders. Idempotent: a file whose connections are still live is kept as it is. On the first run a
@@ -31,6 +31,7 @@ from pbshare.security.crypto import algorithms as crypto
 
 FILE = Path("demo") / "responders.json"
 SOAP_PATH = "/ws/demo-unit"
+PUSH_PATH = "/pbshare/inbox"
 # (unit, channel, resources it answers)
 UNITS: list[tuple[str, str, list[str]]] = [
     ("SZPSB", "soap", ["301001", "301002", "301003"]),
@@ -52,6 +53,10 @@ def free_port() -> int:
 
 def soap_wsdl(port: int) -> str:
     return f"http://127.0.0.1:{port}{SOAP_PATH}?wsdl"
+
+
+def push_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}{PUSH_PATH}"
 
 
 def read(data_dir: Path) -> dict[str, Any] | None:
@@ -81,7 +86,8 @@ def _still_live(db: Session, data: dict[str, Any]) -> bool:
             conn = connections.get_connection(db, connection_id=str(unit.get("connection_id")))
         except NotFound:
             return False
-        if conn.state != ConnectionState.live.value or conn.key_id != unit.get("key_id"):
+        if conn.state != ConnectionState.live.value or conn.key_id != unit.get("key_id") or (
+                unit.get("channel") in ("soap", "rest") and not unit.get("port")):
             return False
     return True
 
@@ -111,6 +117,9 @@ def _open(db: Session, data_dir: Path, unit_code: str, channel: str, resources: 
     if channel == "soap":
         port = free_port()
         settings = {"wsdl": soap_wsdl(port)}
+    elif channel == "rest":  # push: the platform POSTs to the unit's endpoint, nothing polls the database
+        port = free_port()
+        settings = {"url": push_url(port)}
     conn, creds = connections.create_connection(db, data_dir=data_dir, unit_code=unit_code, channel=channel,
                                                 name=_name(unit_code), settings=settings)
     for step in ("testing", "live"):
@@ -120,7 +129,7 @@ def _open(db: Session, data_dir: Path, unit_code: str, channel: str, resources: 
                              "connection_id": conn.id, "key_id": creds.key_id, "sig_alg": creds.sig_alg,
                              "secret_hex": creds.secret_hex, "enc_key_hex": creds.enc_key_hex}
     if port is not None:
-        entry["soap_port"] = port
+        entry["port"] = port
     if channel == "rest":  # REST calls are signed twice: the request (API client) and the envelope (connection)
         client, key, secret_hex = api_clients.create_client(db, unit_code=unit_code, name=f"{unit_code} 演示系统",
                                                             alg=crypto.HMAC_SM3, data_dir=data_dir)

@@ -7,8 +7,9 @@ the credentials of ``<data_dir>/demo/responders.json`` (written by ``demo.connec
 - public security SZPSB, SOAP: serves its own ``SubmitJson`` service (the platform's WSDL, on the
   port in the connection's ``settings.wsdl``) for the platform to call; answers through the
   platform's ``/ws/exchange`` service;
-- market regulation SZAMR, REST pull: ``GET /api/v1/exchange/messages`` every second, receipts and
-  answers by ``POST``, every call signed (``X-PB-*``) and every envelope signed;
+- market regulation SZAMR, REST push: the platform POSTs to the unit's endpoint (``settings.url``,
+  signed ``X-PB-*``) and gets the receipt back; answers by ``POST /api/v1/exchange/messages``, every
+  call signed with its API client and every envelope with its connection key;
 - provident fund SZHPF, AMQP: consumes ``<prefix>.out.SZHPF``, publishes with routing key ``in.SZHPF``.
 
 Each request is receipted at once, then answered ``{"status": "accepted"}`` and, a moment later,
@@ -44,7 +45,6 @@ log = logging.getLogger("pbshare.demo.responders")
 PLATFORM = "SZBA"
 ACCEPT_DELAY = 1.0  # seconds from the request to "accepted"
 ANSWER_DELAY = 1.5  # and from "accepted" to the answer
-POLL_SECONDS = 1.0  # REST pull
 RETRY_SECONDS = 2.0
 SEND_ATTEMPTS = 6
 NOTE = "演示单位系统自动答复 / answered by the demo unit's system"
@@ -169,6 +169,8 @@ class UnitSystem:
         self.settings = settings
         self.key = env_mod.Key(key_id=entry["key_id"], secret=bytes.fromhex(entry["secret_hex"]),
                                enc_key=bytes.fromhex(entry["enc_key_hex"]))
+        self._server: Any = None  # a unit the platform calls serves on a local port
+        self._sock: socket.socket | None = None
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
         self.answered = 0
@@ -247,6 +249,33 @@ class UnitSystem:
         except Exception as exc:
             log.warning("demo unit %s could not answer request %s: %s", self.unit, request["id"], type(exc).__name__)
 
+    async def _serve_local(self, app: Any, what: str) -> None:
+        """Serve ``app`` on 127.0.0.1 at the port the connection's settings name (the platform calls it there)."""
+        import uvicorn
+
+        port = int(self.entry.get("port") or 0)
+        sock = self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))  # bound here: uvicorn would exit the process on a taken port
+        except OSError:
+            log.warning("demo unit %s: port %s of its %s (in the connection's settings) is taken; free it, or "
+                        "delete %s and run `pbshare demo` again", self.unit, port, what, demo_connections.FILE)
+            raise
+        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
+                                                     log_level="warning", lifespan="off", access_log=False,
+                                                     interface="asgi3"))
+        log.info("demo unit %s serves its %s on 127.0.0.1:%s", self.unit, what, port)
+        await self._server.serve(sockets=[sock])
+
+    async def _close_local(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.close()
+        self._server = self._sock = None
+
     async def _deliver(self, env: dict[str, Any]) -> None:
         """Send, trying again with the same envelope (the platform de-duplicates by id)."""
         for attempt in range(1, SEND_ATTEMPTS + 1):
@@ -268,8 +297,6 @@ class SoapUnit(UnitSystem):
 
     def __init__(self, entry: dict[str, Any], *, base_url: str, settings: Settings) -> None:
         super().__init__(entry, base_url=base_url, settings=settings)
-        self._server: Any = None
-        self._sock: socket.socket | None = None
         self._client: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -292,36 +319,16 @@ class SoapUnit(UnitSystem):
         return self.take(env)
 
     async def serve(self) -> None:
-        import uvicorn
         from a2wsgi import WSGIMiddleware
         from spyne.server.wsgi import WsgiApplication
 
         from pbshare.channels import soap
 
         self._loop = asyncio.get_running_loop()
-        port = int(self.entry.get("soap_port") or 0)
-        sock = self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))  # bound here: uvicorn would exit the process on a taken port
-        except OSError:
-            log.warning("demo unit %s: port %s of its SOAP service (the connection's WSDL address) is taken; "
-                        "free it, or delete %s and run `pbshare demo` again", self.unit, port, demo_connections.FILE)
-            raise
-        app = WSGIMiddleware(WsgiApplication(soap.build_application(self._handle)))
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, log_level="warning",
-                                lifespan="off", access_log=False)
-        self._server = uvicorn.Server(config)
-        log.info("demo unit %s serves SOAP at %s", self.unit, demo_connections.soap_wsdl(port))
-        await self._server.serve(sockets=[sock])
+        await self._serve_local(WSGIMiddleware(WsgiApplication(soap.build_application(self._handle))), "SOAP service")
 
     async def close(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._sock is not None:
-            with contextlib.suppress(OSError):
-                self._sock.close()
-        self._server = self._sock = None
+        await self._close_local()
 
     def _submit(self, body: str) -> Any:
         from zeep import Client
@@ -347,7 +354,7 @@ class SoapUnit(UnitSystem):
 
 
 class RestUnit(UnitSystem):
-    """Pulls what waits for it every second; receipts and answers by signed POSTs."""
+    """The platform pushes to its endpoint (signed ``X-PB-*``); its receipt is the reply; answers by signed POSTs."""
 
     channel = "rest"
     path = "/api/v1/exchange/messages"
@@ -380,20 +387,48 @@ class RestUnit(UnitSystem):
                 "application/json") else None
             log.warning("demo unit %s: the platform refused a message: HTTP %s %s", self.unit, res.status_code, code)
 
-    async def serve(self) -> None:
-        path = f"{self.path}?limit=50"
+    async def _inbox(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """The unit's endpoint (ASGI): checks the platform's X-PB-* signature, answers with its receipt."""
+        from pbshare.security.clients.service import string_to_sign
+        from pbshare.security.crypto import algorithms as crypto
+
+        if scope["type"] != "http":
+            return
+        body = b""
         while True:
-            res = await self._client().get(path, headers=self._headers("GET", path, b""))
-            if res.status_code == 200:
-                for env in res.json().get("items") or []:
-                    receipt = self.take(env)
-                    if receipt is not None:
-                        await self._deliver(receipt)
-            elif res.status_code != 503:
-                log.warning("demo unit %s: pulling its messages answered HTTP %s", self.unit, res.status_code)
-            await asyncio.sleep(POLL_SECONDS)
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        status, answer = 200, None
+        if scope["method"] != "POST" or scope["path"] != demo_connections.PUSH_PATH:
+            status = 404 if scope["method"] == "POST" else 200  # HEAD/GET: the platform's health check
+        else:
+            data = string_to_sign("POST", scope["path"], headers.get("x-pb-timestamp", ""),
+                                  headers.get("x-pb-nonce", ""), body)
+            try:
+                given = bytes.fromhex(headers.get("x-pb-signature", ""))
+            except ValueError:
+                given = b""
+            if headers.get("x-pb-key") != self.key.key_id or not crypto.mac_verify(
+                    crypto.HMAC_SM3, self.key.secret or b"", data, given):
+                status = 401
+            else:
+                try:
+                    answer = self.take(env_mod.parse(body))
+                except EnvelopeError:
+                    status = 422
+        out = env_mod.dumps(answer) if answer is not None else b"{}"
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(out)).encode())]})
+        await send({"type": "http.response.body", "body": out})
+
+    async def serve(self) -> None:
+        await self._serve_local(self._inbox, "REST endpoint")
 
     async def close(self) -> None:
+        await self._close_local()
         if self._http is not None:
             with contextlib.suppress(Exception):
                 await self._http.aclose()
