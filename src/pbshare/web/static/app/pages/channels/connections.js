@@ -31,6 +31,37 @@ register({
   "conn.moveAsk": ["将连接“{n}”改为：", "Move connection “{n}” to:"],
   "conn.terminateAsk": ["终止后密钥立即吊销、消息一律拒收，且不可恢复。继续？", "Terminating revokes the keys and refuses every message, for good. Continue?"],
   "conn.never": ["从未", "never"],
+  "jt.open": ["联调测试", "Joint test"],
+  "jt.title": ["联调测试：{n}", "Joint test: {n}"],
+  "jt.intro": ["测试计划按共享目录逐个资源做一次往返：请求 → 答复、交付 → 回执、推送 → 回执，均为 test 测试消息，并按资源信息项核对。全部通过后方可上线。", "The test plan makes one round trip per resource in the catalog: request → answer, delivery → receipt, push → receipt, all test messages, checked against the resource's info items. The connection goes live once every step has passed."],
+  "jt.start": ["运行测试计划", "Run the test plan"],
+  "jt.refresh": ["刷新结果", "Refresh"],
+  "jt.finish": ["结束并出具报告", "End and report"],
+  "jt.excel": ["下载报告（Excel）", "Download report (Excel)"],
+  "jt.none": ["尚未运行测试计划", "The test plan has not been run"],
+  "jt.report": ["通过 {p}，未通过 {f}，等待 {w}", "{p} passed, {f} failed, {w} waiting"],
+  "jt.kind": ["往返", "Round trip"],
+  "jt.resource": ["资源", "Resource"],
+  "jt.result": ["结果", "Result"],
+  "jt.elapsed": ["耗时", "Time"],
+  "jt.failures": ["问题", "Failures"],
+  "jt.goLive": ["上线", "Go live"],
+  "jt.override": ["管理员强制上线…", "Override and go live…"],
+  "jt.overrideAsk": ["未通过联调测试而上线须写明理由（将记入审计日志）：", "Going live without a passed joint test needs a reason (it is audited):"],
+  "jt.reasonShort": ["理由至少 4 个字", "At least 4 characters"],
+  "jt.wentLive": ["连接已上线", "The connection is live"],
+  "leave.title": ["终止连接（退出共享）：{n}", "Terminate the connection (leaving): {n}"],
+  "leave.intro": ["终止后不可恢复。以下内容将被关闭：", "This cannot be undone. These will be closed:"],
+  "leave.kept": ["保留可查：", "Kept and readable:"],
+  "leave.reason": ["终止理由", "Why"],
+  "leave.reasonHelp": ["例如：单位撤并、停止共享（至少 4 个字）", "e.g. the unit merged, stops sharing (at least 4 characters)"],
+  "leave.confirm": ["确认终止", "Terminate"],
+  "leave.done": ["连接已终止，已关闭 {n} 项", "The connection is terminated; {n} things closed"],
+  "leave.kind.keys": ["密钥", "Keys"],
+  "leave.kind.listener": ["监听", "Listener"],
+  "leave.kind.outbox": ["待发消息", "Queued messages"],
+  "leave.kind.api_client": ["API 客户端", "API client"],
+  "leave.kind.subscription": ["订阅", "Subscription"],
   "state.draft": ["草稿", "Draft"],
   "state.testing": ["联调测试", "Joint testing"],
   "state.live": ["正式运行", "Live"],
@@ -71,9 +102,55 @@ export default {
       dialog.value = false; issued.value = out.credentials; load();
     }
     async function move(row, to) {
-      if (to === "terminated") await ElMessageBox.confirm(t("conn.terminateAsk"), t("conn.move"), { type: "warning" });
+      if (to === "terminated") return openLeave(row);
+      if (to === "live") {
+        const status = await api(`/exchange/connections/${row.id}/go-live`);
+        if (!status.can_go_live) return openJointTest(row);
+        await api(`/exchange/connections/${row.id}/go-live`, { method: "POST", body: {} });
+        return load();
+      }
       await api(`/exchange/connections/${row.id}/state`, { method: "POST", body: { to } });
       load();
+    }
+    // joint testing ------------------------------------------------------------------------------
+    const jt = reactive({ open: false, row: null, status: null, busy: false });
+    async function jtLoad() {
+      jt.status = await api(`/exchange/connections/${jt.row.id}/go-live`);
+      if (jt.status.latest_report && jt.status.latest_report.state === "running") {
+        jt.status.latest_report = await api(`/exchange/jointtests/${jt.status.latest_report.id}`);
+        jt.status = await api(`/exchange/connections/${jt.row.id}/go-live`);
+      }
+    }
+    async function openJointTest(row) { jt.row = row; jt.status = null; jt.open = true; await jtLoad(); }
+    async function jtStart() {
+      jt.busy = true;
+      try { await api(`/exchange/connections/${jt.row.id}/jointtests`, { method: "POST" }); await jtLoad(); }
+      finally { jt.busy = false; }
+    }
+    async function jtFinish() {
+      await api(`/exchange/jointtests/${jt.status.latest_report.id}/finish`, { method: "POST" }); await jtLoad();
+    }
+    async function jtGoLive(override) {
+      const body = {};
+      if (override) {
+        const { value } = await ElMessageBox.prompt(t("jt.overrideAsk"), t("jt.override"), {
+          inputValidator: (v) => (v || "").trim().length >= 4 || t("jt.reasonShort"), inputType: "textarea" });
+        body.override_reason = value.trim();
+      }
+      await api(`/exchange/connections/${jt.row.id}/go-live`, { method: "POST", body });
+      ElMessage.success(t("jt.wentLive")); jt.open = false; load();
+    }
+    const jtExcel = computed(() => jt.status?.latest_report ? `/api/v1/exchange/jointtests/${jt.status.latest_report.id}/export.xlsx` : "");
+    // leaving ------------------------------------------------------------------------------------
+    const leave = reactive({ open: false, row: null, preview: null, reason: "" });
+    async function openLeave(row) {
+      leave.row = row; leave.reason = ""; leave.preview = await api(`/exchange/connections/${row.id}/termination`);
+      leave.open = true;
+    }
+    async function confirmLeave() {
+      const out = await api(`/exchange/connections/${leave.row.id}/termination`, { method: "POST",
+        body: { reason: leave.reason.trim(), confirm: true } });
+      ElMessage.success(t("leave.done", { n: out.closes.length })); leave.open = false; load();
     }
     async function check(row) {
       Object.assign(row, await api(`/exchange/connections/${row.id}/health`, { method: "POST" }));
@@ -87,7 +164,8 @@ export default {
     }
     const credsText = computed(() => issued.value ? Object.entries(issued.value).map(([k, v]) => `${k}: ${v}`).join("\n") : "");
     onMounted(async () => { channels.value = await api("/exchange/channels"); load(); });
-    return { t, rows, channels, loading, dialog, form, issued, credsText, NEXT, STATE_TYPE, load, create, move, check, sendTest, rotate };
+    return { t, rows, channels, loading, dialog, form, issued, credsText, NEXT, STATE_TYPE, load, create, move, check, sendTest, rotate,
+      jt, openJointTest, jtLoad, jtStart, jtFinish, jtGoLive, jtExcel, leave, openLeave, confirmLeave };
   },
   template: `
   <div>
@@ -112,6 +190,7 @@ export default {
           <template #dropdown><el-dropdown-menu><el-dropdown-item v-for="s in NEXT[row.state]" :key="s" :command="s" :data-test="'to-' + s">{{ t('state.' + s) }}</el-dropdown-item></el-dropdown-menu></template>
         </el-dropdown>
         <el-button link @click="check(row)" :data-test="'check-' + row.id">{{ t('conn.check') }}</el-button>
+        <el-button v-if="row.state === 'testing'" link type="warning" @click="openJointTest(row)" :data-test="'jt-' + row.id">{{ t('jt.open') }}</el-button>
         <el-button v-if="row.state === 'testing'" link @click="sendTest(row)">{{ t('conn.testMsg') }}</el-button>
         <el-button v-if="row.state !== 'terminated'" link @click="rotate(row)">{{ t('conn.rotate') }}</el-button>
       </template></el-table-column>
@@ -133,6 +212,48 @@ export default {
         <el-form-item><el-checkbox v-model="form.encrypt">{{ t('conn.encrypt') }}</el-checkbox></el-form-item>
       </el-form>
       <template #footer><el-button @click="dialog = false">{{ t('common.cancel') }}</el-button><el-button type="primary" data-test="conn-save" @click="create">{{ t('common.save') }}</el-button></template>
+    </el-dialog>
+
+    <el-dialog v-model="jt.open" :title="jt.row ? t('jt.title', { n: jt.row.name }) : ''" width="min(960px, 96vw)" data-test="jt-dialog">
+      <el-alert :title="t('jt.intro')" type="info" :closable="false" style="margin-bottom:10px" />
+      <div class="toolbar">
+        <el-button type="primary" :loading="jt.busy" :disabled="jt.row?.state !== 'testing'" data-test="jt-start" @click="jtStart">{{ t('jt.start') }}</el-button>
+        <el-button data-test="jt-refresh" @click="jtLoad">{{ t('jt.refresh') }}</el-button>
+        <el-button v-if="jt.status?.latest_report?.state === 'running'" data-test="jt-finish" @click="jtFinish">{{ t('jt.finish') }}</el-button>
+        <a v-if="jtExcel" :href="jtExcel" data-test="jt-excel"><el-button link type="primary">{{ t('jt.excel') }}</el-button></a>
+      </div>
+      <div v-if="jt.status && !jt.status.latest_report" class="muted">{{ t('jt.none') }}</div>
+      <template v-if="jt.status?.latest_report">
+        <div data-test="jt-summary" style="margin:6px 0"><el-tag :type="jt.status.latest_report.state === 'passed' ? 'success' : jt.status.latest_report.state === 'failed' ? 'danger' : 'warning'">{{ jt.status.latest_report.state_label }}</el-tag>
+          {{ t('jt.report', { p: jt.status.latest_report.passed, f: jt.status.latest_report.failed, w: jt.status.latest_report.waiting }) }}</div>
+        <el-table :data="jt.status.latest_report.steps" size="small" data-test="jt-steps">
+          <el-table-column prop="kind_label" :label="t('jt.kind')" width="130" />
+          <el-table-column :label="t('jt.resource')" min-width="170"><template #default="{ row }">{{ row.resource_code }} {{ row.resource_name }}</template></el-table-column>
+          <el-table-column :label="t('jt.result')" width="90"><template #default="{ row }"><el-tag size="small" :type="row.state === 'passed' ? 'success' : row.state === 'failed' ? 'danger' : 'info'">{{ row.state_label }}</el-tag></template></el-table-column>
+          <el-table-column :label="t('jt.elapsed')" width="80"><template #default="{ row }">{{ row.elapsed_ms == null ? '-' : (row.elapsed_ms / 1000).toFixed(1) + ' s' }}</template></el-table-column>
+          <el-table-column :label="t('jt.failures')" min-width="260"><template #default="{ row }"><div v-for="(f, i) in row.failures" :key="i" style="color:#c45656">{{ f }}</div></template></el-table-column>
+        </el-table>
+      </template>
+      <template #footer>
+        <el-tooltip :disabled="!!jt.status?.can_go_live" :content="jt.status?.reason || ''" placement="top">
+          <span data-test="jt-golive-wrap"><el-button type="success" :disabled="!jt.status?.can_go_live" data-test="jt-golive" @click="jtGoLive(false)">{{ t('jt.goLive') }}</el-button></span>
+        </el-tooltip>
+        <el-button v-if="jt.status && !jt.status.can_go_live && ['testing', 'suspended'].includes(jt.status.state)" type="danger" plain data-test="jt-override" @click="jtGoLive(true)">{{ t('jt.override') }}</el-button>
+      </template>
+    </el-dialog>
+
+    <el-dialog v-model="leave.open" :title="leave.row ? t('leave.title', { n: leave.row.name }) : ''" width="min(720px, 96vw)" data-test="leave-dialog">
+      <template v-if="leave.preview">
+        <el-alert :title="t('leave.intro')" type="error" :closable="false" show-icon style="margin-bottom:8px" />
+        <el-table :data="leave.preview.closes" size="small" data-test="leave-closes">
+          <el-table-column :label="t('jt.kind')" width="110"><template #default="{ row }">{{ t('leave.kind.' + row.kind) }}</template></el-table-column>
+          <el-table-column prop="label" :label="t('conn.name')" min-width="140" />
+          <el-table-column prop="detail" :label="t('jt.result')" min-width="260" />
+        </el-table>
+        <div style="margin-top:10px"><b>{{ t('leave.kept') }}</b><ul data-test="leave-kept"><li v-for="(k, i) in leave.preview.kept" :key="i">{{ k }}</li></ul></div>
+        <el-form label-position="top" @submit.prevent><el-form-item :label="t('leave.reason')"><el-input v-model="leave.reason" :placeholder="t('leave.reasonHelp')" data-test="leave-reason" /></el-form-item></el-form>
+      </template>
+      <template #footer><el-button @click="leave.open = false">{{ t('common.cancel') }}</el-button><el-button type="danger" :disabled="leave.reason.trim().length < 4" data-test="leave-confirm" @click="confirmLeave">{{ t('leave.confirm') }}</el-button></template>
     </el-dialog>
 
     <el-dialog :model-value="!!issued" @update:model-value="issued = null" :title="t('conn.creds')" width="min(640px, 95vw)">
