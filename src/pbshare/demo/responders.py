@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import signal
 import socket
 import threading
 from collections import OrderedDict
@@ -419,7 +420,7 @@ class RestUnit(UnitSystem):
                     answer = self.take(env_mod.parse(body))
                 except EnvelopeError:
                     status = 422
-        out = env_mod.dumps(answer) if answer is not None else b"{}"
+        out = env_mod.dumps(answer) if answer is not None else b""  # nothing to say to a receipt
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(out)).encode())]})
         await send({"type": "http.response.body", "body": out})
@@ -578,6 +579,13 @@ def run_foreground(settings: Settings, *, data_dir: Path | None = None) -> None:
     if not data:
         raise FileNotFoundError(str(demo_connections.path_for(data_dir or settings.resolved_data_dir)))
     responders = Responders(data, settings=settings)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(responders.run())
+    # In their own thread, as under `pbshare serve`: the main thread keeps Ctrl-C and SIGTERM for itself
+    # (uvicorn, serving the units' endpoints, would take the signals in the main thread and be restarted).
+    stopped = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopped.set())
+    responders.start()
+    while not stopped.wait(0.5):
+        pass
+    responders.stop()
 
