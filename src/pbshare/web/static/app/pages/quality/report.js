@@ -5,10 +5,14 @@ import { ref, reactive, computed, onMounted, onBeforeUnmount, nextTick, watch } 
 import { useRoute, useRouter } from "vue-router";
 import { ElMessage } from "element-plus";
 import * as echarts from "echarts";
-import { t, lang } from "../../i18n.js";
+import { t, lang, register } from "../../i18n.js";
 import { api } from "../../api.js";
 import { can } from "../../session.js";
 import { VERDICT_TAG, DIMENSIONS, fmtTime, fmtScore, skipText } from "./reports.js";
+
+// Corrections (exchange/corrections): a rejected verdict offers to ask the unit to correct its data in one step.
+register({ "qr.raiseCorrection": ["请单位纠错", "Ask the unit to correct it"],
+  "qr.correctionSent": ["纠错单已发给单位", "The correction is sent to the unit"] });
 
 export const ReportForRun = {
   name: "QualityReportForRun",
@@ -87,7 +91,12 @@ export default {
     const kindLabel = (k) => (k === "import_check" ? t("qr.kind.import_check") : k);
     const pct = (x) => (x === null || x === undefined ? "—" : `${(100 * x).toFixed(2).replace(/\.?0+$/, "")}%`);
     const exportUrl = (fmt) => `/api/v1/quality/reports/${route.params.id}/${fmt}`;
-    return { t, skipText, report, dlg, radarEl, barEl, failedRules, openOverride, saveOverride, can, VERDICT_TAG, DIMENSIONS, fmtTime, fmtScore, sampleKey, sampleValue, kindLabel, pct, exportUrl };
+    const router = useRouter();
+    async function raiseCorrection() {
+      const c = await api(`/exchange/corrections/from-report/${route.params.id}`, { method: "POST", body: {} });
+      ElMessage.success(t("qr.correctionSent")); router.push(`/corrections/${c.id}`);
+    }
+    return { t, skipText, report, dlg, radarEl, barEl, failedRules, openOverride, saveOverride, can, raiseCorrection, VERDICT_TAG, DIMENSIONS, fmtTime, fmtScore, sampleKey, sampleValue, kindLabel, pct, exportUrl };
   },
   template: `
   <div v-if="report">
@@ -97,6 +106,7 @@ export default {
       <a :href="exportUrl('excel')" download data-test="qr-excel"><el-button>{{ t('qr.excel') }}</el-button></a>
       <a :href="exportUrl('pdf')" download data-test="qr-pdf"><el-button>{{ t('qr.pdf') }}</el-button></a>
       <el-button v-if="can('quality:manage')" type="warning" @click="openOverride" data-test="qr-override">{{ t('qr.override') }}</el-button>
+      <el-button v-if="report.verdict === 'rejected' && report.unit_code && (can('quality:manage') || can('requests:write'))" type="danger" @click="raiseCorrection" data-test="qr-correction">{{ t('qr.raiseCorrection') }}</el-button>
     </div>
     <el-descriptions :column="3" border size="small" style="margin-bottom:12px">
       <el-descriptions-item :label="t('qr.verdict')">
