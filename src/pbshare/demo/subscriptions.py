@@ -78,8 +78,8 @@ def load_demo(db: Session, *, data_dir: Path, database: Database | None = None) 
         if code != "SZCREDIT" and sub.state == subs.PENDING:
             subs.decide(db, subscription_id=sub.id, approve=True, reason="用途符合共享条件（演示）", principal=admin)
         made += 1
-    conn, creds = _live(db, data_dir=data_dir, unit_code=govhub.HUB_UNIT, channel=govhub.CHANNEL,
-                        name="市政务信息资源共享平台（模拟）", settings={"url": HUB_URL})
+    _conn, creds = _live(db, data_dir=data_dir, unit_code=govhub.HUB_UNIT, channel=govhub.CHANNEL,
+                         name="市政务信息资源共享平台（模拟）", settings={"url": HUB_URL})
     if creds is not None:
         hubsim.add_member(data_dir / "hub" / "members.json", code=unit_service.OFFICE_CODE, key_id=creds.key_id,
                           secret_hex=creds.secret_hex)

@@ -250,6 +250,7 @@ def destroy_cases(db: Session, *, case_ids: list[str]) -> dict[str, int]:
     if not case_ids:
         return {"bankruptcy_case": 0, "debtor": 0}
     debtor_ids = set(db.scalars(select(BankruptcyCase.debtor_id).where(BankruptcyCase.id.in_(case_ids))))
+    db.execute(delete(CaseDecision).where(CaseDecision.case_id.in_(case_ids)))
     cases = _deleted(db, delete(BankruptcyCase).where(BankruptcyCase.id.in_(case_ids)))
     still_used = set(db.scalars(select(BankruptcyCase.debtor_id).where(BankruptcyCase.debtor_id.in_(debtor_ids))))
     orphans = list(debtor_ids - still_used)

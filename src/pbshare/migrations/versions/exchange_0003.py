@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = 'exchange_0003'
 down_revision = 'exchange_0002'
 branch_labels = None
