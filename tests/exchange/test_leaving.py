@@ -86,17 +86,35 @@ async def test_terminated_unit_is_refused_and_its_history_kept(runtime, open_con
 
 def test_one_of_two_connections_leaves_the_unit_open(database, settings, open_connection):  # noqa: F811
     from pbshare.exchange.leaving import service as leaving
+    from pbshare.exchange.subscriptions import service as subscriptions
 
     first = open_connection("socket", unit_code="LVU01")
-    open_connection("rest", unit_code="LVU01")
+    second = open_connection("rest", unit_code="LVU01")
     with database.session() as s:
         api_clients.create_client(s, unit_code="LVU01", name="单位系统", alg=crypto.HMAC_SM3,
                                   data_dir=settings.resolved_data_dir)
+        on_socket = subscriptions.ensure_active(s, unit_code="LVU01", resource_code="801002",
+                                                connection_id=first.connection_id, purpose="测试订阅", actor="t",
+                                                source="office").id
+        on_rest = subscriptions.ensure_active(s, unit_code="LVU01", resource_code="801002",
+                                              connection_id=second.connection_id, purpose="测试订阅", actor="t",
+                                              source="office").id
     with database.session() as s:
         what = leaving.preview(s, connection_id=first.connection_id)
         assert what.whole_unit is False and "api_client" not in {i.kind for i in what.closes}
+        assert [i.id for i in what.closes if i.kind == "subscription"] == [on_socket]
         assert any("LVU01 rest" in k for k in what.kept)
         leaving.terminate(s, connection_id=first.connection_id, reason="改用 REST 通道",
                           data_dir=settings.resolved_data_dir)
     with database.session() as s:
         assert all(c.is_active for c in api_clients.list_clients(s))
+        assert subscriptions.get_subscription(s, subscription_id=on_socket).state == "ended"
+        assert subscriptions.get_subscription(s, subscription_id=on_rest).state == "active"
+    with database.session() as s:  # the last one: the whole unit leaves
+        what = leaving.preview(s, connection_id=second.connection_id)
+        assert what.whole_unit and {"api_client", "subscription"} <= {i.kind for i in what.closes}
+        leaving.terminate(s, connection_id=second.connection_id, reason="单位退出共享",
+                          data_dir=settings.resolved_data_dir)
+    with database.session() as s:
+        assert not any(c.is_active for c in api_clients.list_clients(s))
+        assert subscriptions.get_subscription(s, subscription_id=on_rest).state == "ended"
