@@ -105,6 +105,19 @@ def test_attachments_references_code_tables_audit_openapi(as_user, database) -> 
     changed_type = client.put("/api/v1/forms/models/debtor/draft", json={"fields": [
         dict(f, type="text") if f["name"] == "name" else f for f in fields if f["name"] != "x"]})
     assert changed_type.status_code == 200
+    # a deleted personal field keeps its sealed values until purged (its blind index goes with it)
+    assert client.put("/api/v1/forms/models/debtor/draft", json={
+        "fields": [f for f in fields if f["name"] not in ("x", "phone")]}).status_code == 200
+    assert client.post("/api/v1/forms/models/debtor/publish", json={}).status_code == 200
+    assert "phone" not in client.get(f"{base}/{rec.json()['id']}").json()["values"]
+    assert [p["column"] for p in client.get("/api/v1/forms/models/debtor/purgeable").json()] == ["phone"]
+    assert client.post("/api/v1/forms/models/debtor/purge", json={"column": "phone"}).status_code == 204
+    with database.warehouse_engine.connect() as conn:
+        names = {r[1] for r in conn.execute(text('PRAGMA "forms".table_info("f_debtor")'))} \
+            if database.warehouse_engine.dialect.name == "sqlite" else set(conn.execute(text(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'f_debtor'")).scalars())
+    assert "phone" not in names and "phone_bidx" not in names and "name" in names
+    fields = [f for f in fields if f["name"] not in ("x", "phone")]
     fields2 = [dict(f, type="long_text") if f["name"] == "name" else f for f in fields]
     refused = client.put("/api/v1/forms/models/debtor/draft", json={"fields": fields2})
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "forms_type_change_needs_check"

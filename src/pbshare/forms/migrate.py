@@ -11,9 +11,10 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, text, update
+from sqlalchemy import Index, Table, bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from pbshare.core.db import Database
@@ -40,6 +41,21 @@ def create_table(db: Session, database: Database, *, model: DataModel, fields: l
     warehouse.create_table(db, database, topic=model.topic, name=model.table_name, title=model.title,
                            fields=[*store.SYSTEM_COLUMNS, *store.warehouse_fields(live)], key=["rec_id"],
                            origin_id=model.id, principal=principal)
+    _index(db, database, model, live)
+
+
+def _index(db: Session, database: Database, model: DataModel, fields: list[dict]) -> None:
+    """Index what lookups use: a personal field's blind index, and unique or searchable plain fields."""
+    table = store.table(db, database, model)
+    short = ("reference", "select", "year_month")  # long text is never indexed (PostgreSQL's btree row limit)
+    columns = [f["column"] + store.BIDX if ftypes.is_personal(f) else f["column"] for f in fields
+               if ftypes.is_personal(f) or ((f.get("unique") or f.get("searchable"))
+                                            and (ftypes.storage_type(f) != "text" or f["type"] in short))]
+    with store.connect(db, database) as conn:
+        for col in columns:
+            if col in table.c:
+                digest = hashlib.sha256(f"{model.table_name}.{col}".encode()).hexdigest()[:8]
+                Index(f"ix_{model.table_name[:40]}_{digest}", table.c[col]).create(conn, checkfirst=True)
 
 
 def _add_physical(db: Session, database: Database, model: DataModel, new_fields: list[dict]) -> None:
@@ -53,6 +69,7 @@ def _add_physical(db: Session, database: Database, model: DataModel, new_fields:
             conn.execute(text(f'ALTER TABLE "{topic}"."{name}" ADD COLUMN "{col.name}" {type_sql}'))
     registry = warehouse.get_table(db, topic=model.topic, name=model.table_name)
     registry.columns = [*registry.columns, *columns]
+    _index(db, database, model, new_fields)
 
 
 def add_columns(db: Session, database: Database, *, model: DataModel, old: list[dict], new: list[dict]) -> None:
@@ -143,7 +160,11 @@ def purge(db: Session, database: Database, *, model: DataModel, columns: list[st
     topic, name = safe_identifier(model.topic), safe_identifier(model.table_name)
     existing = {c.name for c in store.table(db, database, model).columns}
     drop = [c for c in columns if c in existing]
+    table = store.table(db, database, model)
     with store.connect(db, database) as conn:
+        for idx in list(table.indexes):
+            if {c.name for c in idx.columns} & set(drop):
+                idx.drop(conn)
         for c in drop:
             conn.execute(text(f'ALTER TABLE "{topic}"."{name}" DROP COLUMN "{safe_identifier(c)}"'))
     registry = warehouse.get_table(db, topic=model.topic, name=model.table_name)
