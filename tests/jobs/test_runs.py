@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from pbshare.core.db import Database
-from pbshare.core.errors import Forbidden
-from pbshare.jobs import runner, service
+from pbshare.core.errors import Forbidden, Invalid
+from pbshare.jobs import runner, service, steps
 from pbshare.jobs.executors import LocalExecutor, run_now
 from pbshare.jobs.models import Run
 from pbshare.jobs.scheduler import Scheduler
@@ -147,15 +147,17 @@ def test_catch_up_after_downtime(database: Database, executor: LocalExecutor, po
         assert runner.wait_for(database, runs[0].id, timeout=30) == "succeeded"
 
 
-def test_a_writing_sql_step_needs_a_data_admin(db) -> None:
+def test_a_writing_sql_step_needs_a_data_admin() -> None:
     clerk = Principal(user_id="u1", username="clerk", display_name="clerk", unit_id="x", unit_code="SZBA",
                       roles=frozenset(), permissions=frozenset({"jobs:manage"}), via="session")
+    check = steps.get_kind("sql").check
+    assert check is not None
     with pytest.raises(Forbidden) as caught:
-        service.create_pipeline(db, principal=clerk, data=PipelineIn(
-            name="w", steps=[{"kind": "sql", "params": {"sql": "DELETE FROM jobt.numbers"}}]))
+        check({"sql": "DELETE FROM jobt.numbers"}, clerk)
     assert "data admin" in caught.value.message.render("en")
-    service.create_pipeline(db, principal=clerk, data=PipelineIn(
-        name="r", steps=[{"kind": "sql", "params": {"sql": "SELECT * FROM jobt.numbers"}}]))
+    check({"sql": "SELECT * FROM jobt.numbers"}, clerk)
+    with pytest.raises(Invalid):
+        check({"sql": "SELECT * FROM numbers"}, clerk)  # tables are written topic.table
 
 
 def test_backup_step_needs_a_passphrase_then_backs_up_and_verifies(database: Database, executor: LocalExecutor,
