@@ -10,9 +10,10 @@ import * as forms from "./pages/forms/index.js";
 import * as jobs from "./pages/jobs/index.js";
 import * as metadata from "./pages/metadata/index.js";
 import * as quality from "./pages/quality/index.js";
+import * as reports from "./pages/reports/index.js";
 import * as portal from "./pages/portal/index.js";
 import * as security from "./pages/security/index.js";
 import * as subscriptions from "./pages/subscriptions/index.js";
 import * as warehouse from "./pages/warehouse/index.js";
 
-export const domains = [core, catalog, metadata, collect, quality, warehouse, compare, forms, jobs, exchange, subscriptions, portal, channels, security];
+export const domains = [core, catalog, metadata, collect, quality, warehouse, compare, forms, jobs, reports, exchange, subscriptions, portal, channels, security];
