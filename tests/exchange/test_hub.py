@@ -178,3 +178,18 @@ def _office():
 
     return Principal(user_id="t", username="t", display_name="t", unit_id="", unit_code="SZBA", roles=frozenset(),
                      permissions=frozenset(), via="token")
+
+
+def test_without_a_hub_connection_the_api_says_what_to_do(client, database, settings, as_user):
+    make_world(database, settings)
+    as_user("hub_admin", ["data_admin"])
+    rows = client.get("/api/v1/hub/registrations").json()
+    assert {r["resource_code"]: r["state"] for r in rows} == dict.fromkeys(("801001", "801002", "801003"),
+                                                                           "not_registered")
+    res = client.post("/api/v1/hub/registrations", json={"codes": []})
+    assert res.status_code == 409 and res.json()["error"]["code"] == "no_hub_connection"
+    assert "govhub" in res.json()["error"]["message"]
+    res = client.post("/api/v1/hub/subscriptions", json={"resource_code": "201001"})
+    assert res.status_code == 409
+    as_user("hub_viewer", ["report_viewer"])
+    assert client.post("/api/v1/hub/registrations", json={"codes": []}).status_code == 403
