@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -19,7 +20,7 @@ from pbshare.jobs.schemas import PipelineIn, ScheduleIn
 from pbshare.warehouse import service as warehouse
 
 ASSET_RESOURCES = ("201001", "301001")  # 个人不动产登记信息, 机动车登记信息
-PROVENANCE_FIELDS = [
+PROVENANCE_FIELDS: list[dict[str, Any]] = [
     {"name": "src_unit", "type": "string", "length": 64, "title": "来源单位 / sending unit"},
     {"name": "src_message", "type": "string", "length": 64, "title": "消息编号 / message id"},
     {"name": "src_received_at", "type": "datetime", "title": "接收时间 / received at"},
@@ -33,7 +34,7 @@ DEBTOR_ASSETS = {
                    {"fn": "sum", "column": "h.area_m2", "as": "area_m2"},
                    {"fn": "count_distinct", "column": "v.plate_no", "as": "vehicles"}],
 }
-PIPELINES: list[tuple[str, str, list[dict], dict]] = [
+PIPELINES: list[tuple[str, str, list[dict[str, Any]], dict[str, Any]]] = [
     ("每晚刷新债务人资产表", "nightly refresh of shared.debtor_assets: real estate and vehicles per debtor",
      [{"kind": "transform", "name": "汇总债务人资产", "params": {"transform": "debtor_assets"}, "retries": 2,
        "retry_delay_s": 60}],
