@@ -138,10 +138,19 @@ def _from_report(report: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]
             continue
         rules.append({"name": r.name, "failed": r.failed, "columns": list(r.columns or []), "severity": r.severity})
         for s in (r.sample or [])[:10]:
-            line = s.get("__line") if isinstance(s, dict) else None
-            rows.append({"line": line, "key": {k: v for k, v in s.items() if not str(k).startswith("__")}
-                         if isinstance(s, dict) else {}, "reason": r.name})
-    return rules, rows[:100]
+            if not isinstance(s, dict):
+                continue
+            value = s.get("value")
+            reason = f"{r.name}: {quality_reports.mask_text(value)}" if value not in (None, "") else r.name
+            rows.append({"line": s.get("line"), "key": dict(s.get("key") or {}), "reason": reason[:500]})
+    merged: dict[Any, dict[str, Any]] = {}
+    for row in rows:  # one row per line, its reasons together
+        key = row["line"] if row["line"] is not None else json.dumps(row["key"], sort_keys=True, default=str)
+        if key in merged:
+            merged[key]["reason"] = f"{merged[key]['reason']}; {row['reason']}"[:500]
+        else:
+            merged[key] = row
+    return rules, list(merged.values())[:100]
 
 
 def _find_delivery_of_run(db: Session, run_id: str | None) -> str | None:

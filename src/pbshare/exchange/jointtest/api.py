@@ -56,13 +56,16 @@ def export(run_id: str, principal: ExchangeManager, db: DbSession) -> Response:
 
 @router.get("/connections/{connection_id}/go-live", response_model=GoLiveStatusOut,
             summary="能否上线及原因 / whether the connection may go live now, and why not")
-def go_live_status(connection_id: str, principal: ExchangeManager, db: DbSession) -> GoLiveStatusOut:
-    return service.go_live_status(db, connection_id=connection_id)
+@takes_write_lock
+def go_live_status(connection_id: str, principal: ExchangeManager, db: DbSession, data_dir: DataDir) -> GoLiveStatusOut:
+    return service.go_live_status(db, connection_id=connection_id, data_dir=data_dir)
 
 
 @router.post("/connections/{connection_id}/go-live", response_model=ConnectionOut,
              summary="上线（需通过的联调测试报告，或管理员的理由）/ go live (a passed report, or an override reason)")
-def go_live(connection_id: str, body: GoLiveIn, principal: ExchangeManager, db: DbSession) -> ConnectionOut:
-    conn = connections.transition(db, connection_id=connection_id, to="live", principal=principal,
-                                  override_reason=body.override_reason)
+@takes_write_lock
+def go_live(connection_id: str, body: GoLiveIn, principal: ExchangeManager, db: DbSession,
+            data_dir: DataDir) -> ConnectionOut:
+    conn = service.go_live(db, connection_id=connection_id, data_dir=data_dir, principal=principal,
+                           override_reason=body.override_reason)
     return connections.connection_out(db, conn, messaging.traffic(db))

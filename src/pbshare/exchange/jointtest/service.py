@@ -381,9 +381,24 @@ def run_out(run: JointTestRun) -> RunOut:
                   steps=[step_out(s) for s in run.steps])
 
 
-def go_live_status(db: Session, *, connection_id: str) -> GoLiveStatusOut:
+def _evaluate_latest(db: Session, connection_id: str, data_dir: Path | None) -> None:
+    run = gate.latest_run(db, connection_id=connection_id)
+    if run is not None and run.state == "running" and data_dir is not None:
+        evaluate(db, run_id=run.id, data_dir=data_dir)
+
+
+def go_live(db: Session, *, connection_id: str, data_dir: Path, principal: Principal | None = None,
+            override_reason: str | None = None) -> Any:
+    """Put the connection live: its running test is judged first, then the gate decides."""
+    _evaluate_latest(db, connection_id, data_dir)
+    return connections.transition(db, connection_id=connection_id, to=ConnectionState.live.value,
+                                  principal=principal, override_reason=override_reason)
+
+
+def go_live_status(db: Session, *, connection_id: str, data_dir: Path | None = None) -> GoLiveStatusOut:
     """Whether the go-live button works now, and if not, why (the button's tooltip)."""
     conn = connections.get_connection(db, connection_id=connection_id)
+    _evaluate_latest(db, connection_id, data_dir)
     run = gate.latest_run(db, connection_id=connection_id)
     why = gate.why_not(db, connection_id=connection_id)
     if conn.state == ConnectionState.suspended.value and gate.has_gone_live(db, connection_id=connection_id):
