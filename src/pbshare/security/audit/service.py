@@ -52,8 +52,8 @@ _acting_as: ContextVar[str | None] = ContextVar("audit_acting_as", default=None)
 
 @contextmanager
 def acting_as(name: str) -> Iterator[None]:
-    """Records written inside without a principal or an actor name carry ``name`` (the demo loader's
-    records say ``demo``), so no record is left without someone to answer for it."""
+    """Records written inside carry ``name`` (the demo loader's records say ``demo``, also for what it does
+    in a demo user's name), so no record is left without someone to answer for it."""
     token = _acting_as.set(name[:64])
     try:
         yield
@@ -120,7 +120,9 @@ def record(
         seq=seq,
         at=utcnow(),
         actor_id=principal.user_id if principal else None,
-        actor_name=(principal.username if principal else None) or actor_name or _acting_as.get(),
+        # Inside ``acting_as`` (the demo loader, a command, a scheduled job) the record names who really ran
+        # it, also when it acts for a user (actor_id stays that user's).
+        actor_name=_acting_as.get() or (principal.username if principal else None) or actor_name,
         unit_code=principal.unit_code if principal else None,
         ip=ip,
         action=action,
