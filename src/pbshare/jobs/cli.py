@@ -103,7 +103,8 @@ def job_run(name: str = typer.Argument(..., help="流水线名称 / pipeline nam
         with database.session() as db:
             detail = service.run_detail(db, run_id=run_id)
         for st in detail.step_runs:
-            console.print(f"[bold]{st.position + 1}. {st.name}[/bold] ({st.kind}): {st.state}, rows {st.rows}")
+            rows = "" if st.rows is None else f", rows {st.rows}"
+            console.print(f"[bold]{st.position + 1}. {st.name}[/bold] ({st.kind}): {st.state}{rows}")
             if st.log:
                 console.print(st.log.rstrip())
         console.print(f"run {run_id}: {state}")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from pbshare.core.clock import as_utc, utcnow
+from pbshare.core.clock import LOCAL_TZ, as_utc, utcnow
 from pbshare.core.db import Database
 from pbshare.core.errors import AppError
 from pbshare.core.i18n import T
@@ -55,7 +55,7 @@ def _heartbeat(database: Database, live: _Live) -> None:
 
 
 def _append_log(database: Database, step_id: str, line: str) -> None:
-    stamp = utcnow().strftime("%H:%M:%S")
+    stamp = utcnow().astimezone(LOCAL_TZ).strftime("%H:%M:%S")  # the office's time, as on every page
 
     def write(db) -> None:
         st = db.get(RunStep, step_id)
