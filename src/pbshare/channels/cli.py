@@ -161,15 +161,23 @@ def connection_state(connection_id: str, to: str = typer.Argument(..., help="tes
                      override_reason: str | None = typer.Option(
                          None, "--override-reason", help="不经通过的联调测试上线的理由（审计）/ reason to go live "
                          "without a passed joint test (audited)")) -> None:
-    """变更连接状态 / move a connection to another state."""
+    """变更连接状态 / move a connection to another state (terminated: the unit leaves, see docs/channels.md)."""
     from pbshare.exchange.connections import service as connections
+    from pbshare.exchange.leaving import service as leaving
 
     database = open_database()
     try:
         with database.session() as db:
-            conn = connections.transition(db, connection_id=connection_id, to=to, reason=reason,
-                                          override_reason=override_reason)
-            console.print(f"[green]{conn.id}[/green] → {conn.state}")
+            if to == "terminated":
+                what = leaving.terminate(db, connection_id=connection_id, reason=reason or "",
+                                         data_dir=get_settings().resolved_data_dir)
+                for item in what.closes:
+                    console.print(f"  closed {item.kind}: {item.label} — {item.detail}")
+                console.print(f"[green]{connection_id}[/green] → terminated")
+            else:
+                conn = connections.transition(db, connection_id=connection_id, to=to, reason=reason,
+                                              override_reason=override_reason)
+                console.print(f"[green]{conn.id}[/green] → {conn.state}")
     except AppError as exc:
         fail(exc)
     database.dispose()
