@@ -81,6 +81,15 @@ def test_rules_filters_and_what_is_sent(database, settings, open_connection):  #
         assert [(r.unit_code, r.event, r.state) for r in rows] == [("SZPSB", "restriction_decided", "pending")]
         outbox = messaging.find_outbox_message(s, message_id=rows[0].outbox_id or "")
         assert outbox is not None and outbox.resource == "801002" and outbox.receiver == "SZPSB"
+        for _ in range(messaging.MAX_ATTEMPTS):  # the unit's system is down: retried with backoff, then dead
+            messaging.mark_failed(s, outbox, error="ConnectionRefusedError: 拒绝连接")
+    with database.session() as s:
+        dead = subs.deliveries(s, principal=admin)[0]
+        assert dead.state == "dead" and not dead.acknowledged and "拒绝连接" in (dead.note or "")
+        assert {x.unit_code: x.failed for x in subs.subscribers(s, principal=admin)}["SZPSB"] == 1
+        messaging.replay(s, outbox_id=dead.outbox_id or "", principal=admin)  # a person replays the dead letter
+    with database.session() as s:
+        assert subs.deliveries(s, principal=admin)[0].state == "pending"
         # public security suspends its connection: the lifting is recorded as not sent, with the reason
         connections.transition(s, connection_id=psb.connection_id, to="suspended")
     with database.session() as s:
