@@ -25,11 +25,15 @@ _running: dict[str, threading.Thread] = {}
 def start_requested(db: Session, database: Database, *, request: RunIn, principal: Principal) -> ImportRun:
     """Queue the run a page asked for and start it in the background.
 
-    The request's session commits first: the background thread reads the run's row in its own.
+    The request's session has only read (or saved the spec as a profile): it commits first, ending its
+    snapshot, and the run's row is written in a unit of its own that waits its turn beside the listeners
+    (a deferred transaction that read before another writer committed could not write at all on SQLite).
+    The background thread then reads the run's row in its own session.
     """
     spec, profile_id, file = service.requested(db, database, request=request, principal=principal)
-    run = service.start_run(db, database, spec=spec, profile_id=profile_id, file=file, run_by=principal.username)
     db.commit()
+    run = database.write(lambda s: service.start_run(s, database, spec=spec, profile_id=profile_id, file=file,
+                                                     run_by=principal.username))
     start(database, run_id=run.id, spec=spec, file=file)
     return run
 
