@@ -8,13 +8,16 @@ natural resources' 201001 and what that unit pushes arrives in the platform's in
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
 from datetime import date
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import httpx
 import pytest
@@ -61,6 +64,42 @@ def hub(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+class CallbackMember:
+    """A unit whose system gives the hub a URL: the hub POSTs each envelope there, the receipt is the answer."""
+
+    def __init__(self, url: str, members, code: str) -> None:
+        self.code = code
+        self.received: list[dict] = []
+        self.key = env_mod.Key(key_id=f"{code}-hub-{secrets.token_hex(3)}", secret=secrets.token_bytes(32))
+        member = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                env = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                member.received.append(env)
+                receipt = env_mod.sign(env_mod.receipt_for(env, sender=member.code), member.key)
+                body = env_mod.dumps(receipt)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                return None
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        callback = f"http://127.0.0.1:{self.server.server_port}/inbox"
+        hubsim.add_member(members, code=code, key_id=self.key.key_id, secret_hex=(self.key.secret or b"").hex(),
+                          callback=callback)
+
+    def subscribe(self, url: str, resource: str) -> httpx.Response:
+        env = env_mod.sign(env_mod.build(type="request", sender=self.code, receiver=hubsim.HUB,
+                                         payload={"resource": resource}, resource="hub.subscribe"), self.key)
+        return httpx.post(url + "/hub/v1/envelopes", content=env_mod.dumps(env), timeout=10)
 
 
 class Member:
@@ -113,6 +152,9 @@ async def test_a_unit_subscribed_through_the_hub_receives_pushes(hub, database, 
     answer = (await asyncio.to_thread(district.pull))[0]
     assert answer["type"] == "response" and answer["payload"]["status"] == "active"
     await asyncio.to_thread(district.send, "receipt", {"status": "accepted"}, "hub.subscribe", answer["id"])
+    # a second unit receives by callback instead of pulling
+    borough = await asyncio.to_thread(CallbackMember, url, members, "SZLGQ")
+    assert (await asyncio.to_thread(borough.subscribe, url, "801002")).status_code == 200
     refused = await asyncio.to_thread(district.send, "delivery", {"x": 1}, "801002")
     assert refused.status_code == 422 and refused.json()["payload"]["code"] == "not_registered"
 
@@ -137,6 +179,15 @@ async def test_a_unit_subscribed_through_the_hub_receives_pushes(hub, database, 
     status = httpx.get(url + "/hub/v1/status").json()
     delivered = [p for p in status["pushes"] if p["to"] == "SZFTQ" and p["type"] == "delivery"]
     assert delivered and delivered[0]["acked_at"] is not None
+
+    def called_back():
+        return [e for e in borough.received if e["type"] == "delivery"]
+
+    called = (await eventually(called_back, timeout=20))[0]
+    assert called["payload"]["restriction"] == "限制高消费" and env_mod.verify(called, borough.key)
+    borough.server.shutdown()
+    status = httpx.get(url + "/hub/v1/status").json()
+    assert all(p["acked_at"] for p in status["pushes"] if p["to"] == "SZLGQ")
 
     # the platform's push to the hub was receipted by the hub (tracked like any subscriber's)
     def hub_acknowledged():
