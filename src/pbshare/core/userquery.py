@@ -51,6 +51,7 @@ class Stop:
     reason: str | None = None
     tripped: threading.Event = field(default_factory=threading.Event)
     deadline: float = float("inf")
+    wakers: list[threading.Event] = field(default_factory=list)  # set on trip, so watchers need not poll
 
     def renew(self, seconds: float) -> None:
         """Start the time limit again (a reader that streams batches: the limit is per fetch)."""
@@ -60,6 +61,8 @@ class Stop:
         if self.reason is None:
             self.reason = reason
         self.tripped.set()
+        for waker in list(self.wakers):
+            waker.set()
 
 
 @contextlib.contextmanager
@@ -67,13 +70,19 @@ def _cancelling(stop: Stop, cancel_query: Callable[[], None]) -> Iterator[None]:
     """A server-side database has no progress handler: once tripped, ask the server to cancel the running
     statement, again every 0.2 s until the block ends (a cancel sent between two statements is lost)."""
     done = threading.Event()
+    wake = threading.Event()  # set by a trip or by the block's end: the watcher sleeps until one of them
+    stop.wakers.append(wake)
+    if stop.tripped.is_set():
+        wake.set()
 
     def watch() -> None:
-        while not done.is_set():
-            if stop.tripped.wait(0.2) and not done.is_set():
-                with contextlib.suppress(Exception):
-                    cancel_query()
-                done.wait(0.2)
+        while True:
+            wake.wait()
+            if done.is_set():
+                return
+            with contextlib.suppress(Exception):
+                cancel_query()
+            done.wait(0.2)
 
     watcher = threading.Thread(target=watch, name=f"pbshare-query-watch-{stop.key[:20]}", daemon=True)
     watcher.start()
@@ -81,6 +90,7 @@ def _cancelling(stop: Stop, cancel_query: Callable[[], None]) -> Iterator[None]:
         yield
     finally:
         done.set()
+        wake.set()
         watcher.join(timeout=1)
 
 
