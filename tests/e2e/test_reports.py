@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -109,10 +110,10 @@ def test_bar_chart_by_drag_and_drop_on_a_dashboard_at_375px_exported(page, live_
 
     with page.expect_download() as dl:
         page.click("[data-test=export-pdf]")
-    assert open(dl.value.path(), "rb").read(4) == b"%PDF"
+    assert Path(dl.value.path()).read_bytes()[:4] == b"%PDF"
     with page.expect_download() as dl:
         page.click("[data-test=export-xlsx]")
-    wb = load_workbook(io.BytesIO(open(dl.value.path(), "rb").read()))
+    wb = load_workbook(io.BytesIO(Path(dl.value.path()).read_bytes()))
     assert wb.sheetnames == ["一季度各区债权", "债权笔数"] and wb["债权笔数"]["A2"].value == 12
     assert page.js_errors == []
 
