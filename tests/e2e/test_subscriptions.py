@@ -31,6 +31,7 @@ def _login(browser, url: str, username: str):
     return context, page, errors
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # the browser path once; both databases are covered below it
 def test_approve_decide_and_see_it_acknowledged(browser, live_server, database, settings, open_connection):  # noqa: F811
     world = make_world(database, settings)
     psb = open_connection("mqtt", unit_code="SZPSB")
