@@ -174,3 +174,23 @@ def test_backup_step_needs_a_passphrase_then_backs_up_and_verifies(database: Dat
     with database.session() as db:
         log = service.run_steps(db, run_id=run_id)[0].log
     assert "backup written" in log and "backup verified" in log
+
+
+def test_a_run_far_slower_than_usual_raises_an_alert(database: Database, executor: LocalExecutor,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runner, "SLOW_MARGIN_S", 0.0)  # in production also a minute longer than usual
+    quick = [{"kind": "wait", "params": {"seconds": 0.05}}]
+    pid = _pipeline(database, "usually quick", quick)
+    for _ in range(3):
+        assert runner.wait_for(database, run_now(database, executor, pipeline_id=pid), timeout=30) == "succeeded"
+    with database.session() as db:
+        usual = service.usual_seconds(db, pipeline_id=pid, before="")
+    assert usual is not None
+    wait = round(usual * 3 + 1.0, 1)  # more than three times as long, whatever the machine's load
+    database.write(lambda db: service.update_pipeline(db, pipeline_id=pid, data=PipelineIn(
+        name="usually quick", steps=[{"kind": "wait", "params": {"seconds": wait}}])))
+    slow = run_now(database, executor, pipeline_id=pid)
+    assert runner.wait_for(database, slow, timeout=30) == "succeeded"
+    with database.session() as db:
+        alerts = [a for a in service.list_alerts(db) if a.run_id == slow]
+    assert len(alerts) == 1 and alerts[0].kind == "slow" and "usually about" in alerts[0].message

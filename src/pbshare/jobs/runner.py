@@ -26,6 +26,7 @@ from pbshare.security.audit import service as audit
 log = logging.getLogger("pbshare.jobs")
 HEARTBEAT_S = 2.0
 SLOW_FACTOR = 3.0  # a run this many times its usual duration (and a minute longer) is "far slower than usual"
+SLOW_MARGIN_S = 60.0
 MAX_LOG = 200_000
 
 
@@ -220,7 +221,7 @@ def _close(db, live: _Live, *, failed: list[str], rows: int) -> str:
         service._finish(run, "succeeded")
         usual = service.usual_seconds(db, pipeline_id=run.pipeline_id, before=run.id)
         if usual is not None and run.seconds is not None and run.seconds > usual * SLOW_FACTOR and \
-                run.seconds - usual > 60:
+                run.seconds - usual > SLOW_MARGIN_S:
             service.raise_alert(db, run=run, kind="slow", message=(
                 f"流水线“{run.pipeline_name}”本次用时 {run.seconds:.0f} 秒，通常约 {usual:.0f} 秒 / "
                 f"pipeline “{run.pipeline_name}” took {run.seconds:.0f} s, usually about {usual:.0f} s"))
