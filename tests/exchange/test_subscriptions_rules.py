@@ -105,3 +105,46 @@ def test_rules_filters_and_what_is_sent(database, settings, open_connection):  #
         ended = subs.end(s, subscription_id=mine.id, reason="不再需要", principal=psb_op)
         assert ended.state == "ended"
         assert amr.unit_code == "SZAMR"
+
+
+def test_each_case_event_goes_out_as_its_resource(database, settings, open_connection):  # noqa: F811
+    import json
+
+    world = make_world(database, settings)
+    data_dir = settings.resolved_data_dir
+    open_connection("nats", unit_code="SZCREDIT")
+    with database.session() as s:
+        admin = who(s, Role.data_admin)
+        for code in ("801001", "801003"):  # unconditional: active at once
+            sub = subs.subscribe(s, body=SubscriptionIn(unit_code="SZCREDIT", resource_code=code, channel="nats",
+                                                        purpose="信用修复"), principal=admin)
+            assert sub.state == "active"
+        case = cases.get_case(s, case_id=world.case_id)
+        cases.decide(s, case_id=case.id, kind="administrator", decision_no="A-1", effective_on=date(2026, 2, 1),
+                     detail={"administrator": "演示·某律师事务所"}, principal=None, data_dir=data_dir)
+        shown = cases.decide(s, case_id=case.id, kind="public_display", decision_no="P-1",
+                             effective_on=date(2026, 2, 2), detail={}, principal=None, data_dir=data_dir)
+        cases.end_decision(s, decision_id=shown.id, ended_on=date(2026, 3, 2), principal=None, data_dir=data_dir)
+        cases.decide(s, case_id=case.id, kind="discharge", decision_no="D-1", effective_on=date(2026, 4, 1),
+                     detail={"result": "已免责", "probation_from": "2023-04-01", "probation_to": "2026-04-01"},
+                     principal=None, data_dir=data_dir)
+        with pytest.raises(Invalid):
+            cases.decide(s, case_id=case.id, kind="discharge", decision_no="D-2", effective_on=date(2026, 4, 1),
+                         detail={"result": "大概免责"}, principal=None, data_dir=data_dir)
+        with pytest.raises(Invalid):  # an administrator appointment cannot be "lifted"
+            cases.end_decision(s, decision_id=cases.list_decisions(s, case_id=case.id)[0].id, ended_on=date(2026, 5, 1),
+                               principal=None, data_dir=data_dir)
+    with database.session() as s:
+        rows = list(reversed(subs.deliveries(s, principal=admin)))
+        assert [(r.resource_code, r.event) for r in rows] == [
+            ("801001", "administrator_appointed"), ("801001", "public_display_started"),
+            ("801001", "public_display_ended"), ("801003", "discharge_decided")]
+        payloads = []
+        for r in rows:
+            msg = messaging.find_outbox_message(s, message_id=r.outbox_id or "")
+            assert msg is not None
+            payloads.append(json.loads(messaging.signed_body(s, msg, data_dir=data_dir))["payload"])
+    assert payloads[0]["administrator"] == "演示·某律师事务所" and payloads[0]["appointed_on"] == "2026-02-01"
+    assert payloads[2]["display_from"] == "2026-02-02" and payloads[2]["display_to"] == "2026-03-02"
+    assert payloads[3]["result"] == "已免责" and payloads[3]["probation_to"] == "2026-04-01"
+    assert all(p["case_no"] == case.case_no and len(p["debtor_id_no"]) == 18 for p in payloads)

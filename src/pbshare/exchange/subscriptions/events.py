@@ -32,10 +32,9 @@ def _record(db: Session, event: CaseEvent, resource: str, id_no: str) -> dict[st
         if decision is not None and decision.kind == "administrator":
             base.update({"administrator": detail.get("administrator"), "appointed_on": decision.effective_on.isoformat()})
         if decision is not None and decision.kind == "public_display":
+            ended = decision.ended_on.isoformat() if decision.ended_on else None
             base.update({"display_decision_no": decision.decision_no, "display_from": decision.effective_on.isoformat(),
-                         "display_to": (decision.ended_on or detail.get("display_until") or None)})
-            if decision.ended_on is not None:
-                base["display_to"] = decision.ended_on.isoformat()
+                         "display_to": ended or detail.get("display_until")})
     elif resource == "801002" and decision is not None:
         base.update({"decision_no": decision.decision_no, "restriction": detail.get("restriction"),
                      "effective_on": decision.effective_on.isoformat(),
