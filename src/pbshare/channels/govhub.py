@@ -75,19 +75,27 @@ class GovHubChannel(Channel):
         return len(items)
 
     async def listen(self, conns: list[ConnectionInfo]) -> None:
+        """Pull every ``poll_seconds``; while the hub cannot be reached, wait longer (doubling to 30 s) and
+        say so once, not every second."""
+        down: dict[str, float] = {}  # connection id -> current pause while its hub is unreachable
         while True:
-            pause = 1.0
             for conn in conns:
-                pause = min(pause, float(conn.settings.get("poll_seconds") or 1.0))
+                every = float(conn.settings.get("poll_seconds") or 1.0)
                 try:
                     await self.pull_once(conn)
+                    if down.pop(conn.id, None) is not None:
+                        log.info("the hub is reachable again")
                 except asyncio.CancelledError:
                     raise
                 except InboxUnavailable:
                     log.warning("the inbox is unavailable; the hub offers the messages again later")
-                except Exception as exc:  # the hub is down or answered badly: try again at the next poll
-                    log.info("pulling from the hub failed: %s", type(exc).__name__)
-            await asyncio.sleep(pause)
+                except Exception as exc:  # the hub is down or answered badly: try again, less often
+                    if conn.id not in down:
+                        log.warning("pulling from the hub failed (%s); trying again, less often, until it answers",
+                                    type(exc).__name__)
+                    down[conn.id] = min(down.get(conn.id, every / 2) * 2, 30.0)
+            await asyncio.sleep(min((down.get(c.id) or float(c.settings.get("poll_seconds") or 1.0) for c in conns),
+                                    default=1.0))
 
     async def health(self, conn: ConnectionInfo | None = None) -> Health:
         if conn is None:
