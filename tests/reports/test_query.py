@@ -79,7 +79,7 @@ def test_group_by_aggregates_totals(as_user, debts):
     assert [(r["accepted_on_month"], r["n"]) for r in months["rows"]][:2] == [("2026-01", 2), ("2026-02", 2)]
 
 
-def test_clear_errors(as_user, debts):
+def test_clear_errors_and_who_may_query(as_user, debts):
     client = as_user("analyst", ["data_admin"])
     cases = [
         ({"columns": ["nope"]}, "unknown_column"),
@@ -101,8 +101,7 @@ def test_clear_errors(as_user, debts):
     res = q(client, columns=["name"], filters={"items": [{"column": "amount", "op": "like", "value": 1}]})
     assert res.status_code == 422
 
-
-def test_viewer_needs_a_shared_report(as_user, debts):
+    # a report viewer opens reports shared with the role, but queries no table ad hoc and builds nothing
     client = as_user("viewer", ["report_viewer"])
     res = q(client, columns=["name"])
     assert res.status_code == 403 and res.json()["error"]["code"] == "source_forbidden"

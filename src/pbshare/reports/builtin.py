@@ -38,11 +38,11 @@ def _kpi(key: str, title: str, value: Any) -> dict[str, Any]:
 
 
 def cases_dashboard(db: Session, *, date_from: dt.date | None, date_to: dt.date | None) -> dict[str, Any]:
-    en = current_language.get() == "en"
+    en = current_language.get().startswith("en")
     by_stage = cases_service.cases_by_stage(db)
-    labels = cases_service.CASE_STAGE_LABELS
-    stage_rows = [{"stage": labels[s][1 if en else 0] if s in labels else str(s), "cases": by_stage.get(str(s), 0)}
-                  for s in list(labels) + [k for k in by_stage if k not in {str(x) for x in labels}]]
+    labels = {str(k.value): v for k, v in cases_service.CASE_STAGE_LABELS.items()}
+    stage_rows = [{"stage": labels[s][1 if en else 0] if s in labels else s, "cases": by_stage.get(s, 0)}
+                  for s in list(labels) + [k for k in by_stage if k not in labels]]
     by_month = cases_service.cases_by_month(db, date_from=date_from, date_to=date_to)
     return {"key": "cases", "title": _t("案件", "Cases"), "tiles": [
         _kpi("cases_total", _t("案件总数", "Cases in all"), sum(by_stage.values())),
