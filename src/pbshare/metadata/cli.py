@@ -54,6 +54,8 @@ def source_list() -> None:
     database = open_database()
     with database.session() as session:
         table = Table("name", "id (source_id)", "url", "last test", "last harvest")
+        # The id is what profiles and the API take: never cut, however narrow the terminal.
+        table.columns[1].no_wrap, table.columns[1].min_width = True, 36
         for s in service.list_sources(session):
             table.add_row(s.name, s.id, s.url_display, "-" if s.last_test_ok is None else ("ok" if s.last_test_ok else "failed"),
                           str(s.last_harvest_at or "-"))
