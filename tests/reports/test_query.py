@@ -106,3 +106,26 @@ def test_clear_errors_and_who_may_query(as_user, debts):
     res = q(client, columns=["name"])
     assert res.status_code == 403 and res.json()["error"]["code"] == "source_forbidden"
     assert client.post("/api/v1/reports", json={"title": "x", "spec": {"source": SOURCE}}).status_code == 403
+
+
+def test_a_sql_dataset_as_source(as_user, debts, database):
+    from pbshare.collect.derived import datasets
+    from pbshare.collect.derived.schemas import DatasetIn
+
+    with database.session() as db:
+        ds = datasets.save_dataset(db, data=DatasetIn(name="debt_by_district", title="各区债权", target_topic="rpt",
+                                                      sql="SELECT district, sum(amount) AS total, count(*) AS n "
+                                                          "FROM rpt.debts GROUP BY district"))
+        ds_id = ds.id
+    client = as_user("analyst", ["data_admin"])
+    res = client.post("/api/v1/query", json={"source": {"kind": "dataset", "id": ds_id}, "columns": ["district"]})
+    assert res.status_code == 422 and res.json()["error"]["code"] == "dataset_empty"
+    with database.session() as db:
+        datasets.refresh_dataset(db, database, dataset_id=ds_id)
+    res = client.post("/api/v1/query", json={"source": {"kind": "dataset", "id": ds_id},
+                                             "filters": {"items": [{"column": "n", "op": "ge", "value": 4}]},
+                                             "aggregates": [{"fn": "sum", "column": "total", "as": "all"}]})
+    assert res.status_code == 200, res.text
+    assert res.json()["rows"] == [{"all": 7800}]
+    names = {s["title"] for s in client.get("/api/v1/reports/sources").json()}
+    assert any("debt_by_district" in n for n in names) and any("rpt.debts" in n for n in names)

@@ -107,8 +107,7 @@ def builtin_dashboards(principal: ReportReader, db: DbSession, date_from: dt.dat
 def builtin_export(body: ExportIn, principal: ReportReader, db: DbSession,
                    format: Annotated[Literal["xlsx", "pdf"], Query()] = "pdf") -> Response:
     g = body.globals or GlobalValues()
-    boards = builtin.dashboards(db, principal=principal, date_from=dt.date.fromisoformat(g.date_from) if g.date_from
-                                else None, date_to=dt.date.fromisoformat(g.date_to) if g.date_to else None, unit=g.unit)
+    boards = builtin.dashboards(db, principal=principal, date_from=g.date_from, date_to=g.date_to, unit=g.unit)
     chosen = [b for b in boards if not body.key or b["key"] == body.key] or boards
     tiles = [t for b in chosen for t in b["tiles"]]
     title = " / ".join(b["title"] for b in chosen)

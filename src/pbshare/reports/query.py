@@ -177,6 +177,8 @@ def build(src: Opened, spec: QuerySpec, vault: pii.PiiVault | None) -> tuple[Sel
                                "not_temporal", c=f.name, b=g.bucket)
                 name = f"{f.name}_{g.bucket}"
                 col = _bucket(col, g.bucket, dialect)
+            if name in seen:
+                raise _bad("分组字段“{c}”重复", "The group column '{c}' is given twice", "duplicate_group", c=name)
             keys.append(col.label(name))
             seen.add(name)
             out.append(FieldOut(name=name, title=f.title + (f"（{g.bucket}）" if g.bucket else ""),
@@ -199,7 +201,7 @@ def build(src: Opened, spec: QuerySpec, vault: pii.PiiVault | None) -> tuple[Sel
                 totals = totals.where(where)
         by_name: dict[str, Any] = {k.name: k for k in keys} | {n: e for n, e in aggs}
     else:
-        names = spec.columns or [f.name for f in src.fields]
+        names = list(dict.fromkeys(spec.columns)) or [f.name for f in src.fields]
         fields = [src.field(n) for n in names]
         for f in fields:
             out.append(FieldOut(name=f.name, title=f.title, type=f.type, pii=f.pii))

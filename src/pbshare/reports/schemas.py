@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -153,8 +154,8 @@ class GlobalValues(BaseModel):
     """The dashboard's global filters as a viewer set them."""
 
     model_config = ConfigDict(extra="forbid")
-    date_from: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$")
-    date_to: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
     unit: str | None = Field(None, max_length=200)
     district: str | None = Field(None, max_length=200)
 

@@ -149,7 +149,8 @@ def _global_conditions(options: dict[str, Any], g: GlobalValues | None) -> list[
     cols = options.get("globals") or {}
     out: list[Condition] = []
     if cols.get("date") and (g.date_from or g.date_to):
-        out.append(Condition(column=cols["date"], op="between", value=[g.date_from, g.date_to]))
+        out.append(Condition(column=cols["date"], op="between", value=[g.date_from.isoformat() if g.date_from else None,
+                                                                        g.date_to.isoformat() if g.date_to else None]))
     if cols.get("unit") and g.unit:
         out.append(Condition(column=cols["unit"], op="eq", value=g.unit))
     if cols.get("district") and g.district:

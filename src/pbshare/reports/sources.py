@@ -29,6 +29,7 @@ from sqlalchemy import (
     Table,
     Text,
     create_engine,
+    select,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -177,6 +178,21 @@ class TableSource:
                  "fields": [f.__dict__ for f in _table_fields(t.columns)]} for t in warehouse.list_tables(ctx.db)]
 
 
+def _sniffed(src: Opened) -> Opened:
+    """SQLite gives a CREATE TABLE … AS column of an expression (sum, count) no declared type, so the registry
+    calls it text: look at its first values and treat it as a number when they all are."""
+    untyped = [f for f in src.fields if f.type in ("string", "text")]
+    if not untyped or src.engine.dialect.name != "sqlite":
+        return src
+    with src.engine.connect() as conn:
+        sample = conn.execute(select(*[src.table.c[f.name] for f in untyped]).limit(50)).all()
+    for i, f in enumerate(untyped):
+        values = [r[i] for r in sample if r[i] is not None]
+        if values and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            f.type = "integer" if all(isinstance(v, int) for v in values) else "float"
+    return src
+
+
 @register_source("dataset")
 class DatasetSource:
     def open(self, ctx: SourceContext, ref: dict[str, Any]) -> Opened:
@@ -185,7 +201,7 @@ class DatasetSource:
         if warehouse.find_table(ctx.db, topic=ds.target_topic, name=ds.target_table) is None:
             raise Invalid(T("数据集“{n}”还没有生成数据，请先刷新它", "The dataset '{n}' has no rows yet; refresh it first",
                             n=ds.title), code="dataset_empty")
-        return open_table(ctx, ds.target_topic, ds.target_table, label=f"dataset:{ds.name}")
+        return _sniffed(open_table(ctx, ds.target_topic, ds.target_table, label=f"dataset:{ds.name}"))
 
     def list(self, ctx: SourceContext) -> list[dict[str, Any]]:
         _need(ctx, Perm.warehouse_read, _READ_WAREHOUSE)
