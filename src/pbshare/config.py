@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -55,6 +56,11 @@ class Settings(BaseSettings):
     jobs_workers: int = Field(default=2, ge=1, le=64, description="runs at once under the local executor")
     jobs_alert_webhook: str | None = Field(default=None, description="POSTed a JSON alert when a run fails or is slow")
     jobs_stale_s: float = Field(default=20.0, ge=2, description="a run without a heartbeat this long lost its worker")
+    # A fast-forwarded scheduler clock for drills and tests: it reads jobs_clock_origin at the Unix time
+    # jobs_clock_anchor and runs jobs_clock_speed times as fast (docs/jobs.md); unset: the real clock.
+    jobs_clock_origin: datetime | None = None
+    jobs_clock_anchor: float | None = None
+    jobs_clock_speed: float = Field(default=1.0, gt=0)
     compare_change_share: float = Field(default=0.3, gt=0, le=1, description="share of changed rows a comparison flags")
 
     @property

@@ -157,3 +157,42 @@ def test_a_worker_killed_mid_run_leaves_a_run_taken_up_again(pg: Database, worke
         assert time.monotonic() - killed_at < 40
     finally:
         distributed.stop()
+
+
+def test_two_scheduler_processes_on_a_fast_clock_run_each_fire_time_once(pg: Database, workers: list) -> None:
+    """Two `pbshare scheduler` processes share a drill clock running twenty minutes a second: every hourly fire time
+    becomes one run, handed to the workers once."""
+    pid = _pipeline(pg, "hourly drill", [{"kind": "wait", "params": {"seconds": 0.05}}])
+    origin = datetime(2027, 3, 1, 0, 0, tzinfo=UTC)
+    s = pg.settings
+    env = {**os.environ, "PBSHARE_DATABASE_URL": s.resolved_database_url, "PBSHARE_DATA_DIR": str(s.data_dir),
+           "PBSHARE_CHANNEL_PREFIX": s.channel_prefix, "PBSHARE_EXECUTOR": "distributed",
+           "PBSHARE_JOBS_STALE_S": str(STALE_S), "PBSHARE_LOG_JSON": "false",
+           "PBSHARE_JOBS_CLOCK_ORIGIN": origin.isoformat(), "PBSHARE_JOBS_CLOCK_ANCHOR": str(time.time()),
+           "PBSHARE_JOBS_CLOCK_SPEED": "1200"}
+    logs = [s.data_dir / f"scheduler{i}.log" for i in range(2)]
+    procs = [subprocess.Popen([PBSHARE, "scheduler", "--interval", "0.25"], env=env, stdout=log.open("w"),
+                              stderr=subprocess.STDOUT) for log in logs]
+    try:
+        deadline = time.monotonic() + 60
+        while not all("pbshare scheduler" in log.read_text() for log in logs) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        # both loops run; the schedule starts at the drill clock's origin, so what is due is caught up at once
+        pg.write(lambda db: service.create_schedule(
+            db, data=ScheduleIn(pipeline_id=pid, picker={"kind": "hourly", "minute": 0}), now=origin))
+        time.sleep(4)
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=15)
+    with pg.session() as db:
+        runs = list(db.scalars(select(Run).where(Run.pipeline_id == pid)))
+    fires = sorted(r.fire_at.astimezone(UTC) for r in runs)
+    assert len(fires) >= 3, [log.read_text()[-500:] for log in logs]
+    assert len(set(fires)) == len(fires)  # never twice
+    assert fires == [origin + timedelta(hours=i + 1) for i in range(len(fires))]  # none missed
+    for r in runs:
+        assert runner.wait_for(pg, r.id, timeout=60) == "succeeded"
+        with pg.session() as db:
+            assert service.get_run(db, run_id=r.id).attempt == 1

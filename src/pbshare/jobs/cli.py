@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from datetime import timedelta
 
 import typer
 from rich.table import Table
@@ -14,7 +15,7 @@ from pbshare.config import get_settings
 from pbshare.core.commands import command_session, console, err, fail, open_database
 from pbshare.core.errors import AppError
 from pbshare.jobs import executors, runner, service
-from pbshare.jobs.scheduler import Scheduler
+from pbshare.jobs.scheduler import GRACE, Scheduler, clock_from
 
 job_app = typer.Typer(help="ETL 流水线与调度 / pipelines, schedules and runs", no_args_is_help=True)
 
@@ -54,7 +55,9 @@ def scheduler(interval: float = typer.Option(5.0, "--interval", help="检查间�
     """启动调度循环：到点生成运行并交给执行器；可运行多个，每个触发时间只运行一次 / run the scheduling loop."""
     database = open_database()
     executor = executors.executor_for(database)
-    loop = Scheduler(database, executor, interval=interval)
+    speed = database.settings.jobs_clock_speed
+    loop = Scheduler(database, executor, interval=interval, clock=clock_from(database.settings),
+                     grace=max(GRACE, timedelta(seconds=30 * speed)))  # a drill clock: 30 real seconds
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     console.print(f"pbshare scheduler: executor {executor.name}, every {interval:g} s")

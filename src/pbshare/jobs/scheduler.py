@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from pbshare.config import Settings
 from pbshare.core.clock import as_utc, utcnow
 from pbshare.core.db import Database
 from pbshare.jobs import schedules, service
@@ -22,6 +24,17 @@ from pbshare.jobs.executors import Executor
 log = logging.getLogger("pbshare.jobs")
 GRACE = timedelta(minutes=5)
 MAX_MISSED = 10_000
+
+
+def clock_from(settings: Settings) -> Callable[[], datetime]:
+    """The real clock, or the drill's fast-forwarded one (``PBSHARE_JOBS_CLOCK_ORIGIN`` / ``_ANCHOR`` / ``_SPEED``),
+    which reads the same in every process."""
+    if settings.jobs_clock_origin is None:
+        return utcnow
+    origin = as_utc(settings.jobs_clock_origin)
+    anchor = settings.jobs_clock_anchor if settings.jobs_clock_anchor is not None else time.time()
+    speed = settings.jobs_clock_speed
+    return lambda: origin + timedelta(seconds=(time.time() - anchor) * speed)
 
 
 class Scheduler:
