@@ -62,4 +62,11 @@ def test_build_schedule_monthly_run_now_and_watch(page, live_server, database):
     expect(page.locator("[data-test=run-progress]")).to_have_attribute("aria-valuenow", "100")
     expect(page.locator("[data-test=run-log-0]")).to_contain_text("waited 3 s")
     expect(page.locator("[data-test=run-log-1]")).to_contain_text("waited 1 s")
+    page.goto(live_server + "/#/jobs/runs")
+    expect(page.locator("[data-test=runs-table]")).to_contain_text("月末整理")
+    expect(page.locator("[data-test=runs-table]")).to_contain_text("成功")
+    page.goto(live_server + "/#/jobs/calendar")
+    expect(page.locator("[data-test=calendar-entry]").first).to_contain_text("03:00 月末整理")
+    page.goto(live_server + "/#/")
+    expect(page.locator("[data-test=jobs-failed-count]")).to_have_text("0")
     assert page.js_errors == []
