@@ -90,7 +90,7 @@ export default {
         </template>
       </el-table-column>
     </el-table>
-    <el-dialog v-model="form.open" :title="form.id ? t('jobs.editPipeline') : t('jobs.newPipeline')" width="860px" top="4vh">
+    <el-dialog v-model="form.open" :title="form.id ? t('jobs.editPipeline') : t('jobs.newPipeline')" width="min(860px, 96vw)" top="4vh">
       <el-form label-width="100px" size="small">
         <el-form-item :label="t('jobs.name')"><el-input v-model="form.name" data-test="pipeline-name" /></el-form-item>
         <el-form-item :label="t('jobs.description')"><el-input v-model="form.description" type="textarea" :rows="2" /></el-form-item>

@@ -139,7 +139,7 @@ export default {
         <el-button v-if="can('jobs:manage')" size="small" type="danger" link @click="remove(row)">{{ t('jobs.delete') }}</el-button>
       </template></el-table-column>
     </el-table>
-    <el-dialog v-model="form.open" :title="form.id ? t('jobs.editSchedule') : t('jobs.newSchedule')" width="640px" top="5vh">
+    <el-dialog v-model="form.open" :title="form.id ? t('jobs.editSchedule') : t('jobs.newSchedule')" width="min(640px, 96vw)" top="5vh">
       <el-form label-width="120px" size="small">
         <el-form-item :label="t('jobs.pipeline')">
           <el-select v-model="form.pipeline_id" data-test="schedule-pipeline" style="width:100%"><el-option v-for="p in pipelines" :key="p.id" :value="p.id" :label="p.name" /></el-select>
