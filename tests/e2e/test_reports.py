@@ -60,6 +60,21 @@ def test_bar_chart_by_drag_and_drop_on_a_dashboard_at_375px_exported(page, live_
     assert page.request.post(live_server + "/api/v1/auth/login",
                              data={"username": "builder", "password": PASSWORD}).ok
 
+    # the query page: a pivot of district × unit with totals, exported to CSV
+    page.goto(live_server + "/#/reports/query")
+    _pick(page, "[data-test=source]", "rpt.debts")
+    expect(page.locator("[data-test=field-amount]")).to_be_visible()
+    _drag(page, "district", "rows")
+    _drag(page, "unit", "cols")
+    _drag(page, "amount", "values")
+    page.click("[data-test=run]")
+    pivot = page.locator("[data-test=result] [data-test=pivot]")
+    expect(pivot).to_contain_text("市法院")
+    expect(pivot.locator("tr", has_text="南山区")).to_contain_text("3000")  # 300 + 600 + 900 + 1200, its total
+    with page.expect_download() as dl:
+        page.click("[data-test=export-csv]")
+    assert "南山区" in Path(dl.value.path()).read_text(encoding="utf-8-sig")
+
     _new_report(page, live_server, "一季度各区债权")
     _drag(page, "district", "rows")
     _drag(page, "amount", "values")
@@ -69,18 +84,22 @@ def test_bar_chart_by_drag_and_drop_on_a_dashboard_at_375px_exported(page, live_
     page.fill("[data-test=value-name]", "债权")  # contains (the default for text)
     page.fill("[data-test=value-accepted_on]", "2026-01-01")  # between (the default for dates)
     page.fill("[data-test=value2-accepted_on]", "2026-03-31")
-    page.click("[data-test=chart-bar]")
+    page.click("[data-test=type-bar]")
     with page.expect_response(re.compile(r"/api/v1/query$")) as resp:
         page.click("[data-test=preview]")
     assert {r["district"]: r["sum_amount"] for r in resp.value.json()["rows"]} == {"福田区": 800, "罗湖区": 1000,
                                                                                    "南山区": 1200}
+    expect(page.locator("[data-test=chart-bar] canvas")).to_be_visible()
+    page.click("[data-test=type-map]")  # the same figures on the districts of Shenzhen
+    expect(page.locator("[data-test=chart-map] canvas")).to_be_visible()
+    page.click("[data-test=type-bar]")
     expect(page.locator("[data-test=chart-bar] canvas")).to_be_visible()
     page.click("[data-test=save-report]")
     expect(page).to_have_url(re.compile(r"/#/reports/builder/[0-9a-f-]+$"))
 
     _new_report(page, live_server, "债权笔数")
     _drag(page, "name", "values")
-    page.click("[data-test=chart-kpi]")
+    page.click("[data-test=type-kpi]")
     page.click("[data-test=preview]")
     expect(page.locator("[data-test=kpi] .num")).to_have_text("12")
     page.click("[data-test=save-report]")

@@ -88,7 +88,7 @@ export default {
     <div class="toolbar">
       <el-input v-model="form.title" :placeholder="t('rp.title')" style="width:280px" data-test="report-title" />
       <el-radio-group v-model="form.chart" size="small" data-test="chart-type">
-        <el-radio-button v-for="c in CHARTS" :key="c" :value="c" :data-test="'chart-' + c">{{ t('rp.chart.' + c) }}</el-radio-button>
+        <el-radio-button v-for="c in CHARTS" :key="c" :value="c" :data-test="'type-' + c">{{ t('rp.chart.' + c) }}</el-radio-button>
       </el-radio-group>
     </div>
     <query-builder :state="state" />
