@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import queue
+import threading
 from typing import Any, Protocol
 
 from pbshare.core.db import Database
@@ -22,25 +23,36 @@ class Executor(Protocol):
 
 
 class LocalExecutor:
+    """Runs in daemon threads of this process: a stopping server (or test) never waits for a long step; a run it
+    leaves behind is taken up again after its heartbeat goes stale."""
+
     name = "local"
 
     def __init__(self, database: Database, *, workers: int | None = None) -> None:
         self.database = database
-        self.pool = ThreadPoolExecutor(max_workers=workers or database.settings.jobs_workers,
-                                       thread_name_prefix="pbshare-job")
+        self.queue: queue.Queue[str | None] = queue.Queue()
+        self.threads = [threading.Thread(target=self._work, name=f"pbshare-job-{i}", daemon=True)
+                        for i in range(workers or database.settings.jobs_workers)]
+        for t in self.threads:
+            t.start()
 
     def submit(self, run_id: str) -> None:
         self.database.write(lambda db: service.mark_submitted(db, run_id=run_id))
-        self.pool.submit(self._run, run_id)
+        self.queue.put(run_id)
 
-    def _run(self, run_id: str) -> None:
-        try:
-            runner.execute(self.database, run_id=run_id)
-        except Exception:
-            log.exception("job run failed to execute")
+    def _work(self) -> None:
+        while True:
+            run_id = self.queue.get()
+            if run_id is None:
+                return
+            try:
+                runner.execute(self.database, run_id=run_id)
+            except Exception:
+                log.exception("job run failed to execute")
 
     def stop(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        for _ in self.threads:
+            self.queue.put(None)
 
 
 class DistributedExecutor:
