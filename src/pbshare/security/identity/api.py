@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.orm import Session
 
+from pbshare.core import http
 from pbshare.core.errors import AppError, Forbidden, Invalid
 from pbshare.core.http import DataDir, DbSession, SettingsDep
 from pbshare.core.i18n import T
@@ -70,6 +71,7 @@ def _ip(request: Request) -> str | None:
 
 
 @public_router.post("/login", response_model=MeOut, summary="登录 / log in with user name, password and TOTP code")
+@http.takes_write_lock  # reads then writes while the listeners write: waits its turn on SQLite, never "busy"
 def login(body: LoginIn, request: Request, response: Response, db: DbSession, settings: SettingsDep) -> MeOut:
     ip = _ip(request)
     try:
