@@ -119,12 +119,3 @@ def test_one_of_two_connections_leaves_the_unit_open(database, settings, open_co
         assert not any(c.is_active for c in api_clients.list_clients(s))
         assert subscriptions.get_subscription(s, subscription_id=on_rest).state == "ended"
 
-
-def test_the_command_line_leaves_with_a_reason(database, settings, open_connection):  # noqa: F811
-    from tests.channels.test_cli import pbshare
-
-    unit = open_connection("socket", unit_code="LVU02")
-    without = pbshare(settings, "connection", "state", unit.connection_id, "terminated")
-    assert without.returncode == 2 and "reason" in without.stderr
-    done = pbshare(settings, "connection", "state", unit.connection_id, "terminated", "--reason", "单位退出共享")
-    assert done.returncode == 0 and "closed keys" in done.stdout and "→ terminated" in done.stdout
