@@ -68,3 +68,31 @@ def test_debtor_file_gathers_cases_and_facts_masked_and_audited(database, settin
 
     assert as_user("file_operator", ["unit_operator"], "SZPNR").get(
         f"/api/v1/debtors/{debtor['id']}/file").status_code == 403
+
+
+def test_answers_to_requests_show_in_the_debtors_file(client, database, settings):
+    from tests.conftest import login, make_user
+    from tests.exchange.requests_world import CA, HANDLER, make_world, switch
+
+    world = make_world(database, settings)
+    created: set[str] = set()
+    switch(client, login, make_user, database, HANDLER, created)
+    req = client.post(f"/api/v1/cases/{world.case_id}/requests", json={
+        "kind": "query", "resources": ["401001"], "purpose": "调查婚姻状况", "legal_basis": "《深圳经济特区个人破产条例》"})
+    assert req.status_code == 201, req.text
+    item = req.json()["items"][0]
+    switch(client, login, make_user, database, CA, created)
+    assert client.post(f"/api/v1/portal/items/{item['id']}/accept").status_code == 200
+    answer = client.post(f"/api/v1/portal/items/{item['id']}/answer", json={"records": [
+        {"record_no": "演示J440303-2015-000123", "kind": "结婚登记", "registered_on": "2015-06-01"}]})
+    assert answer.status_code == 200, answer.text
+
+    switch(client, login, make_user, database, HANDLER, created)
+    file = client.get(f"/api/v1/debtors/{world.debtor_id}/file").json()
+    [marriage] = [f for f in file["facts"] if f["resource_code"] == "401001"]
+    assert marriage["resource_name"] == "婚姻登记信息"
+    [row] = marriage["rows"]
+    assert row["record_no"] == "演示J440303-2015-000123" and row["src_unit"] == "SZCA" and row["src_received_at"]
+    assert {c["title"] for c in marriage["columns"]} >= {"登记字号", "登记类型", "登记日期"}  # the items' names
+    items = [i for r in file["requests"] for q in r["requests"] for i in q["items"]]
+    assert [i["state"] for i in items] == ["answered"]
