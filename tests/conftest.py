@@ -143,3 +143,21 @@ def as_user(client: TestClient, database: Database):
         return client
 
     return _as
+
+
+@pytest.fixture
+def cli(database: Database, settings: Settings, monkeypatch):
+    """``cli("import", "run", …)``: the ``pbshare`` command line against this test's database."""
+    from typer.testing import CliRunner
+
+    from pbshare.cli import app as cli_app
+    from pbshare.config import get_settings
+
+    monkeypatch.setenv("PBSHARE_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("COLUMNS", "300")  # Rich tables wide enough to read ids back
+    if settings.database_url:
+        monkeypatch.setenv("PBSHARE_DATABASE_URL", settings.database_url)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    yield lambda *args: runner.invoke(cli_app, list(args))
+    get_settings.cache_clear()

@@ -5,33 +5,12 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from openpyxl import load_workbook
-from typer.testing import CliRunner
 
-from pbshare.cli import app
 from pbshare.collect.profiles import service as profiles
 from pbshare.collect.runs import service as runs_service
-from pbshare.config import get_settings
 from pbshare.warehouse import service as warehouse
 from tests.collect.conftest import MAPPING, people, write_csv
-
-
-@pytest.fixture
-def cli(database, settings, monkeypatch):
-    monkeypatch.setenv("PBSHARE_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("COLUMNS", "300")  # Rich tables wide enough to read run ids back
-    if settings.database_url:
-        monkeypatch.setenv("PBSHARE_DATABASE_URL", settings.database_url)
-    get_settings.cache_clear()
-    runner = CliRunner()
-
-    def invoke(*args: str):
-        result = runner.invoke(app, list(args))
-        return result
-
-    yield invoke
-    get_settings.cache_clear()
 
 
 def test_import_profile_rerun_quarantine_dataset_transform(cli, tmp_path, database):

@@ -10,15 +10,12 @@ from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
-from typer.testing import CliRunner
 
-from pbshare.cli import app
 from pbshare.collect.profiles import service as profiles
 from pbshare.collect.profiles.models import ImportProfile
 from pbshare.collect.profiles.schemas import ProfileIn
 from pbshare.collect.runs import flows
 from pbshare.collect.schemas import ImportSpec
-from pbshare.config import get_settings
 from pbshare.core.errors import Invalid
 from pbshare.metadata import service as metadata_service
 from pbshare.warehouse import service as warehouse
@@ -251,16 +248,6 @@ def test_a_profile_never_keeps_or_shows_a_database_password(database, topic, as_
             target_topic="case", target_table="legacy"))
 
 
-@pytest.fixture
-def cli(database, settings, monkeypatch):
-    monkeypatch.setenv("PBSHARE_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("COLUMNS", "300")
-    if settings.database_url:
-        monkeypatch.setenv("PBSHARE_DATABASE_URL", settings.database_url)
-    get_settings.cache_clear()
-    runner = CliRunner()
-    yield lambda *args: runner.invoke(app, list(args))
-    get_settings.cache_clear()
 
 
 @pytest.mark.parametrize("contrib", ["mariadb"], indirect=True)

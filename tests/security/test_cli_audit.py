@@ -9,28 +9,12 @@ import subprocess
 import sys
 import time
 
-import pytest
 from sqlalchemy import select
-from typer.testing import CliRunner
 
-from pbshare.cli import app
-from pbshare.config import get_settings
 from pbshare.security.audit import service as audit
 from pbshare.security.audit.service import AuditRecord
 from pbshare.units import service as unit_service
 from tests.conftest import PASSWORD, login
-
-
-@pytest.fixture
-def cli(database, settings, monkeypatch):
-    monkeypatch.setenv("PBSHARE_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("COLUMNS", "300")
-    if settings.database_url:
-        monkeypatch.setenv("PBSHARE_DATABASE_URL", settings.database_url)
-    get_settings.cache_clear()
-    runner = CliRunner()
-    yield lambda *args: runner.invoke(app, list(args))
-    get_settings.cache_clear()
 
 
 def test_user_add_and_passwd_from_the_cli_are_audited(cli, database, client):
