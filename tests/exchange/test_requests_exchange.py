@@ -7,7 +7,6 @@ import io
 import json
 from datetime import date, timedelta
 
-import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -25,26 +24,12 @@ from pbshare.exchange.requests.models import InfoRequest, RequestItem, RequestIt
 from pbshare.security.clients import service as api_clients
 from pbshare.security.crypto import algorithms as crypto
 from pbshare.security.crypto.pii import vault_for
-from tests.conftest import login, make_user
-from tests.exchange.requests_world import HANDLER, PNR, PSB, make_world, switch
+from tests.conftest import login
+from tests.exchange.requests_world import HANDLER, PNR, PSB
 
 URL = "/api/v1/exchange/messages"
 
 
-@pytest.fixture
-def world(database, settings):
-    return make_world(database, settings)
-
-
-@pytest.fixture
-def act(client, database):
-    created: set[str] = set()
-
-    def _as(who):
-        switch(client, login, make_user, database, who, created)
-        return client
-
-    return _as
 
 
 def ask(client, case_id, **kw):

@@ -4,31 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 from sqlalchemy import select
 
 from pbshare.exchange.requests import duedates, service
 from pbshare.exchange.requests.schemas import RequestIn
 from pbshare.security.audit import service as audit
 from pbshare.units.principal import Principal
-from tests.conftest import login, make_user
-from tests.exchange.requests_world import CA, HANDLER, PNR, PSB, make_world, switch
-
-
-@pytest.fixture
-def world(database, settings):
-    return make_world(database, settings)
-
-
-@pytest.fixture
-def act(client, database):
-    created: set[str] = set()
-
-    def _as(who):
-        switch(client, login, make_user, database, who, created)
-        return client
-
-    return _as
+from tests.exchange.requests_world import CA, HANDLER, PNR, PSB
 
 
 def ask(client, case_id, **kw):
