@@ -194,3 +194,24 @@ def test_a_plugged_in_check_refuses_an_answer_with_its_reason(act, world):
         assert op.get(f"/api/v1/portal/items/{item['id']}").json()["state"] == "dispatched"
     finally:
         service.ANSWER_CHECKS.remove(no_palaces)
+
+
+def test_an_answer_is_checked_by_the_resources_quality_rules(act, world, database):
+    from tests.exchange.requests_world import PNR
+
+    admin = act(("q_admin", ["data_admin"], "SZBA"))
+    rule = {"kind": "range", "columns": ["area_m2"], "params": {"min": 1, "max": 10000}, "name": "面积须在 1 到 10000 之间"}
+    assert admin.post("/api/v1/quality/rule-sets/resources/201001/rules", json=rule).status_code == 201
+    handler = act(HANDLER)
+    item = next(i for i in ask(handler, world.case_id).json()["items"] if i["unit_code"] == "SZPNR")
+    op = act(PNR)
+    full = op.post(f"/api/v1/portal/items/{item['id']}/unmask", json={"purpose": "在登记系统中查找权利人"}).json()
+    assert op.post(f"/api/v1/portal/items/{item['id']}/accept").status_code == 200
+    record = {"owner_name": full["subjects"][0]["name"], "owner_id_no": full["subjects"][0]["id_no"],
+              "unit_no": "440303001001GB00001F0001", "location": "深圳市罗湖区演示路1号101", "area_m2": "0.5",
+              "share_mode": "单独所有", "registered_on": "2019-05-06", "mortgaged": "否", "sealed": False}
+    refused = op.post(f"/api/v1/portal/items/{item['id']}/answer", json={"records": [record]})
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "answer_invalid"
+    assert any("第 1 条" in p and "面积" in p for p in refused.json()["error"]["detail"]["problems"])
+    ok = op.post(f"/api/v1/portal/items/{item['id']}/answer", json={"records": [{**record, "area_m2": "89.5"}]})
+    assert ok.status_code == 200 and ok.json()["state"] == "answered"

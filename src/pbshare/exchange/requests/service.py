@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -62,6 +63,8 @@ from pbshare.exchange.requests.schemas import (
     RequestOut,
     SubjectOut,
 )
+from pbshare.quality.rules import engine as quality_engine
+from pbshare.quality.rules import service as quality_rules
 from pbshare.security.audit import service as audit
 from pbshare.security.crypto.pii import mask, vault_for
 from pbshare.units import service as unit_service
@@ -319,8 +322,8 @@ def _masked(item: InfoItemDoc, value: Any) -> Any:
     return mask(str(value))
 
 
-# Further checks of an answer's records (the resource's quality rules, say) are plugged in from a layer
-# above exchange: ``fn(db, spec, records) -> problems``; any problem refuses the answer like a type error.
+# Further checks of an answer's records: ``fn(db, spec, records) -> problems``; any problem refuses the
+# answer like a type error. The resource's quality rules are the first (below).
 AnswerCheck = Callable[[Session, ResourceSpec, list[dict[str, Any]]], list[str]]
 ANSWER_CHECKS: list[AnswerCheck] = []
 
@@ -328,6 +331,30 @@ ANSWER_CHECKS: list[AnswerCheck] = []
 def on_answer_check(fn: AnswerCheck) -> AnswerCheck:
     ANSWER_CHECKS.append(fn)
     return fn
+
+
+@on_answer_check
+def resource_rules(db: Session, spec: ResourceSpec, records: list[dict[str, Any]]) -> list[str]:
+    """An answer is checked like a delivery: the resource's quality rules (row rules of error severity; the
+    whole-delivery ones such as volume and timeliness judge deliveries, not one answer), set-based in polars."""
+    if not records:
+        return []
+    frame = pl.DataFrame([{str(k): v for k, v in r.items()} for r in records], infer_schema_length=None,
+                         strict=False).with_row_index("__line", offset=1)
+    given = {c.lower() for c in frame.columns}
+    # Only rules over fields the answer gives: a unit answers what it holds (the info items say what is
+    # required, and check_answer has checked that).
+    rules = [r for r in quality_rules.rules_for_resource(db, resource_code=spec.code)
+             if r.severity == quality_engine.Severity.error and r.kind not in quality_engine.SET_KINDS
+             and all(c.lower() in given for c in r.columns)]
+    evaluation = quality_engine.evaluate(frame, rules, line_column="__line")
+    problems = []
+    for outcome in evaluation.outcomes:
+        if outcome.failed and not outcome.skipped:
+            lines = sorted({int(x["line"]) for x in outcome.sample if x.get("line") is not None})
+            where = "、".join(f"第 {n} 条" for n in lines[:5]) or "—"
+            problems.append(f"{where}：{outcome.rule.label}")
+    return problems
 
 
 def check_answer(spec: ResourceSpec, req: InfoRequest, item: RequestItem, answer: AnswerIn,
