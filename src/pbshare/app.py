@@ -126,6 +126,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_middleware(BodyLimitMiddleware, default=settings.max_body_kb * 1024, by_prefix={
         "/api/v1/collect/uploads": upload_limit, "/api/v1/catalog/import": upload_limit,
         "/api/v1/portal/items": upload_limit,  # a unit operator's answer uploaded as Excel/CSV
+        "/api/v1/reports/uploads": upload_limit,  # an Excel/CSV report source
         "/api/v1/exchange/messages": envelope_limit, "/ws/exchange": envelope_limit,
     })
     app.add_middleware(RequestContextMiddleware, behind_tls=settings.behind_tls,
