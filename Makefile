@@ -53,8 +53,8 @@ test: install-test services browser
 	$(BIN)/mypy
 	@# Browser tests run in their own pytest processes: Playwright's sync API refuses to start in a
 	@# worker where an asyncio loop from the channel tests is still registered.
-	$(BIN)/python -m pytest -n 2 --dist loadfile --ignore=tests/e2e $(PYTEST_ARGS)
-	$(BIN)/python -m pytest -n 2 --dist loadfile tests/e2e $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile --ignore=tests/e2e --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests/e2e --durations=10 $(PYTEST_ARGS)
 
 # The bounded schemathesis run over the OpenAPI document (tests/test_openapi_fuzz.py); make test runs it too.
 fuzz: install-test services
