@@ -105,13 +105,14 @@ def test_override_needs_a_reason_and_a_different_verdict_and_calls_the_hook(db):
         reports.override(db, report_id=report.id, verdict="accepted", reason="同样的结论")
     assert e.value.code == "same_verdict"
     seen = []
+    registered = list(reports.on_rejected)  # other domains' hooks (corrections) stay registered afterwards
     reports.on_rejected.append(lambda _db, r: seen.append(r.id))
     failing = [lambda _db, r: 1 / 0]
     reports.on_rejected.extend(failing)  # a broken hook is logged; the override stands
     try:
         out = reports.override(db, report_id=report.id, verdict="rejected", reason="人工抽查发现地址错位")
     finally:
-        reports.on_rejected.clear()
+        reports.on_rejected[:] = registered
     assert (out.verdict, out.computed_verdict, seen) == ("rejected", "accepted", [report.id])
     with pytest.raises(NotFound):
         reports.override(db, report_id="nope", verdict="accepted", reason="理由")
