@@ -13,7 +13,14 @@ from sqlalchemy.orm import Session
 
 from pbshare.core.db import Database
 from pbshare.security.crypto import pii
-from pbshare.warehouse.service import BLIND_SUFFIX, list_tables, topic_store
+from pbshare.warehouse.service import (
+    BLIND_SUFFIX,
+    column_titles,
+    list_tables,
+    masked_rows,
+    topic_store,
+    visible_columns,
+)
 
 MAX_ROWS_PER_TABLE = 200
 
@@ -24,6 +31,7 @@ def person_facts(db: Session, database: Database, *, id_no: str, kind: str = "cn
     (masked), newest rows first when the table carries ``src_received_at``."""
     vault = pii.vault_for(database.settings.resolved_data_dir)
     store = topic_store(database)
+    index = vault.blind_index(id_no, kind=kind)
     out: list[dict[str, Any]] = []
     for row in list_tables(db):
         if not row.resource_code or (topics is not None and row.topic not in topics):
@@ -34,10 +42,7 @@ def person_facts(db: Session, database: Database, *, id_no: str, kind: str = "cn
         if not blind or not store.has_table(row.topic, row.name):
             continue
         table = store.reflect_table(row.topic, row.name)
-        index = vault.blind_index(id_no, kind=kind)
-        hidden = {c["name"] for c in row.columns if c.get("blind_index_of")}
-        pii_cols = {c["name"]: c.get("id_kind") or "" for c in row.columns if c.get("pii")}
-        shown = [c for c in table.columns if c.name not in hidden]
+        shown = visible_columns(row, table)
         stmt = select(*shown).where(or_(*[table.c[b] == index for b in blind if b in table.c]))
         if "src_received_at" in table.c:
             stmt = stmt.order_by(table.c["src_received_at"].desc())
@@ -45,19 +50,7 @@ def person_facts(db: Session, database: Database, *, id_no: str, kind: str = "cn
             rows = conn.execute(stmt.limit(MAX_ROWS_PER_TABLE)).all()
         if not rows:
             continue
-        items = []
-        for r in rows:
-            item: dict[str, Any] = {}
-            for col, value in zip(shown, r, strict=True):
-                if col.name in pii_cols and value is not None:
-                    try:
-                        value = pii.mask(vault.open(value), pii_cols[col.name])
-                    except Exception:  # a value sealed under a retired key: shown as hidden, never in clear
-                        value = "******"
-                item[col.name] = value
-            items.append(item)
-        titles = {c["name"]: c.get("title") or c["name"] for c in row.columns}
+        items = masked_rows(row, shown, rows, vault)
         out.append({"topic": row.topic, "table": row.name, "title": row.title, "resource_code": row.resource_code,
-                    "columns": [{"name": c.name, "title": titles.get(c.name, c.name)} for c in shown],
-                    "rows": items, "truncated": len(items) >= MAX_ROWS_PER_TABLE})
+                    "columns": column_titles(row, shown), "rows": items, "truncated": len(items) >= MAX_ROWS_PER_TABLE})
     return out

@@ -7,9 +7,11 @@ show them masked.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Index, Table, func, select
+from sqlalchemy import Column, Index, Table, func, select
 from sqlalchemy.orm import Session
 
 from pbshare.catalog.resources import service as catalog_service
@@ -278,13 +280,26 @@ def table_rows(db: Session, database: Database, *, topic: str, name: str, page: 
     """One page of a table; sealed identifiers opened and masked, blind indexes hidden."""
     row = get_table(db, topic=topic, name=name)
     table = topic_store(database).reflect_table(topic, name)
-    hidden = {c["name"] for c in row.columns if c.get("blind_index_of")}
-    pii_cols = {c["name"]: c.get("id_kind") or "" for c in row.columns if c.get("pii")}
-    shown = [c for c in table.columns if c.name not in hidden]
+    shown = visible_columns(row, table)
     with database.warehouse_engine.connect() as conn:
         total = int(conn.scalar(select(func.count()).select_from(table)) or 0)
         rows = conn.execute(select(*shown).limit(size).offset((page - 1) * size)).all()
-    vault = pii.vault_for(database.settings.resolved_data_dir)
+    out = masked_rows(row, shown, rows, pii.vault_for(database.settings.resolved_data_dir))
+    if any(c.get("pii") for c in row.columns):
+        audit.record(db, action="warehouse.read", principal=principal, object_type="table",
+                     object_id=f"{topic}.{name}", detail={"page": page, "masked": True})
+    return {"columns": column_titles(row, shown), "rows": out, "total": total, "page": page, "size": size}
+
+
+def visible_columns(row: WarehouseTable, table: Table) -> list[Column]:
+    """The table's columns a person may see: every one but the blind indexes."""
+    hidden = {c["name"] for c in row.columns if c.get("blind_index_of")}
+    return [c for c in table.columns if c.name not in hidden]
+
+
+def masked_rows(row: WarehouseTable, shown: list[Column], rows: Sequence[Any], vault: pii.PiiVault) -> list[dict]:
+    """Rows read as ``shown``, with each sealed identifier opened and masked."""
+    pii_cols = {c["name"]: c.get("id_kind") or "" for c in row.columns if c.get("pii")}
     out = []
     for r in rows:
         item = {}
@@ -292,16 +307,16 @@ def table_rows(db: Session, database: Database, *, topic: str, name: str, page: 
             if col.name in pii_cols and value is not None:
                 try:
                     value = pii.mask(vault.open(value), pii_cols[col.name])
-                except Exception:
+                except Exception:  # a value sealed under a retired key: shown as hidden, never in clear
                     value = "******"
             item[col.name] = value
         out.append(item)
-    if pii_cols:
-        audit.record(db, action="warehouse.read", principal=principal, object_type="table",
-                     object_id=f"{topic}.{name}", detail={"page": page, "masked": True})
+    return out
+
+
+def column_titles(row: WarehouseTable, shown: list[Column]) -> list[dict[str, str]]:
     titles = {c["name"]: c.get("title") or c["name"] for c in row.columns}
-    return {"columns": [{"name": c.name, "title": titles.get(c.name, c.name)} for c in shown], "rows": out,
-            "total": total, "page": page, "size": size}
+    return [{"name": c.name, "title": titles.get(c.name, c.name)} for c in shown]
 
 
 def resource_fields(db: Session, *, code: str) -> tuple[list[dict], list[str]]:
