@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from pbshare.core import faults
 from pbshare.core.db import Database
 from pbshare.exchange.channel import ChannelConfig, ConnectionInfo, InboxUnavailable, Outcome
 from pbshare.exchange.connections import service as connections
@@ -31,8 +32,10 @@ class Hub:
     async def receive(self, channel: str, raws: list[tuple[bytes, str | None]]) -> list[Outcome]:
         """One outcome per message; raises only ``InboxUnavailable`` (the database, not a message, failed)."""
         try:
-            return await asyncio.to_thread(messaging.receive_batch, self.database, raws=raws, channel=channel,
-                                           data_dir=self.config.data_dir, max_bytes=self.config.max_bytes)
+            outcomes = await asyncio.to_thread(messaging.receive_batch, self.database, raws=raws, channel=channel,
+                                               data_dir=self.config.data_dir, max_bytes=self.config.max_bytes)
+            faults.pause_at("inbox_committed")  # fault tests only: killed here, nothing answered or acknowledged
+            return outcomes
         except Exception as exc:
             if messaging.is_outage(exc):
                 raise InboxUnavailable(type(exc).__name__, office=messaging.office_code()) from exc

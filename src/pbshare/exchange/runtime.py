@@ -12,6 +12,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from pbshare.core import faults
 from pbshare.core.db import Database
 from pbshare.exchange.channel import Channel, ChannelConfig, ConnectionInfo
 from pbshare.exchange.connections import service as connections
@@ -190,6 +191,7 @@ class Runtime:
         claimed = await asyncio.to_thread(self._claim, limit)
         if not claimed:
             return 0
+        faults.pause_at("outbox_claimed")  # fault tests only: killed here, nothing sent
         results: list[Claimed] = []
         for msg_id, info, body, error in claimed:
             reply = None
@@ -200,6 +202,7 @@ class Runtime:
                 except Exception as exc:
                     error = f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__
             results.append((msg_id, info, reply, error))
+        faults.pause_at("outbox_sent")  # fault tests only: killed here, sent but not recorded as sent
         await asyncio.to_thread(self._finish, results)
         return len(results)
 
