@@ -172,6 +172,8 @@ class Runtime:
         if self.backoff_base:
             kwargs["base"] = self.backoff_base
         with self.database.session(immediate=True) as db:
+            if any(reply for _, _, reply, _ in results):
+                messaging.hold_chain(db)  # before the first row lock, like a receipt arriving meanwhile
             for msg_id, info, reply, error in results:
                 msg = messaging.find_outbox_message(db, message_id=msg_id)
                 if msg is None:

@@ -207,12 +207,20 @@ def receive(db: Session, *, raw: bytes, channel: str, data_dir: Path, max_bytes:
     try:
         env, conn, unit_code = _guarded_verify(raw, channel=channel, cache=cache, max_bytes=max_bytes, size=size,
                                                caller_unit=caller_unit, found=found)
+        hold_chain(db)
         outcome = _accept(db, env, conn, unit_code, channel, data_dir)
     except EnvelopeError as err:
+        hold_chain(db)
         outcome = _reject(db, err, raw=raw, channel=channel, conn=found[0] if found else None, data_dir=data_dir,
                           peer=peer, size=size)
     _audit(db, channel, [outcome], peer)
     return outcome
+
+
+def hold_chain(db: Session) -> None:
+    """Take the audit chain's lock before the first row lock: receiving updates outbox and connection rows
+    and then audits, so every transaction that does both must lock in that one order (see audit.hold_chain)."""
+    audit.hold_chain(db)
 
 
 def _audit(db: Session, channel: str, outcomes: list[Outcome], peer: str | None) -> None:
@@ -418,6 +426,7 @@ def receive_batch(database: Database, *, raws: list[tuple[bytes, str | None]], c
             except EnvelopeError as err:
                 outcomes[i] = _reject(db, err, raw=raw, channel=channel, conn=found[0] if found else None,
                                       data_dir=data_dir, peer=peer, size=None)
+        hold_chain(db)
         ids = [env["id"] for _, env, _, _ in good]
         stored: dict[str, str] = {}
         for chunk in range(0, len(ids), 500):

@@ -88,10 +88,14 @@ def _clean(detail: dict | None) -> dict:
     return out
 
 
-def _serialise(db: Session) -> None:
-    """Serialise writers so two records never claim the same place in the chain (SQLite has one writer)."""
+def hold_chain(db: Session) -> None:
+    """Serialise writers so two records never claim the same place in the chain (SQLite has one writer).
+
+    Held until the transaction ends. A transaction that will both lock rows and audit takes it first, before
+    any row lock, so two such transactions never wait on each other in a circle (PostgreSQL's deadlock)."""
     if db.get_bind().dialect.name == "postgresql":
         db.execute(text("SELECT pg_advisory_xact_lock(7007001)"))
+
 
 
 def record(
@@ -109,7 +113,7 @@ def record(
 ) -> AuditRecord:
     """Append one record. ``principal`` is who acted; None for the system or a caller not yet known
     (a failed login names itself in ``actor_name``)."""
-    _serialise(db)
+    hold_chain(db)
     last = db.execute(select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)).first()
     if last is None:
         # Everything so far may have been archived: continue from the last checkpoint.
@@ -163,7 +167,7 @@ def record_refusal(
     actor = (principal.user_id or principal.username) if principal else actor_name
     detail = _clean(detail)
     bucket = crypto.sm3_hex(jcs([action, result, actor, ip, object_type, object_id, detail, minute.isoformat()]))
-    _serialise(db)
+    hold_chain(db)
     counted = db.execute(update(AuditRefusalTally).where(AuditRefusalTally.bucket == bucket)
                          .values(count=AuditRefusalTally.count + 1))
     if getattr(counted, "rowcount", 0):
