@@ -15,6 +15,7 @@ from pbshare.security.audit.models import AuditRecord
 from pbshare.security.clients import service as api_clients
 from pbshare.security.crypto import algorithms as crypto
 from tests.channels.conftest import channel_config, eventually, open_connection, prefix, runtime  # noqa: F401
+from tests.e2e.conftest import live_server  # noqa: F401
 
 
 async def start(runtime) -> int:  # noqa: F811
@@ -119,3 +120,78 @@ def test_one_of_two_connections_leaves_the_unit_open(database, settings, open_co
         assert not any(c.is_active for c in api_clients.list_clients(s))
         assert subscriptions.get_subscription(s, subscription_id=on_rest).state == "ended"
 
+
+
+def test_a_unit_that_left_is_off_the_catalog_and_its_next_rest_call_says_when_and_whom_to_call(
+        database, settings, open_connection, as_user, live_server):  # noqa: F811
+    """Market regulation leaves: the confirmation lists the catalog resources it received; terminating takes it off
+    their receivers (a new version, the old one kept); its system's next REST call is told it left today and whom
+    to contact (403 ``unit_left``), not a bare 401."""
+    import httpx
+
+    from pbshare.catalog.resources import service as catalog
+    from pbshare.core.clock import LOCAL_TZ, utcnow
+    from pbshare.demo import catalog as demo_catalog
+
+    with database.session() as s:
+        demo_catalog.load_catalog(s, data_dir=settings.resolved_data_dir, database=database)
+        before = catalog.get_resource(s, code="801002")
+    assert "SZAMR" in before.receivers
+    unit = open_connection("rest", unit_code="SZAMR")
+    with database.session() as s:
+        client, key, secret_hex = api_clients.create_client(s, unit_code="SZAMR", name="市场监管系统",
+                                                            alg=crypto.HMAC_SM3, data_dir=settings.resolved_data_dir)
+        cid, kid = client.id, key.id
+
+    def post(body: bytes, secret: str = secret_hex, lang: str = "zh-CN") -> httpx.Response:
+        path = "/api/v1/exchange/messages"
+        headers = api_clients.sign_request("POST", path, body, client_id=cid, key_id=kid, alg=crypto.HMAC_SM3,
+                                           secret=bytes.fromhex(secret))
+        return httpx.post(live_server + path, content=body, timeout=30,
+                          headers={**headers, "Content-Type": "application/json", "Accept-Language": lang})
+
+    first = post(unit.body(type="delivery", resource="501001", payload={"n": 1}))
+    assert first.status_code == 200 and first.json()["type"] == "receipt", first.text
+
+    admin = as_user("ops", ["sys_admin"])
+    preview = admin.get(f"/api/v1/exchange/connections/{unit.connection_id}/termination").json()
+    receivers = {i["id"]: i for i in preview["closes"] if i["kind"] == "catalog_receiver"}
+    assert set(receivers) == {"801002"}  # the one resource naming SZAMR among its receivers
+    assert f"第 {before.version + 1} 版" in receivers["801002"]["detail"]
+    assert "unit_state" in {i["kind"] for i in preview["closes"]}
+    done = admin.post(f"/api/v1/exchange/connections/{unit.connection_id}/termination",
+                      json={"reason": "机构改革，退出共享", "confirm": True})
+    assert done.status_code == 200, done.text
+
+    with database.session() as s:
+        after = catalog.get_resource(s, code="801002")
+        assert after.version == before.version + 1 and "SZAMR" not in after.receivers
+        assert set(after.receivers) == set(before.receivers) - {"SZAMR"}
+        # history kept: the earlier version still names it, and says nothing changed but the receivers
+        old = catalog.document_at(s, code="801002", version=before.version)
+        assert "SZAMR" in old["receivers"]
+        changed = catalog.diff_versions(s, code="801002", from_version=before.version, to_version=after.version)
+        assert "SZAMR" in str(changed) and "items" not in str(changed.get("changed", ""))
+        [latest] = catalog.list_versions(s, code="801002")[:1]
+        assert "SZAMR" in (latest.note or "") and "机构改革" in latest.note
+
+    today = utcnow().astimezone(LOCAL_TZ).date().isoformat()
+    refused = post(unit.body(type="delivery", resource="501001", payload={"n": 2}))
+    assert refused.status_code == 403, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "unit_left"
+    assert today in error["message"] and "退出" in error["message"] and "深圳市破产事务管理署" in error["message"]
+    english = post(unit.body(type="delivery", resource="501001", payload={"n": 3}), lang="en").json()["error"]
+    assert f"left the personal-bankruptcy information sharing on {today}" in english["message"]
+    assert "contact" in english["message"]
+    # someone without the unit's key learns nothing: the bare refusal
+    forged = post(unit.body(), secret="00" * 32)
+    assert forged.status_code == 401 and forged.json()["error"]["code"] == "signature_invalid"
+
+    # on the envelope channels (socket, MQ, SOAP) the connection's refusal says the same
+    with database.session() as s:
+        outcome = messaging.receive(s, raw=unit.body(), channel="rest", data_dir=settings.resolved_data_dir)
+        assert outcome.error is not None and outcome.error.code == "connection_terminated"
+        assert today in outcome.error.message.render("zh-CN") and "退出" in outcome.error.message.render("zh-CN")
+        # and everything it sent before is still there
+        assert messaging.traffic(s)[unit.connection_id]["in"] == 1

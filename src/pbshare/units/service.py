@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pbshare.core.clock import utcnow
+from pbshare.core.clock import LOCAL_TZ, as_utc, utcnow
 from pbshare.core.errors import Invalid
 from pbshare.core.i18n import T
 from pbshare.core.lookup import get_or_raise, one_or_raise
@@ -93,6 +93,37 @@ def data_authority(db: Session) -> Unit:
     """The unit whose consent every resource needs besides its source unit (政务数据主管部门)."""
     unit = db.scalar(select(Unit).where(Unit.kind == UnitKind.gov_data_authority.value).order_by(Unit.code))
     return unit or ensure_office(db)
+
+
+def mark_left(db: Session, *, unit: Unit) -> Unit:
+    """The unit left the sharing (退出): its state becomes ``left``, dated now (the date its refusals name)."""
+    if unit.state != SharingState.left.value:
+        unit.state, unit.state_changed_at = SharingState.left.value, utcnow()
+        db.flush()
+    return unit
+
+
+def office_contact(db: Session) -> str:
+    """Whom a unit should call about its sharing: the office, with its first registered contact if any."""
+    office = ensure_office(db)
+    first = next((c for c in office.contacts or [] if isinstance(c, dict) and c.get("name")), None)
+    if first is None:
+        return office.name
+    how = " ".join(str(first[k]) for k in ("phone", "email") if first.get(k))
+    return f"{office.name} {first['name']}" + (f"（{how}）" if how else "")
+
+
+def left_notice(db: Session, *, unit: Unit) -> T | None:
+    """What a unit that left the sharing is told when it still calls: since when, and whom to contact.
+    None while the unit takes part."""
+    if unit.state != SharingState.left.value:
+        return None
+    since = as_utc(unit.state_changed_at or utcnow()).astimezone(LOCAL_TZ).date().isoformat()
+    return T("单位 {u}（{c}）已于 {d} 退出个人破产信息共享：连接已终止，密钥已吊销，消息与调用一律不予受理。"
+             "如有疑问或需重新接入，请联系{o}申请开通新连接",
+             "{u} ({c}) left the personal-bankruptcy information sharing on {d}: its connections are terminated "
+             "and its keys revoked, so its messages and calls are refused. To ask about it or to join again, "
+             "contact {o} for a new connection", u=unit.name, c=unit.code, d=since, o=office_contact(db))
 
 
 def unit_codes(db: Session) -> set[str]:

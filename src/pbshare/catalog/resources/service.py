@@ -464,3 +464,55 @@ def resources_by_code(db: Session, *, codes: list[str]) -> dict[str, Resource]:
         chunk = codes[start:start + 500]
         found.update({r.code: r for r in db.scalars(select(Resource).where(Resource.code.in_(chunk)))})
     return found
+
+
+# ---------------------------------------------------------------- a unit leaving the sharing
+
+
+def received_by(db: Session, *, unit_code: str) -> list[dict]:
+    """The resources that name ``unit_code`` among their receivers (in the working copy or the version in
+    effect), each with what removing it would do: ``action`` is ``publish`` (a new version without the unit;
+    the old ones stay as history), ``draft`` (the working copy changes, published with the revision under
+    way) or ``kept`` (it is the only receiver of an outbound resource: a person decides)."""
+    out = []
+    for res in db.scalars(select(Resource).order_by(Resource.code)):
+        current = list(res.receivers or [])
+        in_effect = list((document_at(db, code=res.code, version=res.version).get("receivers") or [])
+                         if res.version else [])
+        if unit_code not in current and unit_code not in in_effect:
+            continue
+        remaining = [c for c in current if c != unit_code]
+        if res.direction == "outbound" and not remaining:
+            action = "kept"
+        elif res.state == ResourceState.published and unit_code in current:
+            action = "publish"
+        else:
+            action = "draft"
+        out.append({"code": res.code, "name": res.name, "state": res.state, "version": res.version,
+                    "action": action, "remaining": remaining})
+    return out
+
+
+def remove_receiver(db: Session, *, unit_code: str, reason: str, principal: Principal | None = None) -> list[dict]:
+    """A unit left the sharing: take it off the receivers of every resource that names it, as ``received_by``
+    says. A published resource gets a new version at once (no consultation: the unit's leaving is a fact);
+    its earlier versions, which name the unit, stay readable. Audited per resource."""
+    done = []
+    for entry in received_by(db, unit_code=unit_code):
+        if entry["action"] == "kept":
+            done.append(entry)
+            continue
+        res = get_resource_row(db, code=entry["code"])
+        if unit_code in (res.receivers or []):
+            doc = ResourceDoc(**{**document_of(res), "receivers": entry["remaining"]})
+            _apply(db, res, doc)
+            db.flush()
+        if entry["action"] == "publish":
+            version = publish(db, code=res.code, note=f"接收单位 {unit_code} 退出共享 / {unit_code} left the "
+                              f"sharing: {reason}"[:500], principal=principal, without_consultation=True)
+            entry = {**entry, "version": version.version}
+        audit.record(db, action="catalog.resource.receiver_left", principal=principal, object_type="resource",
+                     object_id=res.code, detail={"unit": unit_code, "action": entry["action"],
+                                                 "version": entry["version"], "reason": reason[:200]})
+        done.append(entry)
+    return done

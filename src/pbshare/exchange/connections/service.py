@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pbshare.core.clock import utcnow
+from pbshare.core.clock import LOCAL_TZ, as_utc, utcnow
 from pbshare.core.db import Database
 from pbshare.core.errors import Conflict, Invalid
 from pbshare.core.i18n import T, current_language
@@ -167,6 +167,20 @@ def transition(db: Session, *, connection_id: str, to: str, principal: Principal
                  object_id=conn.id, detail={"from": current.value, "to": target.value, "reason": reason, **gate})
     db.flush()
     return conn
+
+
+def terminated_notice(db: Session, *, conn: ExchangeConnection) -> T:
+    """What a terminated connection's unit is told when it still sends: the unit left the sharing on a date
+    (or this one connection was terminated on a date), and whom to contact."""
+    unit = unit_service.get_unit(db, unit_id=conn.unit_id)
+    left = unit_service.left_notice(db, unit=unit)
+    if left is not None:
+        return left
+    since = as_utc(conn.revoked_at or utcnow()).astimezone(LOCAL_TZ).date().isoformat()
+    return T("该连接已于 {d} 终止，密钥已吊销，消息不予接收；请改用本单位其他连接，或联系{o}申请开通新连接",
+             "This connection was terminated on {d} and its keys revoked, so its messages are refused; use the "
+             "unit's other connection, or contact {o} for a new connection", d=since,
+             o=unit_service.office_contact(db))
 
 
 def key_for(conn: ExchangeConnection, data_dir: Path, *, outbound: bool = False) -> Key | None:

@@ -3,7 +3,9 @@
 ``preview`` says exactly what ``terminate`` will close, so the confirmation in the UI shows it: the
 connection's keys (revoked: nothing signed with them is accepted again), the listener that stops
 serving it, its queued messages that will not be sent, the unit's subscriptions that end and, when it
-is the unit's last open connection, the unit's API clients (disabled, keys revoked). History is kept:
+is the unit's last open connection, the unit's API clients (disabled, keys revoked), its place among the
+receivers of the catalog's resources (a new version without it; the old versions stay) and its sharing state
+(``left``: its later calls are told since when and whom to contact). History is kept:
 every message in and out, every refusal, every request item and delivery stays readable.
 
 Other parts of the exchange that hold something open for a unit register a ``Closer`` in ``CLOSERS``;
@@ -21,6 +23,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from pbshare.catalog.resources import service as catalog
 from pbshare.core.errors import Conflict, Invalid
 from pbshare.core.i18n import T, current_language
 from pbshare.exchange.connections import service as connections
@@ -97,6 +100,47 @@ def _close_subscriptions(db: Session, unit_id: str, connection_id: str, whole_un
 
 
 CLOSERS.append(Closer("subscriptions", _preview_subscriptions, _close_subscriptions))
+
+
+# the catalog: a unit that leaves is no longer a receiver of the office's resources -------------------------
+def _receiver_detail(entry: dict[str, Any], unit_code: str) -> str:
+    if entry["action"] == "publish":
+        return _t(f"从接收单位中移除 {unit_code}，即时发布第 {entry['version'] + 1} 版（第 {entry['version']} 版及以前留存可查）",
+                  f"{unit_code} is taken off its receivers; version {entry['version'] + 1} is published at once "
+                  f"(version {entry['version']} and earlier stay readable)")
+    if entry["action"] == "draft":
+        return _t(f"从工作稿的接收单位中移除 {unit_code}（{entry['state']}），随下次发布生效",
+                  f"{unit_code} is taken off the working copy's receivers ({entry['state']}); in effect with the "
+                  "next publication")
+    return _t(f"{unit_code} 是该推送资源唯一的接收单位，目录不自动改动：请数据管理员另设接收单位或撤销该资源",
+              f"{unit_code} is this outbound resource's only receiver, so the catalog is not changed by itself: a "
+              "data administrator names another receiver or withdraws the resource")
+
+
+def _preview_receivers(db: Session, unit_id: str, connection_id: str, whole_unit: bool) -> list[ClosedItem]:
+    if not whole_unit:
+        return []
+    unit = unit_service.get_unit(db, unit_id=unit_id)
+    items = [ClosedItem(kind="catalog_receiver", id=e["code"], label=f"{e['code']} {e['name']}",
+                        detail=_receiver_detail(e, unit.code)) for e in catalog.received_by(db, unit_code=unit.code)]
+    items.append(ClosedItem(kind="unit_state", id=unit.id, label=unit.code,
+                            detail=_t("单位共享状态改为“已退出”：此后的调用与消息均答复退出日期和联系人",
+                                      "the unit's sharing state becomes 'left': its later calls and messages are "
+                                      "answered with the date it left and whom to contact")))
+    return items
+
+
+def _close_receivers(db: Session, unit_id: str, connection_id: str, whole_unit: bool, reason: str) -> int:
+    if not whole_unit:
+        return 0
+    unit = unit_service.get_unit(db, unit_id=unit_id)
+    changed = [e for e in catalog.remove_receiver(db, unit_code=unit.code, reason=reason, principal=_office())
+               if e["action"] != "kept"]
+    unit_service.mark_left(db, unit=unit)  # its later calls are told when it left and whom to contact
+    return len(changed)
+
+
+CLOSERS.append(Closer("catalog_receivers", _preview_receivers, _close_receivers))
 
 
 # preview and terminate ----------------------------------------------------------------------------

@@ -249,7 +249,7 @@ def _verified(raw: bytes, *, channel: str, cache: _Cache, max_bytes: int, size: 
     maybe_conn, maybe_key, maybe_unit = cache.by_key_id(env["sig"]["key_id"])
     if maybe_conn is not None:
         found.append(maybe_conn)
-    conn, key, unit_code = _check_connection(env, maybe_conn, maybe_key, maybe_unit, channel)
+    conn, key, unit_code = _check_connection(env, maybe_conn, maybe_key, maybe_unit, channel, cache.db)
     if not env_mod.verify(env, key):
         raise EnvelopeError("bad_signature", T("签名验证失败：请用该连接的密钥对 RFC 8785 规范化后的消息（不含 sig）"
                                                "签名", "The signature does not verify: sign the RFC 8785 "
@@ -268,7 +268,7 @@ def _verified(raw: bytes, *, channel: str, cache: _Cache, max_bytes: int, size: 
 
 
 def _check_connection(env: dict[str, Any], conn: ExchangeConnection | None, key: Key | None,
-                      unit_code: str | None, channel: str) -> tuple[ExchangeConnection, Key, str]:
+                      unit_code: str | None, channel: str, db: Session) -> tuple[ExchangeConnection, Key, str]:
     """The connection, its key and its unit, if the connection may take this envelope now."""
     def bad(code: str, zh: str, en: str, field: str | None = "sig.key_id", **params: Any) -> EnvelopeError:
         return EnvelopeError(code, T(zh, en, **params), field=field, answers=env["id"], sender=env["sender"])
@@ -278,9 +278,9 @@ def _check_connection(env: dict[str, Any], conn: ExchangeConnection | None, key:
                   "platform issued to you", k=env["sig"]["key_id"][:64])
     state = ConnectionState(conn.state)
     if state == ConnectionState.terminated or key is None:
-        raise bad("connection_terminated", "该连接已终止，密钥已吊销，消息不予接收；如需恢复请联系平台重新开通",
-                  "This connection is terminated and its keys are revoked; messages are refused. Ask the office "
-                  "to open a new connection")
+        # since when, and whom to contact (a unit that left the sharing is told so)
+        raise EnvelopeError("connection_terminated", connections.terminated_notice(db, conn=conn), field="sig.key_id",
+                            answers=env["id"], sender=env["sender"])
     if state == ConnectionState.suspended:
         raise bad("connection_suspended", "该连接已暂停，消息不予接收，请联系平台管理员", "This connection is "
                   "suspended; messages are refused. Contact the office's administrator")

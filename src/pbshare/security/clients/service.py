@@ -237,6 +237,30 @@ def _refuse(db: Session, exc: Exception, *, client_id: str | None, ip: str | Non
     raise exc
 
 
+def _signed_by(key: ApiClientKey, data: bytes, signature: str, data_dir: Path) -> bool:
+    try:
+        given = bytes.fromhex(signature)
+    except ValueError:
+        given = b""
+    if key.alg == crypto.HMAC_SM3:
+        secret = bytes.fromhex(vault_for(data_dir).open(key.secret_sealed) or "")
+        return bool(secret) and crypto.mac_verify(crypto.HMAC_SM3, secret, data, given)
+    return bool(given) and crypto.verify(crypto.SM2_SM3, key.public_key_hex or "", data, given)
+
+
+def _refuse_closed(db: Session, client: ApiClient, key: ApiClientKey, *, method: str, path: str, ts: str, nonce: str,
+                   signature: str, body: bytes, ip: str | None, data_dir: Path) -> None:
+    """A disabled client or a revoked key. When the request really is signed by that key and the client's unit
+    has left the sharing, say so (since when, whom to contact): the unit's engineers need to know why their
+    system stopped working. Anything else stays the bare ``signature_invalid`` (nothing learnt by guessing)."""
+    unit = unit_service.get_unit(db, unit_id=client.unit_id)
+    notice = unit_service.left_notice(db, unit=unit)
+    if notice is not None and _signed_by(key, string_to_sign(method, path, ts, nonce, body), signature, data_dir):
+        _refuse(db, Forbidden(notice, code="unit_left"), client_id=client.id, ip=ip, reason="unit left the sharing")
+    _refuse(db, Unauthorized(_BAD_SIGNATURE, code="signature_invalid"), client_id=client.id, ip=ip,
+            reason="unknown, revoked or expired client or key")
+
+
 def verify_request(
     db: Session, *, method: str, path: str, headers: Mapping[str, str], body: bytes, ip: str | None,
     data_dir: Path,
@@ -260,22 +284,14 @@ def verify_request(
                                  code="bad_nonce"), client_id=client_id, ip=ip, reason="nonce format")
     client = db.get(ApiClient, client_id[:36])
     key = db.get(ApiClientKey, key_id[:36]) if client else None
-    if client is None or key is None or key.client_id != client.id or not client.is_active or not key_is_valid(key) \
-            or key.alg != alg:
+    if client is None or key is None or key.client_id != client.id or key.alg != alg:
         _refuse(db, Unauthorized(_BAD_SIGNATURE, code="signature_invalid"), client_id=client_id, ip=ip,
                 reason="unknown, revoked or expired client or key")
         raise AssertionError  # unreachable; keeps type checkers calm
-    data = string_to_sign(method, path, ts, nonce, body)
-    try:
-        given = bytes.fromhex(signature)
-    except ValueError:
-        given = b""
-    if key.alg == crypto.HMAC_SM3:
-        secret = bytes.fromhex(vault_for(data_dir).open(key.secret_sealed) or "")
-        good = crypto.mac_verify(crypto.HMAC_SM3, secret, data, given)
-    else:
-        good = bool(given) and crypto.verify(crypto.SM2_SM3, key.public_key_hex or "", data, given)
-    if not good:
+    if not client.is_active or not key_is_valid(key):
+        _refuse_closed(db, client, key, method=method, path=path, ts=ts, nonce=nonce, signature=signature, body=body,
+                       ip=ip, data_dir=data_dir)
+    if not _signed_by(key, string_to_sign(method, path, ts, nonce, body), signature, data_dir):
         _refuse(db, Unauthorized(_BAD_SIGNATURE, code="signature_invalid"), client_id=client_id, ip=ip,
                 reason="signature mismatch")
     if client.ip_allowlist:

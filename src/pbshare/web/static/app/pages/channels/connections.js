@@ -62,6 +62,8 @@ register({
   "leave.kind.outbox": ["待发消息", "Queued messages"],
   "leave.kind.api_client": ["API 客户端", "API client"],
   "leave.kind.subscription": ["订阅", "Subscription"],
+  "leave.kind.catalog_receiver": ["目录接收单位", "Catalog receiver"],
+  "leave.kind.unit_state": ["共享状态", "Sharing state"],
   "state.draft": ["草稿", "Draft"],
   "state.testing": ["联调测试", "Joint testing"],
   "state.live": ["正式运行", "Live"],
