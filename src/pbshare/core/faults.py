@@ -24,7 +24,7 @@ _PAUSE_AT = os.environ.get("PBSHARE_FAULT_PAUSE") or None
 
 def pause_at(point: str) -> None:
     """Freeze this process for good when the fault test asked to stop at ``point``; else return at once."""
-    if _PAUSE_AT != point:
+    if point != _PAUSE_AT:
         return
     print(f"PBSHARE_FAULT_PAUSED {point}", file=sys.stderr, flush=True)
     while True:  # until the test kills the process
