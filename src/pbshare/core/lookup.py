@@ -31,3 +31,14 @@ def one_or_raise(db: Session, stmt: Select[M], message: T | None = None, *, code
     if row is None:
         raise NotFound(message, code=code)
     return row
+
+
+def matching(q: str | None, *columns: Any) -> Any:
+    """A WHERE clause: ``q`` occurs in any of ``columns``, ignoring case (pickers search by name or code).
+    None when ``q`` is empty, so ``stmt.where(*filter(None, [matching(q, ...)]))`` adds nothing."""
+    from sqlalchemy import func, or_
+
+    text = (q or "").strip().lower()
+    if not text:
+        return None
+    return or_(*(func.lower(c).contains(text, autoescape=True) for c in columns))

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from pbshare.core.clock import LOCAL_TZ, as_utc, utcnow
 from pbshare.core.errors import Invalid
 from pbshare.core.i18n import T
-from pbshare.core.lookup import get_or_raise, one_or_raise
+from pbshare.core.lookup import get_or_raise, matching, one_or_raise
 from pbshare.units.enums import SharingState, UnitKind
 from pbshare.units.models import Unit
 
@@ -29,8 +29,12 @@ def find_unit_by_code(db: Session, *, code: str) -> Unit | None:
     return db.scalar(select(Unit).where(Unit.code == code))
 
 
-def list_units(db: Session) -> list[Unit]:
-    return list(db.scalars(select(Unit).order_by(Unit.code)))
+def list_units(db: Session, *, q: str | None = None) -> list[Unit]:
+    """Every unit by code; with ``q`` those whose code or name contains it (any case)."""
+    stmt = select(Unit).order_by(Unit.code)
+    if (match := matching(q, Unit.code, Unit.name)) is not None:
+        stmt = stmt.where(match)
+    return list(db.scalars(stmt))
 
 
 def check_credit_code(value: str | None) -> str | None:

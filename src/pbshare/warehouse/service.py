@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Index, Table, func, select
+from sqlalchemy import Column, Index, String, Table, cast, func, select
 from sqlalchemy.orm import Session
 
 from pbshare.catalog.resources import service as catalog_service
@@ -19,7 +19,7 @@ from pbshare.core.db import Database
 from pbshare.core.dynamic import COLUMN_TYPES, ColumnSpec, TopicStore, safe_identifier
 from pbshare.core.errors import Conflict, Invalid
 from pbshare.core.i18n import T
-from pbshare.core.lookup import one_or_raise
+from pbshare.core.lookup import matching, one_or_raise
 from pbshare.security.audit import service as audit
 from pbshare.security.crypto import pii
 from pbshare.units.principal import Principal
@@ -33,8 +33,11 @@ def topic_store(database: Database) -> TopicStore:
 
 
 # --------------------------------------------------------------------------- topics
-def list_topics(db: Session) -> list[TopicDB]:
-    return list(db.scalars(select(TopicDB).order_by(TopicDB.name)))
+def list_topics(db: Session, *, q: str | None = None) -> list[TopicDB]:
+    stmt = select(TopicDB).order_by(TopicDB.name)
+    if (match := matching(q, TopicDB.name, TopicDB.title)) is not None:
+        stmt = stmt.where(match)
+    return list(db.scalars(stmt))
 
 
 def find_topic(db: Session, *, name: str) -> TopicDB | None:
@@ -78,10 +81,12 @@ def table_counts(db: Session) -> dict[str, int]:
 
 
 # --------------------------------------------------------------------------- tables
-def list_tables(db: Session, *, topic: str | None = None) -> list[WarehouseTable]:
+def list_tables(db: Session, *, topic: str | None = None, q: str | None = None) -> list[WarehouseTable]:
     stmt = select(WarehouseTable).order_by(WarehouseTable.topic, WarehouseTable.name)
     if topic:
         stmt = stmt.where(WarehouseTable.topic == topic)
+    if (match := matching(q, WarehouseTable.name, WarehouseTable.title)) is not None:
+        stmt = stmt.where(match)
     return list(db.scalars(stmt))
 
 
@@ -275,20 +280,94 @@ def readable_tables(db: Session) -> set[str]:
     return {f"{t.topic}.{t.name}" for t in list_tables(db)}
 
 
+@dataclass(frozen=True)
+class RowQuery:
+    """What the table browser asks for: text anywhere, column filters (column -> text it contains), an order."""
+
+    q: str | None = None
+    filters: tuple[tuple[str, str], ...] = ()
+    sort: str | None = None
+    desc: bool = False
+
+
+def _row_select(row: WarehouseTable, table: Table, shown: list[Column], query: RowQuery) -> Any:
+    """``SELECT shown FROM table`` narrowed and ordered by ``query``. Sealed identifiers are stored encrypted,
+    so they are neither searched, filtered nor sorted: naming one is refused with the reason."""
+    sealed = {c["name"] for c in row.columns if c.get("pii")}
+    plain = [c for c in shown if c.name not in sealed]
+    by_name = {c.name: c for c in shown}
+    titles = {c["name"]: c.get("title") or c["name"] for c in row.columns}
+
+    def usable(name: str) -> Column:
+        col = by_name.get(name)
+        if col is None:
+            raise Invalid(T("表中没有列“{c}”，请从列表中选择", "The table has no column “{c}”; pick one from the list", c=name),
+                          code="no_such_column")
+        if name in sealed:
+            raise Invalid(T("“{c}”是加密保存的个人标识，不能筛选或排序；请按其他列查找",
+                            "“{c}” is a sealed personal identifier and cannot be filtered or sorted; use another column",
+                            c=titles.get(name, name)), code="sealed_column")
+        return col
+
+    stmt = select(*shown)
+    if plain and (match := matching(query.q, *(cast(c, String) for c in plain))) is not None:
+        stmt = stmt.where(match)
+    for name, text in query.filters:
+        col = usable(name)
+        if (match := matching(text, cast(col, String))) is not None:
+            stmt = stmt.where(match)
+    if query.sort:
+        col = usable(query.sort)
+        stmt = stmt.order_by(col.desc() if query.desc else col.asc())
+    return stmt
+
+
 def table_rows(db: Session, database: Database, *, topic: str, name: str, page: int = 1, size: int = 50,
-               principal: Principal | None = None) -> dict:
-    """One page of a table; sealed identifiers opened and masked, blind indexes hidden."""
+               principal: Principal | None = None, query: RowQuery | None = None) -> dict:
+    """One page of a table, searched, filtered and sorted by ``query``; sealed identifiers opened and masked,
+    blind indexes hidden."""
+    query = query or RowQuery()
     row = get_table(db, topic=topic, name=name)
     table = topic_store(database).reflect_table(topic, name)
     shown = visible_columns(row, table)
+    stmt = _row_select(row, table, shown, query)
     with database.warehouse_engine.connect() as conn:
-        total = int(conn.scalar(select(func.count()).select_from(table)) or 0)
-        rows = conn.execute(select(*shown).limit(size).offset((page - 1) * size)).all()
+        total = int(conn.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+        rows = conn.execute(stmt.limit(size).offset((page - 1) * size)).all()
     out = masked_rows(row, shown, rows, pii.vault_for(database.settings.resolved_data_dir))
     if any(c.get("pii") for c in row.columns):
         audit.record(db, action="warehouse.read", principal=principal, object_type="table",
                      object_id=f"{topic}.{name}", detail={"page": page, "masked": True})
-    return {"columns": column_titles(row, shown), "rows": out, "total": total, "page": page, "size": size}
+    sealed = [c["name"] for c in row.columns if c.get("pii")]
+    return {"columns": [{**c, "sealed": c["name"] in sealed} for c in column_titles(row, shown)], "rows": out,
+            "total": total, "page": page, "size": size}
+
+
+EXPORT_MAX_ROWS = 200_000
+
+
+def export_rows(db: Session, database: Database, *, topic: str, name: str, principal: Principal | None = None,
+                query: RowQuery | None = None) -> tuple[bytes, int]:
+    """The rows ``query`` selects as an .xlsx (at most ``EXPORT_MAX_ROWS``), identifiers masked as on screen;
+    the export is in the audit log with its row count."""
+    from pbshare.security.exports import ExportColumn, masked_workbook
+
+    query = query or RowQuery()
+    row = get_table(db, topic=topic, name=name)
+    table = topic_store(database).reflect_table(topic, name)
+    shown = visible_columns(row, table)
+    stmt = _row_select(row, table, shown, query)
+    with database.warehouse_engine.connect() as conn:
+        total = int(conn.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+        if total > EXPORT_MAX_ROWS:
+            raise Invalid(T("符合条件的有 {n} 行，超过导出上限 {m} 行；请先搜索或筛选缩小范围",
+                            "{n} rows match, more than the export limit of {m}; narrow them with search or filters first",
+                            n=total, m=EXPORT_MAX_ROWS), code="export_too_large")
+        rows = conn.execute(stmt).all()
+    out = masked_rows(row, shown, rows, pii.vault_for(database.settings.resolved_data_dir))
+    columns = [ExportColumn(key=c["name"], title=c["title"]) for c in column_titles(row, shown)]
+    return masked_workbook(db, principal=principal, sheet=row.title or name, columns=columns, rows=out,
+                           object_type="table", action="warehouse.export")
 
 
 def visible_columns(row: WarehouseTable, table: Table) -> list[Column]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from pbshare.catalog.deps import CatalogReader, UnitRegistrar
 from pbshare.catalog.units import service
@@ -16,9 +18,10 @@ router = APIRouter(prefix="/catalog", tags=["catalog"])
 
 
 @router.get("/units", response_model=list[UnitOut], summary="单位列表 / units")
-def list_units(principal: CatalogReader, db: DbSession):
+def list_units(principal: CatalogReader, db: DbSession,
+               q: Annotated[str | None, Query(max_length=100, description="名称或代码中包含 / part of the name or code")] = None):
     counts = service.count_resources_by_unit(db)
-    return [UnitOut.of(u, resources=counts.get(u.id, 0)) for u in unit_service.list_units(db)]
+    return [UnitOut.of(u, resources=counts.get(u.id, 0)) for u in unit_service.list_units(db, q=q)]
 
 
 @router.get("/units/{code}", response_model=UnitOut, summary="单位详情 / one unit")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from pbshare.core import http
@@ -201,8 +201,9 @@ def user_row(db: Session, user: User) -> UserOut:
 
 
 @router.get("/users", response_model=list[UserOut], summary="用户列表 / users")
-def list_users(principal: UsersReader, db: DbSession) -> list[UserOut]:
-    return [user_row(db, u) for u in service.list_users(db)]
+def list_users(principal: UsersReader, db: DbSession,
+               q: Annotated[str | None, Query(max_length=100, description="名称或代码中包含 / part of the name or code")] = None) -> list[UserOut]:
+    return [user_row(db, u) for u in service.list_users(db, q=q)]
 
 
 @router.post("/users", response_model=UserCreatedOut, status_code=201, summary="新建用户 / create a user")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from pbshare.core.clock import as_utc, utcnow
 from pbshare.core.errors import Conflict, Forbidden, Invalid, TooManyRequests, Unauthorized
 from pbshare.core.i18n import T
-from pbshare.core.lookup import get_or_raise, one_or_raise
+from pbshare.core.lookup import get_or_raise, matching, one_or_raise
 from pbshare.security.audit import service as audit
 from pbshare.security.crypto import algorithms as crypto
 from pbshare.security.enums import SEPARATED_ROLES, Role
@@ -62,8 +62,11 @@ def get_user_by_username(db: Session, *, username: str) -> User | None:
     return db.scalar(select(User).where(User.username == username))
 
 
-def list_users(db: Session) -> list[User]:
-    return list(db.scalars(select(User).order_by(User.username)))
+def list_users(db: Session, *, q: str | None = None) -> list[User]:
+    stmt = select(User).order_by(User.username)
+    if (match := matching(q, User.username, User.display_name)) is not None:
+        stmt = stmt.where(match)
+    return list(db.scalars(stmt))
 
 
 def create_user(
