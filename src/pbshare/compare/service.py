@@ -34,7 +34,7 @@ from pbshare.security.crypto import pii
 from pbshare.units.principal import Principal
 from pbshare.warehouse import service as warehouse
 
-DELIVERY_KINDS = ("import_run", "delivery")
+DELIVERY_KINDS = ("import_run", "delivery", "job_run")  # job_run: a pipeline step compared a table
 KINDS = ("added", "removed", "changed")
 ID_KINDS = {"cn_ric", "id_no", "uscc"}
 # identifier columns by name when no info item says so: resident ID, USCC, credit code (pinyin too)
@@ -73,7 +73,7 @@ def compare_delivery(db: Session, *, resource_code: str | None, unit_code: str |
       (default ``PBSHARE_COMPARE_CHANGE_SHARE``, 0.3).
     """
     if delivery_kind not in DELIVERY_KINDS:
-        raise Invalid(T("交付类型须为 import_run 或 delivery", "delivery_kind must be import_run or delivery"),
+        raise Invalid(T("交付类型须为 import_run、delivery 或 job_run", "delivery_kind must be import_run, delivery or job_run"),
                       code="compare_bad_kind")
     vault = pii.vault_for(data_dir or Settings().resolved_data_dir)
     scope, when = unit_code or "", as_utc(at or utcnow())

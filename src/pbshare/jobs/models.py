@@ -88,6 +88,12 @@ class RunStep(Base):
     output: Mapped[str | None] = mapped_column(String(200))  # "topic.table" handed to the next step
     log: Mapped[str] = mapped_column(Text, default="")
     error: Mapped[str | None] = mapped_column(Text)
+    # progress inside the step while it runs, as the step reports it (rows done of total; total unknown: null)
+    progress_done: Mapped[int | None] = mapped_column(BigInteger)
+    progress_total: Mapped[int | None] = mapped_column(BigInteger)
+    progress_unit: Mapped[str | None] = mapped_column(String(16))  # rows | seconds
+    # what the step found, for the run page: {"comparison_id": …, "added": 3, …}; never personal values
+    summary: Mapped[dict | None] = mapped_column(JSON)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     seconds: Mapped[float | None] = mapped_column(Float)

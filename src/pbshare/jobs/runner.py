@@ -28,6 +28,7 @@ HEARTBEAT_S = 2.0
 SLOW_FACTOR = 3.0  # a run this many times its usual duration (and a minute longer) is "far slower than usual"
 SLOW_MARGIN_S = 60.0
 MAX_LOG = 200_000
+PROGRESS_EVERY_S = 0.5
 
 
 @dataclass
@@ -66,6 +67,32 @@ def _append_log(database: Database, step_id: str, line: str) -> None:
     database.write(write)
 
 
+class _Progress:
+    """The step's ``ctx.progress(done, total, unit)``: written on the run step at most every ``every`` seconds
+    (and always when done reaches total), in a short unit of work of its own, so the run page can show a bar."""
+
+    def __init__(self, database: Database, step_id: str, *, every: float = PROGRESS_EVERY_S) -> None:
+        self.database, self.step_id, self.every = database, step_id, every
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int | None = None, unit: str = "rows") -> None:
+        now = time.monotonic()
+        if now - self.last < self.every and (total is None or done < total):
+            return
+        self.last = now
+        done, total = max(int(done), 0), None if total is None else max(int(total), 0)
+
+        def write(db) -> None:
+            st = db.get(RunStep, self.step_id)
+            if st is not None:
+                st.progress_done, st.progress_total, st.progress_unit = done, total, unit[:16]
+
+        try:
+            self.database.write(write)
+        except Exception:  # progress is a courtesy: a busy database skips one report, the step goes on
+            log.debug("step progress not written", exc_info=True)
+
+
 def _message(exc: BaseException) -> str:
     if isinstance(exc, AppError):
         return exc.message.render("zh-CN") + " / " + exc.message.render("en")
@@ -85,7 +112,8 @@ def _run_step(database: Database, run: Run, st: RunStep, spec: dict, previous: s
         database.write(lambda db, a=attempt: _mark_step(db, st.id, state="running", attempts=a + 1))
         ctx = steps.StepContext(database=database, run_id=run.id, pipeline=run.pipeline_name,
                                 params=dict(spec.get("params") or {}), previous_output=previous,
-                                log=lambda line: _append_log(database, st.id, line), cancel=live.cancel, actor=actor)
+                                log=lambda line: _append_log(database, st.id, line), cancel=live.cancel, actor=actor,
+                                progress=_Progress(database, st.id), step_id=st.id)
         box: dict[str, object] = {}
 
         def work(ctx: steps.StepContext = ctx, box: dict[str, object] = box) -> None:
@@ -184,7 +212,7 @@ def _execute(database: Database, live: _Live) -> str:
             previous = result.output or previous
             rows += result.rows or 0
             database.write(lambda db, st=st, r=result: _mark_step(db, st.id, state="succeeded", rows=r.rows,
-                                                                  output=r.output))
+                                                                  output=r.output, summary=r.summary))
         elif error == "cancelled":
             database.write(lambda db, st=st: _mark_step(db, st.id, state="cancelled"))
             break

@@ -83,6 +83,10 @@ class RunStepOut(BaseModel):
     output: str | None
     log: str
     error: str | None
+    progress_done: int | None = None
+    progress_total: int | None = None
+    progress_unit: str | None = None
+    summary: dict[str, Any] | None = None
     started_at: UtcDateTime | None
     finished_at: UtcDateTime | None
     seconds: float | None

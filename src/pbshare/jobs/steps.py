@@ -3,8 +3,9 @@ own kinds without jobs importing it: ``register(StepKind(...))`` from a module n
 entry-point group (see pyproject.toml), loaded by ``load_plugins()`` in every process that runs steps.
 
 A step gets a ``StepContext`` (the database, its parameters, the table the step before it produced, a log
-function and a cancel check) and returns a ``StepResult`` (rows, the table it produced); it raises ``StepFailed``
-(or any ``AppError``) with a message a data admin can act on.
+function, a progress function and a cancel check) and returns a ``StepResult`` (rows, the table it produced, a
+summary for the run page); it raises ``StepFailed`` (or any ``AppError``) with a message a data admin can act on.
+A long step reports ``ctx.progress(done, total)`` (rows, or seconds for a wait) as it goes; the run page shows it.
 """
 
 from __future__ import annotations
@@ -28,15 +29,18 @@ from pbshare.collect.derived import datasets as datasets_service
 from pbshare.collect.derived import transforms as transforms_service
 from pbshare.collect.profiles import service as profiles_service
 from pbshare.collect.runs import flows as run_flows
+from pbshare.compare import service as compare_service
 from pbshare.core.clock import LOCAL_TZ
 from pbshare.core.db import Database
 from pbshare.core.dynamic import safe_identifier
 from pbshare.core.errors import AppError, Forbidden, Invalid
 from pbshare.core.i18n import T
+from pbshare.exchange.subscriptions import service as subscriptions_service
 from pbshare.metadata import service as metadata_service
 from pbshare.quality.rules import engine as rules_engine
 from pbshare.quality.rules import service as rules_service
 from pbshare.security.audit import service as audit
+from pbshare.security.crypto import pii
 from pbshare.security.permissions import Perm
 from pbshare.units.principal import Principal
 from pbshare.warehouse import service as warehouse
@@ -60,6 +64,10 @@ class StepContext:
     log: Callable[[str], None]
     cancel: threading.Event
     actor: str
+    # progress(done, total, unit="rows"): how far the step is; total None when not known yet. It writes in a unit
+    # of work of its own: never call it inside ``database.write`` (on SQLite it would wait for its own lock)
+    progress: Callable[..., None] = field(default=lambda done, total=None, unit="rows": None)
+    step_id: str = ""
 
     @property
     def data_dir(self) -> Path:
@@ -73,6 +81,7 @@ class StepContext:
 class StepResult:
     rows: int | None = None
     output: str | None = None  # "topic.table", handed to the next step
+    summary: dict[str, Any] | None = None  # shown on the run page (ids and counts, never personal values)
 
 
 @dataclass
@@ -162,6 +171,28 @@ def _frame(ctx: StepContext, topic: str, table: str) -> pl.DataFrame:
         return pl.read_database(f'SELECT * FROM "{topic}"."{table}"', connection=conn)
 
 
+def _clear_frame(ctx: StepContext, db: Session, topic: str, table: str) -> pl.DataFrame:
+    """The table's rows with sealed identifiers opened and blind indexes left out: what a comparison (which seals
+    them again) and a subscriber (who receives them through a signed, sealed envelope) need."""
+    row = warehouse.get_table(db, topic=topic, name=table)
+    frame = _frame(ctx, topic, table)
+    frame = frame.drop([c["name"] for c in row.columns if c.get("blind_index_of") and c["name"] in frame.columns])
+    sealed = [c["name"] for c in row.columns if c.get("pii") and c["name"] in frame.columns]
+    if sealed:
+        vault = pii.vault_for(ctx.data_dir)
+        frame = frame.with_columns(pl.col(c).cast(pl.String).map_elements(vault.open, return_dtype=pl.String)
+                                   for c in sealed)
+    return frame
+
+
+def _names(value: Any) -> list[str]:
+    """A comma-separated list of column names (key columns)."""
+    names = [n.strip() for n in str(value or "").replace("，", ",").split(",") if n.strip()]
+    for n in names:
+        safe_identifier(n, what="column")
+    return names
+
+
 # --------------------------------------------------------------------------- built-in kinds
 def _import_profile(ctx: StepContext) -> StepResult:
     ref = str(_need(ctx.params, "profile"))
@@ -177,7 +208,12 @@ def _import_profile(ctx: StepContext) -> StepResult:
             raise StepFailed(T("找不到要导入的文件 {f}：请把文件放进该目录后重试",
                                "The file to import, {f}, is not there: put it in the folder and run again", f=str(file)))
     ctx.log(f"import profile {name}")
-    run = run_flows.run_now(ctx.database, spec=spec, profile_id=profile_id, file=file, run_by=ctx.actor, trusted=True)
+
+    def progress(fraction: float | None, rows: int) -> None:  # the reader's share of the source, rows read
+        ctx.progress(rows, round(rows / fraction) if fraction else None)
+
+    run = run_flows.run_now(ctx.database, spec=spec, profile_id=profile_id, file=file, run_by=ctx.actor, trusted=True,
+                            progress=progress)
     ctx.log(f"import run {run.id}: {run.status}, read {run.rows_read}, loaded {run.rows_loaded}, "
             f"quarantined {run.rows_quarantined}")
     if run.status != "succeeded":
@@ -274,6 +310,81 @@ def _export(ctx: StepContext) -> StepResult:
     return StepResult(rows=frame.height, output=f"{topic}.{table}")
 
 
+def _compare_check(params: dict[str, Any], principal: Principal | None) -> None:
+    _names(params.get("key"))
+    ref = params.get("table")
+    if ref and "." not in str(ref):
+        raise Invalid(T("表须写成 主题库.表名", "Write the table as topic.table"), code="step_param_invalid")
+
+
+def _compare(ctx: StepContext) -> StepResult:
+    """Compare the table (a full snapshot) with its previous snapshot through the compare domain: added, removed,
+    changed, unchanged by business key, suspicious changes flagged; the first snapshot only starts the history."""
+    unit = str(ctx.params.get("unit") or "").strip() or None
+    with ctx.database.session() as db:
+        topic, table = _table(ctx, db)
+        row = warehouse.get_table(db, topic=topic, name=table)
+        key = _names(ctx.params.get("key")) or list(row.key or [])
+        resource = str(ctx.params.get("resource") or "").strip() or row.resource_code
+        frame = _clear_frame(ctx, db, topic, table)
+    if not key:
+        raise StepFailed(T("表 {t} 没有业务主键：请在步骤里填写主键字段（逗号分隔）",
+                           "Table {t} has no business key: name the key columns in the step (comma-separated)",
+                           t=f"{topic}.{table}"), code="compare_no_key")
+    ctx.progress(0, frame.height)
+    target = f"{topic}.{table}"
+    ctx.log(f"comparing {frame.height} rows of {target} by {', '.join(key)} with its previous snapshot")
+
+    def compare(db: Session) -> dict[str, Any] | None:
+        c = compare_service.compare_delivery(db, resource_code=resource, unit_code=unit, target=target,
+                                             delivery_id=f"job:{ctx.step_id or ctx.run_id}"[:64],
+                                             delivery_kind="job_run", frame=frame, key=key, data_dir=ctx.data_dir)
+        if c is None:
+            return None
+        return {"comparison_id": c.id, "added": c.added, "removed": c.removed, "changed": c.changed,
+                "unchanged": c.unchanged, "flags": [f.get("code") for f in (c.flags or [])]}
+
+    summary = ctx.database.write(compare)
+    ctx.progress(frame.height, frame.height)
+    if summary is None:
+        ctx.log(f"first snapshot of {target}: its history starts here, nothing to compare with yet")
+        return StepResult(rows=frame.height, output=target, summary={"first": True, "rows": frame.height})
+    ctx.log(f"comparison {summary['comparison_id']}: added {summary['added']}, removed {summary['removed']}, "
+            f"changed {summary['changed']}, unchanged {summary['unchanged']}"
+            + (f"; flagged: {', '.join(summary['flags'])}" if summary["flags"] else ""))
+    return StepResult(rows=summary["added"] + summary["removed"] + summary["changed"], output=target, summary=summary)
+
+
+def _push_check(params: dict[str, Any], principal: Principal | None) -> None:
+    code = str(params.get("resource") or "").strip()
+    if not code.isalnum():
+        raise Invalid(T("资源代码只能是字母和数字，例如 801002", "A resource code is letters and digits, e.g. 801002"),
+                      code="step_param_invalid")
+    ref = params.get("table")
+    if ref and "." not in str(ref):
+        raise Invalid(T("表须写成 主题库.表名", "Write the table as topic.table"), code="step_param_invalid")
+
+
+def _push(ctx: StepContext) -> StepResult:
+    """Push the table's rows (its own parameter, else the step before's output) to the resource's subscribers,
+    through the exchange subscriptions service (outbox: retried, dead-lettered, replayable)."""
+    code = str(_need(ctx.params, "resource")).strip()
+    with ctx.database.session() as db:
+        topic, table = _table(ctx, db)
+        frame = _clear_frame(ctx, db, topic, table)
+    ctx.log(f"pushing {frame.height} rows of {topic}.{table} to the subscribers of {code}")
+    ctx.progress(0, frame.height)
+    counts = ctx.database.write(lambda db: subscriptions_service.push_rows(
+        db, resource_code=code, rows=frame.to_dicts(), data_dir=ctx.data_dir, actor=ctx.actor))
+    ctx.progress(frame.height, frame.height)
+    ctx.log(f"{counts['queued']} deliveries queued for {counts['subscriptions']} subscription(s), "
+            f"{counts['rows']} rows in them" + (f"; {counts['not_sent']} not sent (the connection cannot send)"
+                                               if counts["not_sent"] else ""))
+    if counts["subscriptions"] == 0:
+        ctx.log(f"resource {code} has no active subscription: nothing was sent")
+    return StepResult(rows=counts["rows"], output=f"{topic}.{table}", summary={"resource": code, **counts})
+
+
 _READ = (exp.Select, exp.Union, exp.Intersect, exp.Except)
 _WRITE = (exp.Insert, exp.Update, exp.Delete, exp.Create, exp.Drop, exp.Merge, exp.TruncateTable)
 
@@ -339,8 +450,10 @@ def _wait(ctx: StepContext) -> StepResult:
     seconds = float(ctx.params.get("seconds") or 1)
     if not 0 < seconds <= 24 * 3600:
         raise StepFailed(T("等待秒数须在 0–86400 之间", "The wait must be 0–86400 seconds"))
-    end = time.monotonic() + seconds
+    start = time.monotonic()
+    end = start + seconds
     while time.monotonic() < end and not ctx.cancelled():
+        ctx.progress(round(min(time.monotonic() - start, seconds)), round(seconds), "seconds")
         ctx.cancel.wait(min(0.2, max(end - time.monotonic(), 0)))
     if ctx.cancelled():
         raise StepFailed(T("等待被取消", "The wait was cancelled"), code="cancelled")
@@ -370,6 +483,18 @@ register(StepKind("quality", _label("运行质量规则集", "Run a quality rule
                    Param("table", _label("表（空：上一步的产出）", "table (empty: the step before's)"), required=False),
                    Param("fail_on_errors", _label("有错误行则失败", "fail when rows have errors"), kind="bool",
                          required=False, default=False)], _quality))
+register(StepKind("compare", _label("与上次交付比对", "Compare with the last delivery"),
+                  [Param("table", _label("表（空：上一步的产出）", "table (empty: the step before's)"), required=False),
+                   Param("key", _label("业务主键（逗号分隔；空：表的主键）", "business key (comma-separated; empty: the "
+                                       "table's)"), required=False),
+                   Param("unit", _label("数源单位代码（空：本署）", "unit code (empty: the office)"), required=False),
+                   Param("resource", _label("目录资源代码（可空）", "catalog resource code (optional)"), required=False)],
+                  _compare, check=_compare_check))
+register(StepKind("push", _label("推送给订阅方", "Push to subscribers"),
+                  [Param("resource", _label("目录资源代码（推送给它的订阅方）", "catalog resource code (its subscribers "
+                                            "get the rows)")),
+                   Param("table", _label("表（空：上一步的产出）", "table (empty: the step before's)"), required=False)],
+                  _push, check=_push_check))
 register(StepKind("export", _label("导出文件", "Export a file"),
                   [Param("table", _label("表（空：上一步的产出）", "table (empty: the step before's)"), required=False),
                    Param("format", _label("格式", "format"), kind="choice", choices=["csv", "xlsx"], default="csv"),

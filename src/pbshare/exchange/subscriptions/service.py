@@ -10,6 +10,7 @@ row here that points at it; the subscriber's receipt marks the outbox message de
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from typing import Any
@@ -50,6 +51,9 @@ RESOURCE_EVENTS: dict[str, tuple[str, ...]] = {
     "801003": (CaseEventKind.discharge_decided,),
 }
 PROCEDURES = ("清算", "重整", "和解")
+DATA_PUSH = "data_push"  # the event of rows pushed by a pipeline (``push_rows``), beside the case events
+EVENT_LABELS = {**CASE_EVENT_LABELS, DATA_PUSH: ("数据推送", "Data push")}
+PUSH_BATCH_BYTES = 256 * 1024  # records per envelope: well under the channel's 1 MiB once signed (and encrypted)
 _DISTRICT = re.compile(r"^\d{6}$")
 LIVE_STATES = (ConnectionState.live.value, ConnectionState.testing.value)
 
@@ -304,7 +308,7 @@ def delivery_out(db: Session, row: SubscriptionDelivery, sub: Subscription, name
     note = row.note or (msg.last_error if msg is not None else None)
     return DeliveryOut(
         id=row.id, subscription_id=sub.id, unit_code=names.unit(sub.unit_id)[0], resource_code=sub.resource_code,
-        case_no=row.case_no, event=row.event, event_label=_lang(CASE_EVENT_LABELS.get(row.event, (row.event, row.event))),
+        case_no=row.case_no, event=row.event, event_label=_lang(EVENT_LABELS.get(row.event, (row.event, row.event))),
         event_at=row.event_at, state=state, acknowledged=acked, envelope_id=row.envelope_id, outbox_id=row.outbox_id,
         attempts=msg.attempts if msg is not None else 0, sent_at=msg.sent_at if msg is not None else None,
         acknowledged_at=msg.delivered_at if acked and msg is not None else None, late_seconds=late, note=note)
@@ -379,3 +383,65 @@ def enqueue_delivery(db: Session, *, sub: Subscription, payload: dict[str, Any],
         return msg.id, msg.envelope_id, None
     except AppError as err:
         return None, None, err.message.render("zh-CN")
+
+
+# rows pushed by a pipeline ---------------------------------------------------------------------
+def _row_matches(filters: dict[str, Any], row: dict[str, Any]) -> bool:
+    """A subscription's district and case-type filters, where the rows carry them (``debtor_id_no`` or ``id_no``,
+    ``procedure``); a row without such a column passes. Event filters name case events: a push is not one."""
+    districts = filters.get("districts") or []
+    if districts:
+        id_no = row.get("debtor_id_no") or row.get("id_no")
+        if id_no is not None and str(id_no)[:6] not in districts:
+            return False
+    procedures = filters.get("procedures") or []
+    return not (procedures and row.get("procedure") is not None and row["procedure"] not in procedures)
+
+
+def _batches(records: list[dict[str, Any]], limit: int) -> list[list[dict[str, Any]]]:
+    out: list[list[dict[str, Any]]] = []
+    current: list[dict[str, Any]] = []
+    size = 0
+    for r in records:
+        n = len(json.dumps(r, ensure_ascii=False).encode()) + 1
+        if current and size + n > limit:
+            out.append(current)
+            current, size = [], 0
+        current.append(r)
+        size += n
+    if current:
+        out.append(current)
+    return out
+
+
+def push_rows(db: Session, *, resource_code: str, rows: list[dict[str, Any]], data_dir: Any, actor: str,
+              batch_bytes: int = PUSH_BATCH_BYTES) -> dict[str, int]:
+    """Push rows of a resource (a pipeline's table, values in clear) to every active subscriber of it: per
+    subscription the rows its filters let through, as ``delivery`` envelopes of at most ``batch_bytes`` of records
+    (``{"event": "data_push", "pushed_at", "batch", "batches", "records"}``) through the outbox, each recorded
+    as one of the subscription's deliveries. Returns the counts: subscriptions, deliveries queued, not sent (the
+    connection cannot send), rows sent."""
+    try:
+        catalog.get_resource(db, code=resource_code)
+    except NotFound:
+        raise Invalid(T("目录中没有资源 {r}：请填写已登记的资源代码", "Resource {r} is not in the catalog: give a "
+                        "registered resource code", r=resource_code), code="resource_not_in_catalog") from None
+    subs = active_for(db, resource_code=resource_code)
+    records = json.loads(json.dumps(rows, ensure_ascii=False, default=str))  # dates and decimals as text
+    now = utcnow()
+    counts = {"subscriptions": len(subs), "queued": 0, "not_sent": 0, "rows": 0}
+    for sub in subs:
+        mine = [r for r in records if _row_matches(sub.filters or {}, r)]
+        chunks = _batches(mine, batch_bytes)
+        for n, chunk in enumerate(chunks, start=1):
+            payload = {"event": DATA_PUSH, "pushed_at": now.isoformat(), "batch": n, "batches": len(chunks),
+                       "records": chunk}
+            outbox_id, envelope_id, why = enqueue_delivery(db, sub=sub, payload=payload, data_dir=data_dir)
+            record_delivery(db, sub=sub, outbox_id=outbox_id, envelope_id=envelope_id, case_id=None, case_no=None,
+                            event=DATA_PUSH, event_at=now, state="queued" if outbox_id else "not_sent",
+                            note=why)
+            counts["queued" if outbox_id else "not_sent"] += 1
+            counts["rows"] += len(chunk) if outbox_id else 0
+    audit.record(db, action="exchange.subscription.push", actor_name=actor, object_type="resource",
+                 object_id=resource_code, detail={"rows": len(records), **counts})
+    return counts

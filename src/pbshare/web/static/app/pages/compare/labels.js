@@ -14,6 +14,7 @@ register({
   "cmp.previous": ["上次交付", "Previous delivery"],
   "cmp.kind.import_run": ["导入", "Import"],
   "cmp.kind.delivery": ["接收交付", "Received"],
+  "cmp.kind.job_run": ["流水线比对", "Pipeline step"],
   "cmp.mode": ["方式", "Mode"],
   "cmp.full": ["全量", "Full snapshot"],
   "cmp.incremental": ["增量", "Incremental"],

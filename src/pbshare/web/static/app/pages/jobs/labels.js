@@ -87,7 +87,28 @@ register({
   "jobs.upcoming": ["将要运行", "Upcoming"],
   "jobs.none": ["无", "none"],
   "jobs.paramsMissing": ["第 {i} 步缺少参数：{p}", "Step {i} lacks: {p}"],
+  "jobs.unit.rows": ["行", "rows"],
+  "jobs.unit.seconds": ["秒", "s"],
+  "jobs.unit.subscriptions": ["个订阅", "subscriptions"],
+  "jobs.summary.comparison_id": ["比对结果", "Comparison"],
+  "jobs.summary.added": ["新增", "added"],
+  "jobs.summary.removed": ["删除", "removed"],
+  "jobs.summary.changed": ["变化", "changed"],
+  "jobs.summary.unchanged": ["未变", "unchanged"],
+  "jobs.summary.flags": ["可疑变化", "flagged"],
+  "jobs.summary.first": ["首次快照，开始记录历史", "first snapshot: the history starts here"],
+  "jobs.summary.rows": ["行数", "rows"],
+  "jobs.summary.resource": ["资源", "resource"],
+  "jobs.summary.subscriptions": ["订阅", "subscriptions"],
+  "jobs.summary.queued": ["已排队推送", "deliveries queued"],
+  "jobs.summary.not_sent": ["未发送", "not sent"],
 });
+
+// How far a running step is: "1,200 / 5,000 行" and a percentage when the total is known.
+export function stepPercent(s) {
+  if (!s.progress_total) return null;
+  return Math.max(0, Math.min(100, Math.floor((100 * (s.progress_done || 0)) / s.progress_total)));
+}
 
 export const STATE_TYPE = { queued: "info", running: "warning", succeeded: "success", failed: "danger", cancelled: "info", pending: "info", skipped: "info" };
 

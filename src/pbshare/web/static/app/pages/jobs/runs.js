@@ -6,7 +6,7 @@ import { ElMessage } from "element-plus";
 import { t } from "../../i18n.js";
 import { api } from "../../api.js";
 import { can } from "../../session.js";
-import { STATE_TYPE, fmtTime, fmtSeconds } from "./labels.js";
+import { STATE_TYPE, fmtTime, fmtSeconds, stepPercent } from "./labels.js";
 
 export const RunsPage = {
   name: "JobRunsPage",
@@ -61,7 +61,18 @@ export const RunPage = {
     const open = ref([]);
     let timer = null;
     const finished = computed(() => run.value && ["succeeded", "failed", "cancelled"].includes(run.value.state));
-    const percent = computed(() => (run.value && run.value.step_count ? Math.round((100 * run.value.steps_done) / run.value.step_count) : 0));
+    // the run's bar: steps done, plus the running step's own share of the way (what the step reported)
+    const percent = computed(() => {
+      const r = run.value;
+      if (!r || !r.step_count) return 0;
+      const live = r.step_runs.find((s) => s.state === "running");
+      const part = live && stepPercent(live) !== null ? stepPercent(live) / 100 : 0;
+      return Math.min(100, Math.floor((100 * (r.steps_done + part)) / r.step_count));
+    });
+    function summaryItems(s) {
+      return Object.entries(s.summary || {}).filter(([k, v]) => k !== "comparison_id" && v !== null && !(Array.isArray(v) && !v.length))
+        .map(([k, v]) => ({ k, v: Array.isArray(v) ? v.join(", ") : v === true ? "" : v }));
+    }
     async function load() {
       run.value = await api(`/jobs/runs/${route.params.id}`);
       if (!open.value.length) open.value = run.value.step_runs.filter((s) => s.log || s.error).map((s) => s.position);
@@ -77,7 +88,7 @@ export const RunPage = {
     }
     onMounted(load);
     onBeforeUnmount(() => clearTimeout(timer));
-    return { t, can, run, open, finished, percent, cancel, router, STATE_TYPE, fmtTime, fmtSeconds };
+    return { t, can, run, open, finished, percent, cancel, router, STATE_TYPE, fmtTime, fmtSeconds, stepPercent, summaryItems };
   },
   template: `
   <div v-if="run">
@@ -103,9 +114,17 @@ export const RunPage = {
             <span class="muted" v-if="s.rows !== null">{{ s.rows }} {{ t('jobs.rows') }}</span>
             <span class="muted" v-if="s.seconds !== null">{{ fmtSeconds(s.seconds) }}</span>
             <span class="muted" v-if="s.attempts > 1">×{{ s.attempts }}</span>
+            <template v-if="s.state === 'running' && s.progress_done !== null">
+              <el-progress v-if="stepPercent(s) !== null" :percentage="stepPercent(s)" :stroke-width="10" style="width:160px" :data-test="'run-step-progress-' + s.position" />
+              <span class="muted" :data-test="'run-step-count-' + s.position">{{ s.progress_done.toLocaleString() }}<template v-if="s.progress_total !== null"> / {{ s.progress_total.toLocaleString() }}</template> {{ t('jobs.unit.' + (s.progress_unit || 'rows')) }}</span>
+            </template>
           </span>
         </template>
         <div v-if="s.output" class="muted">{{ t('jobs.output') }}: {{ s.output }}</div>
+        <div v-if="s.summary" style="display:flex;gap:6px;flex-wrap:wrap;margin:4px 0" :data-test="'run-summary-' + s.position">
+          <router-link v-if="s.summary.comparison_id" :to="'/compare/' + s.summary.comparison_id">{{ t('jobs.summary.comparison_id') }} {{ s.summary.comparison_id.slice(0, 8) }}</router-link>
+          <el-tag v-for="it in summaryItems(s)" :key="it.k" size="small" type="info">{{ t('jobs.summary.' + it.k) }} {{ it.v }}</el-tag>
+        </div>
         <div v-if="s.error" style="color:var(--el-color-danger)">{{ t('jobs.error') }}: {{ s.error }}</div>
         <pre style="white-space:pre-wrap;max-height:320px;overflow:auto;background:var(--el-fill-color-light);padding:8px;font-size:12px" :data-test="'run-log-' + s.position">{{ s.log || t('jobs.none') }}</pre>
       </el-collapse-item>
