@@ -39,6 +39,7 @@ from pbshare.ops import api as ops_api
 from pbshare.quality.reports import api as quality_reports_api
 from pbshare.quality.rules import api as quality_rules_api
 from pbshare.reports import api as reports_api
+from pbshare.security import export_api as list_export_api
 from pbshare.security.audit import api as audit_api
 from pbshare.security.clients import api as clients_api
 from pbshare.security.clients.service import SIGNED_HEADERS
@@ -75,6 +76,7 @@ protected.include_router(security_api.router)
 protected.include_router(clients_api.router)
 protected.include_router(clients_api.todo_router)
 protected.include_router(audit_api.router)
+protected.include_router(list_export_api.router)
 protected.include_router(ops_api.router)
 protected.include_router(ops_api.audit_router)
 protected.include_router(exchange_cases_api.router)
