@@ -1,5 +1,6 @@
-"""A data admin builds a pipeline in chromium (two steps, reordered by dragging), schedules it monthly on the
-last day with the picker and sees the next ten fire times, runs it now and watches its progress and logs."""
+"""A data admin builds a pipeline in chromium (two steps, reordered by dragging; a push step's parameters shown and
+checked on save), schedules it monthly on the last day with the picker and sees the next ten fire times, runs it
+now and watches its progress (the running step's own bar moving) and logs."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def test_build_schedule_monthly_run_now_and_watch(page, live_server, database):
     page.goto(live_server + "/#/jobs/pipelines")
     page.click("[data-test=new-pipeline]")
     page.fill("[data-test=pipeline-name]", "月末整理")
-    for i, (name, seconds) in enumerate([("短等待", "1"), ("长等待", "3")]):
+    for i, (name, seconds) in enumerate([("短等待", "1"), ("长等待", "4")]):
         page.click("[data-test=add-step]")
         _pick(page, f"[data-test=step-kind-{i}]", "等待")
         page.fill(f"[data-test=step-name-{i}]", name)
@@ -35,6 +36,17 @@ def test_build_schedule_monthly_run_now_and_watch(page, live_server, database):
     page.drag_and_drop("[data-test=step-1]", "[data-test=step-0]")
     expect(page.locator("[data-test=step-name-0]")).to_have_value("长等待")
     expect(page.locator("[data-test=step-name-1]")).to_have_value("短等待")
+    # the step kinds that reach other domains are in the builder with their parameters, checked on save
+    page.click("[data-test=add-step]")
+    _pick(page, "[data-test=step-kind-2]", "推送给订阅方")
+    expect(page.locator("[data-test=step-2]")).to_contain_text("目录资源代码")
+    page.fill("[data-test=param-2-resource]", "801 002")
+    page.click("[data-test=save-pipeline]")
+    expect(page.locator(".el-message--error")).to_contain_text("第 3 步")
+    _pick(page, "[data-test=step-kind-2]", "与上次交付比对")
+    expect(page.locator("[data-test=step-2]")).to_contain_text("业务主键")
+    page.locator("[data-test=step-2] button", has_text="✕").click()
+    expect(page.locator("[data-test=step-2]")).to_have_count(0)
     page.click("[data-test=save-pipeline]")
     expect(page.locator("[data-test=pipelines-table]")).to_contain_text("长等待 → 短等待")
 
@@ -58,9 +70,18 @@ def test_build_schedule_monthly_run_now_and_watch(page, live_server, database):
     table.locator("[data-test=schedule-run-now]").first.click()
     expect(page.locator("[data-test=run-state]")).to_have_text("运行中")
     expect(page.locator("[data-test=run-step-state-0]")).to_have_text("运行中")
+    # the running step reports how far it is, and the bar moves while it runs
+    expect(page.locator("[data-test=run-step-count-0]")).to_contain_text("/ 4 秒")
+    bar = page.locator("[data-test=run-step-progress-0]")
+    first = int(bar.get_attribute("aria-valuenow") or "0")
+    assert first < 100
+    page.wait_for_function("""(first) => {
+        const el = document.querySelector('[data-test=run-step-progress-0]');
+        return el && Number(el.getAttribute('aria-valuenow')) > first;
+    }""", arg=first, timeout=10_000)
     expect(page.locator("[data-test=run-state]")).to_have_text("成功", timeout=30_000)
     expect(page.locator("[data-test=run-progress]")).to_have_attribute("aria-valuenow", "100")
-    expect(page.locator("[data-test=run-log-0]")).to_contain_text("waited 3 s")
+    expect(page.locator("[data-test=run-log-0]")).to_contain_text("waited 4 s")
     expect(page.locator("[data-test=run-log-1]")).to_contain_text("waited 1 s")
     page.goto(live_server + "/#/jobs/runs")
     expect(page.locator("[data-test=runs-table]")).to_contain_text("月末整理")
