@@ -1,5 +1,6 @@
 """Demo units answer by themselves: the demo steps, then a real `pbshare serve` whose demo responders
-answer a handler's requests over SOAP (SZPSB), REST (SZAMR) and AMQP (SZHPF)."""
+answer a handler's requests over SOAP (SZPSB), REST (SZAMR) and AMQP (SZHPF), and receipt the restriction
+the handler decides: public security, market regulation and the credit centre (SZCREDIT, REST) each get it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +70,8 @@ def served(settings, database, tmp_path):
     data_dir = settings.resolved_data_dir
     with database.session() as s:
         summary = demo_service.run(s, data_dir=data_dir, cases=6, database=database)
-    assert summary["connections"]["units"] == 3 and summary["connections"]["request"]
+    assert summary["connections"]["units"] == 4 and summary["connections"]["request"]
+    assert summary["subscriptions"]["subscriptions"] == 3
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PBSHARE_")}
     env.update({"PBSHARE_DATA_DIR": str(data_dir), "PBSHARE_PORT": str(port), "PBSHARE_HOST": "127.0.0.1",
@@ -188,5 +191,24 @@ def test_demo_units_answer_a_handlers_requests_over_soap_rest_and_amqp(served, s
         demo_request = summary["connections"]["request"]
         demo_answered = _wait_answered(http, demo_request, 10)
         assert {i["answer"]["channel"] for i in demo_answered["items"]} == {"soap", "rest", "amqp"}
+        # a restriction decided on the demo case reaches the three subscribers' systems, each with its receipt
+        decided = call(http, "POST", f"/api/v1/cases/{case_id}/decisions", json={
+            "kind": "restriction", "decision_no": "（演示）深破限字〔2026〕9号",
+            "effective_on": date.today().isoformat(), "restriction": "限制出境"})
+        assert decided.status_code == 201, decided.text
+        assert decided.json()["deliveries"] == 3
+    with httpx.Client(base_url=base, timeout=30) as admin, dump_threads_if_stuck(proc):
+        me = call(admin, "POST", "/api/v1/auth/login", json={"username": "dataadmin",
+                                                              "password": demo_service.DEMO_PASSWORD})
+        assert me.status_code == 200, me.text
+        deadline = time.monotonic() + ANSWER_WITHIN
+        while True:
+            rows = call(admin, "GET", "/api/v1/subscriptions/deliveries", params={"case_id": case_id}).json()
+            if len(rows) == 3 and all(r["acknowledged"] for r in rows):
+                break
+            assert time.monotonic() < deadline, rows
+            time.sleep(0.5)
+        assert {r["unit_code"] for r in rows} == {"SZPSB", "SZAMR", "SZCREDIT"}
+        assert {r["event"] for r in rows} == {"restriction_decided"}
     with database.session() as s:
         assert cases.find_case_by_no(s, case_no=DEMO_CASES[1]).id == demo_answered["case_id"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from pbshare.catalog.resources import service as catalog_service
 from pbshare.demo import catalog as demo_catalog
 from pbshare.exchange.connections import service as connections
 from tests.conftest import PASSWORD, make_user
@@ -60,6 +61,9 @@ def test_joint_test_gate_override_and_termination(browser, live_server, database
     leave = page.locator("[data-test=leave-dialog]")
     expect(leave.locator("[data-test=leave-closes]")).to_contain_text(creds.key_id)
     expect(leave.locator("[data-test=leave-closes]")).to_contain_text("监听")
+    # the court receives 801001: the confirmation says it comes off the catalog's receivers
+    expect(leave.locator("[data-test=leave-closes]")).to_contain_text("目录接收单位")
+    expect(leave.locator("[data-test=leave-closes]")).to_contain_text("801001")
     expect(page.locator("[data-test=leave-confirm]")).to_be_disabled()
     page.fill("[data-test=leave-reason]", "单位撤并，退出共享")
     page.click("[data-test=leave-confirm]")
@@ -67,5 +71,6 @@ def test_joint_test_gate_override_and_termination(browser, live_server, database
     expect(page.locator(f"[data-test=state-{conn.id}]")).to_have_text("已终止")
     with database.session() as s:
         assert connections.get_connection(s, connection_id=conn.id).secret_sealed is None
+        assert "SZCOURT" not in catalog_service.get_resource(s, code="801001").receivers
     assert errors == []
     context.close()

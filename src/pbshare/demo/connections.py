@@ -1,7 +1,9 @@
-"""Demo step: live connections for three units whose systems answer by themselves (``demo.responders``).
+"""Demo step: live connections for four units whose systems answer by themselves (``demo.responders``).
 
 public security SZPSB over SOAP (the platform calls the unit's own SubmitJson service), market
-regulation SZAMR over REST (push to the unit's endpoint; answers by signed POSTs with its API client) and the provident fund SZHPF over AMQP.
+regulation SZAMR over REST (push to the unit's endpoint; answers by signed POSTs with its API client), the
+provident fund SZHPF over AMQP, and the credit centre SZCREDIT over REST push (it only receives: the
+office's pushes of 801002 are receipted by its system, so a restriction reaches it with a receipt).
 What each unit's engineer would be handed once — key id, secret, the API client for REST — is written
 to ``<data_dir>/demo/responders.json`` (mode 0600), which ``pbshare serve`` reads to start the
 responders. Idempotent: a file whose connections are still live is kept as it is. On the first run a
@@ -37,6 +39,7 @@ UNITS: list[tuple[str, str, list[str]]] = [
     ("SZPSB", "soap", ["301001", "301002", "301003"]),
     ("SZAMR", "rest", ["501001"]),
     ("SZHPF", "amqp", ["601002"]),
+    ("SZCREDIT", "rest", []),  # answers nothing: it receives the office's pushes (801002) and receipts them
 ]
 ASKED = ["301001", "501001", "601002"]  # the demo query on the second demo case
 
@@ -151,7 +154,7 @@ def _ask(db: Session, data_dir: Path) -> str | None:
 
 
 def load_demo(db: Session, *, data_dir: Path, database: Database | None = None) -> dict[str, Any]:
-    """Demo step: the three units' live connections, their credentials file, and a request they answer."""
+    """Demo step: the four units' live connections, their credentials file, and a request three of them answer."""
     existing = read(data_dir)
     if existing is not None and _still_live(db, existing):
         return {"file": str(FILE), "units": 0, "request": None}

@@ -1,10 +1,8 @@
 """Demo step: subscriptions to 801002 (债务人行为限制信息) and the connection to the sharing hub.
 
-Public security SZPSB (its SOAP system) and market regulation SZAMR (its REST system) subscribe and the
-office approved them; the credit centre SZCREDIT subscribes over a REST pull connection of its own and
-waits for the data administrator's approval (approve it under 数据共享 → 订阅). A restriction decided
-on any demo case (案件 → 行为限制) then reaches the approved subscribers, whose demo systems receipt
-it. The hub: a live ``govhub`` connection of SZGDATA to ``http://127.0.0.1:8600`` and the hub's
+Public security SZPSB (its SOAP system), market regulation SZAMR and the credit centre SZCREDIT (their REST
+systems, ``demo.connections``) subscribe and the office approved them. A restriction decided on any demo
+case (案件 → 行为限制) then reaches all three, whose demo systems receipt it (数据共享 → 订阅 → 推送记录). The hub: a live ``govhub`` connection of SZGDATA to ``http://127.0.0.1:8600`` and the hub's
 members file ``<data dir>/hub/members.json`` holding the platform's key, so ``pbshare hub-sim`` started
 in another terminal accepts the platform at once. Idempotent.
 """
@@ -63,8 +61,6 @@ def load_demo(db: Session, *, data_dir: Path, database: Database | None = None) 
     made = 0
     existing = {(s.unit_id, s.resource_code) for s in subs.list_subscriptions(db, principal=admin, resource_code=RESOURCE)
                 if s.state in (subs.PENDING, subs.ACTIVE)}
-    _live(db, data_dir=data_dir, unit_code="SZCREDIT", channel="rest", name="SZCREDIT 信用中心（REST 拉取，演示）",
-          settings={})
     for code, channel in (("SZPSB", "soap"), ("SZAMR", "rest"), ("SZCREDIT", "rest")):
         unit = unit_service.find_unit_by_code(db, code=code)
         if unit is None or (unit.id, RESOURCE) in existing:
@@ -75,7 +71,7 @@ def load_demo(db: Session, *, data_dir: Path, database: Database | None = None) 
             continue
         sub = subs.subscribe(db, body=SubscriptionIn(unit_code=code, resource_code=RESOURCE, channel=channel,
                                                      purpose=PURPOSE[code]), principal=admin)
-        if code != "SZCREDIT" and sub.state == subs.PENDING:
+        if sub.state == subs.PENDING:
             subs.decide(db, subscription_id=sub.id, approve=True, reason="用途符合共享条件（演示）", principal=admin)
         made += 1
     _conn, creds = _live(db, data_dir=data_dir, unit_code=govhub.HUB_UNIT, channel=govhub.CHANNEL,
