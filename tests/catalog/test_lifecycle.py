@@ -61,7 +61,7 @@ def test_draft_to_published_with_consents(client, database, as_user):
     res = client.post("/api/v1/catalog/resources/201009/publish", json={})
     assert res.status_code == 409 and "政务服务和数据管理局" in res.json()["error"]["message"]
     res = client.post("/api/v1/catalog/resources/201009/consents",
-                      json={"unit_code": "SZGDATA", "agreed": True, "decided_on": "2026-11-21"})
+                      json={"unit_code": "SZGDATA", "agreed": True, "decided_on": "2026-11-21", "evidence": "深政数函〔2026〕12号"})
     assert res.json()["can_publish"] is True
     res = client.post("/api/v1/catalog/resources/201009/publish", json={"note": "首次发布"})
     assert res.status_code == 200, res.text
@@ -109,7 +109,7 @@ def test_revise_and_compare_versions(client, database, as_user):
     admin.post("/api/v1/catalog/resources/201009/consultation")
     for unit in ("SZPNR", "SZGDATA"):
         admin.post("/api/v1/catalog/resources/201009/consents",
-                   json={"unit_code": unit, "agreed": True, "decided_on": "2026-11-25"})
+                   json={"unit_code": unit, "agreed": True, "decided_on": "2026-11-25", "evidence": "深政数函〔2026〕12号"})
     assert admin.post("/api/v1/catalog/resources/201009/publish", json={}).json()["version"] == 2
     versions = admin.get("/api/v1/catalog/resources/201009/versions").json()
     assert [v["version"] for v in versions] == [2, 1]
@@ -134,9 +134,9 @@ def test_disagreement_needs_a_reason_and_blocks_publishing(client, database, as_
                      json={"unit_code": "SZPNR", "agreed": False, "decided_on": "2026-11-20"})
     assert res.json()["error"]["code"] == "comment_required"
     admin.post("/api/v1/catalog/resources/201009/consents",
-               json={"unit_code": "SZPNR", "agreed": False, "decided_on": "2026-11-20", "comment": "需删去坐落字段"})
+               json={"unit_code": "SZPNR", "agreed": False, "decided_on": "2026-11-20", "comment": "需删去坐落字段", "evidence": "深政数函〔2026〕12号"})
     admin.post("/api/v1/catalog/resources/201009/consents",
-               json={"unit_code": "SZGDATA", "agreed": True, "decided_on": "2026-11-20"})
+               json={"unit_code": "SZGDATA", "agreed": True, "decided_on": "2026-11-20", "evidence": "深政数函〔2026〕12号"})
     res = admin.post("/api/v1/catalog/resources/201009/publish", json={})
     assert res.status_code == 409 and res.json()["error"]["code"] == "consent_missing"
     # editing during consultation starts over: back to draft, a new round needs new consents

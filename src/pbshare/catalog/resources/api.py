@@ -3,7 +3,10 @@ lifecycle, consents, versions and their differences, consultations and info item
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import Response
@@ -21,6 +24,7 @@ from pbshare.catalog.resources.schemas import (
 )
 from pbshare.core.errors import Invalid
 from pbshare.core.http import DbSession
+from pbshare.core.i18n import T
 from pbshare.core.pagination import Page, PageParams, page_params
 
 router = APIRouter(prefix="/catalog", tags=["catalog"])
@@ -97,9 +101,23 @@ def consult(code: str, principal: CatalogWriter, db: DbSession):
 @router.post("/resources/{code}/consents", response_model=ResourceOut,
              summary="登记单位意见 / record a party's consent (unit operators: own unit only)")
 def consent(code: str, body: ConsentIn, principal: ConsentGiver, db: DbSession):
+    try:
+        evidence_file = base64.b64decode(body.evidence_base64, validate=True) if body.evidence_base64 else None
+    except binascii.Error:
+        raise Invalid(T("附件内容无法读取，请重新选择文件", "The attachment could not be read; choose the file again"),
+                      code="bad_evidence") from None
     service.record_consent(db, code=code, unit_code=body.unit_code, agreed=body.agreed, decided_on=body.decided_on,
-                           comment=body.comment, principal=principal)
+                           comment=body.comment, principal=principal, evidence=body.evidence,
+                           evidence_name=body.evidence_name, evidence_file=evidence_file)
     return service.resource_out(db, service.get_resource_row(db, code=code))
+
+
+@router.get("/resources/{code}/consents/{round_no}/{unit_code}/evidence",
+            summary="代为登记意见的依据文件 / the evidence of an opinion recorded on a unit's behalf")
+def consent_evidence(code: str, round_no: int, unit_code: str, principal: CatalogReader, db: DbSession) -> Response:
+    name, data = service.consent_evidence(db, code=code, round_no=round_no, unit_code=unit_code)
+    return Response(data, media_type="application/octet-stream",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
 
 
 @router.post("/resources/{code}/publish", response_model=ResourceOut, summary="发布 / publish")

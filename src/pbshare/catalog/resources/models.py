@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pbshare.catalog.resources.enums import ResourceState
@@ -85,6 +85,11 @@ class Consent(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str | None] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The office recorded the unit's opinion for it (a letter, a meeting): marked so, with the evidence.
+    on_behalf: Mapped[bool] = mapped_column(Boolean, default=False)
+    evidence: Mapped[str | None] = mapped_column(Text)
+    evidence_name: Mapped[str | None] = mapped_column(String(200))
+    evidence_file: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
     unit: Mapped[Unit] = relationship(lazy="joined")
 

@@ -168,6 +168,14 @@ class ConsentOut(BaseModel):
     decided_on: date | None = None
     comment: str | None = None
     recorded_by: str | None = None
+    on_behalf: bool = False  # recorded by the office for the unit, with the evidence
+    evidence: str | None = None
+    evidence_name: str | None = None  # a file is attached: GET …/consents/{round}/{unit_code}/evidence
+
+
+class RoundOut(BaseModel):
+    round: int
+    consents: list[ConsentOut]
 
 
 class ResourceOut(BaseModel):
@@ -180,6 +188,7 @@ class ResourceOut(BaseModel):
     document: ResourceDoc
     published: ResourceDoc | None = None
     consents: list[ConsentOut] = Field(default_factory=list)
+    earlier_rounds: list[RoundOut] = Field(default_factory=list)  # newest first, with their opinions
     can_publish: bool = False
     updated_at: UtcDateTime
 
@@ -189,6 +198,11 @@ class ConsentIn(BaseModel):
     agreed: bool
     decided_on: date
     comment: str | None = Field(None, max_length=2000)
+    evidence: str | None = Field(None, max_length=2000, description="代为登记时的依据 / what the opinion came in, "
+                                 "when the office records it on the unit's behalf")
+    evidence_name: str | None = Field(None, max_length=200)
+    evidence_base64: str | None = Field(None, max_length=1_000_000, description="依据文件（Base64） / the scanned "
+                                        "document, base64")
 
 
 class PublishIn(BaseModel):

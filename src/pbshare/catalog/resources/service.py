@@ -21,9 +21,9 @@ from pbshare.catalog.resources.documents import (
 )
 from pbshare.catalog.resources.enums import STATE_LABELS, ResourceState
 from pbshare.catalog.resources.models import Consent, InfoItem, Resource, ResourceVersion
-from pbshare.catalog.resources.schemas import ConsentOut, ResourceDoc, ResourceOut, ResourceSpec
+from pbshare.catalog.resources.schemas import ConsentOut, ResourceDoc, ResourceOut, ResourceSpec, RoundOut
 from pbshare.core.clock import LOCAL_TZ, utcnow
-from pbshare.core.errors import Conflict, Forbidden, Invalid
+from pbshare.core.errors import Conflict, Forbidden, Invalid, NotFound
 from pbshare.core.i18n import T
 from pbshare.core.lookup import one_or_raise
 from pbshare.core.pagination import PageParams, paginate
@@ -158,17 +158,41 @@ def required_parties(db: Session, res: Resource) -> list[tuple[Unit, str]]:
     return parties
 
 
+def _opinion(unit: Unit, role: str, c: Consent | None) -> dict:
+    return {"unit_code": unit.code, "unit_name": unit.name, "role": role,
+            "agreed": c.agreed if c else None, "decided_on": c.decided_on if c else None,
+            "comment": c.comment if c else None, "recorded_by": c.recorded_by if c else None,
+            "on_behalf": bool(c and c.on_behalf), "evidence": c.evidence if c else None,
+            "evidence_name": c.evidence_name if c else None}
+
+
 def consents(db: Session, res: Resource) -> list[dict]:
     """Every required party with its opinion in the current round (None: not yet given)."""
     given = {c.unit_id: c for c in db.scalars(select(Consent).where(Consent.resource_id == res.id,
                                                                     Consent.round == res.consultation_round))}
-    out = []
-    for unit, role in required_parties(db, res):
-        c = given.get(unit.id)
-        out.append({"unit_code": unit.code, "unit_name": unit.name, "role": role,
-                    "agreed": c.agreed if c else None, "decided_on": c.decided_on if c else None,
-                    "comment": c.comment if c else None, "recorded_by": c.recorded_by if c else None})
-    return out
+    return [_opinion(unit, role, given.get(unit.id)) for unit, role in required_parties(db, res)]
+
+
+def earlier_rounds(db: Session, res: Resource) -> list[dict]:
+    """The consultation rounds before the current one, newest first, each with the opinions given in it (a
+    round ends when the draft is edited and sent again; its opinions stay readable)."""
+    rows = db.scalars(select(Consent).where(Consent.resource_id == res.id, Consent.round < res.consultation_round)
+                      .order_by(Consent.round.desc(), Consent.recorded_at))
+    rounds: dict[int, list[dict]] = {n: [] for n in range(res.consultation_round - 1, 0, -1)}
+    for c in rows:
+        rounds.setdefault(c.round, []).append(_opinion(c.unit, c.role, c))
+    return [{"round": n, "consents": given} for n, given in rounds.items()]
+
+
+def consent_evidence(db: Session, *, code: str, round_no: int, unit_code: str) -> tuple[str, bytes]:
+    """The file attached to an opinion the office recorded on a unit's behalf: (file name, content)."""
+    res = get_resource_row(db, code=code)
+    unit = unit_service.get_unit_by_code(db, code=unit_code)
+    consent = db.scalar(select(Consent).where(Consent.resource_id == res.id, Consent.round == round_no,
+                                              Consent.unit_id == unit.id))
+    if consent is None or consent.evidence_file is None:
+        raise NotFound(T("该意见没有附件", "This opinion has no attached evidence"), code="no_evidence")
+    return consent.evidence_name or "evidence", consent.evidence_file
 
 
 def can_publish(db: Session, res: Resource) -> bool:
@@ -183,6 +207,8 @@ def resource_out(db: Session, res: Resource) -> ResourceOut:
         publish_date=res.publish_date, provider_name=res.provider.name,
         document=ResourceDoc(**document_of(res)), published=ResourceDoc(**published) if published else None,
         consents=[ConsentOut(**c) for c in consents(db, res)] if res.consultation_round else [],
+        earlier_rounds=[RoundOut(round=r["round"], consents=[ConsentOut(**c) for c in r["consents"]])
+                        for r in earlier_rounds(db, res)],
         can_publish=can_publish(db, res), updated_at=res.updated_at,
     )
 
@@ -201,9 +227,15 @@ def start_consultation(db: Session, *, code: str, principal: Principal | None = 
     return res
 
 
+EVIDENCE_MAX_BYTES = 700 * 1024  # sent inside the JSON body, which is capped at 1 MB
+
+
 def record_consent(db: Session, *, code: str, unit_code: str, agreed: bool, decided_on: date,
-                   comment: str | None = None, principal: Principal | None = None) -> Consent:
-    """Record one party's opinion. A unit operator may answer only for its own unit."""
+                   comment: str | None = None, principal: Principal | None = None, evidence: str | None = None,
+                   evidence_name: str | None = None, evidence_file: bytes | None = None) -> Consent:
+    """Record one party's opinion. A unit operator may answer only for its own unit; when the office records a
+    unit's opinion on its behalf (from a letter or a meeting) it is marked so and needs the evidence: what the
+    opinion came in (``evidence``), and optionally the scanned document (``evidence_file``)."""
     res = get_resource_row(db, code=code)
     if res.state != ResourceState.consultation:
         raise Conflict(T("该资源不在征求意见阶段", "The resource is not in consultation"), code="bad_state")
@@ -217,6 +249,15 @@ def record_consent(db: Session, *, code: str, unit_code: str, agreed: bool, deci
                         u=unit.name), code="not_a_party")
     if not agreed and not comment:
         raise Invalid(T("不同意时请写明理由", "Give the reason when you do not agree"), code="comment_required")
+    on_behalf = principal is not None and principal.unit_code != unit.code
+    evidence = (evidence or "").strip() or None
+    if on_behalf and (evidence is None or len(evidence) < 4):
+        raise Invalid(T("代 {u} 登记意见时，请写明依据（如来函文号、会议纪要），至少 4 个字",
+                        "When recording the opinion of {u} on its behalf, say what it came in (a letter's number, "
+                        "minutes of a meeting), at least 4 characters", u=unit.name), code="evidence_required")
+    if evidence_file is not None and len(evidence_file) > EVIDENCE_MAX_BYTES:
+        raise Invalid(T("附件超过 700 KB，请压缩或只上传关键页", "The attachment is over 700 KB; compress it or attach "
+                        "the key pages only"), code="evidence_too_large")
     consent = db.scalar(select(Consent).where(Consent.resource_id == res.id, Consent.round == res.consultation_round,
                                               Consent.unit_id == unit.id))
     if consent is None:
@@ -225,9 +266,14 @@ def record_consent(db: Session, *, code: str, unit_code: str, agreed: bool, deci
     consent.role, consent.agreed, consent.decided_on, consent.comment = role, agreed, decided_on, comment
     consent.recorded_by = _username(principal)
     consent.recorded_at = utcnow()
+    consent.on_behalf = on_behalf
+    consent.evidence = evidence if on_behalf else None
+    consent.evidence_name = (evidence_name or "evidence")[:200] if on_behalf and evidence_file else None
+    consent.evidence_file = evidence_file if on_behalf else None
     db.flush()
     audit.record(db, action="catalog.resource.consent", principal=principal, object_type="resource",
-                 object_id=res.code, detail={"unit": unit.code, "agreed": agreed, "round": res.consultation_round})
+                 object_id=res.code, detail={"unit": unit.code, "agreed": agreed, "round": res.consultation_round,
+                                             "on_behalf": on_behalf})
     return consent
 
 
