@@ -91,7 +91,7 @@ def test_attachments_references_code_tables_audit_openapi(as_user, database) -> 
     # the model's own OpenAPI document
     doc = client.get("/api/v1/forms/models/debtor/openapi.json").json()
     schema = doc["components"]["schemas"]["DebtorValues"]
-    assert schema["properties"]["marital"]["enum"] == ["未婚", "已婚", "离异", "丧偶"]
+    assert schema["properties"]["marital"]["enum"] == ["未婚", "已婚", "离异", "丧偶", None]  # null: not filled in
     assert "/api/v1/forms/models/debtor/records/{record_id}" in doc["paths"]
 
     # versions and their diff

@@ -13,6 +13,7 @@ from pbshare.core.db import Database
 from pbshare.demo import catalog as demo_catalog
 from pbshare.demo import collect as demo_collect
 from pbshare.demo import connections as demo_connections
+from pbshare.demo import forms as demo_forms
 from pbshare.demo import jobs as demo_jobs
 from pbshare.demo import requests as demo_requests
 from pbshare.demo import subscriptions as demo_subscriptions
@@ -100,9 +101,10 @@ def load_cases(db: Session, *, data_dir: Path, count: int = 300, seed: int = 202
 STEPS: list[tuple[str, Callable[..., object]]] = [
     ("catalog", demo_catalog.load_catalog),  # the sample catalog's resources, published
     ("collect", demo_collect.load_demo),  # topic database "case", social security's GBK CSV, its import profile
-    ("connections", demo_connections.load_demo),  # SZPSB (SOAP), SZAMR (REST), SZHPF (AMQP) systems that answer
+    ("connections", demo_connections.load_demo),  # SZPSB (SOAP), SZAMR (REST), SZHPF (AMQP) answer; SZCREDIT (REST) receipts
     ("requests", demo_requests.load_demo),  # requests on a demo case; items waiting in the SZPNR and SZCA portals
-    ("subscriptions", demo_subscriptions.load_demo),  # SZPSB, SZAMR, SZCREDIT subscribe to 801002; the hub connection
+    ("subscriptions", demo_subscriptions.load_demo),  # SZPSB, SZAMR, SZCREDIT subscribe to 801002 (approved); the hub
+    ("forms", demo_forms.load_demo),  # 债务人申报材料登记: a published data model with a few records
     ("jobs", demo_jobs.load_demo),  # nightly debtor_assets refresh, nightly backup with verify, monthly retention
 ]
 

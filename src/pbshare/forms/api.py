@@ -39,6 +39,11 @@ Unmask = Annotated[bool, Query(description="显示完整个人信息（需 pii:u
 Purpose = Annotated[str | None, Query(max_length=200, description="查看完整信息的用途 / why, when unmasking")]
 Filters = Annotated[str | None, Query(max_length=4000, description='JSON：[{"field","op","value"}]，op 为 eq ne gt ge lt '
                                       'le between contains starts in empty not_empty')]
+# the platform's OpenAPI points every generic record route at the model's own document
+PER_MODEL = ("这些路由对所有数据模型通用；某个模型的字段（类型、选项、必填、个人信息）见它自己的 OpenAPI 文档 "
+             "`GET /api/v1/forms/models/{code}/openapi.json`。 / These routes serve every data model; one model's "
+             "fields (types, options, required, personal) are in its own OpenAPI document, "
+             "`GET /api/v1/forms/models/{code}/openapi.json`.")
 Sort = Annotated[str | None, Query(max_length=70, description="字段名，前加 - 为倒序 / field, -field for descending")]
 
 
@@ -108,7 +113,9 @@ def publish(code: str, body: PublishIn, principal: FormDesigner, db: DbSession, 
     return service.publish(db, database, model=service.get_model(db, code=code), note=body.note, principal=principal)
 
 
-@router.get("/models/{code}/openapi.json", summary="这个模型的记录 API（OpenAPI） / this model's records API as OpenAPI")
+@router.get("/models/{code}/openapi.json", summary="这个模型的记录 API（OpenAPI） / this model's records API as OpenAPI",
+            description="OpenAPI 3.1：该模型已发布版本的字段作为记录 values 的 JSON Schema，以及记录的增删改查路由。 / "
+                        "OpenAPI 3.1: the published fields as the JSON Schema of a record's values, and the record routes.")
 def model_openapi(code: str, principal: FormUser, db: DbSession) -> dict[str, Any]:
     model = service.get_model(db, code=code)
     service.check_may(principal, model, "read")
@@ -156,7 +163,7 @@ def purge(code: str, body: PurgeIn, principal: FormDesigner, db: DbSession, data
 
 
 # --------------------------------------------------------------------------- records
-@router.get("/models/{code}/records", response_model=RecordPage, summary="记录列表 / records")
+@router.get("/models/{code}/records", response_model=RecordPage, summary="记录列表 / records", description=PER_MODEL)
 def list_records(code: str, request: Request, principal: FormUser, db: DbSession, database: DatabaseDep,
                  filters: Filters = None, sort: Sort = None,
                  page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
@@ -172,13 +179,15 @@ def list_records(code: str, request: Request, principal: FormUser, db: DbSession
                                 unmask=unmask, purpose=purpose, ip=_ip(request), q=q)
 
 
-@router.post("/models/{code}/records", response_model=RecordOut, status_code=201, summary="新增记录 / new record")
+@router.post("/models/{code}/records", response_model=RecordOut, status_code=201, summary="新增记录 / new record",
+             description=PER_MODEL)
 def create_record(code: str, body: RecordIn, principal: FormUser, db: DbSession, database: DatabaseDep) -> Any:
     return records.create(db, database, model=service.get_model(db, code=code), values=body.values,
                           principal=principal)
 
 
-@router.get("/models/{code}/records/{record_id}", response_model=RecordOut, summary="一条记录 / one record")
+@router.get("/models/{code}/records/{record_id}", response_model=RecordOut, summary="一条记录 / one record",
+            description=PER_MODEL)
 def get_record(code: str, record_id: str, request: Request, principal: FormUser, db: DbSession,
                database: DatabaseDep, unmask: Unmask = False, purpose: Purpose = None) -> Any:
     return records.get(db, database, model=service.get_model(db, code=code), record_id=record_id,

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from pbshare.core.clock import UtcDateTime
+
 
 class FieldIn(BaseModel):
     """One field: name (lower-case letters, digits, _), label, type and its settings (see docs/forms.md)."""
@@ -68,9 +70,9 @@ class RecordOut(BaseModel):
     id: str
     deleted: bool
     values: dict[str, Any]
-    created_at: datetime | None
+    created_at: UtcDateTime | None  # with its offset on SQLite too (the model's OpenAPI says date-time)
     created_by: str | None
-    updated_at: datetime | None
+    updated_at: UtcDateTime | None
     updated_by: str | None
 
 

@@ -394,51 +394,111 @@ _JSON_TYPES: dict[str, dict[str, Any]] = {
 }
 
 
+def _value_schema(f: dict) -> dict[str, Any]:
+    """JSON Schema of one field's value as the records API takes and gives it (null when not filled in)."""
+    kind = f["type"]
+    if ftypes.is_personal(f):
+        schema: dict[str, Any] = {"type": "string"}  # sealed; read back masked unless unmasked with a purpose
+    elif kind in ("select", "multiselect") and f.get("options"):
+        values = [str(o["value"]) for o in f["options"]]
+        schema = {"type": "array", "items": {"type": "string", "enum": values}} if kind == "multiselect" \
+            else {"type": "string", "enum": values}
+    elif kind == "subtable":
+        subs = [sf for sf in f.get("sub_fields") or [] if not sf.get("deleted")]
+        schema = {"type": "array", "items": {"type": "object", "additionalProperties": False,
+                                             "properties": {sf["name"]: _value_schema(sf) for sf in subs}}}
+    else:
+        schema = copy.deepcopy(_JSON_TYPES.get(kind, {"type": "string"}))
+        if kind == "integer":
+            for key, word in (("min", "minimum"), ("max", "maximum")):
+                if isinstance(f.get(key), int | float) and not isinstance(f.get(key), bool):
+                    schema[word] = f[key]
+        if schema.get("type") == "string" and isinstance(f.get("max_length"), int) and kind not in _JSON_TYPES:
+            schema["maxLength"] = f["max_length"]
+    schema["type"] = [schema["type"], "null"]
+    if "enum" in schema:
+        schema["enum"] = [*schema["enum"], None]
+    schema["title"] = f.get("label") or f["name"]
+    notes = [ftypes.TYPES[kind][1] + " / " + ftypes.TYPES[kind][2]] if kind in ftypes.TYPES else []
+    if kind == "money":
+        notes.append("元，两位小数 / yuan, two decimals")
+    if ftypes.is_personal(f):
+        notes.append("个人信息：加密存储，读取时遮蔽 / personal: sealed, masked on read")
+    if f.get("regex"):
+        notes.append(f"须完整匹配 / must fully match: {f['regex']}")
+    if f.get("ref_model"):
+        notes.append(f"关联模型 {f['ref_model']} 的记录编号 / a record id of model {f['ref_model']}")
+    if f.get("visible_when") or f.get("required_when"):
+        notes.append("有条件 / conditional: " + json.dumps({k: f.get(k) for k in ("visible_when", "required_when")
+                                                        if f.get(k)}, ensure_ascii=False))
+    if f.get("help"):
+        notes.append(str(f["help"]))
+    schema["description"] = "；".join(notes)
+    return schema
+
+
 def openapi_for(db: Session, *, model: DataModel) -> dict[str, Any]:
-    """An OpenAPI 3.1 document of one model's records API, with the record's fields as a schema."""
+    """An OpenAPI 3.1 document of one model's records API: its published fields as the schema of a record's
+    ``values`` (types, options, ranges, personal fields, sub-table rows), and the routes that take and give it."""
     fields = published_fields(db, model)
-    props: dict[str, Any] = {}
-    for f in fields:
-        schema = dict(_JSON_TYPES.get(f["type"], {"type": "string"}))
-        if f.get("options"):
-            values = [o["value"] for o in f["options"]]
-            schema = {"type": "array", "items": {"type": "string", "enum": values}} if f["type"] == "multiselect" \
-                else {"type": "string", "enum": values}
-        schema["title"] = f["label"]
-        notes = [ftypes.TYPES[f["type"]][1]]
-        if ftypes.is_personal(f):
-            notes.append("个人信息：加密存储，读取时遮蔽 / personal: sealed, masked on read")
-        if f.get("visible_when") or f.get("required_when"):
-            notes.append("有条件 / conditional: " + json.dumps({k: f.get(k) for k in ("visible_when", "required_when")
-                                                            if f.get(k)}, ensure_ascii=False))
-        if f.get("help"):
-            notes.append(str(f["help"]))
-        schema["description"] = "；".join(notes)
-        props[f["name"]] = schema
-    record = {"type": "object", "properties": props, "required": [f["name"] for f in fields if f.get("required")]}
+    stem = "".join(p.capitalize() for p in model.code.split("_"))
+    values_name, record_name, page_name = f"{stem}Values", f"{stem}Record", f"{stem}Page"
+    values = {"type": "object", "title": model.title, "additionalProperties": False,
+              "properties": {f["name"]: _value_schema(f) for f in fields},
+              "required": [f["name"] for f in fields if f.get("required")]}
+    when = {"type": ["string", "null"], "format": "date-time"}
+    record = {"type": "object", "required": ["id", "deleted", "values"], "properties": {
+        "id": {"type": "string"}, "deleted": {"type": "boolean"}, "values": {"$ref": f"#/components/schemas/{values_name}"},
+        "created_at": when, "created_by": {"type": ["string", "null"]}, "updated_at": when,
+        "updated_by": {"type": ["string", "null"]}}}
+    page = {"type": "object", "required": ["items", "total"], "properties": {
+        "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{record_name}"}},
+        "total": {"type": "integer"}, "page": {"type": "integer"}, "size": {"type": "integer"},
+        "masked": {"type": "boolean"}, "refs": {"type": "object"}}}
     base = f"/api/v1/forms/models/{model.code}/records"
-    name = "".join(p.capitalize() for p in model.code.split("_")) + "Values"
-    body = {"content": {"application/json": {"schema": {"type": "object", "properties": {
-        "values": {"$ref": f"#/components/schemas/{name}"}}, "required": ["values"]}}}}
-    out = {"description": "记录 / the record", "content": {"application/json": {"schema": {"type": "object", "properties": {
-        "id": {"type": "string"}, "deleted": {"type": "boolean"}, "values": {"$ref": f"#/components/schemas/{name}"}}}}}}
+    body = {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "properties": {"values": {"$ref": f"#/components/schemas/{values_name}"}},
+        "required": ["values"]}}}}
+    out = {"description": "记录 / the record",
+           "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{record_name}"}}}}
+    error = {"description": "错误：code 与中英文说明 / error: its code and what to do",
+             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     filters = {"name": "filters", "in": "query", "schema": {"type": "string"},
                "description": 'JSON [{"field","op","value"}]; op: ' + ", ".join(ftypes.OPERATORS)}
+    unmask = [{"name": "unmask", "in": "query", "schema": {"type": "boolean"},
+               "description": "显示完整个人信息（需 pii:unmask 与用途）/ show personal values in full"},
+              {"name": "purpose", "in": "query", "schema": {"type": "string"}}]
     return {
         "openapi": "3.1.0",
-        "info": {"title": f"{model.title} ({model.code})", "version": str(model.published_version)},
+        "info": {"title": f"{model.title} ({model.code})", "version": str(model.published_version),
+                 "description": f"数据模型“{model.title}”第 {model.published_version} 版的记录 API。认证同平台："
+                                "会话 Cookie（写操作带 X-CSRF-Token）或 Bearer 令牌。 / The records API of version "
+                                f"{model.published_version} of this data model; authenticate as for the platform "
+                                "(session cookie with X-CSRF-Token for writes, or a bearer token)."},
+        "externalDocs": {"description": "平台 OpenAPI / the platform's OpenAPI", "url": "/api/openapi.json"},
+        "security": [{"bearer": []}, {"session": []}],
         "paths": {
-            base: {"get": {"summary": "记录列表 / list", "parameters": [filters, *[
-                {"name": n, "in": "query", "schema": {"type": t}} for n, t in (("sort", "string"), ("page", "integer"),
-                                                                             ("size", "integer"))]],
-                "responses": {"200": {"description": "一页记录 / a page of records"}}},
-                   "post": {"summary": "新增 / create", "requestBody": body, "responses": {"201": out}}},
+            base: {"get": {"summary": "记录列表 / list", "operationId": f"list_{model.code}", "parameters": [
+                filters, *[{"name": n, "in": "query", "schema": {"type": t}} for n, t in (
+                    ("q", "string"), ("sort", "string"), ("page", "integer"), ("size", "integer"))], *unmask],
+                "responses": {"200": {"description": "一页记录 / a page of records", "content": {"application/json": {
+                    "schema": {"$ref": f"#/components/schemas/{page_name}"}}}}, "4XX": error}},
+                   "post": {"summary": "新增 / create", "operationId": f"create_{model.code}", "requestBody": body,
+                            "responses": {"201": out, "4XX": error}}},
             base + "/{record_id}": {
                 "parameters": [{"name": "record_id", "in": "path", "required": True, "schema": {"type": "string"}}],
-                "get": {"summary": "读取 / read", "responses": {"200": out}},
-                "patch": {"summary": "修改给出的字段 / change the fields given", "requestBody": body,
-                          "responses": {"200": out}},
-                "delete": {"summary": "删除（可恢复） / soft delete", "responses": {"200": out}}},
+                "get": {"summary": "读取 / read", "operationId": f"get_{model.code}", "parameters": unmask,
+                        "responses": {"200": out, "4XX": error}},
+                "patch": {"summary": "修改给出的字段 / change the fields given", "operationId": f"update_{model.code}",
+                          "requestBody": body, "responses": {"200": out, "4XX": error}},
+                "delete": {"summary": "删除（可恢复） / soft delete", "operationId": f"delete_{model.code}",
+                           "responses": {"200": out, "4XX": error}}},
         },
-        "components": {"schemas": {name: record}},
+        "components": {
+            "schemas": {values_name: values, record_name: record, page_name: page, "Error": {
+                "type": "object", "properties": {"error": {"type": "object", "properties": {
+                    "code": {"type": "string"}, "message": {"type": "string"}, "detail": {}}}}}},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                "session": {"type": "apiKey", "in": "cookie", "name": "pbshare_session"}},
+        },
     }

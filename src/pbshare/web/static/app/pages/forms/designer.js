@@ -239,6 +239,7 @@ export default {
       <el-button size="small" @click="openPurge" data-test="fm-purge">{{ t('fm.purge') }}</el-button>
       <el-button size="small" @click="accessDlg.open = true" data-test="fm-access">{{ t('fm.access') }}</el-button>
       <el-button size="small" link type="primary" @click="router.push('/forms/' + code + '/records')" data-test="fm-to-records">{{ t('fm.records') }}</el-button>
+      <el-link v-if="model.published_version" :href="'/api/v1/forms/models/' + code + '/openapi.json'" target="_blank" type="primary" style="margin-left:8px" data-test="fm-openapi">{{ t('fm.openapi') }}</el-link>
     </div>
     <div class="fm-designer">
       <div class="fm-palette" data-test="fm-palette">

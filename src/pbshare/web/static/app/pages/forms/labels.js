@@ -36,6 +36,7 @@ register({
   "fm.pc": ["电脑", "PC"],
   "fm.phone": ["手机", "Phone"],
   "fm.versions": ["版本", "Versions"],
+  "fm.openapi": ["记录 API（OpenAPI）", "Records API (OpenAPI)"],
   "fm.diff": ["与已发布版本的差异", "Changes since the published version"],
   "fm.diffVersions": ["版本差异", "Changes between versions"],
   "fm.added": ["新增字段", "Added fields"],
