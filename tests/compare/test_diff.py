@@ -81,3 +81,20 @@ def test_missing_key_is_a_clear_error() -> None:
     with pytest.raises(Invalid) as err:
         diff(OLD, OLD, [])
     assert err.value.code == "compare_no_key"
+
+
+def test_an_empty_key_part_matches_the_same_empty_part_on_the_other_side() -> None:
+    old = pl.DataFrame({"unit": ["u1", None, None], "no": [1, 1, 2], "v": ["x", "y", "z"]})
+    new = pl.DataFrame({"unit": [None, "u1", None], "no": [1, 1, 3], "v": ["y2", "x", "w"]})
+    d = diff(old, new, ["unit", "no"])
+    assert d.counts == {"added": 1, "removed": 1, "changed": 1, "unchanged": 1}
+    assert d.fields.select("field", "old", "new").rows() == [("v", "y", "y2")]
+
+
+def test_a_key_repeated_in_the_previous_state_neither_hides_nor_doubles_rows() -> None:
+    # joined on the key itself (not its hash) when a side repeats a key
+    old = pl.DataFrame({"k": ["a", "a", "b"], "v": [1, 1, 2]})
+    new = pl.DataFrame({"k": ["a", "b", "c"], "v": [1, 3, 4]})
+    d = diff(old, new, ["k"])
+    assert d.counts == {"added": 1, "removed": 0, "changed": 1, "unchanged": 1}
+    assert d.fields.rows() == [("b", "v", "2", "3")]
