@@ -68,7 +68,7 @@ def test_validation_errors_name_the_fields(client):
     res = client.post("/api/v1/auth/login", json={"username": "x"}, headers={"Accept-Language": "en"})
     assert res.status_code == 422
     assert res.json()["error"]["code"] == "invalid"
-    assert "password" in res.json()["error"]["message"]
+    assert res.json()["error"]["message"] == "Please correct the input: Password: Required"
 
 
 def test_request_id_on_every_response(client):

@@ -21,6 +21,7 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pbshare.config import Settings
+from pbshare.core import validation
 from pbshare.core.db import Database
 from pbshare.core.errors import AppError, TooManyRequests
 from pbshare.core.i18n import T, current_language, pick_language
@@ -247,13 +248,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [
-            {"loc": [str(p) for p in err.get("loc", ())], "msg": err.get("msg"), "type": err.get("type")}
-            for err in exc.errors()
-        ]
-        fields = ", ".join(".".join(p["loc"][1:] or p["loc"]) for p in problems[:5])
-        message = T("输入有误，请检查这些字段：{f}", "The input is not valid; check these fields: {f}", f=fields)
-        return JSONResponse(error_body("invalid", message, problems), status_code=422)
+        # Each field by its label, in the request's language; loc stays so the browser shows it at the field.
+        route = request.scope.get("route")
+        body_field = getattr(route, "body_field", None)
+        body_model = validation.model_of(getattr(getattr(body_field, "field_info", None), "annotation", None))
+        language = current_language.get()
+        problems = validation.problems(exc.errors(), body_model=body_model, language=language)
+        message = validation.message(problems, language)
+        return JSONResponse({"error": {"code": "invalid", "message": message, "detail": problems}}, status_code=422)
 
     @app.exception_handler(DataError)
     async def _data_refused_by_database(request: Request, exc: DataError) -> JSONResponse:

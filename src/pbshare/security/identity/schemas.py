@@ -8,9 +8,9 @@ from pbshare.core.clock import UtcDateTime
 
 
 class LoginIn(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=256)
-    totp: str | None = Field(default=None, max_length=16)
+    username: str = Field(min_length=1, max_length=64, title="用户名 / User name")
+    password: str = Field(min_length=1, max_length=256, title="密码 / Password")
+    totp: str | None = Field(default=None, max_length=16, title="动态验证码 / Authenticator code")
 
 
 class PasswordChangeIn(BaseModel):

@@ -67,4 +67,8 @@ register({
   "home.byStage": ["各阶段案件", "Cases by stage"],
   "home.unit": ["所属单位", "Unit"],
   "home.roles": ["角色", "Roles"],
+  "noAccess.title": ["您无权打开此页面", "You cannot open this page"],
+  "noAccess.why": ["此页面需要“{p}”权限，您当前的角色没有这项权限。", "This page needs the permission “{p}”, which your roles do not give."],
+  "noAccess.ask": ["如确需使用，请联系安全管理员为您分配相应角色。", "If you need it, ask the security administrator to give you a role that has it."],
+  "noAccess.home": ["返回首页", "Back to the home page"],
 });

@@ -1,12 +1,13 @@
 import { createApp, computed, ref, onMounted, onBeforeUnmount } from "vue";
-import { createRouter, createWebHashHistory } from "vue-router";
+import { createRouter, createWebHashHistory, useRoute } from "vue-router";
 import ElementPlus from "element-plus";
 import zhCn from "element-plus/locale/zh-cn";
 import en from "element-plus/locale/en";
 import * as Icons from "@element-plus/icons-vue";
 import { t, lang, setLang } from "./i18n.js";
 import { api } from "./api.js";
-import { session, setUser, can } from "./session.js";
+import { session, setUser, can, canAny } from "./session.js";
+import { labelOf } from "./labels.js";
 import { domains } from "./domains.js";
 import LoginPage from "./pages/core/login.js";
 import PasswordPage from "./pages/core/password.js";
@@ -44,7 +45,14 @@ const Shell = {
       else if (cmd === "zh-CN" || cmd === "en") setLang(cmd);
     }
     function go() { drawer.value = false; }
-    return { t, lang, session, groups, narrow, drawer, collapsed, command, go, Icons };
+    // One guard for every page: a page the user may not open is not mounted (no requests that fail, no buttons
+    // that cannot work); the no-access page says which permission it needs and whom to ask.
+    const route = useRoute();
+    const denied = computed(() => {
+      const perm = route.matched.map((m) => m.meta?.perm).filter(Boolean).pop();
+      return perm && !canAny(perm) ? perm : null;
+    });
+    return { t, lang, session, groups, narrow, drawer, collapsed, command, go, Icons, denied };
   },
   template: `
   <el-container class="shell">
@@ -82,7 +90,7 @@ const Shell = {
           </el-dropdown>
         </div>
       </el-header>
-      <el-main><router-view /></el-main>
+      <el-main><no-access-page v-if="denied" :perm="denied" /><router-view v-else /></el-main>
     </el-container>
   </el-container>`,
 };
@@ -108,19 +116,52 @@ const NavMenu = {
   </el-menu>`,
 };
 
+// Shown instead of a page the user may not open: what is missing and whom to ask, not a page of 403 toasts.
+const NoAccessPage = {
+  name: "NoAccessPage",
+  props: { perm: { type: [String, Array], required: true } },
+  setup(props) {
+    const perms = computed(() => [].concat(props.perm));
+    return { t, perms, labelOf };
+  },
+  template: `
+  <el-result icon="warning" :title="t('noAccess.title')" data-test="no-access">
+    <template #sub-title>
+      <p>{{ t('noAccess.why', { p: perms.map((p) => labelOf('perm', p)).join(' / ') }) }}</p>
+      <p class="muted">{{ t('noAccess.ask') }}</p>
+    </template>
+    <template #extra><el-button type="primary" @click="$router.push('/')" data-test="no-access-home">{{ t('noAccess.home') }}</el-button></template>
+  </el-result>`,
+};
+
+// A route's permission: its meta.perm, else the permission of the menu entry it sits under (the longest nav path
+// that is its prefix), so a page added later is guarded by the menu entry that leads to it.
+const navPerms = domains.flatMap((d) => d.nav || []).filter((n) => n.perm && n.path !== "/")
+  .sort((a, b) => b.path.length - a.path.length);
+function permOf(path) {
+  const full = "/" + path.replace(/^\//, "");
+  const entry = navPerms.find((n) => full === n.path || full.startsWith(n.path + "/"));
+  return entry ? entry.perm : null;
+}
+const children = domains.flatMap((d) => d.routes || []).map((r) => {
+  const perm = r.meta?.perm ?? permOf(r.path);
+  return perm ? { ...r, meta: { ...(r.meta || {}), perm } } : r;
+});
+
 const routes = [
   { path: "/login", component: LoginPage },
   { path: "/password", component: PasswordPage },
-  { path: "/", component: Shell, children: domains.flatMap((d) => d.routes || []) },
+  { path: "/", component: Shell, children },
 ];
 
 const router = createRouter({ history: createWebHashHistory(), routes });
 
 router.beforeEach(async (to) => {
+  // The login page asks nobody who is logged in (no 401 on every visit); every other page asks once.
+  if (PUBLIC.has(to.path)) return true;
   if (!session.loaded) {
     try { setUser(await api("/auth/me", { quiet: true })); } catch (e) { setUser(null); }
   }
-  if (PUBLIC.has(to.path)) return true;
   if (!session.user) return { path: "/login", query: { next: to.fullPath } };
   if (session.user.must_change_password && to.path !== "/password") return "/password";
   return true;
@@ -138,4 +179,5 @@ const app = createApp(Root);
 app.use(ElementPlus);
 app.use(router);
 app.component("NavMenu", NavMenu);
+app.component("NoAccessPage", NoAccessPage);
 app.mount("#app");

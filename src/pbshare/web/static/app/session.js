@@ -7,6 +7,11 @@ export function can(perm) {
   return !!session.user && session.user.permissions.includes(perm);
 }
 
+/** True when the user holds ``perm``, or any of a list of them. */
+export function canAny(perm) {
+  return Array.isArray(perm) ? perm.some(can) : can(perm);
+}
+
 export function setUser(user) {
   session.user = user;
   session.csrf = user ? user.csrf_token : null;
