@@ -12,6 +12,7 @@ from pbshare.demo import catalog as demo_catalog
 from pbshare.demo import service as demo_service
 from pbshare.metadata import service as metadata_service
 from tests.conftest import PASSWORD, make_user
+from tests.e2e.widgets import answer, confirm_box
 
 pytestmark = pytest.mark.browser
 
@@ -71,17 +72,27 @@ def test_create_consult_and_publish_a_resource(browser, live_server, database):
     expect(page.locator("[data-test=res-state]")).to_have_text("草稿")
 
     page.click("[data-test=res-consult]")
+    # sending to consultation asks first, naming the parties
+    expect(confirm_box(page)).to_contain_text("深圳市规划和自然资源局")
+    answer(page, yes=True)
     expect(page.locator("[data-test=res-state]")).to_have_text("征求意见中")
     page.click("#tab-consult")
     consents = page.locator("[data-test=consents]")
     expect(consents).to_contain_text("深圳市规划和自然资源局")
     expect(consents).to_contain_text("深圳市政务服务和数据管理局")
     expect(page.locator("[data-test=res-publish]")).to_be_disabled()
-    # the office records the data authority's consent
+    # publishing waits for the consents, and its tooltip says whose
+    page.hover("[data-test=res-publish-wrap]")
+    expect(page.locator(".el-popper:visible", has_text="尚未同意")).to_contain_text("深圳市规划和自然资源局")
+    # the office records the data authority's consent on its behalf: only with the evidence, and marked so
     page.click("[data-test=consent-SZGDATA]")
     page.fill("[data-test=consent-comment]", "同意纳入目录")
+    expect(page.locator("[data-test=on-behalf-hint]")).to_be_visible()
+    expect(page.locator("[data-test=consent-save]")).to_be_disabled()
+    page.fill("[data-test=consent-evidence]", "深政数函〔2026〕12号")
     page.click("[data-test=consent-save]")
     expect(consents).to_contain_text("同意纳入目录")
+    expect(consents.locator("tr", has_text="政务服务和数据管理局").locator("[data-test=on-behalf]")).to_be_visible()
 
     # the source unit's operator sees only its own unit's button and agrees
     ctx2, op = _login(browser, live_server, "pnr_op")
@@ -95,6 +106,7 @@ def test_create_consult_and_publish_a_resource(browser, live_server, database):
     op.fill("[data-test=consent-comment]", "同意共享")
     op.click("[data-test=consent-save]")
     expect(op.locator("[data-test=consents]")).to_contain_text("同意共享")
+    expect(op.locator("[data-test=consents] tr", has_text="规划和自然资源局").locator("[data-test=on-behalf]")).to_have_count(0)
     assert op.js_errors == []
     ctx2.close()
 
@@ -104,6 +116,7 @@ def test_create_consult_and_publish_a_resource(browser, live_server, database):
     page.locator(".el-message-box input").fill("首次发布")
     page.locator(".el-message-box__btns .el-button--primary").click()
     expect(page.locator("[data-test=res-state]")).to_have_text("已发布")
+    expect(page.get_by_text("已发布 v1")).to_be_visible()  # the message says what happened
     page.click("#tab-versions")
     expect(page.locator("[data-test=versions]")).to_contain_text("首次发布")
 

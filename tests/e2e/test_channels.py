@@ -12,6 +12,7 @@ from pbshare.exchange.connections import service as connections
 from pbshare.exchange.messaging import service as messaging
 from pbshare.units import service as unit_service
 from tests.conftest import PASSWORD, make_user
+from tests.e2e.widgets import pick
 
 pytestmark = pytest.mark.browser
 
@@ -44,7 +45,7 @@ def test_connections_page_and_dead_letter_replay(browser, live_server, database,
     expect(page.get_by_text("公积金套接字")).to_be_visible(timeout=15000)
     expect(page.locator(f"[data-test=state-{conn.id}]")).to_have_text("正式运行")
     page.click("[data-test=conn-new]")
-    page.fill("[data-test=conn-unit]", "GJJ01")
+    pick(page, "[data-test=conn-unit]", "gjj", "GJJ01")
     page.fill("[data-test=conn-name]", "公积金 MQTT")
     page.click("[data-test=conn-channel]")
     page.locator(".el-select-dropdown__item:visible", has_text="MQTT").first.click()

@@ -73,9 +73,9 @@ export const GuardedButton = {
   },
   template: `
   <el-tooltip v-if="disabledReason" :content="disabledReason" placement="top">
-    <span class="guard-disabled" tabindex="0" :data-disabled-reason="disabledReason"><el-button v-bind="$attrs" disabled :data-confirm="confirm || null"><slot /></el-button></span>
+    <span class="guard-disabled" tabindex="0" :data-disabled-reason="disabledReason"><el-button v-bind="$attrs" disabled :data-confirm="confirm || $attrs['data-confirm'] || null"><slot /></el-button></span>
   </el-tooltip>
-  <el-button v-else v-bind="$attrs" :disabled="disabled" :data-confirm="confirm || null" @click="run"><slot /></el-button>`,
+  <el-button v-else v-bind="$attrs" :disabled="disabled" :data-confirm="confirm || $attrs['data-confirm'] || null" @click="run"><slot /></el-button>`,
 };
 
 /** A secret shown once: v-model holds the text (or an object shown as "key: value" lines); null closes it. */

@@ -3,6 +3,9 @@ import { ref, reactive, computed, onMounted } from "vue";
 import { ElMessage, ElMessageBox } from "element-plus";
 import { t, register } from "../../i18n.js";
 import { api } from "../../api.js";
+import { guardComponents, confirmAction } from "../../guard.js";
+import { pickerComponents } from "../../pickers.js";
+import { tableComponents } from "../../tables.js";
 
 register({
   "conn.title": ["接入连接", "Connections"],
@@ -31,6 +34,11 @@ register({
   "conn.moveAsk": ["将连接“{n}”改为：", "Move connection “{n}” to:"],
   "conn.terminateAsk": ["终止后密钥立即吊销、消息一律拒收，且不可恢复。继续？", "Terminating revokes the keys and refuses every message, for good. Continue?"],
   "conn.never": ["从未", "never"],
+  "conn.liveAsk": ["将连接“{n}”正式上线：此后收发正式业务数据，不再只是测试消息。继续？", "Put connection “{n}” live: from now on it carries real business data, not only test messages. Continue?"],
+  "conn.suspendAsk": ["暂停连接“{n}”：暂停期间该单位的消息一律拒收，可随时恢复。继续？", "Suspend connection “{n}”: while suspended every message from the unit is refused; it can be resumed. Continue?"],
+  "conn.moveDone": ["连接“{n}”已改为：{s}", "Connection “{n}” is now: {s}"],
+  "conn.created": ["已创建连接“{n}”，请保存下方密钥", "Connection “{n}” created; save its keys below"],
+  "conn.rotateAsk": ["为“{n}”更换密钥：旧密钥立即失效，对方系统须换用新密钥后才能继续收发。继续？", "New keys for “{n}”: the old keys stop working at once and the unit's system must switch to the new ones. Continue?"],
   "jt.open": ["联调测试", "Joint test"],
   "jt.title": ["联调测试：{n}", "Joint test: {n}"],
   "jt.intro": ["测试计划按共享目录逐个资源做一次往返：请求 → 答复、交付 → 回执、推送 → 回执，均为 test 测试消息，并按资源信息项核对。全部通过后方可上线。", "The test plan makes one round trip per resource in the catalog: request → answer, delivery → receipt, push → receipt, all test messages, checked against the resource's info items. The connection goes live once every step has passed."],
@@ -80,6 +88,7 @@ const STATE_TYPE = { draft: "info", testing: "warning", live: "success", suspend
 
 export default {
   name: "ConnectionsPage",
+  components: { ...guardComponents, ...pickerComponents, ...tableComponents },
   setup() {
     const rows = ref([]);
     const channels = ref([]);
@@ -101,17 +110,21 @@ export default {
         sig_alg: form.sig_alg, encrypt: form.encrypt };
       if (form.sig_alg === "SM2-SM3") body.unit_public_key = form.unit_public_key.trim();
       const out = await api("/exchange/connections", { method: "POST", body });
-      dialog.value = false; issued.value = out.credentials; load();
+      dialog.value = false; issued.value = out.credentials; ElMessage.success(t("conn.created", { n: form.name })); load();
     }
     async function move(row, to) {
-      if (to === "terminated") return openLeave(row);
+      if (to === "terminated") return openLeave(row); // its own dialog says what closes and asks for the reason
       if (to === "live") {
         const status = await api(`/exchange/connections/${row.id}/go-live`);
         if (!status.can_go_live) return openJointTest(row);
+        if (!(await confirmAction(t("conn.liveAsk", { n: row.name }), { confirmText: t("jt.goLive") }))) return;
         await api(`/exchange/connections/${row.id}/go-live`, { method: "POST", body: {} });
+        ElMessage.success(t("conn.moveDone", { n: row.name, s: t("state.live") }));
         return load();
       }
+      if (to === "suspended" && !(await confirmAction(t("conn.suspendAsk", { n: row.name }), { confirmText: t("state.suspended") }))) return;
       await api(`/exchange/connections/${row.id}/state`, { method: "POST", body: { to } });
+      ElMessage.success(t("conn.moveDone", { n: row.name, s: t("state." + to) }));
       load();
     }
     // joint testing ------------------------------------------------------------------------------
@@ -162,11 +175,13 @@ export default {
       ElMessage.success(t("conn.testSent")); load();
     }
     async function rotate(row) {
+      if (!(await confirmAction(t("conn.rotateAsk", { n: row.name }), { confirmText: t("conn.rotate") }))) return;
       issued.value = await api(`/exchange/connections/${row.id}/rotate-keys`, { method: "POST" });
     }
     const credsText = computed(() => issued.value ? Object.entries(issued.value).map(([k, v]) => `${k}: ${v}`).join("\n") : "");
     onMounted(async () => { channels.value = await api("/exchange/channels"); load(); });
-    return { t, rows, channels, loading, dialog, form, issued, credsText, NEXT, STATE_TYPE, load, create, move, check, sendTest, rotate,
+    const CONFIRMED = { live: "conn.liveAsk", suspended: "conn.suspendAsk", terminated: "leave.intro" };
+    return { t, CONFIRMED, rows, channels, loading, dialog, form, issued, credsText, NEXT, STATE_TYPE, load, create, move, check, sendTest, rotate,
       jt, openJointTest, jtLoad, jtStart, jtFinish, jtGoLive, jtExcel, leave, openLeave, confirmLeave };
   },
   template: `
@@ -177,30 +192,31 @@ export default {
       <el-button type="primary" data-test="conn-new" @click="dialog = true">{{ t('conn.new') }}</el-button>
       <el-button @click="load">{{ t('common.refresh') }}</el-button>
     </div>
-    <el-table :data="rows" v-loading="loading" stripe style="width:100%" :empty-text="t('common.empty')" data-test="conn-table">
-      <el-table-column :label="t('conn.name')" min-width="160"><template #default="{ row }"><div>{{ row.name }}</div><div class="muted">{{ row.unit_code }} · {{ row.unit_name }}</div></template></el-table-column>
-      <el-table-column prop="channel_label" :label="t('conn.channel')" min-width="120" />
-      <el-table-column :label="t('conn.state')" width="110"><template #default="{ row }"><el-tag :type="STATE_TYPE[row.state]" :data-test="'state-' + row.id">{{ t('state.' + row.state) }}</el-tag></template></el-table-column>
+    <list-table :data="rows" :name="t('conn.title')" v-loading="loading" stripe style="width:100%" :empty-text="t('common.empty')" data-test="conn-table">
+      <el-table-column prop="name" sortable="custom" :label="t('conn.name')" min-width="160"><template #default="{ row }"><div>{{ row.name }}</div><div class="muted">{{ row.unit_code }} · {{ row.unit_name }}</div></template></el-table-column>
+      <el-table-column prop="unit_name" :label="t('conn.unit')" sortable="custom" min-width="150" class-name="hide-mobile" label-class-name="hide-mobile" />
+      <el-table-column prop="channel_label" sortable="custom" :label="t('conn.channel')" min-width="120" />
+      <el-table-column :label="t('conn.state')" sortable="custom" sort-by="state" width="110"><template #default="{ row }"><el-tag :type="STATE_TYPE[row.state]" :data-test="'state-' + row.id">{{ t('state.' + row.state) }}</el-tag></template></el-table-column>
       <el-table-column :label="t('conn.health')" width="100"><template #default="{ row }"><el-tooltip :content="row.health_detail || '-'"><el-tag :type="row.health === 'ok' ? 'success' : row.health === 'down' ? 'danger' : 'info'" :data-test="'health-' + row.id">{{ t('health.' + row.health) }}</el-tag></el-tooltip></template></el-table-column>
       <el-table-column :label="t('conn.traffic')" min-width="130" class-name="hide-mobile" label-class-name="hide-mobile"><template #default="{ row }"><span :data-test="'traffic-' + row.id">{{ row.traffic.inbound }} / {{ row.traffic.outbound }} / {{ row.traffic.delivered }}</span></template></el-table-column>
       <el-table-column :label="t('conn.rejected')" width="70" class-name="hide-mobile" label-class-name="hide-mobile"><template #default="{ row }">{{ row.traffic.rejected }}</template></el-table-column>
       <el-table-column :label="t('conn.dead')" width="70"><template #default="{ row }"><router-link v-if="row.traffic.dead" to="/channels/dead-letters"><el-tag type="danger">{{ row.traffic.dead }}</el-tag></router-link><span v-else>0</span></template></el-table-column>
-      <el-table-column :label="t('conn.lastSeen')" min-width="150" class-name="hide-mobile" label-class-name="hide-mobile"><template #default="{ row }">{{ row.last_seen_at ? new Date(row.last_seen_at).toLocaleString() : t('conn.never') }}</template></el-table-column>
-      <el-table-column :label="t('common.actions')" min-width="230"><template #default="{ row }">
+      <el-table-column :label="t('conn.lastSeen')" sortable="custom" sort-by="last_seen_at" min-width="150" class-name="hide-mobile" label-class-name="hide-mobile"><template #default="{ row }">{{ row.last_seen_at ? new Date(row.last_seen_at).toLocaleString() : t('conn.never') }}</template></el-table-column>
+      <el-table-column :label="t('common.actions')" min-width="230" fixed="right"><template #default="{ row }">
         <el-dropdown v-if="NEXT[row.state].length" trigger="click" @command="(to) => move(row, to)">
           <el-button link type="primary" :data-test="'move-' + row.id">{{ t('conn.move') }}</el-button>
-          <template #dropdown><el-dropdown-menu><el-dropdown-item v-for="s in NEXT[row.state]" :key="s" :command="s" :data-test="'to-' + s">{{ t('state.' + s) }}</el-dropdown-item></el-dropdown-menu></template>
+          <template #dropdown><el-dropdown-menu><el-dropdown-item v-for="s in NEXT[row.state]" :key="s" :command="s" :data-test="'to-' + s" :data-confirm="CONFIRMED[s] ? t(CONFIRMED[s], { n: row.name }) : null">{{ t('state.' + s) }}</el-dropdown-item></el-dropdown-menu></template>
         </el-dropdown>
         <el-button link @click="check(row)" :data-test="'check-' + row.id">{{ t('conn.check') }}</el-button>
         <el-button v-if="row.state === 'testing'" link type="warning" @click="openJointTest(row)" :data-test="'jt-' + row.id">{{ t('jt.open') }}</el-button>
         <el-button v-if="row.state === 'testing'" link @click="sendTest(row)">{{ t('conn.testMsg') }}</el-button>
-        <el-button v-if="row.state !== 'terminated'" link @click="rotate(row)">{{ t('conn.rotate') }}</el-button>
+        <el-button v-if="row.state !== 'terminated'" link @click="rotate(row)" :data-confirm="t('conn.rotateAsk', { n: row.name })">{{ t('conn.rotate') }}</el-button>
       </template></el-table-column>
-    </el-table>
+    </list-table>
 
     <el-dialog v-model="dialog" :title="t('conn.new')" width="min(560px, 95vw)">
       <el-form label-position="top" @submit.prevent>
-        <el-form-item :label="t('conn.unit')"><el-input v-model="form.unit_code" data-test="conn-unit" /></el-form-item>
+        <el-form-item :label="t('conn.unit')"><entity-picker kind="unit" v-model="form.unit_code" data-test="conn-unit" /></el-form-item>
         <el-form-item :label="t('conn.channel')"><el-select v-model="form.channel" data-test="conn-channel"><el-option v-for="c in channels" :key="c.name" :label="c.label" :value="c.name" /></el-select></el-form-item>
         <el-form-item :label="t('conn.name')"><el-input v-model="form.name" data-test="conn-name" /></el-form-item>
         <el-form-item :label="t('conn.settings')">
@@ -237,10 +253,10 @@ export default {
         </el-table>
       </template>
       <template #footer>
-        <el-tooltip :disabled="!!jt.status?.can_go_live" :content="jt.status?.reason || ''" placement="top">
-          <span data-test="jt-golive-wrap"><el-button type="success" :disabled="!jt.status?.can_go_live" data-test="jt-golive" @click="jtGoLive(false)">{{ t('jt.goLive') }}</el-button></span>
-        </el-tooltip>
-        <el-button v-if="jt.status && !jt.status.can_go_live && ['testing', 'suspended'].includes(jt.status.state)" type="danger" plain data-test="jt-override" @click="jtGoLive(true)">{{ t('jt.override') }}</el-button>
+        <span data-test="jt-golive-wrap"><guarded-button type="success" data-test="jt-golive" :disabled="!jt.status"
+          :disabled-reason="jt.status && !jt.status.can_go_live ? (jt.status.reason || t('jt.none')) : ''"
+          :confirm="jt.row ? t('conn.liveAsk', { n: jt.row.name }) : ''" :confirm-text="t('jt.goLive')" @click="jtGoLive(false)">{{ t('jt.goLive') }}</guarded-button></span>
+        <el-button v-if="jt.status && !jt.status.can_go_live && ['testing', 'suspended'].includes(jt.status.state)" type="danger" plain data-test="jt-override" data-confirm="dialog" @click="jtGoLive(true)">{{ t('jt.override') }}</el-button>
       </template>
     </el-dialog>
 
@@ -255,11 +271,9 @@ export default {
         <div style="margin-top:10px"><b>{{ t('leave.kept') }}</b><ul data-test="leave-kept"><li v-for="(k, i) in leave.preview.kept" :key="i">{{ k }}</li></ul></div>
         <el-form label-position="top" @submit.prevent><el-form-item :label="t('leave.reason')"><el-input v-model="leave.reason" :placeholder="t('leave.reasonHelp')" data-test="leave-reason" /></el-form-item></el-form>
       </template>
-      <template #footer><el-button @click="leave.open = false">{{ t('common.cancel') }}</el-button><el-button type="danger" :disabled="leave.reason.trim().length < 4" data-test="leave-confirm" @click="confirmLeave">{{ t('leave.confirm') }}</el-button></template>
+      <template #footer><el-button @click="leave.open = false">{{ t('common.cancel') }}</el-button><el-button type="danger" :disabled="leave.reason.trim().length < 4" data-test="leave-confirm" data-confirm="dialog" @click="confirmLeave">{{ t('leave.confirm') }}</el-button></template>
     </el-dialog>
 
-    <el-dialog :model-value="!!issued" @update:model-value="issued = null" :title="t('conn.creds')" width="min(640px, 95vw)">
-      <pre class="mono" data-test="conn-creds" style="white-space:pre-wrap;word-break:break-all">{{ credsText }}</pre>
-    </el-dialog>
+    <secret-dialog :model-value="issued ? credsText : null" @update:model-value="issued = null" :title="t('conn.creds')" filename="connection-keys.txt" data-test="conn-creds" />
   </div>`,
 };
