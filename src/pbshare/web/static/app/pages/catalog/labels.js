@@ -1,5 +1,6 @@
 // Catalog words in both languages, and the choice lists the pages share.
 import { t, register, lang } from "../../i18n.js";
+import { fmtDateTime } from "../../format.js";
 
 register({
   "nav.catalogGroup": ["共享目录", "Sharing catalog"],
@@ -176,11 +177,7 @@ export function options(kind) {
 }
 
 // Times arrive as UTC ISO strings; show them in Shenzhen time, to the minute.
-export function fmtTime(v) {
-  if (!v) return "—";
-  const d = new Date(/[zZ]|[+-]\d\d:\d\d$/.test(v) ? v : v + "Z");
-  return d.toLocaleString(lang.value === "en" ? "en-GB" : "zh-CN", { timeZone: "Asia/Shanghai", hour12: false, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
-}
+export function fmtTime(v) { return fmtDateTime(v); }
 
 // Field names in a version comparison, in the user's words.
 const FIELD_KEYS = { name: "cat.name", classification: "cat.classification", abstract: "cat.abstract", provider: "cat.provider", direction: "cat.direction", receivers: "cat.receivers", share_type: "cat.shareType", share_condition: "cat.shareCondition", method: "cat.method", open_scope: "cat.openScope", frequency: "cat.frequency", format: "cat.format", key: "cat.key", related: "cat.related", attributes: "cat.customAttrs", type: "cat.itemType", length: "cat.length", description: "cat.description", pii: "cat.pii", id_kind: "cat.idKind", values: "cat.values" };

@@ -3,6 +3,7 @@ import { ref, onMounted } from "vue";
 import { ElMessage } from "element-plus";
 import { t, register } from "../../i18n.js";
 import { api } from "../../api.js";
+import { fmtDateTime } from "../../format.js";
 
 register({
   "dead.title": ["死信与拒收", "Dead letters and refusals"],
@@ -48,7 +49,7 @@ export default {
     }
     async function showRaw(row) { raw.value = (await api(`/exchange/rejected/${row.id}/raw`)).raw; }
     onMounted(load);
-    return { t, tab, dead, rejected, raw, loading, load, replay, showRaw };
+    return { t, fmtDateTime, tab, dead, rejected, raw, loading, load, replay, showRaw };
   },
   template: `
   <div>
@@ -69,7 +70,7 @@ export default {
       </el-tab-pane>
       <el-tab-pane :label="t('dead.tabRejected') + ' (' + rejected.length + ')'" name="rejected">
         <el-table :data="rejected" v-loading="loading" stripe style="width:100%" :empty-text="t('common.empty')" data-test="rejected-table">
-          <el-table-column prop="received_at" :label="t('dead.received')" min-width="150"><template #default="{ row }">{{ new Date(row.received_at).toLocaleString() }}</template></el-table-column>
+          <el-table-column prop="received_at" :label="t('dead.received')" min-width="150"><template #default="{ row }">{{ fmtDateTime(row.received_at) }}</template></el-table-column>
           <el-table-column prop="channel" :label="t('dead.channel')" width="80" />
           <el-table-column prop="sender" :label="t('dead.sender')" width="100" class-name="hide-mobile" label-class-name="hide-mobile" />
           <el-table-column prop="code" :label="t('dead.code')" width="150" />

@@ -1,5 +1,6 @@
 // Words shared by the collect pages.
 import { register } from "../../i18n.js";
+import { fmtDateTime } from "../../format.js";
 
 register({
   "nav.collectGroup": ["数据汇聚", "Data collection"],
@@ -204,9 +205,7 @@ export function statusType(s) {
   return { succeeded: "success", failed: "danger", running: "warning", queued: "info" }[s] || "info";
 }
 
-export function fmt(ts) {
-  return ts ? new Date(ts).toLocaleString() : "-";
-}
+export function fmt(ts) { return fmtDateTime(ts); }
 
 // Rows with problems in previews and quarantines (scoped to these pages' tables).
 if (!document.getElementById("collect-style")) {

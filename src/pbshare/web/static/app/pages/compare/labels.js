@@ -1,5 +1,6 @@
 // The compare pages' words, Simplified Chinese first, then English.
 import { register } from "../../i18n.js";
+import { fmtDateTime } from "../../format.js";
 
 register({
   "nav.compareGroup": ["交付比对", "Delivery comparison"],
@@ -73,9 +74,7 @@ register({
 
 export const KIND_TYPES = { added: "success", removed: "danger", changed: "warning" };
 
-export function fmt(ts) {
-  return ts ? new Date(ts).toLocaleString() : "-";
-}
+export function fmt(ts) { return fmtDateTime(ts); }
 
 // Changed cells stand out in the comparison table.
 if (!document.getElementById("compare-style")) {

@@ -5,6 +5,7 @@ import { useRoute, useRouter } from "vue-router";
 import { ElMessage } from "element-plus";
 import { t, register } from "../../i18n.js";
 import { api } from "../../api.js";
+import { fmtDateTime } from "../../format.js";
 
 register({
   "corr.title": ["纠错", "Corrections"],
@@ -52,7 +53,7 @@ register({
 });
 
 const STATE_TYPE = { suggested: "warning", sent: "primary", waiting: "warning", answered: "success", closed: "info", withdrawn: "info" };
-const fmt = (v) => (v ? new Date(v).toLocaleString() : "-");
+const fmt = (v) => fmtDateTime(v);
 
 function page(portal) {
   return {

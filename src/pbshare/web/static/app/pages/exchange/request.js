@@ -5,6 +5,7 @@ import { ElMessageBox, ElMessage } from "element-plus";
 import { t, register } from "../../i18n.js";
 import { api } from "../../api.js";
 import { can } from "../../session.js";
+import { fmtDate, fmtDateTime } from "../../format.js";
 
 register({
   "req.title": ["请求", "Request"],
@@ -51,13 +52,13 @@ export const AnswerView = {
       return keys;
     });
     const show = (v) => (v === true ? "是" : v === false ? "否" : v ?? "");
-    return { t, columns, show };
+    return { t, fmtDateTime, fmtDate, columns, show };
   },
   template: `
   <div class="answer" data-test="answer">
     <div class="muted">{{ t('req.answeredBy') }}: {{ item.answer.answered_by }} · {{ t('req.channel') }}: {{ item.answer.channel }}
       <span v-if="item.answer.message_id"> · {{ t('req.message') }}: {{ item.answer.message_id }}</span>
-      · {{ item.answer.answered_at && new Date(item.answer.answered_at).toLocaleString() }}</div>
+      · {{ fmtDateTime(item.answer.answered_at) }}</div>
     <template v-if="item.kind === 'verification'">
       <el-table :data="item.answer.results" size="small" style="width:100%">
         <el-table-column :label="t('req.values')" min-width="160"><template #default="{ row }">{{ Object.values(row.values || {}).join(' / ') || ('#' + row.index) }}</template></el-table-column>
@@ -72,7 +73,7 @@ export const AnswerView = {
       </el-table></div>
     </template>
     <div v-if="item.answer.note" class="muted">{{ item.answer.note }}</div>
-    <div v-if="item.answer.compared" class="muted" data-test="compared">{{ t('req.compared', { d: new Date(item.answer.compared.answered_at).toLocaleDateString(), a: item.answer.compared.added, r: item.answer.compared.removed, u: item.answer.compared.unchanged }) }}</div>
+    <div v-if="item.answer.compared" class="muted" data-test="compared">{{ t('req.compared', { d: fmtDate(item.answer.compared.answered_at), a: item.answer.compared.added, r: item.answer.compared.removed, u: item.answer.compared.unchanged }) }}</div>
   </div>`,
 };
 
@@ -103,7 +104,7 @@ export const RequestCard = {
       <div style="display:flex;flex-wrap:wrap;gap:8px;align-items:center">
         <el-tag size="small">{{ req.kind_label }}</el-tag>
         <strong>{{ req.purpose }}</strong>
-        <span class="muted">{{ t('req.legalBasis') }}: {{ req.legal_basis }} · {{ t('req.createdBy') }}: {{ req.created_by }} · {{ new Date(req.created_at).toLocaleString() }}</span>
+        <span class="muted">{{ t('req.legalBasis') }}: {{ req.legal_basis }} · {{ t('req.createdBy') }}: {{ req.created_by }} · {{ fmtDateTime(req.created_at) }}</span>
       </div>
     </template>
     <div v-for="item in req.items" :key="item.id" class="req-item" :data-test="'item-' + item.resource_code" style="border-bottom:1px solid #eee;padding:8px 0">
@@ -150,7 +151,7 @@ export default {
     const req = ref(null);
     async function load() { req.value = await api(`/requests/${route.params.id}`); }
     onMounted(load);
-    return { t, req, load };
+    return { t, fmtDateTime, req, load };
   },
   template: `
   <div>

@@ -1,5 +1,6 @@
 // The forms pages' words, Simplified Chinese first, then English.
 import { register } from "../../i18n.js";
+import { fmtDateTime } from "../../format.js";
 
 register({
   "nav.formsGroup": ["表单与数据模型", "Forms & data models"],
@@ -192,7 +193,7 @@ export function condHolds(cond, values) {
 export const isVisible = (f, values) => !f.visible_when || condHolds(f.visible_when, values);
 export const isRequired = (f, values) => isVisible(f, values) && (!!f.required || condHolds(f.required_when, values));
 
-export function fmt(ts) { return ts ? new Date(ts).toLocaleString() : "-"; }
+export function fmt(ts) { return fmtDateTime(ts); }
 
 if (!document.getElementById("forms-style")) {
   const style = document.createElement("style");

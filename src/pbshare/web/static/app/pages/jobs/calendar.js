@@ -3,6 +3,7 @@ import { ref, watch, onMounted, computed } from "vue";
 import { t } from "../../i18n.js";
 import { api } from "../../api.js";
 import { localDay, fmtTime } from "./labels.js";
+import { fmtTime as clockTime } from "../../format.js";
 
 export default {
   name: "JobCalendarPage",
@@ -21,7 +22,7 @@ export default {
       return out;
     });
     const upcoming = computed(() => entries.value.filter((e) => new Date(e.at) > new Date()).slice(0, 10));
-    const time = (iso) => new Date(iso).toLocaleTimeString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false, hour: "2-digit", minute: "2-digit" });
+    const time = (iso) => clockTime(iso);
     watch(() => `${day.value.getFullYear()}-${day.value.getMonth()}`, load);
     onMounted(load);
     return { t, day, byDay, upcoming, time, fmtTime };

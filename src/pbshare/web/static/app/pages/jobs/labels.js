@@ -1,5 +1,6 @@
 // Words shared by the jobs pages (ETL pipelines, schedules, runs), and small helpers.
 import { register, lang } from "../../i18n.js";
+import { fmtDateTime } from "../../format.js";
 
 register({
   "nav.jobsGroup": ["ETL 调度", "ETL jobs"],
@@ -113,10 +114,7 @@ export function stepPercent(s) {
 export const STATE_TYPE = { queued: "info", running: "warning", succeeded: "success", failed: "danger", cancelled: "info", pending: "info", skipped: "info" };
 
 // Times are shown in the office's time zone whatever the browser's.
-export function fmtTime(iso) {
-  if (!iso) return "";
-  return new Date(iso).toLocaleString(lang.value === "en" ? "en-GB" : "zh-CN", { timeZone: "Asia/Shanghai", hour12: false, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", weekday: "short" });
-}
+export function fmtTime(iso) { return iso ? fmtDateTime(iso) : ""; }
 
 export function localDay(iso) {
   return new Date(iso).toLocaleDateString("en-CA", { timeZone: "Asia/Shanghai" });  // YYYY-MM-DD

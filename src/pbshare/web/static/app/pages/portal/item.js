@@ -5,6 +5,7 @@ import { ElMessageBox, ElMessage } from "element-plus";
 import { t } from "../../i18n.js";
 import { api } from "../../api.js";
 import "./labels.js";
+import { fmtDateTime } from "../../format.js";
 
 export default {
   name: "PortalItem",
@@ -69,7 +70,7 @@ export default {
     }
     const show = (v) => (v === true ? t("portal.yes") : v === false ? t("portal.no") : v ?? "");
     onMounted(load);
-    return { t, item, records, results, note, busy, canAnswer, fileInput, showFull, accept, reject, submit, template, upload, blank, show };
+    return { t, fmtDateTime, item, records, results, note, busy, canAnswer, fileInput, showFull, accept, reject, submit, template, upload, blank, show };
   },
   template: `
   <div v-if="item" class="portal-item">
@@ -145,7 +146,7 @@ export default {
     <el-card shadow="never">
       <template #header>{{ t('portal.history') }}</template>
       <el-timeline>
-        <el-timeline-item v-for="(h, n) in item.history" :key="n" :timestamp="new Date(h.at).toLocaleString()">{{ h.to_label }} · {{ h.actor }}<span v-if="h.note"> · {{ h.note }}</span></el-timeline-item>
+        <el-timeline-item v-for="(h, n) in item.history" :key="n" :timestamp="fmtDateTime(h.at)">{{ h.to_label }} · {{ h.actor }}<span v-if="h.note"> · {{ h.note }}</span></el-timeline-item>
       </el-timeline>
     </el-card>
   </div>`,

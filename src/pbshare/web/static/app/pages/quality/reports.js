@@ -7,6 +7,7 @@ import { t, lang, register } from "../../i18n.js";
 import { api } from "../../api.js";
 import { can } from "../../session.js";
 import { ElMessage } from "element-plus";
+import { fmtDateTime } from "../../format.js";
 
 register({
   "nav.qualityGroup": ["数据质量", "Data quality"],
@@ -103,7 +104,7 @@ register({
 
 export const VERDICT_TAG = { accepted: "success", accepted_with_warnings: "warning", rejected: "danger" };
 export const DIMENSIONS = ["completeness", "validity", "consistency", "uniqueness", "timeliness"];
-export const fmtTime = (ts) => (ts ? new Date(ts).toLocaleString(lang.value === "en" ? "en-GB" : "zh-CN", { hour12: false }) : "-");
+export const fmtTime = (ts) => fmtDateTime(ts);
 export const skipText = (code) => { const k = `qr.skip.${code}`; const x = t(k); return x === k ? code : x; };
 export const fmtScore = (v) => (v === null || v === undefined ? "—" : Number(v).toFixed(2).replace(/\.?0+$/, ""));
 

@@ -9,6 +9,7 @@ import { api } from "../../api.js";
 import { can } from "../../session.js";
 import { DISTRICTS, download } from "./labels.js";
 import ReportChart from "./chart.js";
+import { fmtTime } from "../../format.js";
 
 const ROW_PX = 90;
 
@@ -35,7 +36,7 @@ export default {
     }
     async function refresh() {
       tiles.value = await api(`/reports/dashboards/${route.params.id}/data`, { method: "POST", body: globals() });
-      updated.value = new Date().toLocaleTimeString();
+      updated.value = fmtTime(new Date());
     }
     function schedule() {
       if (timer) clearInterval(timer);

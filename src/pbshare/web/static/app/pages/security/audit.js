@@ -1,13 +1,15 @@
 // The audit log, for the auditor only: search, export to Excel, verify the SM3 chain, destruction records.
-import { ref, reactive, onMounted } from "vue";
+import { ref, reactive, computed, onMounted } from "vue";
 import { ElMessage } from "element-plus";
-import { t, register } from "../../i18n.js";
+import { t, lang, register } from "../../i18n.js";
 import { api } from "../../api.js";
+import { fmtDateTime } from "../../format.js";
+import { labelOf, auditLabel, auditOptions, detailLines } from "../../labels.js";
 
 register({
   "audit.title": ["审计日志", "Audit log"],
   "audit.user": ["用户名", "User name"],
-  "audit.action": ["操作（如 auth、user.roles）", "Action (e.g. auth, user.roles)"],
+  "audit.action": ["操作", "Action"],
   "audit.objectType": ["对象类型", "Object type"],
   "audit.objectId": ["对象编号", "Object id"],
   "audit.range": ["时间范围", "Time range"],
@@ -67,9 +69,10 @@ export default {
     }
     async function verify() { report.value = await api("/audit/verify"); }
     async function loadDestructions() { destructions.value = await api("/audit/destructions"); }
-    const when = (d) => new Date(d).toLocaleString();
+    const when = (d) => fmtDateTime(d, { seconds: true });
     onMounted(load);
-    return { t, q, rows, total, loading, report, tab, destructions, load, exportXlsx, verify, loadDestructions, when, JSON };
+    const actions = computed(() => { void lang.value; return auditOptions(); });
+    return { t, q, rows, total, loading, report, tab, destructions, load, exportXlsx, verify, loadDestructions, when, labelOf, auditLabel, detailLines, actions };
   },
   template: `
   <div>
@@ -78,7 +81,9 @@ export default {
       <el-tab-pane :label="t('audit.records')" name="records">
         <div class="toolbar" style="flex-wrap:wrap;gap:8px">
           <el-input v-model="q.user" :placeholder="t('audit.user')" style="width:140px" clearable data-test="audit-user" />
-          <el-input v-model="q.action" :placeholder="t('audit.action')" style="width:200px" clearable data-test="audit-action" />
+          <el-select v-model="q.action" :placeholder="t('audit.action')" style="width:200px" clearable filterable data-test="audit-action">
+            <el-option v-for="a in actions" :key="a.value" :value="a.value" :label="a.label" />
+          </el-select>
           <el-input v-model="q.object_type" :placeholder="t('audit.objectType')" style="width:130px" clearable />
           <el-input v-model="q.object_id" :placeholder="t('audit.objectId')" style="width:160px" clearable />
           <el-date-picker v-model="q.range" type="datetimerange" :start-placeholder="t('audit.range')" style="max-width:360px" />
@@ -92,11 +97,11 @@ export default {
           <el-table-column prop="seq" label="#" width="70" />
           <el-table-column :label="t('audit.at')" width="170"><template #default="{ row }">{{ when(row.at) }}</template></el-table-column>
           <el-table-column prop="actor_name" :label="t('audit.user')" width="130" />
-          <el-table-column prop="action" label="action" min-width="150" />
-          <el-table-column :label="t('audit.object')" min-width="160" class-name="hide-mobile" label-class-name="hide-mobile"><template #default="{ row }">{{ row.object_type }} {{ row.object_id }}</template></el-table-column>
-          <el-table-column prop="result" :label="t('audit.result')" width="90" />
+          <el-table-column :label="t('audit.action')" min-width="150"><template #default="{ row }"><span :title="row.action">{{ auditLabel(row.action) }}</span></template></el-table-column>
+          <el-table-column :label="t('audit.object')" min-width="160" class-name="hide-mobile" label-class-name="hide-mobile"><template #default="{ row }">{{ labelOf('objectType', row.object_type) }} <span class="muted">{{ row.object_name || (row.object_id && row.object_id.length > 20 ? '#' + row.object_id.slice(0, 8) : row.object_id) }}</span></template></el-table-column>
+          <el-table-column :label="t('audit.result')" width="90"><template #default="{ row }">{{ labelOf('result', row.result) }}</template></el-table-column>
           <el-table-column prop="ip" :label="t('audit.from')" width="120" class-name="hide-mobile" label-class-name="hide-mobile" />
-          <el-table-column :label="t('audit.detail')" min-width="200" class-name="hide-mobile" label-class-name="hide-mobile"><template #default="{ row }"><span class="muted">{{ row.purpose ? t('audit.purpose') + '：' + row.purpose + ' ' : '' }}{{ JSON.stringify(row.detail) }}</span></template></el-table-column>
+          <el-table-column :label="t('audit.detail')" min-width="200" class-name="hide-mobile" label-class-name="hide-mobile"><template #default="{ row }"><div class="muted"><div v-if="row.purpose">{{ t('audit.purpose') }}：{{ row.purpose }}</div><div v-for="l in detailLines(row.detail)" :key="l.key">{{ l.label }}：{{ l.value }}</div></div></template></el-table-column>
         </el-table>
         <el-pagination style="margin-top:12px" layout="prev, pager, next, total" :small="true" :total="total" v-model:current-page="q.page" :page-size="q.size" @current-change="load" />
       </el-tab-pane>

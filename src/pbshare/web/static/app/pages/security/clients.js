@@ -4,6 +4,7 @@ import { ElMessageBox } from "element-plus";
 import { t, register } from "../../i18n.js";
 import { api } from "../../api.js";
 import { can } from "../../session.js";
+import { fmtDateTime } from "../../format.js";
 
 register({
   "clients.title": ["API 客户端", "API clients"],
@@ -61,7 +62,7 @@ export default {
       await ElMessageBox.confirm(t("clients.revokeAsk"), t("clients.revoke"), { type: "warning" });
       await api(`/api-clients/${row.id}`, { method: "DELETE" }); load();
     }
-    const when = (d) => (d ? new Date(d).toLocaleString() : "—");
+    const when = (d) => fmtDateTime(d);
     onMounted(load);
     return { t, can, rows, dialog, issued, form, create, rotate, revokeKey, revoke, when };
   },

@@ -2,6 +2,7 @@
 import { ref, onMounted } from "vue";
 import { t } from "../../i18n.js";
 import { api } from "../../api.js";
+import { fmtDateTime } from "../../format.js";
 
 export default {
   name: "SubscriptionDeliveriesPage",
@@ -17,7 +18,7 @@ export default {
         [summary.value, rows.value] = await Promise.all([api("/subscriptions/subscribers"), api(`/subscriptions/deliveries${q}`)]);
       } finally { loading.value = false; }
     }
-    function when(v) { return v ? new Date(v).toLocaleString() : "—"; }
+    function when(v) { return fmtDateTime(v); }
     function pick(row) { unit.value = unit.value === row.unit_code ? "" : row.unit_code; load(); }
     onMounted(load);
     return { t, summary, rows, unit, loading, load, when, pick };

@@ -3,6 +3,7 @@ import { ref, onMounted } from "vue";
 import { ElMessage } from "element-plus";
 import { t } from "../../i18n.js";
 import { api } from "../../api.js";
+import { fmtDateTime } from "../../format.js";
 
 export default {
   name: "HubPage",
@@ -18,7 +19,7 @@ export default {
       code.value = ""; ElMessage.success(t("hub.done"));
     }
     onMounted(load);
-    return { t, regs, remote, code, load, register, subscribe };
+    return { t, fmtDateTime, regs, remote, code, load, register, subscribe };
   },
   template: `
   <div>
@@ -30,7 +31,7 @@ export default {
       <el-table-column prop="resource_code" :label="t('sub.resource')" width="100" />
       <el-table-column prop="name" :label="t('sub.resource')" min-width="180" />
       <el-table-column :label="t('sub.state')" width="150"><template #default="{ row }"><el-tag :type="row.state === 'registered' ? 'success' : 'info'">{{ t('hub.state.' + row.state) }}</el-tag></template></el-table-column>
-      <el-table-column :label="t('hub.registeredAt')" min-width="150"><template #default="{ row }">{{ row.registered_at ? new Date(row.registered_at).toLocaleString() : '—' }}</template></el-table-column>
+      <el-table-column :label="t('hub.registeredAt')" min-width="150"><template #default="{ row }">{{ fmtDateTime(row.registered_at) }}</template></el-table-column>
       <el-table-column :label="t('common.actions')" width="100"><template #default="{ row }"><el-button link type="primary" @click="register([row.resource_code])">{{ t('hub.registerOne') }}</el-button></template></el-table-column>
     </el-table>
     <h3>{{ t('hub.remote') }}</h3>
