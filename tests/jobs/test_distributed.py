@@ -1,12 +1,14 @@
 """The distributed executor for real: two `pbshare worker` processes (Celery on RabbitMQ) on PostgreSQL.
 The same pipeline runs under both executors with the same outcome; two schedulers on a fast-forwarded clock
 hand every fire time to the workers exactly once; a worker killed with SIGKILL mid-run leaves a run that another
-worker takes up again and finishes (never lost, never twice at once)."""
+worker takes up again and finishes (never lost, never twice at once); the whole deployment — two `pbshare serve`,
+two `pbshare scheduler`, two `pbshare worker` — runs each fire time once and each "run now" once."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -16,6 +18,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -28,7 +31,7 @@ from pbshare.jobs.scheduler import Scheduler
 from pbshare.jobs.schemas import PipelineIn, ScheduleIn
 from pbshare.units import service as unit_service
 from pbshare.warehouse import service as warehouse
-from tests.conftest import RUN_ID, _pg_admin, _pg_url
+from tests.conftest import PASSWORD, RUN_ID, _pg_admin, _pg_url, make_user
 
 pytestmark = pytest.mark.services
 STALE_S = 4.0
@@ -52,13 +55,20 @@ def pg(templates: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> I
     _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _env(database: Database, **extra: str) -> dict[str, str]:
+    """What every process of the deployment reads: the same database, data dir, broker names and executor."""
+    s = database.settings
+    return {**os.environ, "PBSHARE_DATABASE_URL": s.resolved_database_url, "PBSHARE_DATA_DIR": str(s.data_dir),
+            "PBSHARE_CHANNEL_PREFIX": s.channel_prefix, "PBSHARE_EXECUTOR": "distributed",
+            "PBSHARE_JOBS_STALE_S": str(STALE_S), "PBSHARE_START_LISTENERS": "false", "PBSHARE_LOG_JSON": "false",
+            "PBSHARE_DEMO_RESPONDERS": "false", **extra}
+
+
 @pytest.fixture(scope="module")
 def workers(pg: Database) -> Iterator[list[subprocess.Popen]]:
     s = pg.settings
     tmp_path = s.data_dir
-    env = {**os.environ, "PBSHARE_DATABASE_URL": s.resolved_database_url, "PBSHARE_DATA_DIR": str(s.data_dir),
-           "PBSHARE_CHANNEL_PREFIX": s.channel_prefix, "PBSHARE_EXECUTOR": "distributed",
-           "PBSHARE_JOBS_STALE_S": str(STALE_S), "PBSHARE_START_LISTENERS": "false", "PBSHARE_LOG_JSON": "false"}
+    env = _env(pg)
     procs = [subprocess.Popen([PBSHARE, "worker", "-c", "2", "--loglevel", "WARNING"], env=env,
                               stdout=(tmp_path / f"worker{i}.log").open("w"), stderr=subprocess.STDOUT)
              for i in range(2)]
@@ -178,11 +188,14 @@ def test_two_scheduler_processes_on_a_fast_clock_run_each_fire_time_once(pg: Dat
         deadline = time.monotonic() + 60
         while not all("pbshare scheduler" in log.read_text() for log in logs) and time.monotonic() < deadline:
             time.sleep(0.2)
-        # both loops run; the schedule starts at the drill clock's origin, so what is due is caught up at once
-        pg.write(lambda db: service.create_schedule(
-            db, data=ScheduleIn(pipeline_id=pid, picker={"kind": "hourly", "minute": 0}), now=origin))
-        until = anchor + timedelta(hours=4, minutes=30).total_seconds() / speed  # past the fourth fire time
-        time.sleep(max(until - time.time(), 0) + 1)
+        # both loops run; the schedule starts at the drill clock's now, so its first hour comes within three seconds
+        sid = pg.write(lambda db: service.create_schedule(
+            db, data=ScheduleIn(pipeline_id=pid, picker={"kind": "hourly", "minute": 0}),
+            now=_drill_now(origin, anchor, speed)).id)
+        with pg.session() as db:
+            first = service.get_schedule(db, schedule_id=sid).next_fire_at.astimezone(UTC)
+        until = anchor + ((first - origin) + timedelta(hours=3, minutes=30)).total_seconds() / speed
+        time.sleep(max(until - time.time(), 0) + 1)  # past the fourth fire time
     finally:
         for p in procs:
             p.terminate()
@@ -193,8 +206,111 @@ def test_two_scheduler_processes_on_a_fast_clock_run_each_fire_time_once(pg: Dat
     fires = sorted(r.fire_at.astimezone(UTC) for r in runs)
     assert len(fires) >= 4, [log.read_text()[-500:] for log in logs]
     assert len(set(fires)) == len(fires)  # never twice
-    assert fires == [origin + timedelta(hours=i + 1) for i in range(len(fires))]  # none missed
+    assert fires == [first + timedelta(hours=i) for i in range(len(fires))]  # none missed
     for r in runs:
         assert runner.wait_for(pg, r.id, timeout=60) == "succeeded"
         with pg.session() as db:
             assert service.get_run(db, run_id=r.id).attempt == 1
+
+
+def _drill_now(origin: datetime, anchor: float, speed: float) -> datetime:
+    """What the schedulers' drill clock reads now (``scheduler.clock_from``)."""
+    return origin + timedelta(seconds=(time.time() - anchor) * speed)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def test_two_servers_two_schedulers_two_workers_run_each_fire_time_once(pg: Database, workers: list) -> None:
+    """The deployment of the README's distributed mode, every part a real process: a data admin makes an hourly
+    schedule through one server and runs the pipeline by hand through both; two schedulers on a drill clock (twenty
+    minutes a second) hand the fire times to two workers. Each fire time runs once, each run-now once, by a worker
+    process, on its first attempt; both servers show the same history."""
+    make_user(pg, "dist_admin", ["data_admin"])
+    ports = [_free_port(), _free_port()]
+    logs = [pg.settings.data_dir / f"serve{i}.log" for i in range(2)]
+    slogs = [pg.settings.data_dir / f"scheduler-d{i}.log" for i in range(2)]
+    origin, anchor, speed = datetime(2027, 3, 1, 0, 0, tzinfo=UTC), time.time(), 1200  # twenty minutes a second
+    drill = _env(pg, PBSHARE_JOBS_CLOCK_ORIGIN=origin.isoformat(), PBSHARE_JOBS_CLOCK_ANCHOR=str(anchor),
+                 PBSHARE_JOBS_CLOCK_SPEED=str(speed))
+    procs = [subprocess.Popen([PBSHARE, "serve", "--host", "127.0.0.1", "--port", str(port)], env=_env(pg),
+                              stdout=log.open("w"), stderr=subprocess.STDOUT) for port, log in zip(ports, logs, strict=True)]
+    procs += [subprocess.Popen([PBSHARE, "scheduler", "--interval", "0.25"], env=drill, stdout=log.open("w"),
+                               stderr=subprocess.STDOUT) for log in slogs]
+    clients: list[httpx.Client] = []
+    try:
+        deadline = time.monotonic() + 90
+        for port, log in zip(ports, logs, strict=True):
+            client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+            while True:
+                try:
+                    if client.get("/readyz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, log.read_text()[-2000:]
+                time.sleep(0.2)
+            me = client.post("/api/v1/auth/login", json={"username": "dist_admin", "password": PASSWORD})
+            assert me.status_code == 200, me.text
+            client.headers["X-CSRF-Token"] = me.json()["csrf_token"]
+            clients.append(client)
+        a, b = clients
+
+        res = a.post("/api/v1/jobs/pipelines", json={"name": "hourly, four servers' worth",
+                                                    "steps": [{"kind": "wait", "params": {"seconds": 0.05}}]})
+        assert res.status_code == 201, res.text
+        pid = res.json()["id"]
+        manual = []
+        for client in (a, b, b, a):  # run now through either server while the schedulers fire
+            res = client.post(f"/api/v1/jobs/pipelines/{pid}/run")
+            assert res.status_code == 201, res.text
+            assert res.json()["executor"] == "distributed"
+            manual.append(res.json()["id"])
+            time.sleep(0.5)
+        while not all("pbshare scheduler" in log.read_text() for log in slogs):
+            assert time.monotonic() < deadline, [log.read_text()[-500:] for log in slogs]
+            time.sleep(0.2)
+        # both loops run: the schedule starts at the drill clock's now (however long the processes took to start)
+        sid = pg.write(lambda db: service.create_schedule(db, data=ScheduleIn(
+            pipeline_id=pid, picker={"kind": "hourly", "minute": 0}), now=_drill_now(origin, anchor, speed)).id)
+        with pg.session() as db:
+            first = service.get_schedule(db, schedule_id=sid).next_fire_at.astimezone(UTC)
+        until = anchor + ((first - origin) + timedelta(hours=3, minutes=30)).total_seconds() / speed
+        time.sleep(max(until - time.time(), 0) + 1)  # past the fourth fire time
+        _stop(procs[2:])
+
+        with pg.session() as db:
+            runs = list(db.scalars(select(Run).where(Run.pipeline_id == pid)))
+        fired = sorted((r for r in runs if r.trigger != "manual"), key=lambda r: r.fire_at)
+        fires = [r.fire_at.astimezone(UTC) for r in fired]
+        assert len(fires) >= 4, [log.read_text()[-500:] for log in slogs]
+        assert fires == [first + timedelta(hours=i) for i in range(len(fires))]  # each hour once, none missed
+        assert sorted(r.id for r in runs if r.trigger == "manual") == sorted(manual)
+        pids = {str(p.pid) for p in workers}
+        for r in runs:
+            assert runner.wait_for(pg, r.id, timeout=60) == "succeeded"
+            with pg.session() as db:
+                done = service.get_run(db, run_id=r.id)
+                assert done.attempt == 1 and (done.worker or "").split(":")[-1] in pids
+        for client in (a, b):  # both servers read the one record
+            history = client.get("/api/v1/jobs/runs", params={"pipeline_id": pid, "limit": 100}).json()
+            assert history["total"] == len(runs)
+            assert {item["state"] for item in history["items"]} == {"succeeded"}
+    finally:
+        for client in clients:
+            client.close()
+        _stop(procs)
