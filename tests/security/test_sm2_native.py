@@ -130,3 +130,14 @@ def test_the_platform_client_code_signs_what_gmssl_accepts(client, database, set
     data = api_clients.string_to_sign("GET", WHOAMI + "?p=1", headers["X-PB-Timestamp"], headers["X-PB-Nonce"], b"")
     assert gm_verify(pair.public_hex, data, bytes.fromhex(headers["X-PB-Signature"]))
     assert client.get(WHOAMI + "?p=1", headers=headers).status_code == 200
+
+
+def test_registering_a_mistyped_public_key_says_what_is_wrong(database, settings):
+    from pbshare.core.errors import Invalid
+
+    pair = crypto.sm2_generate()
+    off = pair.public_hex[:-1] + ("0" if pair.public_hex[-1] != "0" else "1")
+    with pytest.raises(Invalid) as exc:
+        _register_sm2(database, settings, off)
+    assert exc.value.code == "bad_public_key"
+    assert "曲线" in exc.value.message.render("zh-CN") and "copied whole" in exc.value.message.render("en")

@@ -91,8 +91,9 @@ def normalise_public_key(public_key_hex: str | None) -> str:
     try:
         return crypto.sm2_public_raw(public_key_hex or "")
     except crypto.CryptoError:
-        raise Invalid(T("SM2 公钥应为 128 位十六进制（x||y，可带 04 前缀）",
-                        "The SM2 public key must be 128 hex digits (x||y, optionally prefixed by 04)"),
+        raise Invalid(T("SM2 公钥应为 SM2 曲线上的点，写作 128 位十六进制（x||y，可带 04 前缀）；请核对是否完整复制",
+                        "The SM2 public key must be a point on the SM2 curve written as 128 hex digits (x||y, "
+                        "optionally prefixed by 04); check that it was copied whole"),
                       code="bad_public_key") from None
 
 
