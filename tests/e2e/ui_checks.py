@@ -172,7 +172,7 @@ def _internal_words(text: str) -> list[str]:
 
 def check_screen(page, watch: Watch, *, lang: str = "zh-CN", probe: bool = False, where: str = "") -> list[str]:
     """Problems on the screen as it is now; ``where`` prefixes each (the route, the width, the language)."""
-    page.wait_for_timeout(150)  # the last re-render after the data arrived
+    page.wait_for_timeout(100)  # the last re-render after the data arrived
     scan = page.evaluate(_SCAN_JS)
     problems: list[str] = list(watch.errors)
     watch.errors.clear()

@@ -4,7 +4,7 @@ import { ElMessage } from "element-plus";
 import { t, lang, register } from "../../i18n.js";
 import { api } from "../../api.js";
 import { fmtDateTime } from "../../format.js";
-import { labelOf, auditLabel, auditOptions, detailLines } from "../../labels.js";
+import { labelOf, auditLabel, auditOptions, detailLines, isUuid } from "../../labels.js";
 
 register({
   "audit.title": ["审计日志", "Audit log"],
@@ -72,7 +72,7 @@ export default {
     const when = (d) => fmtDateTime(d, { seconds: true });
     onMounted(load);
     const actions = computed(() => { void lang.value; return auditOptions(); });
-    return { t, q, rows, total, loading, report, tab, destructions, load, exportXlsx, verify, loadDestructions, when, labelOf, auditLabel, detailLines, actions };
+    return { t, q, rows, total, loading, report, tab, destructions, load, exportXlsx, verify, loadDestructions, when, labelOf, auditLabel, detailLines, isUuid, actions };
   },
   template: `
   <div>
@@ -97,8 +97,8 @@ export default {
           <el-table-column prop="seq" label="#" width="70" />
           <el-table-column :label="t('audit.at')" width="170"><template #default="{ row }">{{ when(row.at) }}</template></el-table-column>
           <el-table-column prop="actor_name" :label="t('audit.user')" width="130" />
-          <el-table-column :label="t('audit.action')" min-width="150"><template #default="{ row }"><span :title="row.action">{{ auditLabel(row.action) }}</span></template></el-table-column>
-          <el-table-column :label="t('audit.object')" min-width="160" class-name="hide-mobile" label-class-name="hide-mobile"><template #default="{ row }">{{ labelOf('objectType', row.object_type) }} <span class="muted">{{ row.object_name || (row.object_id && row.object_id.length > 20 ? '#' + row.object_id.slice(0, 8) : row.object_id) }}</span></template></el-table-column>
+          <el-table-column :label="t('audit.action')" min-width="150"><template #default="{ row }">{{ auditLabel(row.action) }}</template></el-table-column>
+          <el-table-column :label="t('audit.object')" min-width="160" class-name="hide-mobile" label-class-name="hide-mobile"><template #default="{ row }">{{ labelOf('objectType', row.object_type) }} <span class="muted">{{ row.object_name || (isUuid(row.object_id) ? '#' + row.object_id.slice(0, 8) : row.object_id) }}</span></template></el-table-column>
           <el-table-column :label="t('audit.result')" width="90"><template #default="{ row }">{{ labelOf('result', row.result) }}</template></el-table-column>
           <el-table-column prop="ip" :label="t('audit.from')" width="120" class-name="hide-mobile" label-class-name="hide-mobile" />
           <el-table-column :label="t('audit.detail')" min-width="200" class-name="hide-mobile" label-class-name="hide-mobile"><template #default="{ row }"><div class="muted"><div v-if="row.purpose">{{ t('audit.purpose') }}：{{ row.purpose }}</div><div v-for="l in detailLines(row.detail)" :key="l.key">{{ l.label }}：{{ l.value }}</div></div></template></el-table-column>

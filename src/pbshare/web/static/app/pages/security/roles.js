@@ -27,7 +27,7 @@ export default {
     <h2 class="page-title">{{ t('roles.title') }}</h2>
     <el-alert type="info" :title="t('roles.separated')" :closable="false" show-icon style="margin-bottom:12px" />
     <el-table :data="rows" border size="small" style="width:100%" data-test="role-matrix">
-      <el-table-column :label="t('roles.perm')" min-width="160" fixed><template #default="{ row }"><span :title="row.perm">{{ labelOf('perm', row.perm) }}</span></template></el-table-column>
+      <el-table-column :label="t('roles.perm')" min-width="160" fixed><template #default="{ row }">{{ labelOf('perm', row.perm) }}</template></el-table-column>
       <el-table-column v-for="r in matrix.roles" :key="r.code" :label="lang === 'en' ? r.en : r.zh" min-width="110" align="center">
         <template #header><span :style="r.separated ? 'color:#c45656' : ''">{{ lang === 'en' ? r.en : r.zh }}</span></template>
         <template #default="{ row }"><span v-if="row[r.code]">✔</span></template>
