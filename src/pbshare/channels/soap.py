@@ -117,13 +117,16 @@ Handler = Callable[[bytes, str | None, bool], dict[str, Any]]
 
 
 def platform_handler(database: Database, data_dir: Path, max_bytes: int) -> Handler:
+    from pbshare.exchange.hub import inbox_writer
+
+    # Calls that arrive together share one inbox transaction; each is answered after that commit.
+    writer = inbox_writer(database, channel="soap", data_dir=data_dir, max_bytes=max_bytes)
+
     def handle(raw: bytes, peer: str | None, want_response: bool) -> dict[str, Any]:
         from pbshare.exchange.messaging import service as messaging
 
         try:
-            with database.session(immediate=True) as db:
-                outcome = messaging.receive(db, raw=raw, channel="soap", data_dir=data_dir, max_bytes=max_bytes,
-                                            peer=peer)
+            [outcome] = writer.receive([(raw, peer, None)])
         except Exception as exc:
             if not messaging.is_outage(exc):
                 raise

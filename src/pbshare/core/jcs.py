@@ -46,7 +46,13 @@ def jcs(value: Any) -> bytes:
     """RFC 8785 (JSON Canonicalization Scheme) bytes; rfc8785 itself wherever the fast form could differ."""
     if _same_as_sorted_json(value):
         try:
-            return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+            return sorted_json(value)
         except UnicodeEncodeError:  # a lone surrogate: let rfc8785 refuse it with its own error
             pass
     return rfc8785.dumps(value)
+
+
+def sorted_json(value: Any) -> bytes:
+    """``json.dumps`` with sorted keys, no spaces, UTF-8: RFC 8785's bytes for a value that holds no float, no
+    integer beyond 2^53, no lone surrogate and no key beyond U+FFFF (the caller knows it; ``jcs`` checks)."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()

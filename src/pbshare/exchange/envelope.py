@@ -22,7 +22,7 @@ from typing import Any
 from pbshare.core.clock import utcnow
 from pbshare.core.i18n import T
 from pbshare.core.ids import new_id
-from pbshare.core.jcs import jcs
+from pbshare.core.jcs import jcs, sorted_json
 from pbshare.security.crypto import algorithms as crypto
 
 TYPES = ("request", "response", "delivery", "receipt", "correction", "error")
@@ -112,7 +112,8 @@ def sign(envelope: dict[str, Any], key: Key) -> dict[str, Any]:
     return signed
 
 
-def verify(envelope: dict[str, Any], key: Key) -> bool:
+def verify(envelope: dict[str, Any], key: Key, *, signed: bytes | None = None) -> bool:
+    """Check ``sig``; ``signed``: the envelope's ``canonical`` bytes when already known (``parse_signed``)."""
     sig = envelope.get("sig") or {}
     if sig.get("alg") != key.alg:
         return False
@@ -120,7 +121,7 @@ def verify(envelope: dict[str, Any], key: Key) -> bool:
         value = crypto.b64d(sig.get("value", ""))
     except (ValueError, TypeError):
         return False
-    body = canonical(envelope)
+    body = signed if signed is not None else canonical(envelope)
     if key.alg == crypto.HMAC_SM3:
         return crypto.mac_verify(crypto.HMAC_SM3, key.secret, body, value) if key.secret else False
     if key.alg == crypto.SM2_SM3:
@@ -226,9 +227,29 @@ def loads(raw: bytes | str) -> Any:
     Every way a value could later fail canonicalisation (and so crash the signature check) is refused
     here with its own code: ``too_deep``, ``bad_number``, ``bad_string``, ``malformed_json``.
     """
+    return _loads(raw)[0]
+
+
+# Sixteen digits in a row: an integer that may pass 2^53 (fifteen never do). Without such a run every
+# integer is read by json's own parser instead of a Python call per number.
+_LONG_DIGITS = re.compile(rb"[0-9]{16}")
+# A character beyond U+FFFF, as UTF-8 (lead byte 0xF0-0xF4) or as an escaped surrogate pair.
+_ASTRAL = re.compile(rb"[\xf0-\xf4]|\\u[dD][89abAB]")
+
+
+def _loads(raw: bytes | str) -> tuple[Any, bool]:
+    """``loads``, and whether the value is plain: no float and no character beyond U+FFFF, so that
+    ``core.jcs.sorted_json`` gives its RFC 8785 bytes without walking it first."""
     data = raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogatepass")
+    floats: list[str] = []
+
+    def read_float(text: str) -> float:
+        floats.append(text)
+        return _float(text)
+
     try:
-        value = json.loads(data, parse_int=_int, parse_float=_float, parse_constant=_constant)
+        value = json.loads(data, parse_int=_int if _LONG_DIGITS.search(data) else None, parse_float=read_float,
+                           parse_constant=_constant)
     except RecursionError:  # nested past the interpreter's limit (the probe's 100,000 levels)
         raise _too_deep() from None
     except (ValueError, UnicodeDecodeError) as exc:
@@ -246,7 +267,7 @@ def loads(raw: bytes | str) -> Any:
             raise EnvelopeError("bad_string", T("字符串含有孤立的代理码点（如 \\ud800），不是合法的 Unicode 文本",
                                                 "A string holds a lone surrogate (such as \\ud800), which is not "
                                                 "valid Unicode text")) from None
-    return value
+    return value, not floats and not _ASTRAL.search(data)
 
 
 def _too_deep() -> EnvelopeError:
@@ -262,6 +283,18 @@ def parse(raw: bytes | str, *, max_bytes: int = MAX_BYTES) -> dict[str, Any]:
     env = loads(raw)
     validate(env)
     return env
+
+
+def parse_signed(raw: bytes | str, *, max_bytes: int = MAX_BYTES) -> tuple[dict[str, Any], bytes]:
+    """``parse``, and the bytes its signature covers (``canonical``), found cheaply for a plain envelope."""
+    size = len(raw)
+    if size > max_bytes:
+        raise EnvelopeError("too_large", T("消息 {n} 字节，超过上限 {m} 字节", "The message is {n} bytes, over the "
+                                           "limit of {m} bytes", n=size, m=max_bytes))
+    env, plain = _loads(raw)
+    validate(env)
+    unsigned = {k: v for k, v in env.items() if k != "sig"}
+    return env, sorted_json(unsigned) if plain else jcs(unsigned)
 
 
 def validate(env: Any) -> None:

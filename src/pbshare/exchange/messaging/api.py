@@ -7,7 +7,6 @@ always been.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -17,8 +16,10 @@ from starlette.concurrency import run_in_threadpool
 from pbshare.core.errors import Forbidden
 from pbshare.core.http import DataDir, DbSession, takes_write_lock
 from pbshare.core.i18n import T
+from pbshare.exchange import envelope as env_mod
 from pbshare.exchange.channel import InboxUnavailable
 from pbshare.exchange.deps import ExchangeManager, UnitSystem
+from pbshare.exchange.hub import Received, inbox_writer
 from pbshare.exchange.messaging import service
 from pbshare.exchange.messaging.schemas import InboxOut, OutboxOut, RejectedOut
 
@@ -31,30 +32,22 @@ mailbox_router = APIRouter(prefix="/exchange", tags=["exchange channels"])
              responses={200: {"description": "receipt or response envelope"}, 422: {"description": "error envelope"},
                         503: {"description": "error envelope inbox_unavailable: send the same envelope later"}})
 @takes_write_lock
-async def submit_message(request: Request, principal: UnitSystem, db: DbSession, data_dir: DataDir,
+async def submit_message(request: Request, principal: UnitSystem, data_dir: DataDir,
                          wait: str | None = Query(None, pattern="^response$")) -> JSONResponse:
     if principal.via != "signature":
         raise Forbidden(T("只有单位系统（API 客户端，签名请求）可以提交信封", "Only a unit's system (an API client "
                           "with signed requests) can submit envelopes"), code="api_client_only")
     body = await request.body()
     peer = request.client.host if request.client else None
-
-    def take() -> Any:
-        outcome = service.receive(db, raw=body, channel="rest", data_dir=data_dir, peer=peer,
-                                  caller_unit=principal.unit_code)
-        db.commit()  # the receipt is an acknowledgement: it leaves only after the inbox row is durable
-        return outcome
-
+    writer = inbox_writer(request.app.state.db, channel="rest", data_dir=data_dir, max_bytes=env_mod.MAX_BYTES)
     try:
-        # In a worker thread, not on the event loop: receiving waits for the audit chain's lock, and the
-        # request holding it commits through the event loop (a wait here would deadlock the server).
-        outcome = await run_in_threadpool(take)
+        # In a worker thread, not on the event loop: the inbox commits there, together with the envelopes of
+        # the other requests that came in meanwhile (a group commit); the receipt leaves only after it.
+        [outcome] = await run_in_threadpool(writer.receive, [(body, peer, principal.unit_code)])
     except Exception as exc:
         if not service.is_outage(exc):
             raise
         # The database failed, not the message: nothing was taken; the unit sends the same envelope again.
-        with contextlib.suppress(Exception):
-            db.rollback()
         unavailable = InboxUnavailable(type(exc).__name__, office=service.office_code())
         return JSONResponse(unavailable.reply, status_code=503, headers={"Retry-After": "5"})
     answer = outcome.response if wait == "response" and outcome.response is not None else outcome.reply
@@ -64,6 +57,51 @@ async def submit_message(request: Request, principal: UnitSystem, db: DbSession,
         status = 200
     return JSONResponse(answer if answer is not None else {"type": "ack", "status": outcome.status},
                         status_code=status)
+
+
+MAX_BATCH = 500  # envelopes in one batched request (the request is also bounded to the channel's byte limit)
+
+
+@router.post("/messages/batch", summary="批量提交信封 / submit many envelopes in one signed request (REST channel)",
+             responses={200: {"description": "one answer per envelope, in order: receipt or error envelope"},
+                        422: {"description": "error envelope: the body is not {\"envelopes\": [...]}"},
+                        503: {"description": "error envelope inbox_unavailable: send the same request later"}})
+@takes_write_lock
+async def submit_batch(request: Request, principal: UnitSystem, db: DbSession, data_dir: DataDir) -> JSONResponse:
+    """``{"envelopes": [envelope, ...]}``: each envelope is checked, stored and answered as if posted alone
+    (its own signature, its own receipt or error), all in one transaction; the answer lists them in order."""
+    if principal.via != "signature":
+        raise Forbidden(T("只有单位系统（API 客户端，签名请求）可以提交信封", "Only a unit's system (an API client "
+                          "with signed requests) can submit envelopes"), code="api_client_only")
+    body = await request.body()
+    peer = request.client.host if request.client else None
+    try:
+        parsed = env_mod.loads(body)
+        envelopes = parsed.get("envelopes") if isinstance(parsed, dict) else None
+        if not isinstance(envelopes, list) or not 1 <= len(envelopes) <= MAX_BATCH:
+            raise env_mod.EnvelopeError("bad_batch", T(
+                "批量请求须为 JSON 对象，其 envelopes 字段为 1 至 {m} 个信封的数组",
+                "A batched request must be a JSON object whose envelopes field is a list of 1 to {m} envelopes",
+                m=MAX_BATCH))
+    except env_mod.EnvelopeError as err:
+        refused = await run_in_threadpool(service.refuse, db, raw=body, channel="rest", err=err, data_dir=data_dir,
+                                          peer=peer)
+        return JSONResponse(refused.reply, status_code=422)
+    # Each element was read by the strict parser, so its canonical form exists: that is what the inbox reads.
+    raws: list[Received] = [(env_mod.dumps(e), peer, principal.unit_code) for e in envelopes]
+    writer = inbox_writer(request.app.state.db, channel="rest", data_dir=data_dir, max_bytes=env_mod.MAX_BYTES)
+    try:
+        outcomes = await run_in_threadpool(writer.receive, raws)
+    except Exception as exc:
+        if not service.is_outage(exc):
+            raise
+        unavailable = InboxUnavailable(type(exc).__name__, office=service.office_code())
+        return JSONResponse(unavailable.reply, status_code=503, headers={"Retry-After": "5"})
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o.status] = counts.get(o.status, 0) + 1
+    return JSONResponse({"items": [o.reply if o.reply is not None else {"type": "ack", "status": o.status}
+                                   for o in outcomes], **counts})
 
 
 @router.get("/messages", summary="拉取待收消息 / pull envelopes waiting for the caller's unit")

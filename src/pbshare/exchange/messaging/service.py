@@ -245,12 +245,12 @@ def _verified(raw: bytes, *, channel: str, cache: _Cache, max_bytes: int, size: 
     if size is not None and size > max_bytes:
         raise EnvelopeError("too_large", T("消息 {n} 字节，超过上限 {m} 字节", "The message is {n} bytes, over "
                                            "the limit of {m} bytes", n=size, m=max_bytes))
-    env = env_mod.parse(raw, max_bytes=max_bytes)
+    env, signed = env_mod.parse_signed(raw, max_bytes=max_bytes)
     maybe_conn, maybe_key, maybe_unit = cache.by_key_id(env["sig"]["key_id"])
     if maybe_conn is not None:
         found.append(maybe_conn)
     conn, key, unit_code = _check_connection(env, maybe_conn, maybe_key, maybe_unit, channel, cache.db)
-    if not env_mod.verify(env, key):
+    if not env_mod.verify(env, key, signed=signed):
         raise EnvelopeError("bad_signature", T("签名验证失败：请用该连接的密钥对 RFC 8785 规范化后的消息（不含 sig）"
                                                "签名", "The signature does not verify: sign the RFC 8785 "
                                                "canonical form of the envelope without sig, with this "
@@ -407,11 +407,13 @@ def _reject(db: Session, err: EnvelopeError, *, raw: bytes, channel: str, conn: 
 
 
 def receive_batch(database: Database, *, raws: list[tuple[bytes, str | None]], channel: str, data_dir: Path,
-                  max_bytes: int = env_mod.MAX_BYTES) -> list[Outcome]:
-    """Many messages in one transaction (committed on return): what broker listeners use.
+                  max_bytes: int = env_mod.MAX_BYTES, callers: list[str | None] | None = None) -> list[Outcome]:
+    """Many messages in one transaction (committed on return): what broker listeners use, and the
+    requests of REST, SOAP and socket callers that arrived together (``exchange.hub.InboxWriter``).
 
     The duplicate check is one query for the batch and new envelopes are inserted in one statement;
     if another listener raced us to one of them, the batch falls back to one message at a time.
+    ``callers``: per message, the unit of the API client that sent it (REST), checked like ``receive``'s.
     """
     with database.session(immediate=True) as db:
         cache = _Cache(db, data_dir)
@@ -421,7 +423,8 @@ def receive_batch(database: Database, *, raws: list[tuple[bytes, str | None]], c
             found: list[ExchangeConnection] = []
             try:
                 env, conn, unit_code = _guarded_verify(raw, channel=channel, cache=cache, max_bytes=max_bytes,
-                                                       size=None, caller_unit=None, found=found)
+                                                       size=None, caller_unit=callers[i] if callers else None,
+                                                       found=found)
                 good.append((i, env, conn, unit_code))
             except EnvelopeError as err:
                 outcomes[i] = _reject(db, err, raw=raw, channel=channel, conn=found[0] if found else None,
@@ -461,7 +464,12 @@ def receive_batch(database: Database, *, raws: list[tuple[bytes, str | None]], c
             conn.last_seen_at = now
             outcomes[i] = _answer(env, conn, unit_code, _act(db, env, conn), data_dir)
         done = [o for o in outcomes if o is not None]
-        _audit(db, channel, done, raws[0][1] if raws else None)
+        # One audit record per batch and caller's address: requests from several peers name each one.
+        by_peer: dict[str | None, list[Outcome]] = {}
+        for (_, peer), outcome in zip(raws, done, strict=True):
+            by_peer.setdefault(peer, []).append(outcome)
+        for peer, group in by_peer.items():
+            _audit(db, channel, group, peer)
         return done
 
 
