@@ -91,3 +91,49 @@ def test_build_schedule_monthly_run_now_and_watch(page, live_server, database):
     page.goto(live_server + "/#/")
     expect(page.locator("[data-test=jobs-failed-count]")).to_have_text("0")
     assert page.js_errors == []
+
+
+def test_a_compare_step_shows_its_comparison_on_the_run_page(page, live_server, database):
+    """A pipeline that compares a table with its last snapshot: the first run says the history starts, the second
+    shows the counts and links to the comparison."""
+    from sqlalchemy import text
+
+    from pbshare.jobs import service
+    from pbshare.jobs.schemas import PipelineIn
+    from pbshare.warehouse import service as warehouse
+
+    def make(db) -> None:
+        warehouse.create_topic(db, database, name="jobt", title="jobs test", exist_ok=True)
+        warehouse.create_manual_table(db, database, topic="jobt", name="things", title="things", key=["code"],
+                                      fields=[{"name": "code", "type": "string", "length": 8},
+                                              {"name": "size", "type": "integer"}])
+        service.create_pipeline(db, data=PipelineIn(name="比对物品", steps=[
+            {"kind": "compare", "name": "比对物品表", "params": {"table": "jobt.things"}}]))
+
+    database.write(make)
+
+    def load(rows) -> None:
+        with database.warehouse_engine.begin() as conn:
+            conn.execute(text('DELETE FROM "jobt"."things"'))
+            for code, size in rows:
+                conn.execute(text('INSERT INTO "jobt"."things" (code, size) VALUES (:c, :s)'), {"c": code, "s": size})
+
+    make_user(database, "dataadmin", ["data_admin"])
+    res = page.request.post(live_server + "/api/v1/auth/login", data={"username": "dataadmin", "password": PASSWORD})
+    assert res.ok, res.text()
+    load([("a", 1), ("b", 2)])
+    page.goto(live_server + "/#/jobs/pipelines")
+    page.click("[data-test=run-比对物品]")
+    expect(page.locator("[data-test=run-state]")).to_have_text("成功", timeout=30_000)
+    expect(page.locator("[data-test=run-summary-0]")).to_contain_text("首次快照")
+
+    load([("a", 1), ("b", 3), ("c", 4)])
+    page.goto(live_server + "/#/jobs/pipelines")
+    page.click("[data-test=run-比对物品]")
+    expect(page.locator("[data-test=run-state]")).to_have_text("成功", timeout=30_000)
+    summary = page.locator("[data-test=run-summary-0]")
+    for words in ("新增 1", "删除 0", "变化 1", "未变 1"):
+        expect(summary).to_contain_text(words)
+    summary.locator("a", has_text="比对结果").click()
+    expect(page).to_have_url(re.compile(r"/#/compare/"))
+    assert page.js_errors == []
