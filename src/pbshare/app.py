@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -138,20 +139,35 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         return {"status": "alive", "version": __version__}
 
     @app.get("/readyz", include_in_schema=False)
-    def readyz(database: DatabaseDep):
+    async def readyz(request: Request, database: DatabaseDep):
         engine = database.engine
-        try:
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception:
+
+        def reachable() -> bool:
+            try:
+                with engine.connect() as conn:
+                    conn.execute(text("SELECT 1"))
+            except Exception:
+                return False
+            return True
+
+        if not await asyncio.to_thread(reachable):
             return JSONResponse(error_body("database_unreachable", T("数据库无法连接", "The database is unreachable")),
                                 status_code=503)
-        if not migrate.is_current(engine):
+        if not await asyncio.to_thread(migrate.is_current, engine):
             return JSONResponse(
                 error_body("migrations_pending", T("数据库结构不是最新，请运行 pbshare db upgrade",
                                                    "The database schema is behind; run `pbshare db upgrade`")),
                 status_code=503,
             )
+        # A broker that went away does not make the web side unready (REST and SOAP still work): it is
+        # named, and the listener reconnects by itself while the messages wait on the broker.
+        runtime = getattr(request.app.state, "channels", None)
+        waiting = await runtime.waiting_for() if runtime is not None else []
+        if waiting:
+            return {"status": "waiting", "database": engine.dialect.name, "waiting": waiting,
+                    "message": str(T("正在等待消息代理恢复：{c}；监听会自动重连，消息在代理中等待，不会丢失",
+                                 "Waiting for the message broker of {c}; the listeners reconnect by themselves and "
+                                 "the messages wait on the broker", c=", ".join(w["channel"] for w in waiting)))}
         return {"status": "ready", "database": engine.dialect.name}
 
     @app.get("/api/docs", include_in_schema=False)

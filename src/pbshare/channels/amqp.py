@@ -155,6 +155,12 @@ class AmqpChannel(Channel):
         if len(failures) > 100_000:  # a long outage: start counting afresh rather than grow without end
             failures.clear()
         await asyncio.sleep(1)
+        if not await self.connected_hub.database_up():
+            # The database is down: the messages wait for it, and this delivery counts against none of them.
+            for _, message in items:
+                with contextlib.suppress(Exception):
+                    await message.nack(requeue=True)
+            return
         parked: list[tuple[str, AbstractIncomingMessage, dict[str, Any] | None]] = []
         for unit, message in items:
             key = hashlib.sha256(message.body).digest()

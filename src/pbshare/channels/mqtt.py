@@ -146,6 +146,13 @@ class MqttChannel(Channel):
 
     def _publisher_client(self) -> mqtt.Client:
         if self._publisher is None or not self._publisher.is_connected():
+            if self._publisher is not None:
+                # The old client's thread keeps reconnecting under the same client id: left running, it
+                # pushes the new client off the broker and back, over and over, after a broker restart.
+                old, self._publisher = self._publisher, None
+                old.loop_stop()
+                with contextlib.suppress(Exception):
+                    old.disconnect()
             client = new_client(f"{self.config.prefix}-platform-pub", persistent=False)
             client.max_inflight_messages_set(self.config.batch)
             client.max_queued_messages_set(0)
@@ -267,6 +274,8 @@ class MqttChannel(Channel):
 
     async def _park_worn_out(self, items: list[mqtt.MQTTMessage]) -> list[tuple[mqtt.MQTTMessage, dict | None]]:
         """Count this failed delivery; park what reached ``max_deliveries`` (the broker does not count)."""
+        if not await self.connected_hub.database_up():
+            return []  # the database is down: the messages wait for it, this delivery counts against none
         failures = self._failures = self._failures if self._failures is not None else {}
         if len(failures) > 100_000:
             failures.clear()

@@ -70,6 +70,8 @@ class Inbox(Protocol):
 
     async def park(self, channel: str, raw: bytes, *, peer: str | None, deliveries: int) -> Outcome: ...
 
+    async def database_up(self) -> bool: ...
+
 
 @dataclass
 class ChannelConfig:

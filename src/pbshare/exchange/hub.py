@@ -15,7 +15,7 @@ import threading
 import weakref
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from pbshare.core import faults
 from pbshare.core.db import Database
@@ -136,6 +136,19 @@ class Hub:
             return await asyncio.to_thread(run)
         except Exception as exc:
             raise InboxUnavailable(type(exc).__name__, office=messaging.office_code()) from exc
+
+    async def database_up(self) -> bool:
+        """Whether the database answers now. A broker message that failed while it did not is not counted
+        against ``max_deliveries``: an outage is waited out, it never parks or dead-letters a message."""
+        def ping() -> bool:
+            try:
+                with self.database.engine.connect() as conn:
+                    conn.execute(text("SELECT 1"))
+            except Exception:
+                return False
+            return True
+
+        return await asyncio.to_thread(ping)
 
     async def signing_key(self, conn: ConnectionInfo) -> Key | None:
         """The key that signs what we send on ``conn``; None once its keys are revoked."""

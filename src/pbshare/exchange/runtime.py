@@ -14,7 +14,7 @@ from typing import Any
 
 from pbshare.core import faults
 from pbshare.core.db import Database
-from pbshare.exchange.channel import Channel, ChannelConfig, ConnectionInfo
+from pbshare.exchange.channel import Channel, ChannelConfig, ConnectionInfo, Health
 from pbshare.exchange.connections import service as connections
 from pbshare.exchange.connections.service import snapshot
 from pbshare.exchange.hub import Hub
@@ -209,6 +209,30 @@ class Runtime:
         return len(results)
 
     # health -----------------------------------------------------------------------------------
+    async def waiting_for(self, timeout: float = 2.0) -> list[dict[str, str]]:
+        """What the listeners wait for right now (``/readyz``): each channel whose broker does not answer
+        within ``timeout`` seconds, or whose listener stopped and is about to be started again."""
+        waiting: list[dict[str, str]] = []
+        for name, task in list(self.listeners.items()):
+            ch = self.channels.get(name)
+            if ch is None or ch.served_by_web:
+                continue
+            if task.done():
+                cause = "" if task.cancelled() or task.exception() is None else repr(task.exception())[:200]
+                waiting.append({"channel": name, "waiting_for": "listener", "detail": f"listener stopped {cause}; "
+                                f"started again within {self.tick:.0f} s"})
+                continue
+            try:
+                async with asyncio.timeout(timeout):
+                    health = await ch.health(None)
+            except TimeoutError:
+                health = Health(False, f"no answer within {timeout:.0f} s")
+            except Exception as exc:  # a probe that fails is an answer too
+                health = Health(False, f"{type(exc).__name__}: {exc}")
+            if not health.ok:
+                waiting.append({"channel": name, "waiting_for": "broker", "detail": health.detail[:300]})
+        return waiting
+
     async def check_health(self) -> None:
         """Ask every listening connection's channel whether its peer is reachable, and record the answers."""
         grouped = await asyncio.to_thread(self._listening_connections)

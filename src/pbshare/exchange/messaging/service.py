@@ -552,10 +552,14 @@ def claim_due(db: Session, *, limit: int = 100) -> list[OutboxMessage]:
 
 def mark_sent(db: Session, msg: OutboxMessage) -> None:
     msg.attempts += 1
-    if msg.state == OutboxState.pending:
-        msg.state = OutboxState.sent.value
     msg.sent_at = utcnow()
     msg.last_error = None
+    if msg.state == OutboxState.pending:
+        # A condition in SQL, not the state read earlier: the unit's receipt may have been committed since
+        # (it answered before the send was recorded), and ``delivered`` must not turn back into ``sent``.
+        db.execute(update(OutboxMessage).where(OutboxMessage.id == msg.id,
+                                               OutboxMessage.state == OutboxState.pending.value)
+                   .values(state=OutboxState.sent.value))
 
 
 def mark_failed(db: Session, msg: OutboxMessage, *, error: str, max_attempts: int = MAX_ATTEMPTS,
