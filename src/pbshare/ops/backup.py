@@ -21,6 +21,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import tarfile
@@ -137,6 +138,23 @@ def create(database: Database, *, passphrase: str, out_dir: Path | None = None,
         raise Conflict(T("备份目录 {p} 已存在", "The backup folder {p} exists already", p=str(folder)))
     folder.mkdir(parents=True)
     os.chmod(folder, 0o700)
+    try:
+        _fill(folder, database, passphrase=passphrase, progress=progress)
+    except (OSError, sqlite3.Error) as exc:
+        # A full disk (or a file-size limit) mid-way: no half-written backup is left to be mistaken for one.
+        shutil.rmtree(folder, ignore_errors=True)
+        raise Conflict(T("备份未能写完（{e}），不完整的备份目录已删除。请为 {d} 腾出空间（或用 --out 换一个位置）后重试",
+                         "The backup could not be written completely ({e}); the incomplete folder was removed. Free "
+                         "space for {d} (or choose another place with --out) and try again",
+                         e=str(exc)[:200] or type(exc).__name__, d=str(folder.parent)), code="backup_failed") from None
+    progress("done")
+    return folder
+
+
+def _fill(folder: Path, database: Database, *, passphrase: str, progress) -> None:
+    """Write the backup's files into ``folder``: the database, the sealed keys, the archive, the manifest."""
+    settings = database.settings
+    data_dir = settings.resolved_data_dir
     files: list[Path] = []
     progress("database")
     if database.dialect == "sqlite":
@@ -151,8 +169,8 @@ def create(database: Database, *, passphrase: str, out_dir: Path | None = None,
                               env=env, capture_output=True, text=True, timeout=6 * 3600, check=False)
         if done.returncode != 0:
             shutil.rmtree(folder, ignore_errors=True)
-            raise Conflict(T("pg_dump 失败：{e}", "pg_dump failed: {e}", e=done.stderr.strip()[-500:]),
-                           code="backup_failed")
+            raise Conflict(T("pg_dump 失败：{e}", "pg_dump failed: {e}",
+                             e=done.stderr.strip()[-500:] or _exit_text(done.returncode)), code="backup_failed")
         files.append(target)
     else:
         raise Invalid(T("不支持备份此数据库：{d}", "Backing up {d} is not supported", d=database.dialect))
@@ -179,8 +197,15 @@ def create(database: Database, *, passphrase: str, out_dir: Path | None = None,
     body = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
     (folder / "manifest.json").write_bytes(body)
     (folder / "manifest.mac").write_text(crypto.hmac_sm3(key, body).hex(), encoding="ascii")
-    progress("done")
-    return folder
+
+
+def _exit_text(code: int) -> str:
+    """How a tool that printed nothing ended: a full disk or file-size limit kills it with SIGXFSZ."""
+    if code < 0:
+        name = signal.Signals(-code).name
+        hint = " (file too large / disk full)" if name == "SIGXFSZ" else ""
+        return f"killed by {name}{hint}"
+    return f"exit status {code}"
 
 
 def _sqlite_copy(src: Path, dst: Path) -> Path:
