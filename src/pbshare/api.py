@@ -45,6 +45,7 @@ from pbshare.security.clients import api as clients_api
 from pbshare.security.clients.service import SIGNED_HEADERS
 from pbshare.security.deps import CSRF_HEADER, SESSION_COOKIE, current_principal
 from pbshare.security.identity import api as security_api
+from pbshare.units import api as units_api
 from pbshare.warehouse import api as warehouse_api
 
 PREFIX = "/api/v1"
@@ -92,6 +93,7 @@ protected.include_router(exchange_jointtest_api.router)
 protected.include_router(exchange_leaving_api.router)
 protected.include_router(exchange_corrections_api.router)
 protected.include_router(catalog_units_api.router)
+protected.include_router(units_api.router)
 protected.include_router(catalog_resources_api.router)
 protected.include_router(catalog_editions_api.router)
 protected.include_router(catalog_attributes_api.router)

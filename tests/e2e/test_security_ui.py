@@ -42,6 +42,11 @@ def test_enrol_totp_then_log_in_with_a_code(page, live_server, database):
     page.click("[data-test=totp-confirm]")
     codes = page.locator("[data-test=recovery-codes] span")
     expect(codes).to_have_count(10)
+    # shown once, in the secret dialog that says so and offers copy and download
+    expect(page.locator("[data-test=secret-once]")).to_contain_text("只显示这一次")
+    expect(page.locator("[data-test=secret-download]")).to_be_visible()
+    page.click("[data-test=secret-close]")
+    expect(codes).to_have_count(0)
     expect(page.locator("[data-test=totp-state]")).to_contain_text("已启用")
 
     page.click("[data-test=user-menu]")

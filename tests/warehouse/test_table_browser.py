@@ -67,6 +67,11 @@ def test_pickers_find_by_part_of_name_or_code(as_user, database):
     assert [u["username"] for u in client.get("/api/v1/users", params={"q": "SYSAD"}).json()] == ["sysadmin"]
     assert client.get("/api/v1/users", params={"q": "nobody-like-this"}).json() == []
 
+    # any signed-in person may pick a unit (a security administrator creating a unit's user has no catalog rights)
+    security = as_user("secadmin", ["security_admin"])
+    assert security.get("/api/v1/catalog/units").status_code == 403
+    assert security.get("/api/v1/units", params={"q": "PNR"}).json() == [
+        {"code": "SZPNR", "name": "深圳市规划和自然资源局", "kind": "other"}]
     admin = as_user("dataadmin", ["data_admin"])
     for q in ("pnr", "PNR", "规划"):
         assert [u["code"] for u in admin.get("/api/v1/catalog/units", params={"q": q}).json()] == ["SZPNR"], q

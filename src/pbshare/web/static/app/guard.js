@@ -16,6 +16,7 @@ register({
   "guard.delete": ["确认删除", "Delete"],
   "guard.deleteAsk": ["将删除“{n}”，删除后无法恢复。继续？", "“{n}” will be deleted; this cannot be undone. Continue?"],
   "guard.deleted": ["已删除“{n}”", "Deleted “{n}”"],
+  "guard.trashAsk": ["将删除“{n}”（移入回收站，可从回收站恢复）。继续？", "“{n}” will be deleted (moved to the trash, where it can be restored). Continue?"],
   "secret.once": ["只显示这一次：关闭后无法再次查看，请立即复制或下载，并通过安全渠道交给对方。", "Shown only this once: after closing it cannot be seen again. Copy or download it now and hand it over a safe channel."],
   "secret.copy": ["复制", "Copy"],
   "secret.copied": ["已复制到剪贴板", "Copied to the clipboard"],
@@ -78,7 +79,8 @@ export const GuardedButton = {
   <el-button v-else v-bind="$attrs" :disabled="disabled" :data-confirm="confirm || $attrs['data-confirm'] || null" @click="run"><slot /></el-button>`,
 };
 
-/** A secret shown once: v-model holds the text (or an object shown as "key: value" lines); null closes it. */
+/** A secret shown once: v-model holds the text (or an object shown as "key: value" lines); null closes it.
+ *  The default slot may lay the secret out differently (copy and download still use the text). */
 export const SecretDialog = {
   name: "SecretDialog",
   props: {
@@ -116,7 +118,7 @@ export const SecretDialog = {
   <el-dialog :model-value="modelValue != null" :before-close="close" :title="title" width="min(640px, 95vw)" :close-on-click-modal="false" data-test="secret-dialog">
     <el-alert type="warning" :closable="false" show-icon :title="t('secret.once')" style="margin-bottom:10px" data-test="secret-once" />
     <p v-if="note" class="muted">{{ note }}</p>
-    <pre class="mono" data-test="secret-text" style="white-space:pre-wrap;word-break:break-all;background:#f6f8fa;padding:10px;border-radius:4px">{{ text }}</pre>
+    <slot><pre class="mono" data-test="secret-text" style="white-space:pre-wrap;word-break:break-all;background:#f6f8fa;padding:10px;border-radius:4px">{{ text }}</pre></slot>
     <template #footer>
       <el-button data-test="secret-copy" @click="copy">{{ t('secret.copy') }}</el-button>
       <el-button data-test="secret-download" @click="download">{{ t('secret.download') }}</el-button>

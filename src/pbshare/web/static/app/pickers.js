@@ -21,7 +21,7 @@ const enc = encodeURIComponent;
 // Each source: how to ask the server for matches of q (with the picker's extra params) and how to show one.
 export const SOURCES = {
   unit: {
-    find: (q) => api(`/catalog/units?q=${enc(q)}`, { quiet: true }),
+    find: (q) => api(`/units?q=${enc(q)}`, { quiet: true }),
     value: (u) => u.code, label: (u) => u.name, sub: (u) => u.code,
   },
   resource: {

@@ -3,10 +3,12 @@ import { ref, reactive, onMounted } from "vue";
 import { ElMessage } from "element-plus";
 import { t, label, options } from "./labels.js";
 import { api } from "../../api.js";
+import { guardComponents } from "../../guard.js";
 import { can } from "../../session.js";
 
 export default {
   name: "CatalogAdminPage",
+  components: { ...guardComponents },
   setup() {
     const editions = ref([]);
     const attrs = ref([]);
@@ -33,6 +35,7 @@ export default {
     }
     async function removeAttr(a) {
       await api(`/catalog/attributes/${encodeURIComponent(a.code)}`, { method: "DELETE" });
+      ElMessage.success(t("guard.deleted", { n: a.label_zh }));
       load();
     }
     onMounted(load);
@@ -74,7 +77,7 @@ export default {
           <el-table-column :label="t('cat.attrType')" width="100"><template #default="{ row }">{{ label('attr_type', row.type) }}</template></el-table-column>
           <el-table-column :label="t('cat.required')" width="70"><template #default="{ row }">{{ row.required ? t('common.yes') : t('common.no') }}</template></el-table-column>
           <el-table-column :label="t('cat.options')"><template #default="{ row }">{{ row.options.join('、') }}</template></el-table-column>
-          <el-table-column v-if="can('catalog:write')" width="80"><template #default="{ row }"><el-button link type="danger" @click="removeAttr(row)">{{ t('cat.delete') }}</el-button></template></el-table-column>
+          <el-table-column v-if="can('catalog:write')" width="80"><template #default="{ row }"><guarded-button link type="danger" @click="removeAttr(row)" :confirm="t('guard.deleteAsk', { n: row.label_zh })" :confirm-text="t('guard.delete')" :data-test="'attr-delete-' + row.code">{{ t('cat.delete') }}</guarded-button></template></el-table-column>
         </el-table>
       </el-tab-pane>
     </el-tabs>

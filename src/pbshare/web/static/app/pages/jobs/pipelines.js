@@ -1,9 +1,10 @@
 // Pipelines: a list, and an editor whose steps are reordered by dragging (HTML5 drag and drop, no library).
 import { ref, reactive, onMounted } from "vue";
 import { useRouter } from "vue-router";
-import { ElMessage, ElMessageBox } from "element-plus";
+import { ElMessage } from "element-plus";
 import { t } from "../../i18n.js";
 import { api } from "../../api.js";
+import { guardComponents } from "../../guard.js";
 import { can } from "../../session.js";
 import { kindLabel, paramLabel } from "./labels.js";
 
@@ -13,6 +14,7 @@ function blankStep(kind) {
 
 export default {
   name: "PipelinesPage",
+  components: { ...guardComponents },
   setup() {
     const router = useRouter();
     const rows = ref([]);
@@ -60,8 +62,8 @@ export default {
       load();
     }
     async function remove(p) {
-      await ElMessageBox.confirm(t("jobs.confirmDelete", { name: p.name }), { type: "warning" });
       await api(`/jobs/pipelines/${p.id}`, { method: "DELETE" });
+      ElMessage.success(t("guard.deleted", { n: p.name }));
       load();
     }
     async function runNow(p) {
@@ -86,7 +88,7 @@ export default {
           <el-button v-if="can('jobs:manage')" size="small" type="primary" :data-test="'run-' + row.name" @click="runNow(row)">{{ t('jobs.runNow') }}</el-button>
           <el-button v-if="can('jobs:manage')" size="small" :data-test="'schedule-' + row.name" @click="router.push({ path: '/jobs/schedules', query: { pipeline: row.id } })">{{ t('jobs.schedule') }}</el-button>
           <el-button v-if="can('jobs:manage')" size="small" :data-test="'edit-' + row.name" @click="edit(row)">{{ t('jobs.edit') }}</el-button>
-          <el-button v-if="can('jobs:manage')" size="small" type="danger" link @click="remove(row)">{{ t('jobs.delete') }}</el-button>
+          <guarded-button v-if="can('jobs:manage')" size="small" type="danger" link @click="remove(row)" :confirm="t('guard.deleteAsk', { n: row.name })" :confirm-text="t('guard.delete')" :data-test="'pipeline-delete-' + row.name">{{ t('jobs.delete') }}</guarded-button>
         </template>
       </el-table-column>
     </el-table>

@@ -2,9 +2,10 @@
 // day / cron), the next ten fire times before saving, enable, disable, run now.
 import { ref, reactive, watch, onMounted } from "vue";
 import { useRoute, useRouter } from "vue-router";
-import { ElMessage, ElMessageBox } from "element-plus";
+import { ElMessage } from "element-plus";
 import { t, lang } from "../../i18n.js";
 import { api } from "../../api.js";
+import { guardComponents } from "../../guard.js";
 import { can } from "../../session.js";
 import { fmtTime } from "./labels.js";
 
@@ -80,7 +81,7 @@ export const SchedulePicker = {
 
 export default {
   name: "SchedulesPage",
-  components: { SchedulePicker },
+  components: { SchedulePicker, ...guardComponents },
   setup() {
     const route = useRoute();
     const router = useRouter();
@@ -113,8 +114,8 @@ export default {
       router.push("/jobs/runs/" + run.id);
     }
     async function remove(s) {
-      await ElMessageBox.confirm(t("jobs.confirmDelete", { name: s.pipeline_name + " · " + s.description }), { type: "warning" });
       await api(`/jobs/schedules/${s.id}`, { method: "DELETE" });
+      ElMessage.success(t("guard.deleted", { n: s.pipeline_name + " · " + s.description }));
       load();
     }
     onMounted(async () => {
@@ -136,7 +137,7 @@ export default {
       <el-table-column width="250"><template #default="{ row }">
         <el-button v-if="can('jobs:manage')" size="small" type="primary" data-test="schedule-run-now" @click="runNow(row)">{{ t('jobs.runNow') }}</el-button>
         <el-button v-if="can('jobs:manage')" size="small" @click="edit(row)">{{ t('jobs.edit') }}</el-button>
-        <el-button v-if="can('jobs:manage')" size="small" type="danger" link @click="remove(row)">{{ t('jobs.delete') }}</el-button>
+        <guarded-button v-if="can('jobs:manage')" size="small" type="danger" link @click="remove(row)" :confirm="t('guard.deleteAsk', { n: row.pipeline_name + ' · ' + row.description })" :confirm-text="t('guard.delete')" :data-test="'schedule-delete-' + row.id">{{ t('jobs.delete') }}</guarded-button>
       </template></el-table-column>
     </el-table>
     <el-dialog v-model="form.open" :title="form.id ? t('jobs.editSchedule') : t('jobs.newSchedule')" width="min(640px, 96vw)" top="5vh">

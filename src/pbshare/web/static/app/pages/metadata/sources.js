@@ -1,14 +1,16 @@
 // Data sources: add by URL (password sealed), test the connection, harvest, browse tables and columns, see changes.
 import { ref, reactive, onMounted } from "vue";
-import { ElMessage, ElMessageBox } from "element-plus";
+import { ElMessage } from "element-plus";
 import { t } from "../../i18n.js";
 import { api } from "../../api.js";
+import { guardComponents } from "../../guard.js";
 import { can } from "../../session.js";
 import { fmtTime } from "../catalog/labels.js";
 import "./labels.js";
 
 export default {
   name: "SourcesPage",
+  components: { ...guardComponents },
   setup() {
     const rows = ref([]);
     const loading = ref(false);
@@ -57,8 +59,8 @@ export default {
     }
     async function showTable(row) { table.value = await api(`/metadata/objects/${row.id}`); }
     async function remove(row) {
-      await ElMessageBox.confirm(row.name, t("md.delete"), { type: "warning" });
       await api(`/metadata/sources/${row.id}`, { method: "DELETE" });
+      ElMessage.success(t("guard.deleted", { n: row.name }));
       current.value = null; load();
     }
     async function fill(obj) {
@@ -89,7 +91,7 @@ export default {
       <el-table-column v-if="can('metadata:write')" :label="t('common.actions')" width="250"><template #default="{ row }">
         <el-button size="small" :loading="busy[row.id] === 'test'" @click="test(row)" :data-test="'src-test-' + row.name">{{ t('md.test') }}</el-button>
         <el-button size="small" type="primary" :loading="busy[row.id] === 'harvest'" @click="harvest(row)" :data-test="'src-harvest-' + row.name">{{ t('md.harvest') }}</el-button>
-        <el-button size="small" link type="danger" @click="remove(row)">{{ t('md.delete') }}</el-button></template></el-table-column>
+        <guarded-button size="small" link type="danger" @click="remove(row)" :confirm="t('guard.deleteAsk', { n: row.name })" :confirm-text="t('guard.delete')" :data-test="'source-delete-' + row.name">{{ t('md.delete') }}</guarded-button></template></el-table-column>
     </el-table>
     <el-card v-if="current" shadow="never" style="margin-top:12px">
       <template #header><strong>{{ current.name }}</strong> <span class="muted">{{ current.url }}</span></template>

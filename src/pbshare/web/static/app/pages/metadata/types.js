@@ -3,12 +3,14 @@ import { ref, reactive, onMounted } from "vue";
 import { ElMessage } from "element-plus";
 import { t, lang } from "../../i18n.js";
 import { api } from "../../api.js";
+import { guardComponents } from "../../guard.js";
 import { can } from "../../session.js";
 import { options } from "../catalog/labels.js";
 import "./labels.js";
 
 export default {
   name: "MetaTypesPage",
+  components: { ...guardComponents },
   setup() {
     const rows = ref([]);
     const form = reactive({ open: false, isNew: false, code: "", name_zh: "", name_en: "", attributes: [] });
@@ -23,7 +25,10 @@ export default {
       ElMessage.success(t("cat.saved"));
       form.open = false; load();
     }
-    async function remove(row) { await api(`/metadata/types/${row.code}`, { method: "DELETE" }); load(); }
+    async function remove(row) {
+      await api(`/metadata/types/${row.code}`, { method: "DELETE" });
+      ElMessage.success(t("guard.deleted", { n: row.code })); load();
+    }
     onMounted(load);
     return { t, lang, options, rows, form, edit, save, remove, can };
   },
@@ -39,7 +44,7 @@ export default {
       <el-table-column :label="t('md.attributes')" min-width="200"><template #default="{ row }">{{ row.attributes.map((a) => a.label_zh + (a.required ? '*' : '')).join('、') }}</template></el-table-column>
       <el-table-column v-if="can('metadata:write')" :label="t('common.actions')" width="140"><template #default="{ row }">
         <el-button link type="primary" @click="edit(row)" :data-test="'type-edit-' + row.code">{{ t('common.edit') }}</el-button>
-        <el-button v-if="!row.builtin" link type="danger" @click="remove(row)">{{ t('md.delete') }}</el-button></template></el-table-column>
+        <guarded-button v-if="!row.builtin" link type="danger" @click="remove(row)" :confirm="t('guard.deleteAsk', { n: row.code })" :confirm-text="t('guard.delete')" :data-test="'type-delete-' + row.code">{{ t('md.delete') }}</guarded-button></template></el-table-column>
     </el-table>
     <el-dialog v-model="form.open" :title="form.isNew ? t('md.newType') : t('md.editType', { c: form.code })" width="760px" style="max-width:96vw">
       <el-form label-width="100px">

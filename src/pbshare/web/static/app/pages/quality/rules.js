@@ -141,23 +141,23 @@ export default {
       <el-radio-button value="profile">{{ t('qrule.ownerProfile') }}</el-radio-button>
     </el-radio-group>
     <el-select v-if="owner === 'resource'" v-model="code" filterable remote :remote-method="searchResources" :loading="searching" clearable
-      :placeholder="t('qrule.pickResource')" style="width: 420px" data-test="rule-resource" @change="pick">
+      :placeholder="t('qrule.pickResource')" style="width: 420px; max-width: 100%" data-test="rule-resource" @change="pick">
       <el-option v-for="r in resources" :key="r.code" :label="r.code + ' ' + r.name" :value="r.code" />
     </el-select>
-    <el-select v-else v-model="profileId" filterable clearable :placeholder="t('qrule.pickProfile')" style="width: 420px"
+    <el-select v-else v-model="profileId" filterable clearable :placeholder="t('qrule.pickProfile')" style="width: 420px; max-width: 100%"
       :no-data-text="t('qrule.noProfiles')" data-test="rule-profile" @change="pickProfile">
       <el-option v-for="p in profiles" :key="p.id" :label="p.title + ' (' + p.name + ')'" :value="p.id" />
     </el-select>
     <el-alert :title="t('qrule.hint')" type="info" :closable="false" show-icon style="margin: 12px 0" />
     <div v-if="set.loaded" v-loading="loading">
-      <div style="display:flex; gap:8px; align-items:center; margin-bottom:8px">
+      <div style="display:flex; flex-wrap:wrap; gap:8px; align-items:center; margin-bottom:8px">
         <strong>{{ resourceLabel }}</strong>
         <el-tag :type="set.stored ? 'success' : 'info'" data-test="rule-set-state">{{ set.stored ? t('qrule.stored') : (owner === 'profile' ? t('qrule.notSaved') : t('qrule.derived')) }}</el-tag>
         <el-tag v-if="dirty" type="warning">{{ t('qrule.unsaved') }}</el-tag>
         <span style="flex:1"></span>
         <el-button @click="add" data-test="rule-add">{{ t('qrule.add') }}</el-button>
         <el-button v-if="owner === 'resource'" @click="rederive">{{ t('qrule.rederive') }}</el-button>
-        <el-button v-if="set.stored" @click="reset" data-test="rule-reset">{{ owner === 'profile' ? t('qrule.drop') : t('qrule.reset') }}</el-button>
+        <el-button v-if="set.stored" @click="reset" data-test="rule-reset" :data-confirm="t(owner === 'profile' ? 'qrule.dropConfirm' : 'qrule.resetConfirm')">{{ owner === 'profile' ? t('qrule.drop') : t('qrule.reset') }}</el-button>
         <el-button type="primary" :loading="saving" @click="save" data-test="rule-save">{{ t('qrule.save') }}</el-button>
       </div>
       <el-alert v-if="problem" :title="problem" type="error" :closable="false" show-icon style="margin-bottom:8px" data-test="rule-problem" />

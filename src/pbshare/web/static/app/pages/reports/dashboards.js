@@ -3,9 +3,10 @@
 // shows the built-in dashboards.
 import { ref, reactive, onMounted, onBeforeUnmount } from "vue";
 import { useRouter } from "vue-router";
-import { ElMessageBox } from "element-plus";
+import { ElMessage } from "element-plus";
 import { t } from "../../i18n.js";
 import { api } from "../../api.js";
+import { guardComponents } from "../../guard.js";
 import { can, session } from "../../session.js";
 import { ROLES, download } from "./labels.js";
 import ReportChart from "./chart.js";
@@ -79,7 +80,7 @@ export const BuiltinHome = {
 
 export default {
   name: "DashboardsPage",
-  components: { BuiltinDashboards },
+  components: { BuiltinDashboards, ...guardComponents },
   setup() {
     const router = useRouter();
     const dashboards = ref([]);
@@ -97,13 +98,13 @@ export default {
       router.push(`/reports/dashboards/${d.id}`);
     }
     async function removeReport(r) {
-      await ElMessageBox.confirm(r.title, t("rp.delete"), { type: "warning" });
       await api(`/reports/${r.id}`, { method: "DELETE" });
+      ElMessage.success(t("guard.deleted", { n: r.title }));
       load();
     }
     async function removeDashboard(d) {
-      await ElMessageBox.confirm(d.title, t("rp.delete"), { type: "warning" });
       await api(`/reports/dashboards/${d.id}`, { method: "DELETE" });
+      ElMessage.success(t("guard.deleted", { n: d.title }));
       load();
     }
     return { t, can, dashboards, reports, tab, dlg, create, ROLES, removeReport, removeDashboard };
@@ -119,7 +120,7 @@ export default {
         <el-table v-else :data="dashboards" size="small">
           <el-table-column :label="t('rp.title')"><template #default="{ row }"><router-link :to="'/reports/dashboards/' + row.id" :data-test="'open-' + row.title">{{ row.title }}</router-link></template></el-table-column>
           <el-table-column :label="t('rp.share')" class-name="hide-mobile"><template #default="{ row }">{{ row.roles.join(', ') }}</template></el-table-column>
-          <el-table-column v-if="can('reports:write')" width="90"><template #default="{ row }"><el-button link type="danger" @click="removeDashboard(row)">{{ t('rp.delete') }}</el-button></template></el-table-column>
+          <el-table-column v-if="can('reports:write')" width="90"><template #default="{ row }"><guarded-button link type="danger" @click="removeDashboard(row)" :confirm="t('guard.deleteAsk', { n: row.title })" :confirm-text="t('guard.delete')" :data-test="'dashboard-delete-' + row.id">{{ t('rp.delete') }}</guarded-button></template></el-table-column>
         </el-table>
       </el-tab-pane>
       <el-tab-pane name="reports" :label="t('rp.myReports')">
@@ -128,7 +129,7 @@ export default {
         <el-table v-else :data="reports" size="small">
           <el-table-column :label="t('rp.title')"><template #default="{ row }"><router-link :to="'/reports/builder/' + row.id">{{ row.title }}</router-link></template></el-table-column>
           <el-table-column :label="t('rp.chart')" width="110"><template #default="{ row }">{{ t('rp.chart.' + row.chart) }}</template></el-table-column>
-          <el-table-column v-if="can('reports:write')" width="90"><template #default="{ row }"><el-button link type="danger" @click="removeReport(row)">{{ t('rp.delete') }}</el-button></template></el-table-column>
+          <el-table-column v-if="can('reports:write')" width="90"><template #default="{ row }"><guarded-button link type="danger" @click="removeReport(row)" :confirm="t('guard.deleteAsk', { n: row.title })" :confirm-text="t('guard.delete')" :data-test="'report-delete-' + row.id">{{ t('rp.delete') }}</guarded-button></template></el-table-column>
         </el-table>
       </el-tab-pane>
     </el-tabs>

@@ -4,8 +4,12 @@ import { ElMessage, ElMessageBox } from "element-plus";
 import { t, register } from "../../i18n.js";
 import { api } from "../../api.js";
 import { session, setUser } from "../../session.js";
+import { guardComponents, confirmAction } from "../../guard.js";
 
 register({
+  "totp.regenAsk": ["将生成新的恢复码，原有恢复码全部作废。继续？", "New recovery codes replace the old ones, which stop working. Continue?"],
+  "totp.disabled": ["已停用双因素认证", "Two-factor authentication is off"],
+  "totp.codesFile": ["恢复码", "Recovery codes"],
   "account.title": ["我的账户", "My account"],
   "account.profile": ["基本信息", "Profile"],
   "account.unit": ["所属单位", "Unit"],
@@ -34,6 +38,7 @@ register({
 
 export default {
   name: "AccountPage",
+  components: { ...guardComponents },
   setup() {
     const status = ref(null);
     const enrol = ref(null);
@@ -57,6 +62,7 @@ export default {
       return value;
     }
     async function regen() {
+      if (!(await confirmAction(t("totp.regenAsk"), { confirmText: t("totp.regen") }))) return;
       const code = await askCode(t("totp.regen"));
       codes.value = (await api("/auth/totp/recovery-codes", { method: "POST", body: { code } })).recovery_codes;
       await load();
@@ -64,6 +70,7 @@ export default {
     async function disable() {
       const code = await askCode(t("totp.disable"));
       await api("/auth/totp/disable", { method: "POST", body: { code } });
+      ElMessage.success(t("totp.disabled"));
       await load();
     }
     onMounted(load);
@@ -100,17 +107,16 @@ export default {
           <el-button type="primary" native-type="submit" :loading="busy" data-test="totp-confirm">{{ t('totp.confirm') }}</el-button>
         </el-form>
       </div>
-      <div v-if="codes.length" style="margin-top:16px" data-test="recovery-codes">
-        <h4>{{ t('totp.codes') }}</h4>
-        <p class="muted">{{ t('totp.codesHelp') }}</p>
-        <div style="display:grid;grid-template-columns:repeat(auto-fill,minmax(130px,1fr));gap:6px;font-family:monospace">
+      <secret-dialog :model-value="codes.length ? codes.join('\\n') : null" @update:model-value="codes = []" :title="t('totp.codes')" :note="t('totp.codesHelp')"
+        :filename="(session.user?.username || 'pbshare') + '-recovery-codes.txt'">
+        <div data-test="recovery-codes" style="display:grid;grid-template-columns:repeat(auto-fill,minmax(130px,1fr));gap:6px;font-family:monospace">
           <span v-for="c in codes" :key="c">{{ c }}</span>
         </div>
-      </div>
+      </secret-dialog>
       <div v-if="status.enrolled" style="margin-top:12px">
         <span class="muted">{{ t('totp.codesLeft', { n: status.recovery_codes_left }) }}</span>
-        <el-button link type="primary" @click="regen">{{ t('totp.regen') }}</el-button>
-        <el-button v-if="!status.required" link type="danger" @click="disable">{{ t('totp.disable') }}</el-button>
+        <el-button link type="primary" @click="regen" :data-confirm="t('totp.regenAsk')">{{ t('totp.regen') }}</el-button>
+        <el-button v-if="!status.required" link type="danger" @click="disable" data-confirm="prompt">{{ t('totp.disable') }}</el-button>
       </div>
     </el-card>
   </div>`,

@@ -94,7 +94,7 @@ export default {
     </el-table>
     <div class="toolbar" style="margin-top:12px" v-if="can('security:manage')">
       <el-button @click="run(true)" data-test="retention-dry">{{ t('retention.dry') }}</el-button>
-      <el-button type="danger" @click="run(false)">{{ t('retention.run') }}</el-button>
+      <el-button type="danger" @click="run(false)" :data-confirm="t('retention.runAsk')" data-test="retention-run">{{ t('retention.run') }}</el-button>
     </div>
     <div v-for="r in results" :key="r.policy" class="muted">{{ t('retention.result', { p: r.policy, n: r.expired }) }}</div>
   </div>`,
