@@ -241,8 +241,10 @@ async def user_work(base: str, n: int, stop: asyncio.Event, stats: Stats, phase_
                     await asyncio.sleep(1)
                     continue
                 while True:
-                    got = (await http.get(f"/api/v1/collect/runs/{run.json()['id']}")).json()
-                    if got["status"] in ("succeeded", "failed"):
+                    polled = await http.get(f"/api/v1/collect/runs/{run.json()['id']}")
+                    if polled.status_code != 200:
+                        stats.error(f"GET run {polled.status_code}", polled.text)
+                    elif (got := polled.json())["status"] in ("succeeded", "failed"):
                         break
                     await asyncio.sleep(0.2)
                 if got["status"] != "succeeded":
