@@ -299,7 +299,7 @@ async def readyz(base: str) -> dict[str, Any]:
 
 async def broker_restart(kind: str, broker: Any, unit_client: Any, unit: UnitSide, settings: Any, database: Any,
                          prefix: str) -> None:
-    n_in, n_out = scale(300), scale(300)
+    n_in, n_out = scale(150), scale(150)
     with database.session() as s:
         for i in range(n_out):
             messaging.enqueue(s, connection_id=unit.connection_id, type="delivery", payload={"case": i},

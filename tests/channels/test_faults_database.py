@@ -95,7 +95,7 @@ def database(settings: Settings) -> Iterator[Database]:
 
 
 async def test_database_stopped_mid_stream(cluster, open_connection, settings, database, prefix):
-    n = scale(300)
+    n = scale(150)
     unit = open_connection("amqp")
     bodies = [unit.body(payload={"i": i}) for i in range(n)]
     ids = {json.loads(b)["id"] for b in bodies}

@@ -113,7 +113,7 @@ async def test_killed_between_inbox_commit_and_receipt(open_connection, settings
 
 @pytest.mark.parametrize("point", ["outbox_claimed", "outbox_sent"])
 async def test_killed_between_outbox_and_send(open_connection, settings, database, prefix, point):
-    m = scale(300)
+    m = scale(200)
     unit = open_connection("amqp")
     with database.session() as s:
         for i in range(m):
