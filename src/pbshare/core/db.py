@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -60,10 +61,44 @@ def _sqlite_on_connect(topics_dir: Path):
     return on_connect
 
 
-def _sqlite_on_begin(conn) -> None:
-    # Deferred by default so a reading session never blocks writers; sessions that will write under
-    # concurrency ask for IMMEDIATE (see Database.session).
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_immediate") else "BEGIN")
+class _WriterGate:
+    """The engine's immediate (writing) transactions take turns at a lock of this process first.
+
+    SQLite's own wait for its write lock polls with growing sleeps (up to 100 ms a try), so writers of one
+    process that queue there lose most of their time asleep after the lock came free. Here they queue on
+    a lock that wakes the next one at once; SQLite's wait remains for writers of other processes. A
+    writer waits here at most as long as SQLite would (``BUSY_TIMEOUT_MS``), then goes on to SQLite.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+    def on_begin(self, conn) -> None:
+        # Deferred by default so a reading session never blocks writers; sessions that will write under
+        # concurrency ask for IMMEDIATE (see Database.session).
+        if not conn.get_execution_options().get("sqlite_immediate"):
+            self.release(conn.info)
+            conn.exec_driver_sql("BEGIN")
+            return
+        # Held until the connection goes back to the pool (a session's commit or rollback returns it), so
+        # the next writer is let in after the commit finished, not while it runs.
+        if conn.info.get("writer_gate") is not self and self.lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+            conn.info["writer_gate"] = self
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self.release(conn.info)
+            raise
+
+    def on_checkin(self, _dbapi_conn, record) -> None:
+        self.release(record.info)  # a connection back in the pool holds no transaction, whatever happened
+
+    def on_invalidate(self, _dbapi_conn, record, _exc) -> None:
+        self.release(record.info)
+
+    def release(self, info: dict) -> None:
+        if info.pop("writer_gate", None) is self:
+            self.lock.release()
 
 
 def make_engine(url: str, *, topics_dir: Path | None = None, echo: bool = False) -> Engine:
@@ -71,7 +106,10 @@ def make_engine(url: str, *, topics_dir: Path | None = None, echo: bool = False)
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_on_connect(topics_dir or Path("/nonexistent")))
-        event.listen(engine, "begin", _sqlite_on_begin)
+        gate = _WriterGate()
+        event.listen(engine, "begin", gate.on_begin)
+        event.listen(engine, "checkin", gate.on_checkin)
+        event.listen(engine, "invalidate", gate.on_invalidate)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
