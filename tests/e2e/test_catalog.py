@@ -62,9 +62,12 @@ def test_create_consult_and_publish_a_resource(browser, live_server, database):
     page.fill("[data-test=item-code-0]", "seal_no")
     page.fill("[data-test=item-name-0]", "查封文号")
     page.fill("[data-test=item-length-0]", "64")
-    # checking before the share condition is filled names the problem
+    # checking before the share condition is filled: the problem stands at that field, not as a field path
     page.click("[data-test=ed-check]")
-    expect(page.locator("[data-test=editor-problems]")).to_contain_text("share_condition")
+    condition = page.locator(".el-form-item", has=page.locator("[data-test=ed-condition]"))
+    expect(condition.locator(".el-form-item__error")).to_have_text("有条件共享须写明共享条件")
+    expect(condition).to_be_in_viewport()
+    expect(page.locator("[data-test=editor-problems]")).to_have_count(0)
     page.fill("[data-test=ed-condition]", "仅用于个人破产案件财产调查")
     _pick(page, "ed-key", "seal_no")
     page.click("[data-test=ed-save]")
@@ -154,6 +157,8 @@ def test_revision_diff_units_sources_and_lineage_pages(browser, live_server, dat
 
     page.goto(live_server + "/#/units")
     expect(page.locator("[data-test=units-table]")).to_contain_text("深圳市中级人民法院")
+    # registered as integrated, but no live connection yet: not shown as connected
+    expect(page.locator("[data-test=unit-state-SZCOURT]")).to_have_text("未连通")
     page.goto(live_server + "/#/metadata/sources")
     page.click("[data-test=src-harvest-psb_file]")
     expect(page.locator("[data-test=src-tables]")).to_contain_text("vehicle")

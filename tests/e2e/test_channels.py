@@ -65,6 +65,10 @@ def test_connections_page_and_dead_letter_replay(browser, live_server, database,
     page.click(f"[data-test=check-{conn.id}]")
     expect(page.locator(f"[data-test=health-{conn.id}]")).to_have_text("异常")
     expect(page.locator(f"[data-test=traffic-{conn.id}]")).to_have_text("0 / 1 / 0")
+    # a transport's health answer reads in the page's language (the tooltip once said "in 0 waiting, out 0 waiting")
+    said = page.evaluate("async () => (await import('/static/app/pages/channels/connections.js'))"
+                         ".healthText('in 0 waiting, out 2 waiting')")
+    assert said == "入站 0 条等待处理，出站 2 条等待发送"
 
     page.goto(live_server + "/#/channels/dead-letters")
     expect(page.locator("[data-test=dead-table]")).to_contain_text("拒绝连接")

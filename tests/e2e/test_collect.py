@@ -3,6 +3,8 @@ see the quarantine, then re-run the saved profile from the profiles page."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -26,7 +28,9 @@ def test_import_a_csv_through_the_wizard(page, live_server, database, tmp_path):
     csv_path = write_csv(tmp_path / "si_202301.csv", people(30, bad_ids=3), encoding="gbk", title="社保缴费明细")
     _login(page, live_server)
     page.goto(live_server + "/#/collect/import")
-    page.set_input_files("[data-test=import-file]", str(csv_path))
+    expect(page.locator("[data-test=import-file]")).to_contain_text("未选择文件")  # Element Plus upload, in Chinese
+    page.set_input_files("[data-test=import-file] input[type=file]", str(csv_path))
+    expect(page.locator("[data-test=import-file]")).to_contain_text("si_202301.csv")
     expect(page.locator(".el-alert--success")).to_contain_text("si_202301.csv")
     expect(page.locator("[data-test=target-table]")).to_have_value("si_202301")
     page.fill("[data-test=target-table]", "si_monthly")
@@ -40,6 +44,13 @@ def test_import_a_csv_through_the_wizard(page, live_server, database, tmp_path):
     first_target.fill("debtor_name")  # the user names the field in the mapping step
     page.click("[data-test=to-target]")
     page.click("[data-test=save-profile] .el-switch")
+    # a name the server refuses: the message stands at the profile-name field, scrolled into view, not in a toast
+    page.fill("[data-test=profile-name]", "SI Monthly")
+    page.click("[data-test=start-import]")
+    item = page.locator("[data-test=profile-name-item]")
+    expect(item).to_have_class(re.compile("is-error"))
+    expect(item.locator(".el-form-item__error")).to_have_text("格式不正确")
+    expect(item).to_be_in_viewport()
     page.fill("[data-test=profile-name]", "si_monthly")
     page.click("[data-test=start-import]")
     expect(page.locator("[data-test=run-status]")).to_contain_text("成功", timeout=30_000)
@@ -55,11 +66,17 @@ def test_import_a_csv_through_the_wizard(page, live_server, database, tmp_path):
     expect(page.locator(".el-message-box")).to_contain_text("再追加一遍")
     page.click(".el-message-box__btns .el-button--primary")
     expect(page.locator("[data-test=run-status]")).to_contain_text("成功", timeout=30_000)
+    # the profile again with a new month's file, chosen through the page's upload button
+    new_month = write_csv(tmp_path / "si_202302.csv", people(4, seed=11), encoding="gbk", title="社保缴费明细 2 月")
+    page.goto(live_server + "/#/collect/profiles")
+    page.set_input_files("[data-test=rerun-file-si_monthly] input[type=file]", str(new_month))
+    expect(page.locator("[data-test=run-status]")).to_contain_text("成功", timeout=30_000)
+    expect(page.get_by_text("si_202302.csv").first).to_be_visible()
     page.goto(live_server + "/#/warehouse")
     expect(page.locator("[data-test=wh-tables]")).to_contain_text("si_monthly")
     page.click("[data-test=browse-si_monthly]")
     expect(page.locator("[data-test=wh-rows]")).to_contain_text("演示·人员")
-    assert warehouse.count_rows(database, topic="case", name="si_monthly") == 54  # appended twice
+    assert warehouse.count_rows(database, topic="case", name="si_monthly") == 58  # appended twice, then 4 more
     with database.session() as db:
         names = [c["name"] for c in warehouse.get_table(db, topic="case", name="si_monthly").columns]
     assert "debtor_name" in names
@@ -87,10 +104,10 @@ def test_sql_dataset_and_transform_in_the_browser(page, live_server, database, t
     page.click("[data-test=ds-check]")
     expect(page.locator("[data-test=ds-result]")).to_contain_text("养老保险")
     page.click("[data-test=ds-save-run]")
-    expect(page.locator("[data-test=datasets-table]")).to_contain_text("case.by_insurance", timeout=20_000)
+    expect(page.locator("[data-test=datasets-table]")).to_contain_text("案件专题库 · 按险种统计", timeout=20_000)
     expect(page.locator("[data-test=datasets-table]")).to_contain_text("2")
     # the row's buttons: rebuild the table, and open the saved dataset for editing
-    row = page.locator("[data-test=datasets-table] .el-table__row", has_text="case.by_insurance")
+    row = page.locator("[data-test=datasets-table] .el-table__row", has_text="按险种统计")
     expect(page.locator(".el-message--success")).to_have_count(0, timeout=10_000)  # the save's message is gone
     row.get_by_role("button", name="生成 / 刷新").click()
     expect(page.locator(".el-message--success").last).to_contain_text("完成：2 行")
@@ -122,7 +139,7 @@ def test_sql_dataset_and_transform_in_the_browser(page, live_server, database, t
     page.click("[data-test=tf-preview]")
     expect(page.locator("[data-test=tf-result]")).to_contain_text("医疗保险")
     page.click("[data-test=tf-save]")
-    expect(page.locator("[data-test=transforms-table]")).to_contain_text("case.people_by_insurance", timeout=20_000)
+    expect(page.locator("[data-test=transforms-table]")).to_contain_text("案件专题库 · 各险种人数", timeout=20_000)
     t = warehouse.topic_store(database).reflect_table("case", "people_by_insurance")
     with database.warehouse_engine.connect() as conn:
         from sqlalchemy import select
@@ -147,7 +164,7 @@ def test_the_wizard_shows_skipped_duplicate_and_quarantined_rows(page, live_serv
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     _login(page, live_server)
     page.goto(live_server + "/#/collect/import")
-    page.set_input_files("[data-test=import-file]", str(path))
+    page.set_input_files("[data-test=import-file] input[type=file]", str(path))
     expect(page.locator(".el-alert--success")).to_contain_text("keyed.csv")
     page.fill("[data-test=target-table]", "si_keyed")
     page.click("[data-test=to-preview]")

@@ -28,7 +28,7 @@ def test_cancel_a_running_dataset_build(page, live_server, database):
     res = page.request.post(live_server + "/api/v1/auth/login", data={"username": "dataadmin", "password": PASSWORD})
     assert res.ok, res.text()
     page.goto(live_server + "/#/collect/datasets")
-    row = page.locator("[data-test=datasets-table] .el-table__row", has_text="case.runaway")
+    row = page.locator("[data-test=datasets-table] .el-table__row", has_text="失控查询")
     row.locator("[data-test=derived-refresh]").click()
     expect(row.locator("[data-test=derived-running]")).to_be_visible()
     row.locator("[data-test=derived-cancel]").click()

@@ -57,6 +57,14 @@ def test_design_publish_enter_filter_change_type_export(page, live_server, datab
     _pick(page, "[data-test=fm-cond-field-required_when]", "有车")
     _pick(page, "[data-test=fm-cond-op-required_when]", "已勾选")
     _field(page, "text_3", "编号")
+    # a pattern that is not one: saving (with another field selected) selects 编号 again and says so at its pattern
+    page.fill("[data-test=fm-prop-regex]", "[0-9")
+    page.click("[data-test=fm-cell-text_1]")
+    page.click("[data-test=fm-save]")
+    pattern = page.locator(".el-form-item", has=page.locator("[data-test=fm-prop-regex]"))
+    expect(pattern.locator(".el-form-item__error")).to_contain_text("正则表达式无效")
+    expect(page.locator("[data-test=fm-prop-label]")).to_have_value("编号")
+    page.fill("[data-test=fm-prop-regex]", "")
     page.click("[data-test=fm-columns-2]")
     # drag 编号 before 姓名 on the canvas: the order follows
     _drag(page, "[data-test=fm-cell-text_3]", "[data-test=fm-cell-text_1]")

@@ -22,7 +22,7 @@ def test_fix_a_bad_id_in_the_grid_recheck_and_load(page, live_server, database, 
     res = page.request.post(live_server + "/api/v1/auth/login", data={"username": "dataadmin", "password": PASSWORD})
     assert res.ok, res.text()
     page.goto(live_server + "/#/collect/import")
-    page.set_input_files("[data-test=import-file]", str(path))
+    page.set_input_files("[data-test=import-file] input[type=file]", str(path))
     expect(page.locator(".el-alert--success")).to_contain_text("si_fix.csv")
     page.click("[data-test=to-preview]")
     page.click("[data-test=to-mapping]")

@@ -49,7 +49,9 @@ ALLOWED_CJK = {"简体中文"}
 DESTRUCTIVE = re.compile(r"删除|终止|停用|注销|撤销|吊销|作废|清空|销毁|\b(Delete|Terminate|Disable|Remove|Revoke|Destroy|Purge)\b", re.I)
 
 _SCAN_JS = r"""
-() => {
+async () => {
+  // the last re-render after the data arrived: two animation frames (cheaper than a fixed pause)
+  await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
   const out = [];
   const vis = (el) => el && el.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true });
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -146,17 +148,20 @@ def watch_page(page) -> Watch:
     return watch
 
 
-def settle(page, quiet_ms: int = 250, timeout_ms: int = 15000) -> None:
-    """Wait until the page has had no request in flight for ``quiet_ms`` (a hash route change fires no load event)."""
+def settle(page, quiet_ms: int = 250, timeout_ms: int = 15000, step_ms: int = 25) -> None:
+    """Wait until the page has had no request in flight for ``quiet_ms`` (a hash route change fires no load event).
+
+    The network is watched from here (page.on("request") also sees module imports and images, which an in-page
+    fetch counter would not); each step is one short round trip to the browser."""
     inflight = getattr(page, "_ui_inflight", set())
     waited = quiet = 0
-    page.wait_for_timeout(50)
+    page.wait_for_timeout(step_ms)
     while waited < timeout_ms:
-        quiet = quiet + 50 if not inflight else 0
+        quiet = quiet + step_ms if not inflight else 0
         if quiet >= quiet_ms:
             return
-        page.wait_for_timeout(50)
-        waited += 50
+        page.wait_for_timeout(step_ms)
+        waited += step_ms
 
 
 def _internal_words(text: str) -> list[str]:
@@ -172,7 +177,6 @@ def _internal_words(text: str) -> list[str]:
 
 def check_screen(page, watch: Watch, *, lang: str = "zh-CN", probe: bool = False, where: str = "") -> list[str]:
     """Problems on the screen as it is now; ``where`` prefixes each (the route, the width, the language)."""
-    page.wait_for_timeout(100)  # the last re-render after the data arrived
     scan = page.evaluate(_SCAN_JS)
     problems: list[str] = list(watch.errors)
     watch.errors.clear()

@@ -34,11 +34,15 @@ def test_connection_life_cycle_through_the_api(as_user, database):
     bad = client.post(f"/api/v1/exchange/connections/{cid}/state", json={"to": "live"})
     assert bad.status_code == 409 and bad.json()["error"]["code"] == "bad_transition"
     assert bad.json()["error"]["detail"]["allowed"] == ["terminated", "testing"]
+    live_units = []  # the units page shows a unit as connected only while it has a live connection
     for step in ("testing", "live", "suspended", "live"):
         body = {"to": step, "override_reason": "测试 / test setup"} if step == "live" else {"to": step}
         assert client.post(f"/api/v1/exchange/connections/{cid}/state", json=body).json()["state"] == step
+        live_units.append(client.get("/api/v1/exchange/connections/live-units").json())
+    assert live_units == [[], ["FY01"], [], ["FY01"]]
     ended = client.post(f"/api/v1/exchange/connections/{cid}/state", json={"to": "terminated", "reason": "退出共享"})
     assert ended.json()["keys_revoked"] is True
+    assert client.get("/api/v1/exchange/connections/live-units").json() == []
     assert client.post(f"/api/v1/exchange/connections/{cid}/rotate-keys").status_code == 409
     with database.session() as s:
         actions = [r.action for r in s.scalars(select(audit.AuditRecord).order_by(audit.AuditRecord.seq))]

@@ -185,3 +185,23 @@ def test_lineage_recorded_by_other_domains_and_drawn(client, database, as_user):
                                                         "via_kind": "report"})
     assert res.status_code == 204
     assert len(admin.get("/api/v1/metadata/lineage").json()["edges"]) == 5
+
+
+def test_dictionary_lists_the_tables_imported_into_topic_databases(database, as_user):
+    """An imported table and its columns are found by name or title, beside the harvested ones."""
+    from pbshare.warehouse import service as warehouse
+
+    with database.session() as s:
+        warehouse.create_topic(s, database, name="case", title="案件专题库")
+    with database.session() as s:
+        warehouse.create_table(s, database, topic="case", name="si_monthly", title="社保缴费明细",
+                               fields=[{"name": "period", "type": "string", "title": "缴费所属期"},
+                                       {"name": "amount", "type": "decimal", "title": "缴费金额"}])
+    client = as_user("meta", ["data_admin"])
+    tables = client.get("/api/v1/metadata/dictionary", params={"q": "社保", "kind": "table"}).json()
+    assert [(h["kind"], h["qualified_name"], h["comment"]) for h in tables] == [
+        ("table", "topic:case.si_monthly", "社保缴费明细")]
+    columns = client.get("/api/v1/metadata/dictionary", params={"q": "金额"}).json()
+    hit = next(h for h in columns if h["qualified_name"] == "topic:case.si_monthly.amount")
+    assert hit["kind"] == "column" and hit["comment"] == "缴费金额（社保缴费明细）" and hit["data_type"] == "decimal"
+    assert client.get("/api/v1/metadata/dictionary", params={"q": "社保", "kind": "item"}).json() == []

@@ -141,3 +141,26 @@ def test_cli_audit_verify_and_export(database, settings, tmp_path, monkeypatch):
         assert len(list(load_workbook(out).worksheets[0].iter_rows())) == 6
     finally:
         get_settings.cache_clear()
+
+
+def test_records_name_the_objects_they_point_at(as_user, database):
+    """The auditor reads a table's and a person's name with a link, not ``case.si_monthly`` or a UUID."""
+    from pbshare.warehouse import service as warehouse
+
+    with database.session() as s:
+        warehouse.create_topic(s, database, name="case", title="案件专题库")
+    with database.session() as s:
+        warehouse.create_table(s, database, topic="case", name="si_monthly", title="社保缴费明细",
+                               fields=[{"name": "period", "type": "string"}])
+        audit.record(s, action="warehouse.read", actor_name="handler", object_type="table", object_id="case.gone")
+    client = as_user("aud", ["auditor"])
+    user_id = make_user(database, "zhang", ["case_handler"])
+    with database.session() as s:
+        audit.record(s, action="user.update", actor_name="aud", object_type="user", object_id=user_id)
+    tables = client.get("/api/v1/audit/records", params={"object_type": "table"}).json()["items"]
+    named = {r["object_id"]: (r["object_name"], r["object_link"]) for r in tables}
+    assert named["case.si_monthly"] == ("案件专题库 · 社保缴费明细", "/warehouse")
+    assert named["case.gone"] == (None, None)  # a table no longer there keeps its id
+    people = client.get("/api/v1/audit/records", params={"object_type": "user", "action": "user.update"}).json()
+    assert people["items"][0]["object_name"] == "测试·zhang"
+    assert people["items"][0]["object_link"] == "/users"

@@ -17,6 +17,7 @@ from pbshare.core.errors import Invalid
 from pbshare.core.http import DataDir, DbSession
 from pbshare.core.i18n import T
 from pbshare.core.pagination import MAX_PAGE, MAX_SIZE
+from pbshare.warehouse import service as warehouse
 
 router = APIRouter(prefix="/compare", tags=["compare"])
 
@@ -58,12 +59,20 @@ def list_comparisons(principal: CompareReader, db: DbSession,
                      page: Page = 1, size: Size = 20) -> ComparisonPage:
     items, total = service.list_comparisons(db, principal=principal, target=target, unit_code=unit,
                                             delivery_id=delivery_id, page=page, size=size)
-    return ComparisonPage(items=[service.comparison_out(c) for c in items], total=total, page=page, size=size)
+    labels = {c.target: _label(db, c.target) for c in items}
+    return ComparisonPage(items=[service.comparison_out(c).model_copy(update={"target_label": labels[c.target]})
+                                 for c in items], total=total, page=page, size=size)
 
 
 @router.get("/comparisons/{comparison_id}", response_model=ComparisonOut, summary="一次比对 / one comparison")
 def get_comparison(comparison_id: str, principal: CompareReader, db: DbSession) -> ComparisonOut:
-    return service.comparison_out(service.get_comparison(db, comparison_id=comparison_id, principal=principal))
+    c = service.get_comparison(db, comparison_id=comparison_id, principal=principal)
+    return service.comparison_out(c).model_copy(update={"target_label": _label(db, c.target)})
+
+
+def _label(db: DbSession, target: str) -> str:
+    topic, _, name = target.partition(".")
+    return warehouse.table_label(db, topic=topic, name=name)
 
 
 @router.get("/comparisons/{comparison_id}/rows", response_model=RowPage,

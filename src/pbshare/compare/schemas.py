@@ -25,6 +25,7 @@ class ComparisonOut(BaseModel):
     id: str
     unit_code: str | None
     target: str
+    target_label: str | None = None  # the table as a person calls it (its topic's and its own title)
     resource_code: str | None
     delivery_id: str
     delivery_kind: str
@@ -105,3 +106,4 @@ class TargetOut(BaseModel):
     key: list[str]
     deliveries: int
     last_at: UtcDateTime
+    target_label: str | None = None  # the table as a person calls it (its topic's and its own title)

@@ -510,7 +510,9 @@ def list_targets(db: Session, *, principal: Principal | None = None) -> list[Tar
         if not _visible(principal, scope):
             continue
         last = _last_delivery(db, target=target, scope=scope)
-        out.append(TargetOut(target=target, unit_code=scope or None, key=last.key, deliveries=n, last_at=last_at))
+        topic, _, name = target.partition(".")
+        out.append(TargetOut(target=target, unit_code=scope or None, key=last.key, deliveries=n, last_at=last_at,
+                             target_label=warehouse.table_label(db, topic=topic, name=name)))
     return out
 
 

@@ -152,15 +152,16 @@ def check_definition(fields: list[dict], *, models: set[str] | None = None) -> l
         if f["type"] in ("select", "multiselect"):
             opts = f.get("options") or []
             if not opts:
-                raise Invalid(T("字段“{n}”是选择题，请填写选项", "Field '{n}' is a select: give its options", n=name),
-                              code="forms_bad_field")
+                raise Invalid(T("字段“{n}”是选择题，请填写选项", "Field '{n}' is a select: give its options",
+                                n=f["label"]),
+                              code="forms_bad_field", detail={"field": name, "setting": "options"})
             f["options"] = [o if isinstance(o, dict) else {"value": str(o), "label": str(o)} for o in opts]
         if f.get("regex"):
             try:
                 re.compile(f["regex"])
             except re.error as exc:
-                raise Invalid(T("字段“{n}”的正则表达式无效：{e}", "Field '{n}': the pattern is not valid: {e}", n=name,
-                                e=str(exc)), code="forms_bad_field") from exc
+                raise Invalid(T("字段“{n}”的正则表达式无效：{e}", "Field '{n}': the pattern is not valid: {e}", n=f["label"],
+                                e=str(exc)), code="forms_bad_field", detail={"field": name, "setting": "regex"}) from exc
         if f["type"] == "reference" and models is not None and f.get("ref_model") not in models:
             raise Invalid(T("字段“{n}”须选择要关联的数据模型", "Field '{n}': pick the model it refers to", n=name),
                           code="forms_bad_field")

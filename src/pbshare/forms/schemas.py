@@ -61,6 +61,7 @@ class ModelOut(BaseModel):
     code: str
     title: str
     table: str
+    table_title: str | None = None
     published_version: int
     fields: list[dict[str, Any]]
     layout: dict[str, Any]

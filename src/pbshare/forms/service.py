@@ -27,6 +27,7 @@ from pbshare.forms.models import DataModel, ModelVersion
 from pbshare.security.audit import service as audit
 from pbshare.security.permissions import Perm
 from pbshare.units.principal import Principal
+from pbshare.warehouse import service as warehouse
 
 TOPIC = "forms"
 ACTIONS = ("read", "enter", "edit", "export")
@@ -289,7 +290,8 @@ def replace_field(db: Session, *, model: DataModel, field: dict, note: str, prin
 def model_out(db: Session, model: DataModel) -> dict[str, Any]:
     version = current_version(db, model)
     return {"id": model.id, "code": model.code, "title": model.title, "description": model.description,
-            "table": f"{model.topic}.{model.table_name}", "fields": model.fields, "layout": model.layout,
+            "table": f"{model.topic}.{model.table_name}",
+            "table_title": warehouse.table_label(db, topic=model.topic, name=model.table_name), "fields": model.fields, "layout": model.layout,
             "access": model.access, "published_version": model.published_version,
             "published": {"version": version.version, "fields": version.fields, "layout": version.layout,
                           "published_at": version.published_at, "published_by": version.published_by}
@@ -502,3 +504,12 @@ def openapi_for(db: Session, *, model: DataModel) -> dict[str, Any]:
                                 "session": {"type": "apiKey", "in": "cookie", "name": "pbshare_session"}},
         },
     }
+
+
+def _audit_names(db: Session, codes: list[str]) -> dict[str, tuple[str, str | None]]:
+    """Data models an audit record points at (by code) by their titles, linked to their records."""
+    rows = db.execute(select(DataModel.code, DataModel.title).where(DataModel.code.in_(codes)))
+    return {code: (title, f"/forms/{code}/records") for code, title in rows}
+
+
+audit.register_namer("form_model", _audit_names)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from pbshare.catalog.resources import service as catalog_service
 from pbshare.config import Settings
+from pbshare.core import dictionary
 from pbshare.core.clock import utcnow
 from pbshare.core.errors import Conflict, Invalid
 from pbshare.core.i18n import T
@@ -445,7 +446,8 @@ def children(db: Session, *, object_id: str) -> list[MetaObject]:
 
 
 def search_dictionary(db: Session, *, q: str, type_code: str | None = None, limit: int = 200) -> list[dict]:
-    """The data dictionary: harvested tables and columns (by name or comment) and catalog info items."""
+    """The data dictionary: harvested tables and columns (by name or comment), the tables imported into topic
+    databases (registered in ``core.dictionary`` by the warehouse) and catalog info items."""
     # what the user typed is matched literally: "%" and "_" are not wildcards
     stmt = select(MetaObject).where(MetaObject.removed.is_(False),
                                     or_(MetaObject.name.contains(q, autoescape=True),
@@ -457,6 +459,7 @@ def search_dictionary(db: Session, *, q: str, type_code: str | None = None, limi
              "comment": o.comment, "data_type": (o.harvested or {}).get("data_type"),
              "row_count": (o.harvested or {}).get("row_count")}
             for o in db.scalars(stmt.order_by(MetaObject.qualified_name).limit(limit))]
+    hits.extend(dictionary.search_registered(db, q=q, kind=type_code, limit=limit))  # imported topic tables
     if type_code in (None, "item", "resource"):
         for i in catalog_service.search_items(db, q=q, limit=limit):
             hits.append({"kind": "item", "id": None, "name": i["code"], "qualified_name": f"{i['resource']}.{i['code']}",

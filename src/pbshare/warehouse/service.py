@@ -15,6 +15,7 @@ from sqlalchemy import Column, Index, String, Table, cast, func, select
 from sqlalchemy.orm import Session
 
 from pbshare.catalog.resources import service as catalog_service
+from pbshare.core import dictionary
 from pbshare.core.db import Database
 from pbshare.core.dynamic import COLUMN_TYPES, ColumnSpec, TopicStore, safe_identifier
 from pbshare.core.errors import Conflict, Invalid
@@ -92,6 +93,14 @@ def list_tables(db: Session, *, topic: str | None = None, q: str | None = None) 
 
 def find_table(db: Session, *, topic: str, name: str) -> WarehouseTable | None:
     return db.scalar(select(WarehouseTable).where(WarehouseTable.topic == topic, WarehouseTable.name == name))
+
+
+def table_label(db: Session, *, topic: str, name: str) -> str:
+    """What a person calls a topic table: its topic's and its own title ("案件专题库 · 社保缴费明细"), for pages
+    that would otherwise show the internal ``topic.table`` name; a name not registered (yet) is shown as it is."""
+    row = find_table(db, topic=topic, name=name)
+    found = find_topic(db, name=topic)
+    return f"{found.title if found else topic} · {row.title if row and row.title else name}"
 
 
 def get_table(db: Session, *, topic: str, name: str) -> WarehouseTable:
@@ -394,8 +403,10 @@ def masked_rows(row: WarehouseTable, shown: list[Column], rows: Sequence[Any], v
 
 
 def column_titles(row: WarehouseTable, shown: list[Column]) -> list[dict[str, str]]:
+    """Each shown column's title and field type (the page formats money, numbers and times by the type)."""
     titles = {c["name"]: c.get("title") or c["name"] for c in row.columns}
-    return [{"name": c.name, "title": titles.get(c.name, c.name)} for c in shown]
+    types = {c["name"]: c.get("type") or "string" for c in row.columns}
+    return [{"name": c.name, "title": titles.get(c.name, c.name), "type": types.get(c.name, "string")} for c in shown]
 
 
 def resource_fields(db: Session, *, code: str) -> tuple[list[dict], list[str]]:
@@ -405,3 +416,42 @@ def resource_fields(db: Session, *, code: str) -> tuple[list[dict], list[str]]:
                "type": "string" if i.type == "enum" else i.type, "length": i.length, "pii": bool(i.pii),
                "id_kind": i.id_kind, "values": list(i.values or [])} for i in res.items]
     return fields, [k.lower() for k in (res.key or [])]
+
+
+def _audit_names(db: Session, ids: list[str]) -> dict[str, tuple[str, str | None]]:
+    """Tables an audit record points at ("topic.name") by their titles, linked to the topic-table browser."""
+    out: dict[str, tuple[str, str | None]] = {}
+    for oid in ids:
+        topic, _, name = oid.partition(".")
+        if name and find_table(db, topic=topic, name=name) is not None:
+            out[oid] = (table_label(db, topic=topic, name=name), "/warehouse")
+    return out
+
+
+audit.register_namer("table", _audit_names)
+
+
+def dictionary_hits(db: Session, q: str, kind: str | None, limit: int) -> list[dict[str, Any]]:
+    """Topic tables and their columns whose name or title holds ``q``, as data-dictionary hits (core.dictionary)."""
+    if kind not in (None, "table", "column"):
+        return []
+    needle = q.lower()
+    hits: list[dict[str, Any]] = []
+    for row in list_tables(db):
+        where = f"topic:{row.topic}.{row.name}"
+        if kind in (None, "table") and (needle in row.name.lower() or needle in (row.title or "").lower()):
+            hits.append({"kind": "table", "id": row.id, "name": row.name, "qualified_name": where,
+                         "comment": row.title, "data_type": None, "row_count": row.row_count})
+        if kind in (None, "column"):
+            for c in row.columns or []:
+                name, title = str(c.get("name", "")), str(c.get("title") or "")
+                if needle in name.lower() or needle in title.lower():
+                    hits.append({"kind": "column", "id": None, "name": name, "qualified_name": f"{where}.{name}",
+                                 "comment": f"{title or name}（{row.title}）", "data_type": c.get("type"),
+                                 "row_count": None})
+        if len(hits) >= limit:
+            break
+    return hits[:limit]
+
+
+dictionary.register("warehouse", dictionary_hits)

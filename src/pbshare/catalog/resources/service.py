@@ -562,3 +562,12 @@ def remove_receiver(db: Session, *, unit_code: str, reason: str, principal: Prin
                                                  "version": entry["version"], "reason": reason[:200]})
         done.append(entry)
     return done
+
+
+def _audit_names(db: Session, codes: list[str]) -> dict[str, tuple[str, str | None]]:
+    """Catalog resources an audit record points at (by code) by their names, linked to the resource."""
+    rows = db.execute(select(Resource.code, Resource.name).where(Resource.code.in_(codes)))
+    return {code: (name, f"/catalog/r/{code}") for code, name in rows}
+
+
+audit.register_namer("resource", _audit_names)

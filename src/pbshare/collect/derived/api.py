@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import APIRouter
 from fastapi.responses import Response
 
@@ -11,7 +13,11 @@ from pbshare.collect.derived.schemas import DatasetIn, DatasetOut, SqlCheckIn, T
 from pbshare.collect.sqlcheck import REFUSALS
 from pbshare.core.http import DatabaseDep, DbSession
 from pbshare.security.audit import service as audit
+from pbshare.warehouse import service as warehouse
 from pbshare.warehouse.deps import WarehouseReader
+
+if TYPE_CHECKING:
+    from pbshare.collect.derived.models import Dataset, Transform
 
 router = APIRouter(prefix="/collect", tags=["collect"])
 
@@ -24,9 +30,15 @@ def check_sql(body: SqlCheckIn, principal: SqlChecker, db: DbSession, database: 
         return datasets.run_preview(db, database, sql=body.sql, dialect=body.sql_dialect)
 
 
+
+def _label(db: DbSession, derived: Dataset | Transform) -> str:
+    """The built table as a person calls it (its topic's and its own title), not ``topic.table``."""
+    return warehouse.table_label(db, topic=derived.target_topic, name=derived.target_table)
+
 @router.get("/datasets", response_model=list[DatasetOut], summary="SQL 数据集 / SQL datasets")
 def list_datasets(principal: WarehouseReader, db: DbSession) -> list[DatasetOut]:
-    return [DatasetOut.model_validate(d, from_attributes=True) for d in datasets.list_datasets(db)]
+    return [DatasetOut.model_validate(d, from_attributes=True).model_copy(update={"target_label": _label(db, d)})
+            for d in datasets.list_datasets(db)]
 
 
 @router.post("/datasets", response_model=DatasetOut, status_code=201, summary="保存 SQL 数据集 / save a dataset")
@@ -71,7 +83,8 @@ def preview_transform(body: dict, principal: WarehouseReader, db: DbSession, dat
 
 @router.get("/transforms", response_model=list[TransformOut], summary="数据加工 / transforms")
 def list_transforms(principal: WarehouseReader, db: DbSession) -> list[TransformOut]:
-    return [TransformOut.model_validate(t, from_attributes=True) for t in transforms.list_transforms(db)]
+    return [TransformOut.model_validate(t, from_attributes=True).model_copy(update={"target_label": _label(db, t)})
+            for t in transforms.list_transforms(db)]
 
 
 @router.post("/transforms", response_model=TransformOut, status_code=201, summary="保存数据加工 / save a transform")

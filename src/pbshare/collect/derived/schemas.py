@@ -20,6 +20,7 @@ class DatasetIn(BaseModel):
 
 class DatasetOut(DatasetIn):
     id: str
+    target_label: str | None = Field(None, description="目标表的标题 / the target table's title")
     row_count: int | None
     refreshed_at: UtcDateTime | None
     created_by: str | None
@@ -40,6 +41,7 @@ class TransformIn(BaseModel):
 
 class TransformOut(TransformIn):
     id: str
+    target_label: str | None = Field(None, description="目标表的标题 / the target table's title")
     row_count: int | None
     refreshed_at: UtcDateTime | None
     created_by: str | None

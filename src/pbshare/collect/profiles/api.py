@@ -13,13 +13,16 @@ from pbshare.collect.runs import tasks
 from pbshare.collect.runs.schemas import RunIn
 from pbshare.collect.schemas import RunOut
 from pbshare.core.http import DatabaseDep, DbSession
+from pbshare.warehouse import service as warehouse
 
 router = APIRouter(prefix="/collect", tags=["collect"])
 
 
 @router.get("/profiles", response_model=list[ProfileOut], summary="导入配置 / saved import profiles")
 def list_profiles(principal: CollectRunner, db: DbSession) -> list[ProfileOut]:
-    return [service.profile_out(p, last_run=runs.last_run(db, profile_id=p.id)) for p in service.list_profiles(db)]
+    return [service.profile_out(p, last_run=runs.last_run(db, profile_id=p.id)).model_copy(update={
+        "target_label": warehouse.table_label(db, topic=p.target_topic, name=p.target_table)})
+        for p in service.list_profiles(db)]
 
 
 @router.post("/profiles", response_model=ProfileOut, status_code=201, summary="保存导入配置 / save a profile")

@@ -20,3 +20,4 @@ class ProfileOut(ProfileIn):
     created_at: UtcDateTime
     updated_at: UtcDateTime
     last_run: RunOut | None = None
+    target_label: str | None = Field(None, description="目标表的标题 / the target table's title")

@@ -6,6 +6,7 @@ import asyncio
 
 from fastapi import APIRouter, Query
 
+from pbshare.catalog.deps import CatalogReader
 from pbshare.core.db import Database
 from pbshare.core.http import DatabaseDep, DataDir, DbSession, SettingsDep
 from pbshare.exchange.channel import ChannelConfig
@@ -55,6 +56,12 @@ def create_connection(body: ConnectionIn, principal: ExchangeManager, db: DbSess
         principal=principal)
     return ConnectionCreated(connection=service.connection_out(db, conn, {}),
                              credentials=CredentialsOut(**creds.__dict__))
+
+
+@router.get("/connections/live-units", response_model=list[str],
+            summary="有正式运行连接的单位代码 / codes of the units with a live connection")
+def live_units(principal: CatalogReader, db: DbSession) -> list[str]:
+    return service.live_unit_codes(db)
 
 
 @router.get("/connections/{connection_id}", response_model=ConnectionOut, summary="连接详情 / one connection")

@@ -140,6 +140,14 @@ def list_connections(db: Session, *, unit_id: str | None = None, channel: str | 
     return list(db.scalars(stmt))
 
 
+def live_unit_codes(db: Session) -> list[str]:
+    """The units with at least one live connection: only these show as connected (a unit's registry state
+    ``integrated`` is what was agreed, not that data flows)."""
+    ids = set(db.scalars(select(ExchangeConnection.unit_id).where(
+        ExchangeConnection.state == ConnectionState.live.value)))
+    return sorted(unit_service.get_unit(db, unit_id=i).code for i in ids)
+
+
 def transition(db: Session, *, connection_id: str, to: str, principal: Principal | None = None,
                reason: str | None = None, override_reason: str | None = None) -> ExchangeConnection:
     """Move a connection. Live from testing (or from suspended, if it never went live) needs the latest

@@ -36,7 +36,12 @@ def search(f: Annotated[audit_log.AuditFilter, Depends(audit_filter)],
            params: Annotated[PageParams, Depends(page_params)], principal: AuditReader, db: DbSession) -> Page:
     rows, total = audit_log.search(db, f=f, params=params)
     repeats = audit.repeat_counts(db, seqs=[r.seq for r in rows])
-    items = [AuditRecordOut.model_validate(r).model_copy(update={"repeats": repeats.get(r.seq, 1)}) for r in rows]
+    names = audit.object_names(db, objects=[(r.object_type, r.object_id) for r in rows])
+    items = []
+    for r in rows:
+        name, link = names.get((r.object_type or "", r.object_id or ""), (None, None))
+        items.append(AuditRecordOut.model_validate(r).model_copy(
+            update={"repeats": repeats.get(r.seq, 1), "object_name": name, "object_link": link}))
     return Page(items=items, total=total, page=params.page, size=params.size)
 
 

@@ -24,6 +24,8 @@ class AuditRecordOut(BaseModel):
     detail: dict
     hash: str
     repeats: int = 1  # identical refusals within the record's minute, counted beside the chain
+    object_name: str | None = None  # the object as a person calls it (audit.register_namer), not its id
+    object_link: str | None = None  # the page that shows it
 
 
 class ChainReportOut(BaseModel):

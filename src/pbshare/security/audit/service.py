@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import getpass
 import hmac
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -205,6 +205,31 @@ def refusals_recorded(
                            ip=ip, detail={"reason": exc.code, **(detail or {})})
             db.commit()
         raise
+
+
+# How a domain names the objects its audit records point at: object_type -> (db, ids) -> {id: (name, link)}. The
+# domains above security register theirs (security cannot import them), so the auditor reads "社保缴费明细"
+# with a link to it instead of ``case.si_monthly`` or a UUID.
+ObjectNamer = Callable[[Session, list[str]], dict[str, tuple[str, str | None]]]
+_NAMERS: dict[str, ObjectNamer] = {}
+
+
+def register_namer(object_type: str, namer: ObjectNamer) -> None:
+    _NAMERS[object_type] = namer
+
+
+def object_names(db: Session, *, objects: Collection[tuple[str | None, str | None]]
+                 ) -> dict[tuple[str, str], tuple[str, str | None]]:
+    """{(object_type, object_id): (name, link)} for the objects whose type has a namer; others are left out."""
+    wanted: dict[str, set[str]] = {}
+    for kind, oid in objects:
+        if kind in _NAMERS and oid:
+            wanted.setdefault(kind, set()).add(oid)
+    out: dict[tuple[str, str], tuple[str, str | None]] = {}
+    for kind, ids in wanted.items():
+        for oid, named in _NAMERS[kind](db, sorted(ids)).items():
+            out[(kind, oid)] = named
+    return out
 
 
 def repeat_counts(db: Session, *, seqs: list[int]) -> dict[int, int]:

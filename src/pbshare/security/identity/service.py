@@ -399,3 +399,12 @@ def locked_accounts(db: Session, *, now: datetime | None = None) -> list[dict[st
                       .order_by(User.locked_until.desc()).limit(100))
     return [{"username": u.username, "display_name": u.display_name, "locked_until": u.locked_until,
              "failed_logins": u.failed_logins} for u in rows]
+
+
+def _audit_names(db: Session, ids: list[str]) -> dict[str, tuple[str, str | None]]:
+    """People an audit record points at (by id) by their display names, linked to the user list."""
+    rows = db.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
+    return {uid: (name, "/users") for uid, name in rows}
+
+
+audit.register_namer("user", _audit_names)

@@ -9,6 +9,7 @@ import { api } from "./api.js";
 import { session, setUser, can, canAny } from "./session.js";
 import { labelOf } from "./labels.js";
 import { domains } from "./domains.js";
+import { FilePick } from "./upload.js";
 import LoginPage from "./pages/core/login.js";
 import PasswordPage from "./pages/core/password.js";
 
@@ -180,4 +181,5 @@ app.use(ElementPlus);
 app.use(router);
 app.component("NavMenu", NavMenu);
 app.component("NoAccessPage", NoAccessPage);
+app.component("FilePick", FilePick); // every page chooses files through it (upload.js)
 app.mount("#app");

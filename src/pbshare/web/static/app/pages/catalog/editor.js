@@ -4,6 +4,7 @@ import { useRoute, useRouter } from "vue-router";
 import { ElMessage } from "element-plus";
 import { t, label, options } from "./labels.js";
 import { api, ApiError } from "../../api.js";
+import { useFieldErrors } from "../../fielderrors.js";
 import { lang } from "../../i18n.js";
 
 function blank() {
@@ -53,9 +54,17 @@ export default {
       });
       return out;
     }
+    // each problem at its field ("items[3].values" at that item's allowed values), scrolled into view; what names
+    // no field on the form stays in the list above it
+    const fe = useFieldErrors();
+    function place(list) {
+      const err = { detail: list, message: "" };
+      fe.show(err);
+      problems.value = err.unplaced;
+    }
     async function check() {
       const r = await api("/catalog/resources/validate", { method: "POST", body: payload() });
-      problems.value = r.problems; checked.value = true;
+      place(r.problems); checked.value = true;
       if (r.ok) ElMessage.success(t("cat.valid"));
       return r.ok;
     }
@@ -70,51 +79,51 @@ export default {
         ElMessage.success(t("cat.saved"));
         router.push(`/catalog/r/${res.document.code}`);
       } catch (e) {
-        if (e instanceof ApiError && Array.isArray(e.detail)) problems.value = e.detail;
+        if (e instanceof ApiError && Array.isArray(e.detail)) place(e.detail);
       } finally { saving.value = false; }
     }
     const itemCodes = computed(() => form.items.map((i) => i.code).filter(Boolean));
     const attrLabel = (a) => (lang.value === "en" ? a.label_en : a.label_zh);
-    return { t, label, options, form, units, attrs, problems, checked, saving, editing, addItem, removeItem, check, save, itemCodes, attrLabel, route };
+    return { t, fe, label, options, form, units, attrs, problems, checked, saving, editing, addItem, removeItem, check, save, itemCodes, attrLabel, route };
   },
   template: `
   <div>
     <h2 class="page-title">{{ editing ? t('cat.editTitle', { c: route.params.code }) : t('cat.newTitle') }}</h2>
     <el-alert v-if="problems.length" type="error" :closable="false" :title="t('cat.problems')" style="margin-bottom:12px" data-test="editor-problems">
-      <div v-for="(p, n) in problems" :key="n">{{ p.field }}：{{ p.reason }}</div>
+      <div v-for="(p, n) in problems" :key="n">{{ p.label ? p.label + '：' : '' }}{{ p.message }}</div>
     </el-alert>
-    <el-form label-width="110px" class="editor-form">
+    <el-form :ref="fe.form" label-width="110px" class="editor-form">
       <el-row :gutter="12">
-        <el-col :xs="24" :md="12"><el-form-item :label="t('cat.code')" required><el-input v-model="form.code" :disabled="editing" placeholder="201009" data-test="ed-code" /></el-form-item></el-col>
-        <el-col :xs="24" :md="12"><el-form-item :label="t('cat.classification')"><el-input v-model="form.classification" :placeholder="form.code ? form.code.slice(0, -3) : ''" /></el-form-item></el-col>
-        <el-col :span="24"><el-form-item :label="t('cat.name')" required><el-input v-model="form.name" data-test="ed-name" /></el-form-item></el-col>
-        <el-col :span="24"><el-form-item :label="t('cat.abstract')"><el-input v-model="form.abstract" type="textarea" :rows="2" data-test="ed-abstract" /></el-form-item></el-col>
-        <el-col :xs="24" :md="12"><el-form-item :label="t('cat.provider')" required>
+        <el-col :xs="24" :md="12"><el-form-item :label="t('cat.code')" prop="code" required><el-input v-model="form.code" :disabled="editing" placeholder="201009" data-test="ed-code" /></el-form-item></el-col>
+        <el-col :xs="24" :md="12"><el-form-item :label="t('cat.classification')" prop="classification"><el-input v-model="form.classification" :placeholder="form.code ? form.code.slice(0, -3) : ''" /></el-form-item></el-col>
+        <el-col :span="24"><el-form-item :label="t('cat.name')" prop="name" required><el-input v-model="form.name" data-test="ed-name" /></el-form-item></el-col>
+        <el-col :span="24"><el-form-item :label="t('cat.abstract')" prop="abstract"><el-input v-model="form.abstract" type="textarea" :rows="2" data-test="ed-abstract" /></el-form-item></el-col>
+        <el-col :xs="24" :md="12"><el-form-item :label="t('cat.provider')" prop="provider" required>
           <el-select v-model="form.provider" filterable style="width:100%" data-test="ed-provider"><el-option v-for="u in units" :key="u.code" :label="u.name + ' (' + u.code + ')'" :value="u.code" /></el-select></el-form-item></el-col>
-        <el-col :xs="24" :md="12"><el-form-item :label="t('cat.direction')">
+        <el-col :xs="24" :md="12"><el-form-item :label="t('cat.direction')" prop="direction">
           <el-radio-group v-model="form.direction"><el-radio v-for="o in options('direction')" :key="o.value" :value="o.value">{{ o.label }}</el-radio></el-radio-group></el-form-item></el-col>
-        <el-col v-if="form.direction === 'outbound'" :span="24"><el-form-item :label="t('cat.receivers')">
+        <el-col v-if="form.direction === 'outbound'" :span="24"><el-form-item :label="t('cat.receivers')" prop="receivers">
           <el-select v-model="form.receivers" multiple filterable style="width:100%"><el-option v-for="u in units" :key="u.code" :label="u.name" :value="u.code" /></el-select></el-form-item></el-col>
-        <el-col :xs="24" :md="12"><el-form-item :label="t('cat.shareType')">
+        <el-col :xs="24" :md="12"><el-form-item :label="t('cat.shareType')" prop="share_type">
           <el-select v-model="form.share_type" style="width:100%"><el-option v-for="o in options('share_type')" :key="o.value" :label="o.label" :value="o.value" /></el-select></el-form-item></el-col>
-        <el-col :xs="24" :md="12"><el-form-item :label="t('cat.shareCondition')"><el-input v-model="form.share_condition" data-test="ed-condition" /></el-form-item></el-col>
-        <el-col :xs="24" :md="12"><el-form-item :label="t('cat.method')">
+        <el-col :xs="24" :md="12"><el-form-item :label="t('cat.shareCondition')" prop="share_condition"><el-input v-model="form.share_condition" data-test="ed-condition" /></el-form-item></el-col>
+        <el-col :xs="24" :md="12"><el-form-item :label="t('cat.method')" prop="method">
           <el-checkbox-group v-model="form.method"><el-checkbox v-for="o in options('method')" :key="o.value" :value="o.value">{{ o.label }}</el-checkbox></el-checkbox-group></el-form-item></el-col>
-        <el-col :xs="24" :md="12"><el-form-item :label="t('cat.openScope')">
+        <el-col :xs="24" :md="12"><el-form-item :label="t('cat.openScope')" prop="open_scope">
           <el-select v-model="form.open_scope" style="width:100%"><el-option v-for="o in options('open_scope')" :key="o.value" :label="o.label" :value="o.value" /></el-select></el-form-item></el-col>
-        <el-col :xs="24" :md="12"><el-form-item :label="t('cat.frequency')">
+        <el-col :xs="24" :md="12"><el-form-item :label="t('cat.frequency')" prop="frequency">
           <el-select v-model="form.frequency" style="width:100%"><el-option v-for="o in options('frequency')" :key="o.value" :label="o.label" :value="o.value" /></el-select></el-form-item></el-col>
-        <el-col :xs="24" :md="12"><el-form-item :label="t('cat.format')">
+        <el-col :xs="24" :md="12"><el-form-item :label="t('cat.format')" prop="format">
           <el-select v-model="form.format" style="width:100%"><el-option v-for="o in options('format')" :key="o.value" :label="o.label" :value="o.value" /></el-select></el-form-item></el-col>
-        <el-col :xs="24" :md="12"><el-form-item :label="t('cat.key')">
+        <el-col :xs="24" :md="12"><el-form-item :label="t('cat.key')" prop="key">
           <el-select v-model="form.key" multiple style="width:100%" data-test="ed-key"><el-option v-for="c in itemCodes" :key="c" :label="c" :value="c" /></el-select></el-form-item></el-col>
-        <el-col :xs="24" :md="12"><el-form-item :label="t('cat.related')">
+        <el-col :xs="24" :md="12"><el-form-item :label="t('cat.related')" prop="related">
           <el-select v-model="form.related" multiple filterable allow-create default-first-option style="width:100%" /></el-form-item></el-col>
       </el-row>
       <template v-if="attrs.length">
         <h3>{{ t('cat.customAttrs') }}</h3>
         <el-row :gutter="12">
-          <el-col v-for="a in attrs" :key="a.code" :xs="24" :md="12"><el-form-item :label="attrLabel(a)" :required="a.required">
+          <el-col v-for="a in attrs" :key="a.code" :xs="24" :md="12"><el-form-item :label="attrLabel(a)" :required="a.required" :prop="'attributes.' + a.code">
             <el-input-number v-if="a.type === 'number'" v-model="form.attributes[a.code]" />
             <el-switch v-else-if="a.type === 'boolean'" v-model="form.attributes[a.code]" />
             <el-date-picker v-else-if="a.type === 'date'" v-model="form.attributes[a.code]" type="date" value-format="YYYY-MM-DD" />
@@ -125,13 +134,13 @@ export default {
       </template>
       <h3>{{ t('cat.items') }}</h3>
       <el-table :data="form.items" size="small" data-test="ed-items">
-        <el-table-column :label="t('cat.itemCode')" min-width="130"><template #default="{ row, $index }"><el-input v-model="row.code" size="small" :data-test="'item-code-' + $index" /></template></el-table-column>
-        <el-table-column :label="t('cat.itemName')" min-width="140"><template #default="{ row, $index }"><el-input v-model="row.name" size="small" :data-test="'item-name-' + $index" /></template></el-table-column>
-        <el-table-column :label="t('cat.itemType')" width="110"><template #default="{ row, $index }"><el-select v-model="row.type" size="small" :data-test="'item-type-' + $index"><el-option v-for="o in options('type')" :key="o.value" :label="o.label" :value="o.value" /></el-select></template></el-table-column>
-        <el-table-column :label="t('cat.length')" width="90"><template #default="{ row, $index }"><el-input v-model="row.length" size="small" :data-test="'item-length-' + $index" /></template></el-table-column>
+        <el-table-column :label="t('cat.itemCode')" min-width="130"><template #default="{ row, $index }"><el-form-item :prop="'items[' + $index + '].code'" label-width="0" class="cell-item"><el-input v-model="row.code" size="small" :data-test="'item-code-' + $index" /></el-form-item></template></el-table-column>
+        <el-table-column :label="t('cat.itemName')" min-width="140"><template #default="{ row, $index }"><el-form-item :prop="'items[' + $index + '].name'" label-width="0" class="cell-item"><el-input v-model="row.name" size="small" :data-test="'item-name-' + $index" /></el-form-item></template></el-table-column>
+        <el-table-column :label="t('cat.itemType')" width="110"><template #default="{ row, $index }"><el-form-item :prop="'items[' + $index + '].type'" label-width="0" class="cell-item"><el-select v-model="row.type" size="small" :data-test="'item-type-' + $index"><el-option v-for="o in options('type')" :key="o.value" :label="o.label" :value="o.value" /></el-select></el-form-item></template></el-table-column>
+        <el-table-column :label="t('cat.length')" width="90"><template #default="{ row, $index }"><el-form-item :prop="'items[' + $index + '].length'" label-width="0" class="cell-item"><el-input v-model="row.length" size="small" :data-test="'item-length-' + $index" /></el-form-item></template></el-table-column>
         <el-table-column :label="t('cat.pii')" width="80"><template #default="{ row }"><el-checkbox v-model="row.pii" /></template></el-table-column>
         <el-table-column :label="t('cat.idKind')" width="150"><template #default="{ row }"><el-select v-model="row.id_kind" size="small" clearable><el-option v-for="o in options('id_kind')" :key="o.value" :label="o.label" :value="o.value" /></el-select></template></el-table-column>
-        <el-table-column :label="t('cat.values')" min-width="150"><template #default="{ row }"><el-input v-model="row.valuesText" size="small" :placeholder="t('cat.valuesHint')" /></template></el-table-column>
+        <el-table-column :label="t('cat.values')" min-width="150"><template #default="{ row, $index }"><el-form-item :prop="'items[' + $index + '].values'" label-width="0" class="cell-item"><el-input v-model="row.valuesText" size="small" :placeholder="t('cat.valuesHint')" :data-test="'item-values-' + $index" /></el-form-item></template></el-table-column>
         <el-table-column :label="t('cat.description')" min-width="120"><template #default="{ row }"><el-input v-model="row.description" size="small" /></template></el-table-column>
         <el-table-column width="60"><template #default="{ $index }"><el-button link type="danger" @click="removeItem($index)">✕</el-button></template></el-table-column>
       </el-table>

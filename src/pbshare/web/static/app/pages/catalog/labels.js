@@ -161,7 +161,8 @@ export const ENUMS = {
   state: { draft: ["草稿", "Draft"], consultation: ["征求意见中", "In consultation"], published: ["已发布", "Published"], revised: ["修订中", "Being revised"], withdrawn: ["已撤销", "Withdrawn"] },
   type: { string: ["字符串", "String"], integer: ["整数", "Integer"], decimal: ["小数", "Decimal"], date: ["日期", "Date"], datetime: ["日期时间", "Date-time"], boolean: ["布尔", "Boolean"], enum: ["枚举", "Enum"] },
   id_kind: { cn_ric: ["居民身份证号码", "Resident ID"], uscc: ["统一社会信用代码", "USCC"], phone: ["手机号码", "Phone"] },
-  unit_state: { negotiating: ["协商中", "Negotiating"], integrated: ["已接入", "Integrated"], left: ["已退出", "Left"] },
+  unit_state: { negotiating: ["协商中", "Negotiating"], integrated: ["已接入", "Integrated"], left: ["已退出", "Left"],
+    integrated_idle: ["未连通", "Not connected"] },  // integrated, but no live connection yet
   unit_kind: { office: ["管理署", "Office"], court: ["法院", "Court"], natural_resources: ["规划和自然资源", "Natural resources"], housing: ["住房和建设", "Housing"], public_security: ["公安", "Public security"], civil_affairs: ["民政", "Civil affairs"], market_regulation: ["市场监督管理", "Market regulation"], social_security: ["人力资源和社会保障", "Social security"], provident_fund: ["住房公积金", "Provident fund"], tax: ["税务", "Tax"], medical_security: ["医疗保障", "Medical security"], credit: ["信用", "Credit"], gov_data_authority: ["政务数据管理", "Data authority"], gov_hub: ["政务信息资源共享平台", "Gov hub"], other: ["其他", "Other"] },
   attr_type: { string: ["短文本", "Text"], text: ["长文本", "Long text"], number: ["数字", "Number"], date: ["日期", "Date"], boolean: ["是/否", "Yes/No"], enum: ["下拉选项", "Choice"] },
   role: { source: ["数源单位", "Source unit"], receiver: ["接收单位", "Receiver"], authority: ["数据主管部门", "Data authority"] },

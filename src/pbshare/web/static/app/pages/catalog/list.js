@@ -30,7 +30,7 @@ export default {
     }
     function search() { q.page = 1; load(); }
     function open(row) { router.push(`/catalog/r/${row.code}`); }
-    function pick(ev) { imp.file = ev.target.files[0] || null; imp.problems = []; imp.result = null; }
+    function pick(file) { imp.file = file || null; imp.problems = []; imp.result = null; }
     async function doImport() {
       if (!imp.file) return;
       imp.busy = true; imp.problems = []; imp.result = null;
@@ -110,7 +110,7 @@ export default {
 
     <el-dialog v-model="imp.open" :title="t('cat.importTitle')" width="720px" style="max-width:96vw">
       <p class="muted">{{ t('cat.importHint') }}</p>
-      <input type="file" accept=".yaml,.yml,.json,.xlsx" @change="pick" data-test="import-file" />
+      <file-pick accept=".yaml,.yml,.json,.xlsx" @pick="pick" data-test="import-file" />
       <div style="margin:8px 0"><el-checkbox v-model="imp.publish">{{ t('cat.importPublish') }}</el-checkbox></div>
       <el-alert v-if="imp.result" type="success" :closable="false" :title="t('cat.importDone', { c: imp.result.created, u: imp.result.updated, n: imp.result.unchanged, p: imp.result.published })" />
       <div v-if="imp.problems.length" data-test="import-problems">

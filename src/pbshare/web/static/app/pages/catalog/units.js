@@ -16,8 +16,15 @@ export default {
     const theirs = ref([]);
     async function load() {
       loading.value = true;
-      try { rows.value = await api("/catalog/units"); } finally { loading.value = false; }
+      try {
+        const [units, live] = await Promise.all([api("/catalog/units"), api("/exchange/connections/live-units")]);
+        rows.value = units; liveUnits.value = new Set(live);
+      } finally { loading.value = false; }
     }
+    // "已接入" only for a unit with a live connection; an integrated unit without one says it is not connected
+    const liveUnits = ref(new Set());
+    const shownState = (u) => (u.state === "integrated" && !liveUnits.value.has(u.code) ? "integrated_idle" : u.state);
+    const stateTag = (u) => ({ integrated: "success", left: "danger", integrated_idle: "info" })[shownState(u)] || "warning";
     const shown = () => rows.value.filter((u) => !q.value || u.name.includes(q.value) || u.code.includes(q.value.toUpperCase()));
     function edit(u) {
       Object.assign(form, { open: true, isNew: !u, code: u?.code || "", name: u?.name || "", kind: u?.kind || "other", credit_code: u?.credit_code || "", state: u?.state || "negotiating", description: u?.description || "", contacts: JSON.parse(JSON.stringify(u?.contacts || [])), systems: JSON.parse(JSON.stringify(u?.systems || [])) });
@@ -34,7 +41,7 @@ export default {
       load();
     }
     onMounted(load);
-    return { t, label, options, rows, loading, q, form, detail, theirs, shown, edit, show, save, can };
+    return { t, label, options, rows, loading, q, form, detail, theirs, shown, edit, show, save, can, shownState, stateTag };
   },
   template: `
   <div>
@@ -48,7 +55,7 @@ export default {
       <el-table-column :label="t('unit.name')" min-width="200"><template #default="{ row }"><el-button link type="primary" @click="show(row)">{{ row.name }}</el-button></template></el-table-column>
       <el-table-column :label="t('unit.kind')" width="140" class-name="hide-mobile" label-class-name="hide-mobile"><template #default="{ row }">{{ label('unit_kind', row.kind) }}</template></el-table-column>
       <el-table-column prop="credit_code" :label="t('unit.creditCode')" width="190" class-name="hide-mobile" label-class-name="hide-mobile" />
-      <el-table-column :label="t('unit.state')" width="100"><template #default="{ row }"><el-tag size="small" :type="row.state === 'integrated' ? 'success' : row.state === 'left' ? 'danger' : 'warning'">{{ label('unit_state', row.state) }}</el-tag></template></el-table-column>
+      <el-table-column :label="t('unit.state')" width="100"><template #default="{ row }"><el-tag size="small" :type="stateTag(row)" :data-test="'unit-state-' + row.code">{{ label('unit_state', shownState(row)) }}</el-tag></template></el-table-column>
       <el-table-column prop="resources" :label="t('unit.resources')" width="100" class-name="hide-mobile" label-class-name="hide-mobile" />
       <el-table-column v-if="can('units:write')" :label="t('common.actions')" width="80"><template #default="{ row }"><el-button link type="primary" @click="edit(row)" :data-test="'unit-edit-' + row.code">{{ t('common.edit') }}</el-button></template></el-table-column>
     </el-table>
@@ -59,7 +66,7 @@ export default {
           <el-descriptions-item :label="t('unit.code')">{{ detail.code }}</el-descriptions-item>
           <el-descriptions-item :label="t('unit.kind')">{{ label('unit_kind', detail.kind) }}</el-descriptions-item>
           <el-descriptions-item :label="t('unit.creditCode')">{{ detail.credit_code || '—' }}</el-descriptions-item>
-          <el-descriptions-item :label="t('unit.state')">{{ label('unit_state', detail.state) }}</el-descriptions-item>
+          <el-descriptions-item :label="t('unit.state')">{{ label('unit_state', shownState(detail)) }}</el-descriptions-item>
           <el-descriptions-item :label="t('unit.description')">{{ detail.description || '—' }}</el-descriptions-item>
         </el-descriptions>
         <h4>{{ t('unit.contacts') }}</h4>
@@ -77,7 +84,7 @@ export default {
         <el-form-item :label="t('unit.name')" required><el-input v-model="form.name" data-test="unit-name" /></el-form-item>
         <el-form-item :label="t('unit.kind')"><el-select v-model="form.kind"><el-option v-for="o in options('unit_kind')" :key="o.value" :label="o.label" :value="o.value" /></el-select></el-form-item>
         <el-form-item :label="t('unit.creditCode')"><el-input v-model="form.credit_code" maxlength="18" data-test="unit-credit" /></el-form-item>
-        <el-form-item :label="t('unit.state')"><el-radio-group v-model="form.state"><el-radio v-for="o in options('unit_state')" :key="o.value" :value="o.value">{{ o.label }}</el-radio></el-radio-group></el-form-item>
+        <el-form-item :label="t('unit.state')"><el-radio-group v-model="form.state"><el-radio v-for="o in options('unit_state').filter((o) => o.value !== 'integrated_idle')" :key="o.value" :value="o.value">{{ o.label }}</el-radio></el-radio-group></el-form-item>
         <el-form-item :label="t('unit.description')"><el-input v-model="form.description" type="textarea" /></el-form-item>
         <el-form-item :label="t('unit.contacts')">
           <div v-for="(c, n) in form.contacts" :key="n" class="toolbar" style="margin-bottom:4px">

@@ -84,6 +84,39 @@ register({
 
 const NEXT = { draft: ["testing", "terminated"], testing: ["live", "draft", "suspended", "terminated"],
   live: ["suspended", "testing", "terminated"], suspended: ["live", "testing", "terminated"], terminated: [] };
+// A transport's health answer (exchange/channel.py Health.detail, English from the transport) in the page's
+// language; what matches no pattern (an error's own text) is shown as it came.
+register({
+  "health.queues": ["入站 {i} 条等待处理，出站 {o} 条等待发送", "in {i} waiting, out {o} waiting"],
+  "health.brokerReachable": ["消息服务器可连通", "broker reachable"],
+  "health.reachable": ["{h} 可连通", "{h} reachable"],
+  "health.listening": ["正在 {h} 监听", "listening on {h}"],
+  "health.noListener": ["监听未运行", "listener not running"],
+  "health.servedRest": ["入站与拉取由本平台网站提供", "inbound and pull served by the web application"],
+  "health.servedAt": ["由本平台网站在 {p} 提供", "served at {p} by the web application"],
+  "health.hubPull": ["从政务交换平台拉取", "pull from the hub"],
+  "health.hubHttp": ["交换平台：HTTP {s}", "hub: HTTP {s}"],
+  "health.broker": ["消息服务器 {u}", "broker {u}"],
+  "health.wsdl": ["WSDL {u} 可读取", "WSDL {u} readable"],
+});
+const HEALTH = [
+  [/^in (\d+) waiting, out (\d+) waiting$/, (m) => t("health.queues", { i: m[1], o: m[2] })],
+  [/^broker reachable$/, () => t("health.brokerReachable")],
+  [/^listening on (\S+)$/, (m) => t("health.listening", { h: m[1] })],
+  [/^listener not running$/, () => t("health.noListener")],
+  [/^inbound and pull served by the web application$/, () => t("health.servedRest")],
+  [/^served at (\S+) by the web application$/, (m) => t("health.servedAt", { p: m[1] })],
+  [/^pull from the hub$/, () => t("health.hubPull")],
+  [/^hub: HTTP (\d+)$/, (m) => t("health.hubHttp", { s: m[1] })],
+  [/^WSDL (\S+) readable$/, (m) => t("health.wsdl", { u: m[1] })],
+  [/^broker (\S+)$/, (m) => t("health.broker", { u: m[1] })],
+  [/^(\S+) reachable$/, (m) => t("health.reachable", { h: m[1] })],
+];
+export function healthText(detail) {
+  if (!detail) return "-";
+  for (const [rx, say] of HEALTH) { const m = detail.match(rx); if (m) return say(m); }
+  return detail;
+}
 const STATE_TYPE = { draft: "info", testing: "warning", live: "success", suspended: "danger", terminated: "info" };
 
 export default {
@@ -181,7 +214,7 @@ export default {
     const credsText = computed(() => issued.value ? Object.entries(issued.value).map(([k, v]) => `${k}: ${v}`).join("\n") : "");
     onMounted(async () => { channels.value = await api("/exchange/channels"); load(); });
     const CONFIRMED = { live: "conn.liveAsk", suspended: "conn.suspendAsk", terminated: "leave.intro" };
-    return { t, CONFIRMED, rows, channels, loading, dialog, form, issued, credsText, NEXT, STATE_TYPE, load, create, move, check, sendTest, rotate,
+    return { t, healthText, CONFIRMED, rows, channels, loading, dialog, form, issued, credsText, NEXT, STATE_TYPE, load, create, move, check, sendTest, rotate,
       jt, openJointTest, jtLoad, jtStart, jtFinish, jtGoLive, jtExcel, leave, openLeave, confirmLeave };
   },
   template: `
@@ -197,7 +230,7 @@ export default {
       <el-table-column prop="unit_name" :label="t('conn.unit')" sortable="custom" min-width="150" class-name="hide-mobile" label-class-name="hide-mobile" />
       <el-table-column prop="channel_label" sortable="custom" :label="t('conn.channel')" min-width="120" />
       <el-table-column :label="t('conn.state')" sortable="custom" sort-by="state" width="110"><template #default="{ row }"><el-tag :type="STATE_TYPE[row.state]" :data-test="'state-' + row.id">{{ t('state.' + row.state) }}</el-tag></template></el-table-column>
-      <el-table-column :label="t('conn.health')" width="100"><template #default="{ row }"><el-tooltip :content="row.health_detail || '-'"><el-tag :type="row.health === 'ok' ? 'success' : row.health === 'down' ? 'danger' : 'info'" :data-test="'health-' + row.id">{{ t('health.' + row.health) }}</el-tag></el-tooltip></template></el-table-column>
+      <el-table-column :label="t('conn.health')" width="100"><template #default="{ row }"><el-tooltip :content="healthText(row.health_detail)"><el-tag :type="row.health === 'ok' ? 'success' : row.health === 'down' ? 'danger' : 'info'" :data-test="'health-' + row.id">{{ t('health.' + row.health) }}</el-tag></el-tooltip></template></el-table-column>
       <el-table-column :label="t('conn.traffic')" min-width="130" class-name="hide-mobile" label-class-name="hide-mobile"><template #default="{ row }"><span :data-test="'traffic-' + row.id">{{ row.traffic.inbound }} / {{ row.traffic.outbound }} / {{ row.traffic.delivered }}</span></template></el-table-column>
       <el-table-column :label="t('conn.rejected')" width="70" class-name="hide-mobile" label-class-name="hide-mobile"><template #default="{ row }">{{ row.traffic.rejected }}</template></el-table-column>
       <el-table-column :label="t('conn.dead')" width="70"><template #default="{ row }"><router-link v-if="row.traffic.dead" to="/channels/dead-letters"><el-tag type="danger">{{ row.traffic.dead }}</el-tag></router-link><span v-else>0</span></template></el-table-column>

@@ -14,7 +14,7 @@ export const DerivedTableList = {
   template: `
     <el-table :data="rows" stripe :empty-text="t('common.empty')">
       <el-table-column prop="title" :label="t('col.title')" min-width="140" />
-      <el-table-column :label="t('col.target2')" min-width="140"><template #default="{ row }">{{ row.target_topic }}.{{ row.target_table }}</template></el-table-column>
+      <el-table-column :label="t('col.target2')" min-width="140"><template #default="{ row }">{{ row.target_label || row.target_table }}</template></el-table-column>
       <el-table-column prop="row_count" :label="t('col.rows')" width="90" />
       <el-table-column :label="t('col.refreshed')" min-width="150" class-name="hide-mobile" label-class-name="hide-mobile"><template #default="{ row }">{{ fmt(row.refreshed_at) }}</template></el-table-column>
       <el-table-column :label="t('common.actions')" min-width="160"><template #default="{ row }">

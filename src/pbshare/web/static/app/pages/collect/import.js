@@ -2,6 +2,7 @@
 import { ref, reactive, computed, onMounted, onBeforeUnmount } from "vue";
 import { t } from "../../i18n.js";
 import { api } from "../../api.js";
+import { useFieldErrors } from "../../fielderrors.js";
 import { can } from "../../session.js";
 import { TYPES, statusType, skippedText } from "./labels.js";
 
@@ -46,8 +47,7 @@ export default {
         target_topic: target.topic, target_table: target.table, target_title: target.title || null,
         mode: target.mode, key: target.key, resource_code: target.resource_code || null };
     }
-    async function onFile(ev) {
-      const file = ev.target.files[0];
+    async function onFile(file) {
       if (!file) return;
       const form = new FormData();
       form.append("file", file);
@@ -61,12 +61,12 @@ export default {
           target.table = base || "import_" + new Date().toISOString().slice(0, 10).replaceAll("-", "");
           target.title = file.name.replace(/\.[^.]+$/, "");
         }
-      } finally { busy.value = false; ev.target.value = ""; }
+      } finally { busy.value = false; }
     }
     async function doPreview(keepMapping) {
       busy.value = true;
       try {
-        preview.value = await api("/collect/preview", { method: "POST", body: spec(keepMapping) });
+        preview.value = await api("/collect/preview", { method: "POST", body: spec(keepMapping), fields: feSource });
         mapping.value = preview.value.mapping;
         if (preview.value.options?.header_row) src.header_row = preview.value.options.header_row;
         step.value = 1;
@@ -81,7 +81,7 @@ export default {
       try {
         const body = { spec: spec(true) };
         if (profile.save) body.save_as = { ...spec(true), name: profile.name, title: profile.title || profile.name };
-        run.value = await api("/collect/runs", { method: "POST", body });
+        run.value = await api("/collect/runs", { method: "POST", body, fields: feTarget });
         step.value = 4;
         poll();
       } finally { busy.value = false; }
@@ -104,7 +104,9 @@ export default {
     const rowClass = ({ row }) => (row.__reason ? "row-bad" : "");
     const percent = computed(() => Math.round(100 * (run.value?.status === "succeeded" ? 1 : run.value?.progress || 0)));
     const ready = computed(() => (src.kind === "file" ? !!upload.value : src.kind === "database" ? !!src.source_id && !!(src.table || src.query) : !!src.url) && !!target.topic && !!target.table);
-    return { t, step, busy, topics, sources, upload, src, target, mapping, preview, profile, run, TYPES, statusType, skippedText,
+    const feSource = useFieldErrors();  // a 422 lands at its field in the source step and in the target step
+    const feTarget = useFieldErrors();
+    return { t, feSource, feTarget, step, busy, topics, sources, upload, src, target, mapping, preview, profile, run, TYPES, statusType, skippedText,
       onFile, doPreview, addField, start, reset, rowClass, percent, ready, can, narrow };
   },
   template: `
@@ -122,10 +124,10 @@ export default {
         <el-radio-button value="database">{{ t('col.kind.database') }}</el-radio-button>
         <el-radio-button value="api">{{ t('col.kind.api') }}</el-radio-button>
       </el-radio-group>
-      <el-form :label-width="narrow ? 'auto' : '140px'" :label-position="narrow ? 'top' : 'left'">
+      <el-form :ref="feSource.form" :label-width="narrow ? 'auto' : '140px'" :label-position="narrow ? 'top' : 'left'">
         <template v-if="src.kind === 'file'">
           <el-form-item :label="t('col.chooseFile')">
-            <input type="file" accept=".csv,.txt,.tsv,.xlsx,.xls,.xlsm" data-test="import-file" @change="onFile" />
+            <file-pick accept=".csv,.txt,.tsv,.xlsx,.xls,.xlsm" data-test="import-file" :loading="busy" @pick="onFile" />
           </el-form-item>
           <template v-if="upload">
             <el-alert type="success" :closable="false" :title="t('col.uploaded', { name: upload.file_name, kb: Math.ceil(upload.size / 1024) })" style="margin-bottom:12px" />
@@ -156,11 +158,11 @@ export default {
           <el-form-item :label="t('col.recordsPath')"><el-input v-model="src.records_path" style="max-width:240px" /></el-form-item>
           <el-form-item :label="t('col.pageSize')"><el-input-number v-model="src.page_size" :min="1" :max="10000" /></el-form-item>
         </template>
-        <el-form-item :label="t('col.topic')">
+        <el-form-item :label="t('col.topic')" prop="target_topic">
           <el-select v-model="target.topic" style="width:200px" data-test="target-topic"><el-option v-for="tp in topics" :key="tp.name" :value="tp.name" :label="tp.title + ' (' + tp.name + ')'" /></el-select>
         </el-form-item>
-        <el-form-item :label="t('col.targetTable')"><el-input v-model="target.table" style="max-width:260px" data-test="target-table" /></el-form-item>
-        <el-form-item :label="t('col.resource')"><el-input v-model="target.resource_code" style="max-width:160px" /></el-form-item>
+        <el-form-item :label="t('col.targetTable')" prop="target_table"><el-input v-model="target.table" style="max-width:260px" data-test="target-table" /></el-form-item>
+        <el-form-item :label="t('col.resource')" prop="resource_code"><el-input v-model="target.resource_code" style="max-width:160px" /></el-form-item>
       </el-form>
       <el-button type="primary" :disabled="!ready" data-test="to-preview" @click="doPreview(false)">{{ t('col.next') }}</el-button>
     </el-card>
@@ -198,20 +200,20 @@ export default {
     </el-card>
 
     <el-card v-if="step === 3" v-loading="busy">
-      <el-form :label-width="narrow ? 'auto' : '140px'" :label-position="narrow ? 'top' : 'left'">
-        <el-form-item :label="t('col.topic')"><el-select v-model="target.topic" style="width:200px"><el-option v-for="tp in topics" :key="tp.name" :value="tp.name" :label="tp.title" /></el-select></el-form-item>
-        <el-form-item :label="t('col.targetTable')"><el-input v-model="target.table" style="max-width:260px" /></el-form-item>
-        <el-form-item :label="t('col.targetTitle')"><el-input v-model="target.title" style="max-width:260px" /></el-form-item>
-        <el-form-item :label="t('col.mode')">
+      <el-form :ref="feTarget.form" :label-width="narrow ? 'auto' : '140px'" :label-position="narrow ? 'top' : 'left'">
+        <el-form-item :label="t('col.topic')" prop="target_topic"><el-select v-model="target.topic" style="width:200px"><el-option v-for="tp in topics" :key="tp.name" :value="tp.name" :label="tp.title" /></el-select></el-form-item>
+        <el-form-item :label="t('col.targetTable')" prop="target_table"><el-input v-model="target.table" style="max-width:260px" /></el-form-item>
+        <el-form-item :label="t('col.targetTitle')" prop="target_title"><el-input v-model="target.title" style="max-width:260px" /></el-form-item>
+        <el-form-item :label="t('col.mode')" prop="mode">
           <el-radio-group v-model="target.mode" data-test="mode">
             <el-radio value="append">{{ t('col.mode.append') }}</el-radio><el-radio value="replace">{{ t('col.mode.replace') }}</el-radio><el-radio value="upsert">{{ t('col.mode.upsert') }}</el-radio>
           </el-radio-group>
         </el-form-item>
-        <el-form-item :label="t('col.key')"><el-select v-model="target.key" multiple style="width:320px"><el-option v-for="m in mapping" :key="m.target" :value="m.target" :label="m.title || m.target" /></el-select></el-form-item>
+        <el-form-item :label="t('col.key')" prop="key"><el-select v-model="target.key" multiple style="width:320px"><el-option v-for="m in mapping" :key="m.target" :value="m.target" :label="m.title || m.target" /></el-select></el-form-item>
         <el-form-item v-if="can('collect:manage')" :label="t('col.saveProfile')" data-test="save-profile"><el-switch v-model="profile.save" /></el-form-item>
         <template v-if="profile.save">
-          <el-form-item :label="t('col.profileName')"><el-input v-model="profile.name" style="max-width:240px" data-test="profile-name" /></el-form-item>
-          <el-form-item :label="t('col.profileTitle')"><el-input v-model="profile.title" style="max-width:240px" /></el-form-item>
+          <el-form-item :label="t('col.profileName')" prop="save_as.name" data-test="profile-name-item"><el-input v-model="profile.name" style="max-width:240px" data-test="profile-name" /></el-form-item>
+          <el-form-item :label="t('col.profileTitle')" prop="save_as.title"><el-input v-model="profile.title" style="max-width:240px" /></el-form-item>
         </template>
       </el-form>
       <el-button @click="step = 2">{{ t('col.back') }}</el-button>

@@ -42,21 +42,29 @@ export default {
         data.value = await api(`/compare/comparisons?${params}`);
       } finally { loading.value = false; }
     }
-    onMounted(load);
+    // the tables with deliveries, by their titles (one entry per table even when several units deliver it)
+    const targets = ref([]);
+    onMounted(async () => {
+      load();
+      const all = await api("/compare/targets");
+      targets.value = [...new Map(all.map((x) => [x.target, x])).values()];
+    });
     const open = (row) => router.push(`/compare/${row.id}`);
-    return { t, data, q, load, open, fmt, loading };
+    return { t, data, q, load, open, fmt, loading, targets };
   },
   template: `
   <div>
     <h2 class="page-title">{{ t('cmp.list') }}</h2>
     <p class="muted">{{ t('cmp.listHint') }}</p>
     <div class="toolbar">
-      <el-input v-model="q.target" :placeholder="t('cmp.filterTarget')" clearable style="max-width:280px" @keyup.enter="q.page = 1; load()" data-test="cmp-filter-target" />
+      <el-select v-model="q.target" :placeholder="t('cmp.filterTarget')" clearable filterable style="width:280px;max-width:100%" @change="q.page = 1; load()" data-test="cmp-filter-target">
+        <el-option v-for="x in targets" :key="x.target" :value="x.target" :label="x.target_label || x.target" />
+      </el-select>
       <el-button type="primary" @click="q.page = 1; load()">{{ t('cmp.search') }}</el-button>
     </div>
     <el-empty v-if="!loading && !data.total" :description="t('cmp.none')" />
     <el-table v-else :data="data.items" size="small" border v-loading="loading" @row-click="open" style="cursor:pointer" data-test="cmp-list">
-      <el-table-column prop="target" :label="t('cmp.target')" min-width="150" />
+      <el-table-column :label="t('cmp.target')" min-width="150"><template #default="{ row }">{{ row.target_label || row.target }}</template></el-table-column>
       <el-table-column :label="t('cmp.unit')" width="100"><template #default="{ row }">{{ row.unit_code || '-' }}</template></el-table-column>
       <el-table-column :label="t('cmp.delivery')" min-width="130">
         <template #default="{ row }">{{ t('cmp.kind.' + row.delivery_kind) }} · {{ row.delivery_id.slice(0, 8) }}</template>
@@ -119,7 +127,7 @@ export const ComparisonPage = {
   },
   template: `
   <div v-if="c">
-    <h2 class="page-title">{{ t('cmp.title') }} · {{ c.target }}</h2>
+    <h2 class="page-title">{{ t('cmp.title') }} · {{ c.target_label || c.target }}</h2>
     <el-descriptions :column="3" border size="small" style="margin-bottom:12px">
       <el-descriptions-item :label="t('cmp.delivery')">{{ t('cmp.kind.' + c.delivery_kind) }} · <span data-test="cmp-delivery">{{ c.delivery_id }}</span></el-descriptions-item>
       <el-descriptions-item :label="t('cmp.previous')">{{ c.previous_delivery_id || '-' }}</el-descriptions-item>

@@ -61,7 +61,7 @@ export default {
       <el-form-item :label="t('cmp.target')">
         <el-select v-model="q.target" style="width:260px" data-test="hist-target">
           <el-option v-for="x in targets" :key="x.target + '|' + (x.unit_code || '')" :value="x.target + '|' + (x.unit_code || '')"
-            :label="x.target + (x.unit_code ? ' · ' + x.unit_code : '') + ' (' + x.deliveries + ' ' + t('cmp.deliveries') + ')'" />
+            :label="(x.target_label || x.target) + (x.unit_code ? ' · ' + x.unit_code : '') + ' (' + x.deliveries + ' ' + t('cmp.deliveries') + ')'" />
         </el-select>
       </el-form-item>
       <el-form-item :label="t('cmp.at')">

@@ -31,7 +31,7 @@ register({
   "cmp.open": ["查看", "Open"],
   "cmp.none": ["还没有比对结果：同一张表第二次导入或接收带业务主键的数据后会出现在这里。",
     "No comparisons yet: they appear after the second import or delivery with a business key into the same table."],
-  "cmp.filterTarget": ["按数据表筛选（专题库.表）", "Filter by table (topic.table)"],
+  "cmp.filterTarget": ["按数据表筛选", "Filter by table"],
   "cmp.search": ["查询", "Search"],
   "cmp.title": ["交付比对", "Comparison"],
   "cmp.all": ["全部", "All"],

@@ -5,6 +5,7 @@ import { useRoute } from "vue-router";
 import { ElMessageBox } from "element-plus";
 import { t, register } from "../../i18n.js";
 import { api } from "../../api.js";
+import { fmtValue } from "../../format.js";
 import { can } from "../../session.js";
 
 register({
@@ -59,7 +60,7 @@ export default {
     const items = computed(() => (file.value ? file.value.requests.flatMap((r) => (r.requests || []).flatMap((q) => q.items)) : []));
     function dataColumns(f) { return f.columns.filter((c) => !PROVENANCE.includes(c.name)); }
     onMounted(load);
-    return { t, file, loading, tab, showFull, can, items, dataColumns };
+    return { t, file, loading, tab, showFull, can, items, dataColumns, fmtValue };
   },
   template: `
   <div v-loading="loading">
@@ -93,7 +94,7 @@ export default {
           <el-tab-pane v-for="f in file.facts" :key="f.resource_code + f.topic" :name="f.resource_code" :label="f.resource_name + ' (' + f.rows.length + ')'">
             <el-alert v-if="f.truncated" type="info" :closable="false" :title="t('debtor.truncated')" />
             <el-table :data="f.rows" size="small" stripe style="width:100%">
-              <el-table-column v-for="c in dataColumns(f)" :key="c.name" :prop="c.name" :label="c.title" min-width="120" show-overflow-tooltip />
+              <el-table-column v-for="c in dataColumns(f)" :key="c.name" :prop="c.name" :label="c.title" min-width="120" show-overflow-tooltip><template #default="{ row }">{{ fmtValue(row[c.name], c.type) }}</template></el-table-column>
               <el-table-column prop="src_unit" :label="t('debtor.source')" width="100" />
               <el-table-column prop="src_received_at" :label="t('debtor.received')" width="160" />
             </el-table>

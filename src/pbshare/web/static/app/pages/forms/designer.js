@@ -2,11 +2,12 @@
 // the side panel (conditions included), preview at PC and phone width, save the draft, see its diff and publish;
 // versions with their diffs; a published field's type changes only after every stored value is checked.
 // Drag and drop is HTML5's own (dragstart / dragover / drop), no library.
-import { ref, reactive, computed, onMounted } from "vue";
+import { ref, reactive, computed, onMounted, nextTick } from "vue";
 import { useRoute, useRouter } from "vue-router";
 import { ElMessage, ElMessageBox } from "element-plus";
 import { t, lang } from "../../i18n.js";
 import { api } from "../../api.js";
+import { useFieldErrors, fieldProblems } from "../../fielderrors.js";
 import { COND_OPS, TYPE_ICONS, fmt } from "./labels.js";
 import { FormView } from "./records.js";
 
@@ -148,8 +149,35 @@ export default {
 
     // ---- draft, preview, publish
     function body() { return { title: model.value.title, fields: fields.value, layout: { ...layout }, access: { ...access } }; }
+    // A refused draft: the field it is about is selected and the message stands at that property in the side panel
+    // (the server names the field and the setting, or a path "fields.3.regex"); otherwise a toast.
+    const fe = useFieldErrors();
+    function problemAt(err) {
+      const d = err.detail;
+      if (d && !Array.isArray(d) && typeof d.field === "string" && byName.value[d.field]) {
+        return { name: d.field, prop: d.setting || "label", message: err.message };
+      }
+      for (const p of fieldProblems(err)) {
+        const m = p.path.match(/^fields\.(\d+)\.(\w+)/);
+        if (m && fields.value[Number(m[1])]) return { name: fields.value[Number(m[1])].name, prop: m[2], message: p.label ? `${p.label}：${p.message}` : p.message };
+      }
+      return null;
+    }
     async function save(quiet = false) {
-      const m = await api(`/forms/models/${code.value}/draft`, { method: "PUT", body: body() });
+      let m;
+      try {
+        m = await api(`/forms/models/${code.value}/draft`, { method: "PUT", body: body(), quiet: true });
+        fe.clear();
+      } catch (err) {
+        const at = problemAt(err);
+        if (at) {
+          selected.value = at.name;
+          await nextTick();
+          if (fe.show({ detail: [{ field: at.prop, reason: at.message }], message: at.message })) throw err;
+        }
+        ElMessage.error({ message: err.message, duration: 6000, showClose: true });
+        throw err;
+      }
       take(m);
       if (!quiet) ElMessage.success(t("fm.saved"));
       return m;
@@ -212,7 +240,7 @@ export default {
       take(await api(`/forms/models/${code.value}`));
     }
 
-    return { t, code, model, types, models, fields, layout, selected, current, preview, publishDlg, versionsDlg, typeDlg,
+    return { t, fe, code, model, types, models, fields, layout, selected, current, preview, publishDlg, versionsDlg, typeDlg,
       purgeDlg, accessDlg, access, ROLES, publishedNames, byName, typeLabel, TYPE_ICONS, COND_OPS, otherFields, dragNew, dragField, drop,
       removeField, addSection, removeSection, renameField, condFor, setCond, save, openPreview, openPublish, publish,
       openVersions, showVersionDiff, openTypeChange, checkType, applyType, openPurge, purge, optionsText,
@@ -276,9 +304,9 @@ export default {
       <div class="fm-props" data-test="fm-props">
         <h4 style="margin:4px 0">{{ t('fm.props') }}</h4>
         <div v-if="!current" class="muted">{{ t('fm.pickField') }}</div>
-        <el-form v-else label-position="top" size="small" @submit.prevent>
-          <el-form-item :label="t('fm.label')"><el-input v-model="current.label" data-test="fm-prop-label" /></el-form-item>
-          <el-form-item :label="t('fm.name')">
+        <el-form v-else :ref="fe.form" label-position="top" size="small" @submit.prevent>
+          <el-form-item :label="t('fm.label')" prop="label"><el-input v-model="current.label" data-test="fm-prop-label" /></el-form-item>
+          <el-form-item :label="t('fm.name')" prop="name">
             <el-input :model-value="current.name" @change="renameField(current, $event)" :disabled="publishedNames.has(current.name)" data-test="fm-prop-name" />
           </el-form-item>
           <el-form-item :label="t('fm.type')">
@@ -290,27 +318,27 @@ export default {
               <el-radio-button v-for="n in [1,2,3,4]" :key="n" :value="n" :label="n">{{ n }}</el-radio-button>
             </el-radio-group>
           </el-form-item>
-          <el-form-item :label="t('fm.placeholder')"><el-input v-model="current.placeholder" /></el-form-item>
-          <el-form-item :label="t('fm.help')"><el-input v-model="current.help" /></el-form-item>
+          <el-form-item :label="t('fm.placeholder')" prop="placeholder"><el-input v-model="current.placeholder" /></el-form-item>
+          <el-form-item :label="t('fm.help')" prop="help"><el-input v-model="current.help" /></el-form-item>
           <div style="display:flex;flex-wrap:wrap;gap:4px 12px;margin-bottom:8px">
             <el-checkbox v-model="current.required" data-test="fm-prop-required">{{ t('fm.required') }}</el-checkbox>
             <el-checkbox v-model="current.unique">{{ t('fm.unique') }}</el-checkbox>
             <el-checkbox v-model="current.searchable">{{ t('fm.searchable') }}</el-checkbox>
             <el-checkbox v-model="current.pii" :disabled="publishedNames.has(current.name)" data-test="fm-prop-pii">{{ t('fm.pii') }}</el-checkbox>
           </div>
-          <el-form-item :label="t('fm.default')"><el-input v-model="current.default" /></el-form-item>
+          <el-form-item :label="t('fm.default')" prop="default"><el-input v-model="current.default" /></el-form-item>
           <template v-if="['text','long_text','email'].includes(current.type)">
-            <el-form-item :label="t('fm.regex')"><el-input v-model="current.regex" placeholder="^[0-9]+$" /></el-form-item>
+            <el-form-item :label="t('fm.regex')" prop="regex"><el-input v-model="current.regex" placeholder="^[0-9]+$" data-test="fm-prop-regex" /></el-form-item>
             <div style="display:flex;gap:6px">
-              <el-form-item :label="t('fm.minLength')"><el-input-number v-model="current.min_length" :min="0" controls-position="right" style="width:110px" /></el-form-item>
-              <el-form-item :label="t('fm.maxLength')"><el-input-number v-model="current.max_length" :min="0" controls-position="right" style="width:110px" /></el-form-item>
+              <el-form-item :label="t('fm.minLength')" prop="min_length"><el-input-number v-model="current.min_length" :min="0" controls-position="right" style="width:110px" /></el-form-item>
+              <el-form-item :label="t('fm.maxLength')" prop="max_length"><el-input-number v-model="current.max_length" :min="0" controls-position="right" style="width:110px" /></el-form-item>
             </div>
           </template>
           <div v-if="['integer','decimal','money'].includes(current.type)" style="display:flex;gap:6px">
-            <el-form-item :label="t('fm.min')"><el-input v-model="current.min" style="width:110px" /></el-form-item>
-            <el-form-item :label="t('fm.max')"><el-input v-model="current.max" style="width:110px" /></el-form-item>
+            <el-form-item :label="t('fm.min')" prop="min"><el-input v-model="current.min" style="width:110px" /></el-form-item>
+            <el-form-item :label="t('fm.max')" prop="max"><el-input v-model="current.max" style="width:110px" /></el-form-item>
           </div>
-          <el-form-item v-if="['select','multiselect'].includes(current.type)" :label="t('fm.options')">
+          <el-form-item v-if="['select','multiselect'].includes(current.type)" :label="t('fm.options')" prop="options">
             <el-input type="textarea" :rows="4" :model-value="optionsText(current)" @change="current.options = parseOptions($event)" data-test="fm-prop-options" />
           </el-form-item>
           <el-form-item v-if="['select','multiselect'].includes(current.type)" :label="t('fm.codeTable')">

@@ -38,7 +38,7 @@ export default {
     <el-table v-else :data="items" size="small" border v-loading="loading" data-test="fm-models">
       <el-table-column prop="title" :label="t('fm.title')" min-width="160" />
       <el-table-column prop="code" :label="t('fm.code')" width="140" />
-      <el-table-column prop="table" :label="t('fm.table')" min-width="150" />
+      <el-table-column :label="t('fm.table')" min-width="150"><template #default="{ row }">{{ row.table_title || row.title }}</template></el-table-column>
       <el-table-column :label="t('fm.version')" width="120">
         <template #default="{ row }">
           <el-tag v-if="row.published_version" type="success" size="small">v{{ row.published_version }}</el-tag>

@@ -1,7 +1,9 @@
-// The searchable data dictionary: harvested tables and columns and the catalog's info items.
+// The searchable data dictionary: harvested tables and columns, the tables imported into topic databases and the
+// catalog's info items. A qualified name is the technical name on purpose (data-raw).
 import { ref } from "vue";
 import { t } from "../../i18n.js";
 import { api } from "../../api.js";
+import { labelOf, hasLabel } from "../../labels.js";
 import "./labels.js";
 
 export default {
@@ -22,7 +24,7 @@ export default {
         searched.value = true;
       } finally { loading.value = false; }
     }
-    return { t, q, kind, rows, loading, searched, search };
+    return { t, q, kind, rows, loading, searched, search, labelOf, hasLabel };
   },
   template: `
   <div>
@@ -36,9 +38,9 @@ export default {
     </div>
     <el-table v-if="searched" :data="rows" v-loading="loading" stripe :empty-text="t('common.empty')" data-test="dict-results">
       <el-table-column :label="t('md.kind')" width="100"><template #default="{ row }">{{ t('md.k.' + row.kind) }}</template></el-table-column>
-      <el-table-column prop="qualified_name" :label="t('md.qualified')" min-width="240" />
+      <el-table-column :label="t('md.qualified')" min-width="240"><template #default="{ row }"><span data-raw>{{ row.qualified_name }}</span></template></el-table-column>
       <el-table-column prop="comment" :label="t('md.comment')" min-width="160" />
-      <el-table-column prop="data_type" :label="t('md.type')" width="120" class-name="hide-mobile" label-class-name="hide-mobile" />
+      <el-table-column :label="t('md.type')" width="120" class-name="hide-mobile" label-class-name="hide-mobile"><template #default="{ row }">{{ row.data_type && hasLabel('fieldType', row.data_type) ? labelOf('fieldType', row.data_type) : row.data_type }}</template></el-table-column>
       <el-table-column :label="t('md.rows')" width="90" class-name="hide-mobile" label-class-name="hide-mobile"><template #default="{ row }">{{ row.row_count ?? '' }}</template></el-table-column>
     </el-table>
   </div>`,

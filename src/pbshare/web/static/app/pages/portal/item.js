@@ -56,8 +56,7 @@ export default {
       a.click();
       URL.revokeObjectURL(a.href);
     }
-    async function upload(ev) {
-      const file = ev.target.files[0];
+    async function upload(file) {
       if (!file) return;
       const form = new FormData();
       form.append("file", file);
@@ -66,7 +65,7 @@ export default {
         const out = await api(`/portal/items/${id.value}/upload`, { method: "POST", form });
         item.value = out.item;
         ElMessage.success(t("portal.uploaded", { n: out.rows }));
-      } finally { busy.value = false; ev.target.value = ""; }
+      } finally { busy.value = false; }
     }
     const show = (v) => (v === true ? t("portal.yes") : v === false ? t("portal.no") : v ?? "");
     onMounted(load);
@@ -130,7 +129,7 @@ export default {
           <p class="muted">{{ t('portal.uploadHint') }}</p>
           <div class="toolbar">
             <el-button data-test="download-template" @click="template">{{ t('portal.template') }}</el-button>
-            <input ref="fileInput" type="file" accept=".xlsx,.csv" data-test="upload" @change="upload" />
+            <file-pick accept=".xlsx,.csv" :loading="busy" data-test="upload" @pick="upload" />
           </div>
         </el-tab-pane>
       </el-tabs>

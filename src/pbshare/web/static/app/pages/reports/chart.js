@@ -4,6 +4,7 @@ import { ref, computed, watch, onMounted, onBeforeUnmount, nextTick } from "vue"
 import * as echarts from "echarts";
 import { t } from "../../i18n.js";
 import { NUMERIC } from "./labels.js";
+import { fmtValue } from "../../format.js";
 
 let mapReady = null;
 function loadMap() {
@@ -35,7 +36,7 @@ export default {
     const kpi = computed(() => {
       const row = (props.rows || [])[0] || {};
       const name = ax.value.y[0];
-      return { value: row[name] ?? "—", label: titleOf(name) };
+      return { value: row[name] === null || row[name] === undefined ? "—" : fmtValue(row[name], typeOf(name)), label: titleOf(name) };
     });
     const pivot = computed(() => {
       const { dims, y } = ax.value;
@@ -95,7 +96,9 @@ export default {
       draw();
     }), { deep: true });
     expose({ image: () => (inst ? inst.getDataURL({ type: "png", pixelRatio: 1, backgroundColor: "#fff" }) : null) });
-    const cell = (row, name) => { const v = row[name]; return v === null || v === undefined ? "" : v; };
+    // money and numbers by the column's type: 15125.0000000000 → 15,125.00
+    const typeOf = (name) => (props.columns || []).find((c) => c.name === name)?.type;
+    const cell = (row, name) => { const v = row[name]; return v === null || v === undefined ? "" : fmtValue(v, typeOf(name)); };
     return { el, kpi, pivot, t, titleOf, cell };
   },
   template: `

@@ -8,6 +8,7 @@ import { t } from "../../i18n.js";
 import { api } from "../../api.js";
 import { can } from "../../session.js";
 import { OPS, FNS, NUMERIC, download } from "./labels.js";
+import { fmtValue } from "../../format.js";
 import ReportChart from "./chart.js";
 
 export function emptyState() {
@@ -82,13 +83,11 @@ export const QueryBuilder = {
       else if (zone === "filters") props.state.filters.push({ column: name, op: f.pii ? "eq" : (NUMERIC.has(f.type) || ["date", "datetime"].includes(f.type) ? "between" : "contains"), value: "", value2: "" });
       else if (!props.state[zone].some((g) => g.column === name)) props.state[zone].push({ column: name, bucket: null });
     }
-    async function upload(e) {
-      const file = e.target.files[0];
+    async function upload(file) {
       if (!file) return;
       const form = new FormData();
       form.append("file", file);
       const up = await api("/reports/uploads", { method: "POST", form });
-      e.target.value = "";
       await loadSources();
       props.state.source = { kind: "upload", id: up.id };
     }
@@ -106,10 +105,10 @@ export const QueryBuilder = {
           <el-option v-for="s in g.items" :key="keyOf(s)" :label="s.title" :value="keyOf(s)" />
         </el-option-group>
       </el-select>
-      <label v-if="can('reports:write')" class="el-button el-button--default" style="cursor:pointer">{{ t('rp.upload') }}<input type="file" accept=".csv,.xlsx,.xls" style="display:none" @change="upload" data-test="upload"></label>
+      <file-pick v-if="can('reports:write')" accept=".csv,.xlsx,.xls" :label="t('rp.upload')" :show-name="false" @pick="upload" data-test="upload" />
       <template v-if="can('reports:write')">
         <el-input v-model="rest.url" :placeholder="t('rp.restUrl')" style="width:240px" />
-        <el-input v-model="rest.path" :placeholder="t('rp.restPath')" style="width:200px" />
+        <el-input v-model="rest.path" :placeholder="t('rp.restPath')" style="width:200px" data-raw />
         <el-button @click="useRest" :disabled="!rest.url">{{ t('rp.useRest') }}</el-button>
       </template>
     </div>
@@ -179,7 +178,7 @@ export default {
       router.push("/reports/builder");
     }
     const narrow = window.innerWidth < 600;
-    return { t, can, state, result, page, size, run, busy, exportAs, saveAsReport, pivoted, narrow };
+    return { t, can, state, result, page, size, run, busy, exportAs, saveAsReport, pivoted, narrow, fmtValue };
   },
   template: `
   <div>
@@ -196,8 +195,8 @@ export default {
       <div v-if="!result.rows.length" class="muted">{{ t('rp.empty') }}</div>
       <report-chart v-else-if="pivoted" chart="pivot" :columns="result.columns" :rows="result.rows" :options="{}" />
       <template v-else>
-        <el-table :data="result.rows" size="small" border style="width:100%" :show-summary="!!result.totals" :summary-method="() => result.totals ? result.columns.map((c, i) => i === 0 && !(c.name in result.totals) ? t('rp.total') : (result.totals[c.name] ?? '')) : []">
-          <el-table-column v-for="c in result.columns" :key="c.name" :prop="c.name" :label="c.title" min-width="110" />
+        <el-table :data="result.rows" size="small" border style="width:100%" :show-summary="!!result.totals" :summary-method="() => result.totals ? result.columns.map((c, i) => i === 0 && !(c.name in result.totals) ? t('rp.total') : (c.name in result.totals ? fmtValue(result.totals[c.name], c.type) : '')) : []">
+          <el-table-column v-for="c in result.columns" :key="c.name" :prop="c.name" :label="c.title" min-width="110"><template #default="{ row }">{{ fmtValue(row[c.name], c.type) }}</template></el-table-column>
         </el-table>
         <el-pagination style="margin-top:8px" :layout="narrow ? 'prev, pager, next' : 'total, sizes, prev, pager, next'" :small="narrow" :total="result.total" :page-size="size" :current-page="page"
           :page-sizes="[20, 50, 100, 500]" @current-change="run" @size-change="(s) => { size = s; run(1); }" />

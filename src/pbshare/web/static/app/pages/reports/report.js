@@ -7,6 +7,7 @@ import { ElMessage } from "element-plus";
 import { t } from "../../i18n.js";
 import { api } from "../../api.js";
 import { CHARTS, ROLES } from "./labels.js";
+import { fmtValue } from "../../format.js";
 import { QueryBuilder, emptyState, specOf, stateFromSpec } from "./query.js";
 import ReportChart, { axes } from "./chart.js";
 
@@ -80,7 +81,7 @@ export default {
       router.replace(`/reports/builder/${r.id}`);
     }
     const roleLabel = (code) => { const r = roleNames.value.find((x) => x.code === code); return r ? r.zh + " / " + r.en : code; };
-    return { t, state, form, result, preview, save, busy, CHARTS, ROLES, outputs, options, onDrill, drill, roleLabel, axes };
+    return { t, state, form, result, preview, save, busy, CHARTS, ROLES, outputs, options, onDrill, drill, roleLabel, axes, fmtValue };
   },
   template: `
   <div>
@@ -122,7 +123,7 @@ export default {
     <el-dialog v-model="drill.open" :title="t('rp.drill') + ' · ' + drill.label" width="90%" data-test="drill">
       <div class="muted">{{ t('rp.rowsCount', { n: drill.total }) }}</div>
       <el-table :data="drill.rows" size="small" border max-height="400">
-        <el-table-column v-for="c in drill.columns" :key="c.name" :prop="c.name" :label="c.title" min-width="110" />
+        <el-table-column v-for="c in drill.columns" :key="c.name" :prop="c.name" :label="c.title" min-width="110"><template #default="{ row }">{{ fmtValue(row[c.name], c.type) }}</template></el-table-column>
       </el-table>
     </el-dialog>
   </div>`,
