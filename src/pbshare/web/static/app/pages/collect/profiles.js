@@ -14,7 +14,6 @@ export default {
     const rows = ref([]);
     const loading = ref(false);
     const history = ref({});
-    const picking = ref(null);
     let seq = 0;
     async function load() {
       const mine = ++seq;
@@ -40,15 +39,12 @@ export default {
       }
       router.push(`/collect/runs/${run.id}`);
     }
-    function pickFile(p) { picking.value = p; document.getElementById("profile-file").click(); }
-    async function onFile(ev) {
-      const file = ev.target.files[0];
-      if (!file || !picking.value) return;
+    async function onFile(p, file) {
+      if (!file) return;
       const form = new FormData();
       form.append("file", file);
       const up = await api("/collect/uploads", { method: "POST", form });
-      ev.target.value = "";
-      runNow(picking.value, up.upload_id);
+      runNow(p, up.upload_id);
     }
     async function loadHistory(p) {
       history.value = { ...history.value, [p.id]: await api(`/collect/runs?profile_id=${p.id}&limit=20`) };
@@ -59,12 +55,11 @@ export default {
       load();
     }
     onMounted(load);
-    return { t, rows, loading, history, runNow, pickFile, onFile, loadHistory, remove, statusType, fmt, can };
+    return { t, rows, loading, history, runNow, onFile, loadHistory, remove, statusType, fmt, can };
   },
   template: `
   <div>
     <h2 class="page-title">{{ t('nav.profiles') }}</h2>
-    <input id="profile-file" type="file" accept=".csv,.txt,.xlsx,.xls" style="display:none" @change="onFile" />
     <el-table :data="rows" v-loading="loading" stripe :empty-text="t('common.empty')" data-test="profiles-table" @expand-change="loadHistory">
       <el-table-column type="expand"><template #default="{ row }">
         <el-table :data="history[row.id] || []" size="small">
@@ -79,7 +74,7 @@ export default {
       </template></el-table-column>
       <el-table-column prop="title" :label="t('col.title')" min-width="160" />
       <el-table-column prop="source_kind" :label="t('col.sourceLabel')" width="90" class-name="hide-mobile" label-class-name="hide-mobile" />
-      <el-table-column :label="t('col.target2')" min-width="140" class-name="hide-mobile" label-class-name="hide-mobile"><template #default="{ row }">{{ row.target_topic }}.{{ row.target_table }}</template></el-table-column>
+      <el-table-column :label="t('col.target2')" min-width="140" class-name="hide-mobile" label-class-name="hide-mobile"><template #default="{ row }">{{ row.target_label || row.target_table }}</template></el-table-column>
       <el-table-column :label="t('col.lastRun')" min-width="170"><template #default="{ row }">
         <template v-if="row.last_run"><el-tag size="small" :type="statusType(row.last_run.status)">{{ t('col.status.' + row.last_run.status) }}</el-tag>
           {{ row.last_run.rows_loaded }}/{{ row.last_run.rows_read }}<span v-if="row.last_run.rows_quarantined" class="muted"> ({{ t('col.quarantined') }} {{ row.last_run.rows_quarantined }})</span></template>
@@ -87,7 +82,7 @@ export default {
       </template></el-table-column>
       <el-table-column :label="t('common.actions')" min-width="230"><template #default="{ row }">
         <el-button link type="primary" :data-test="'run-' + row.name" @click="runNow(row)">{{ t('col.rerun') }}</el-button>
-        <el-button v-if="['csv','excel'].includes(row.source_kind)" link type="primary" @click="pickFile(row)">{{ t('col.rerunFile') }}</el-button>
+        <file-pick v-if="['csv','excel'].includes(row.source_kind)" accept=".csv,.txt,.xlsx,.xls" :show-name="false" :data-test="'rerun-file-' + row.name" @pick="(f) => onFile(row, f)" style="margin:0 12px"><el-button link type="primary">{{ t('col.rerunFile') }}</el-button></file-pick>
         <el-button v-if="can('collect:manage')" link type="danger" @click="remove(row)">{{ t('col.delete') }}</el-button>
       </template></el-table-column>
     </el-table>

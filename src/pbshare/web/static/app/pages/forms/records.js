@@ -25,9 +25,7 @@ const FieldInput = {
     onMounted(() => { if (props.f.type === "reference") search(""); });
     const code = inject("formCode", ref(""));
     const uploading = ref(false);
-    async function upload(ev) {
-      const file = ev.target.files[0];
-      ev.target.value = "";
+    async function upload(file) {
       if (!file || !code.value) return;
       const form = new FormData();
       form.append("file", file);
@@ -43,7 +41,7 @@ const FieldInput = {
   <div v-if="f.type === 'attachment'" :data-test="'fm-input-' + f.name">
     <a v-if="href" :href="href" target="_blank" rel="noopener">{{ modelValue.name }}</a>
     <span v-if="modelValue && modelValue.size" class="muted" style="margin:0 6px">{{ Math.ceil(modelValue.size / 1024) }} KB</span>
-    <input type="file" accept=".pdf,.png,.jpg,.jpeg,.gif,.docx,.xlsx,.ofd" @change="upload" :disabled="uploading" />
+    <file-pick accept=".pdf,.png,.jpg,.jpeg,.gif,.docx,.xlsx,.ofd" :show-name="false" :loading="uploading" @pick="upload" />
   </div>
   <el-input v-else-if="['text','email','phone','resident_id','uscc'].includes(f.type)" v-model="value" :placeholder="f.placeholder || ''" clearable :data-test="'fm-input-' + f.name" />
   <el-input v-else-if="f.type === 'long_text'" v-model="value" type="textarea" :rows="3" :placeholder="f.placeholder || ''" :data-test="'fm-input-' + f.name" />
@@ -234,9 +232,7 @@ export const RecordsPage = {
       const p = params(); p.delete("page"); p.delete("size"); p.delete("deleted"); p.delete("unmask"); p.delete("purpose"); p.delete("q");
       return download(`/forms/models/${code.value}/export.xlsx?${p}`, `${code.value}.xlsx`);
     };
-    async function onImport(ev) {
-      const file = ev.target.files[0];
-      ev.target.value = "";
+    async function onImport(file) {
       if (!file) return;
       const form = new FormData();
       form.append("file", file);
@@ -276,8 +272,7 @@ export const RecordsPage = {
       <div class="toolbar" style="flex-wrap:wrap;gap:6px">
         <el-button type="primary" @click="router.push('/forms/' + code + '/new')" data-test="fm-new-record">{{ t('fm.newRecord') }}</el-button>
         <el-button @click="template" data-test="fm-template">{{ t('fm.template') }}</el-button>
-        <el-button @click="$refs.file.click()" data-test="fm-import">{{ t('fm.import') }}</el-button>
-        <input ref="file" type="file" accept=".xlsx" style="display:none" @change="onImport" data-test="fm-import-file" />
+        <file-pick accept=".xlsx" :show-name="false" @pick="onImport" data-test="fm-import-file"><el-button data-test="fm-import">{{ t('fm.import') }}</el-button></file-pick>
         <el-button @click="exportXlsx" data-test="fm-export">{{ t('fm.export') }}</el-button>
         <el-checkbox v-model="q.trash" @change="search" data-test="fm-trash">{{ t('fm.trash') }}</el-checkbox>
         <el-input v-model="q.text" :placeholder="t('fm.quickSearch')" clearable style="max-width:220px" @keyup.enter="search" @clear="search" data-test="fm-q" />
