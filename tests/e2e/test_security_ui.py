@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pyotp
@@ -11,6 +12,7 @@ from playwright.sync_api import expect
 from pbshare.core.clock import utcnow
 from pbshare.security.audit import service as audit
 from tests.conftest import PASSWORD, make_user
+from tests.e2e.widgets import pick
 
 pytestmark = pytest.mark.browser
 
@@ -72,12 +74,12 @@ def test_security_pages_for_the_security_admin_and_the_auditor(page, live_server
     expect(page.locator("[data-test=welcome]")).to_be_visible(timeout=15000)
     page.goto(live_server + "/#/security/api-clients")
     page.click("[data-test=client-new]")
-    page.fill("input[name=client-unit]", "SZBA")
+    pick(page, "[data-test=client-unit]", "szba", "SZBA")
     page.fill("input[name=client-name]", "署内测试系统")
     page.click("[data-test=client-save]")
-    secret = page.locator("input[data-test=client-secret]")
-    expect(secret).to_be_visible()
-    assert len(secret.input_value()) == 64
+    secret = page.locator("[data-test=client-secret]")
+    expect(secret.locator("[data-test=secret-once]")).to_contain_text("只显示这一次")
+    assert re.search(r"共享密钥: [0-9a-f]{64}$", secret.locator("[data-test=secret-text]").inner_text())
     page.keyboard.press("Escape")
     expect(page.locator("[data-test=clients-table]")).to_contain_text("署内测试系统")
     page.goto(live_server + "/#/security/policy")
@@ -85,7 +87,7 @@ def test_security_pages_for_the_security_admin_and_the_auditor(page, live_server
     page.click("[data-test=retention-dry]")
     expect(page.get_by_text("case.discharged：到期 0 条")).to_be_visible()
     page.goto(live_server + "/#/security/roles")
-    expect(page.locator("[data-test=role-matrix]")).to_contain_text("audit:read")
+    expect(page.locator("[data-test=role-matrix]")).to_contain_text("查看审计日志")
     page.click("[data-test=user-menu]")
     page.click("[data-test=logout]")
     expect(page.locator(".login-card")).to_be_visible()

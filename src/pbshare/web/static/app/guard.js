@@ -118,7 +118,7 @@ export const SecretDialog = {
   <el-dialog :model-value="modelValue != null" :before-close="close" :title="title" width="min(640px, 95vw)" :close-on-click-modal="false" data-test="secret-dialog">
     <el-alert type="warning" :closable="false" show-icon :title="t('secret.once')" style="margin-bottom:10px" data-test="secret-once" />
     <p v-if="note" class="muted">{{ note }}</p>
-    <slot><pre class="mono" data-test="secret-text" style="white-space:pre-wrap;word-break:break-all;background:#f6f8fa;padding:10px;border-radius:4px">{{ text }}</pre></slot>
+    <slot><pre class="mono" data-test="secret-text" data-raw style="white-space:pre-wrap;word-break:break-all;background:#f6f8fa;padding:10px;border-radius:4px">{{ text }}</pre></slot>
     <template #footer>
       <el-button data-test="secret-copy" @click="copy">{{ t('secret.copy') }}</el-button>
       <el-button data-test="secret-download" @click="download">{{ t('secret.download') }}</el-button>

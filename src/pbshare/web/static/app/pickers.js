@@ -116,7 +116,7 @@ export const EntityPicker = {
   template: `
   <el-select v-bind="$attrs" :model-value="modelValue" @update:model-value="update" :multiple="multiple" filterable remote clearable
     :remote-method="search" :loading="loading" :placeholder="ph" :no-match-text="t('picker.none')" :no-data-text="t('picker.none')"
-    :data-picker="kind" @visible-change="(open) => open && search('')" style="width:100%">
+    :data-picker="kind" @visible-change="(open) => open && search('')">
     <el-option v-for="o in shown" :key="o.value" :value="o.value" :label="o.label" :data-value="o.value">
       <span>{{ o.label }}</span><span v-if="o.sub && o.sub !== o.label" class="muted" style="float:right;margin-left:12px">{{ o.sub }}</span>
     </el-option>

@@ -7,13 +7,14 @@ import { ElMessage } from "element-plus";
 import { t } from "../../i18n.js";
 import { api } from "../../api.js";
 import { guardComponents } from "../../guard.js";
+import { pickerComponents } from "../../pickers.js";
 import { can, session } from "../../session.js";
 import { ROLES, download } from "./labels.js";
 import ReportChart from "./chart.js";
 
 export const BuiltinDashboards = {
   name: "BuiltinDashboards",
-  components: { ReportChart },
+  components: { ReportChart, ...pickerComponents },
   props: { compact: { type: Boolean, default: false } },
   setup() {
     const boards = ref([]);
@@ -41,7 +42,7 @@ export const BuiltinDashboards = {
   <div class="rp-builtin" data-test="builtin">
     <div class="rp-globals">
       <el-date-picker v-model="g.range" type="daterange" value-format="YYYY-MM-DD" :start-placeholder="t('rp.low')" :end-placeholder="t('rp.high')" style="width:260px" />
-      <el-input v-model="g.unit" :placeholder="t('rp.unit')" style="width:160px" clearable />
+      <entity-picker kind="unit" v-model="g.unit" :placeholder="t('rp.unit')" style="width:200px" data-test="builtin-unit" />
       <el-button type="primary" @click="load">{{ t('rp.apply') }}</el-button>
       <el-button @click="exportAs('pdf')" data-test="builtin-pdf">{{ t('rp.pdf') }}</el-button>
       <el-button @click="exportAs('xlsx')" data-test="builtin-xlsx">{{ t('rp.excel') }}</el-button>
