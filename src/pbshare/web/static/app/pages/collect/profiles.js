@@ -4,11 +4,13 @@ import { ElMessage, ElMessageBox } from "element-plus";
 import { useRouter } from "vue-router";
 import { t } from "../../i18n.js";
 import { api } from "../../api.js";
+import { guardComponents } from "../../guard.js";
 import { can } from "../../session.js";
 import { statusType, fmt } from "./labels.js";
 
 export default {
   name: "ProfilesPage",
+  components: { ...guardComponents },
   setup() {
     const router = useRouter();
     const rows = ref([]);
@@ -50,8 +52,8 @@ export default {
       history.value = { ...history.value, [p.id]: await api(`/collect/runs?profile_id=${p.id}&limit=20`) };
     }
     async function remove(p) {
-      await ElMessageBox.confirm(t("col.confirmDelete", { name: p.title }), t("col.delete"), { type: "warning" });
       await api(`/collect/profiles/${p.id}`, { method: "DELETE" });
+      ElMessage.success(t("guard.deleted", { n: p.title }));
       load();
     }
     onMounted(load);
@@ -83,7 +85,7 @@ export default {
       <el-table-column :label="t('common.actions')" min-width="230"><template #default="{ row }">
         <el-button link type="primary" :data-test="'run-' + row.name" @click="runNow(row)">{{ t('col.rerun') }}</el-button>
         <file-pick v-if="['csv','excel'].includes(row.source_kind)" accept=".csv,.txt,.xlsx,.xls" :show-name="false" :data-test="'rerun-file-' + row.name" @pick="(f) => onFile(row, f)" style="margin:0 12px"><el-button link type="primary">{{ t('col.rerunFile') }}</el-button></file-pick>
-        <el-button v-if="can('collect:manage')" link type="danger" @click="remove(row)">{{ t('col.delete') }}</el-button>
+        <guarded-button v-if="can('collect:manage')" link type="danger" @click="remove(row)" :confirm="t('guard.deleteAsk', { n: row.title })" :confirm-text="t('guard.delete')" :data-test="'profile-delete-' + row.name">{{ t('col.delete') }}</guarded-button>
       </template></el-table-column>
     </el-table>
   </div>`,

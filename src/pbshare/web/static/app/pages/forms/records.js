@@ -6,6 +6,7 @@ import { ElMessage, ElMessageBox } from "element-plus";
 import { can } from "../../session.js";
 import { t } from "../../i18n.js";
 import { api, ApiError } from "../../api.js";
+import { guardComponents } from "../../guard.js";
 import { OPS, isVisible, isRequired, fmt } from "./labels.js";
 
 const FieldInput = {
@@ -159,6 +160,7 @@ function cell(f, v) {
 
 export const RecordsPage = {
   name: "FormRecordsPage",
+  components: { ...guardComponents },
   setup() {
     const route = useRoute();
     const router = useRouter();
@@ -218,6 +220,7 @@ export const RecordsPage = {
     const search = () => { q.page = 1; load(); };
     async function remove(row) {
       await api(`/forms/models/${code.value}/records/${row.id}`, { method: "DELETE" });
+      ElMessage.success(t("guard.deleted", { n: "#" + row.id.slice(-6) }));
       await load();
     }
     async function restore(row) {
@@ -315,7 +318,7 @@ export const RecordsPage = {
           <template #default="{ row }">
             <el-button v-if="!row.deleted" link type="primary" size="small" @click="router.push('/forms/' + code + '/records/' + row.id)">{{ t('common.edit') }}</el-button>
             <el-button link size="small" @click="showHistory(row)" :data-test="'fm-history-' + row.id">{{ t('fm.history') }}</el-button>
-            <el-button v-if="!row.deleted" link type="danger" size="small" @click="remove(row)" :data-test="'fm-delete-' + row.id">{{ t('fm.delete') }}</el-button>
+            <guarded-button v-if="!row.deleted" link type="danger" size="small" @click="remove(row)" :confirm="t('guard.trashAsk', { n: '#' + row.id.slice(-6) })" :confirm-text="t('guard.delete')" :data-test="'fm-delete-' + row.id">{{ t('fm.delete') }}</guarded-button>
             <el-button v-else link type="success" size="small" @click="restore(row)" :data-test="'fm-restore-' + row.id">{{ t('fm.restore') }}</el-button>
           </template>
         </el-table-column>
