@@ -2,12 +2,14 @@
 import { ref, reactive, computed, onMounted, onBeforeUnmount } from "vue";
 import { t } from "../../i18n.js";
 import { api } from "../../api.js";
+import { pickerComponents } from "../../pickers.js";
 import { useFieldErrors } from "../../fielderrors.js";
 import { can } from "../../session.js";
 import { TYPES, statusType, skippedText } from "./labels.js";
 
 export default {
   name: "ImportWizard",
+  components: { ...pickerComponents },
   setup() {
     const step = ref(0);
     const narrow = window.innerWidth < 768;  // phones: labels above the fields
@@ -162,7 +164,7 @@ export default {
           <el-select v-model="target.topic" style="width:200px" data-test="target-topic"><el-option v-for="tp in topics" :key="tp.name" :value="tp.name" :label="tp.title + ' (' + tp.name + ')'" /></el-select>
         </el-form-item>
         <el-form-item :label="t('col.targetTable')" prop="target_table"><el-input v-model="target.table" style="max-width:260px" data-test="target-table" /></el-form-item>
-        <el-form-item :label="t('col.resource')" prop="resource_code"><el-input v-model="target.resource_code" style="max-width:160px" /></el-form-item>
+        <el-form-item :label="t('col.resource')" prop="resource_code"><entity-picker kind="resource" v-model="target.resource_code" style="max-width:320px" data-test="target-resource" /></el-form-item>
       </el-form>
       <el-button type="primary" :disabled="!ready" data-test="to-preview" @click="doPreview(false)">{{ t('col.next') }}</el-button>
     </el-card>

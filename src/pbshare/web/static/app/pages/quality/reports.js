@@ -5,6 +5,7 @@ import { useRouter, useRoute } from "vue-router";
 import * as echarts from "echarts";
 import { t, lang, register } from "../../i18n.js";
 import { api } from "../../api.js";
+import { pickerComponents } from "../../pickers.js";
 import { can } from "../../session.js";
 import { ElMessage } from "element-plus";
 import { fmtDateTime } from "../../format.js";
@@ -123,6 +124,7 @@ export function drawTrend(chart, points) {
 
 export default {
   name: "QualityReportsPage",
+  components: { ...pickerComponents },
   setup() {
     const router = useRouter();
     const route = useRoute();
@@ -186,7 +188,7 @@ export default {
   <div>
     <h2 class="page-title">{{ t('qr.title') }}</h2>
     <div class="toolbar" style="display:flex;flex-wrap:wrap;gap:8px;margin-bottom:12px">
-      <el-input v-model="q.resource_code" :placeholder="t('qr.resource')" clearable style="width:170px" data-test="qr-filter-resource" @keyup.enter="search" />
+      <entity-picker kind="resource" v-model="q.resource_code" :placeholder="t('qr.resource')" style="width:220px" data-test="qr-filter-resource" @change="search" />
       <el-select v-model="q.unit_code" :placeholder="t('qr.unit')" clearable filterable style="width:200px" data-test="qr-filter-unit">
         <el-option v-for="u in units" :key="u.code" :label="u.name" :value="u.code" />
       </el-select>

@@ -3,6 +3,7 @@ import { ref, reactive, computed, onMounted } from "vue";
 import { ElMessage } from "element-plus";
 import { t, lang, register } from "../../i18n.js";
 import { api } from "../../api.js";
+import { pickerComponents } from "../../pickers.js";
 import { fmtDateTime } from "../../format.js";
 import { labelOf, auditLabel, auditOptions, detailLines, isUuid } from "../../labels.js";
 
@@ -33,6 +34,7 @@ register({
 
 export default {
   name: "AuditPage",
+  components: { ...pickerComponents },
   setup() {
     const q = reactive({ user: "", action: "", object_type: "", object_id: "", range: null, page: 1, size: 20 });
     const rows = ref([]);
@@ -80,7 +82,7 @@ export default {
     <el-tabs v-model="tab" @tab-change="(n) => n === 'destructions' && loadDestructions()">
       <el-tab-pane :label="t('audit.records')" name="records">
         <div class="toolbar" style="flex-wrap:wrap;gap:8px">
-          <el-input v-model="q.user" :placeholder="t('audit.user')" style="width:140px" clearable data-test="audit-user" />
+          <entity-picker kind="user" v-model="q.user" :placeholder="t('audit.user')" style="width:180px" data-test="audit-user" />
           <el-select v-model="q.action" :placeholder="t('audit.action')" style="width:200px" clearable filterable data-test="audit-action">
             <el-option v-for="a in actions" :key="a.value" :value="a.value" :label="a.label" />
           </el-select>
