@@ -9,7 +9,7 @@ The profile's import does everything a delivery gets: text columns read as text,
 parsed, decimals checked, resident IDs normalised and validated (vectorised), bad rows split off to
 quarantine, bulk load in one transaction. Our import runs in a child process so its peak memory
 (RSS) is its own. A second run (``--pii-rows``, 200,000 by default) marks the ID column ``pii``, so each
-value is sealed (SM4-GCM) and blind-indexed (HMAC-SM3), against a plain COPY of the same rows.
+value is sealed (SM4-CTR-HMAC-SM3, the bulk format) and blind-indexed (HMAC-SM3), against a plain COPY of the same rows.
 Targets: PostgreSQL ratio ≤ 1.2, sealed ratio ≤ 2.0, peak < 500 MB. The sealed ratio is printed on its
 own line; the last line stays ``RATIO <postgres ratio>`` (plain, unsealed).
 """
@@ -204,7 +204,7 @@ def main() -> None:
         plain_small, _, _, _ = run_import("postgresql", pg_dir, db_name, small, "bench_import")
         sealed_small, _, loaded, _ = run_import("postgresql", pg_dir, db_name, small, "bench_pii")
         base_small = pg_copy_baseline(db_name, small, "baseline_pii")
-        print(f"PostgreSQL  {n:,} rows with id_no sealed (SM4-GCM + HMAC-SM3 blind index, a column per call): "
+        print(f"PostgreSQL  {n:,} rows with id_no sealed (SM4-CTR-HMAC-SM3 + HMAC-SM3 blind index, a column per call): "
               f"{sealed_small:.2f} s vs {plain_small:.2f} s unsealed "
               f"(+{(sealed_small - plain_small) / n * 1e6:.1f} µs per row); plain COPY of the same rows "
               f"{base_small:.2f} s")

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 SM4_GCM = "SM4-GCM"
+SM4_CTR_HMAC = "SM4-CTR-HMAC-SM3"  # encrypt-then-MAC: SM4-CTR, then a 16-byte HMAC-SM3 tag (bulk sealing)
 AES_GCM = "AES-256-GCM"
 HMAC_SM3 = "HMAC-SM3"
 HMAC_SHA256 = "HMAC-SHA-256"
@@ -103,6 +104,10 @@ class Sealed:
 
 
 def encrypt(alg: str, key: bytes, plaintext: bytes, aad: bytes | None = None) -> Sealed:
+    if alg == SM4_CTR_HMAC:
+        if aad:
+            raise CryptoError(f"{SM4_CTR_HMAC} takes no additional data")
+        return _ctr_hmac_encrypt(key, plaintext)
     iv = os.urandom(12)
     if alg == SM4_GCM:
         enc = Cipher(algorithms.SM4(key[:16]), modes.GCM(iv)).encryptor()
@@ -117,23 +122,73 @@ def encrypt(alg: str, key: bytes, plaintext: bytes, aad: bytes | None = None) ->
 
 def encrypt_many(alg: str, key: bytes, plaintexts: Sequence[bytes]) -> list[Sealed]:
     """``encrypt`` of many values (no AAD), each with its own random IV as before. The block cipher
-    (key schedule) is built once and the IVs are drawn in one read of the OS random source; OpenSSL
-    still needs one GCM context per IV, which is the remaining per-value cost."""
+    (key schedule) is built once and the IVs are drawn in one read of the OS random source."""
+    return [Sealed.from_text(t) for t in encrypt_many_text(alg, key, plaintexts)]
+
+
+def encrypt_many_text(alg: str, key: bytes, plaintexts: Sequence[bytes]) -> list[str]:
+    """``encrypt(...).to_text()`` of many values, each with its own random IV. SM4-GCM needs one OpenSSL
+    context per IV (its setup is half the cost of a value); SM4-CTR-HMAC-SM3 reuses one CTR context
+    (``reset_nonce``) and one keyed HMAC state, a third cheaper a value, which is why bulk sealing uses it."""
     ivs = os.urandom(12 * len(plaintexts))
+    out = []
+    if alg == SM4_CTR_HMAC:
+        enc_key, mac_key = _ctr_hmac_keys(key)
+        ctr = Cipher(algorithms.SM4(enc_key), modes.CTR(_COUNTER0)).encryptor()
+        keyed = hmac.new(mac_key, _CTR_HMAC_TAG_PREFIX, "sm3")
+        prefix = alg + ":"
+        for i, plaintext in enumerate(plaintexts):
+            iv = ivs[12 * i:12 * i + 12]
+            ctr.reset_nonce(iv + _COUNTER0[:4])
+            ct = ctr.update(plaintext)
+            mac = keyed.copy()
+            mac.update(iv)
+            mac.update(ct)
+            out.append(f"{prefix}{b64e(iv)}:{b64e(ct + mac.digest()[:16])}")
+        return out
     if alg == SM4_GCM:
         block = algorithms.SM4(key[:16])
-        out = []
         for i, plaintext in enumerate(plaintexts):
             iv = ivs[12 * i:12 * i + 12]
             enc = Cipher(block, modes.GCM(iv)).encryptor()
             ct = enc.update(plaintext) + enc.finalize()
-            out.append(Sealed(alg, iv, ct + enc.tag))
+            out.append(Sealed(alg, iv, ct + enc.tag).to_text())
         return out
     if alg == AES_GCM:
         aead = AESGCM(key[:32])
-        return [Sealed(alg, ivs[12 * i:12 * i + 12], aead.encrypt(ivs[12 * i:12 * i + 12], p, None))
+        return [Sealed(alg, ivs[12 * i:12 * i + 12], aead.encrypt(ivs[12 * i:12 * i + 12], p, None)).to_text()
                 for i, p in enumerate(plaintexts)]
     raise CryptoError(f"unknown cipher {alg}")
+
+
+# SM4-CTR-HMAC-SM3: the 32-byte key's first half encrypts (SM4-CTR, counter block = 12-byte IV || 0^32), its
+# second half keys HMAC-SM3 over the algorithm's name, the IV and the ciphertext; the tag is the MAC's first 16
+# bytes (as long as GCM's). The MAC is checked before anything is decrypted.
+_COUNTER0 = bytes(16)
+_CTR_HMAC_TAG_PREFIX = SM4_CTR_HMAC.encode("ascii")
+
+
+def _ctr_hmac_keys(key: bytes) -> tuple[bytes, bytes]:
+    if len(key) < 32:
+        raise CryptoError(f"{SM4_CTR_HMAC} needs a 32-byte key: 16 to encrypt, 16 for the MAC")
+    return key[:16], key[16:32]
+
+
+def _ctr_hmac_encrypt(key: bytes, plaintext: bytes) -> Sealed:
+    text = encrypt_many_text(SM4_CTR_HMAC, key, [plaintext])[0]
+    return Sealed.from_text(text)
+
+
+def _ctr_hmac_decrypt(key: bytes, sealed: Sealed) -> bytes:
+    enc_key, mac_key = _ctr_hmac_keys(key)
+    if len(sealed.iv) != 12 or len(sealed.ct) < 16:
+        raise CryptoError("ciphertext did not decrypt: wrong key or tampered data")
+    body, tag = sealed.ct[:-16], sealed.ct[-16:]
+    expected = hmac.new(mac_key, _CTR_HMAC_TAG_PREFIX + sealed.iv + body, "sm3").digest()[:16]
+    if not hmac.compare_digest(expected, tag):
+        raise CryptoError("ciphertext did not decrypt: wrong key or tampered data")
+    dec = Cipher(algorithms.SM4(enc_key), modes.CTR(sealed.iv + _COUNTER0[:4])).decryptor()
+    return dec.update(body) + dec.finalize()
 
 
 def decrypt(key: bytes, sealed: Sealed, aad: bytes | None = None) -> bytes:
@@ -146,6 +201,10 @@ def decrypt(key: bytes, sealed: Sealed, aad: bytes | None = None) -> bytes:
             return dec.update(body) + dec.finalize()
         if sealed.alg == AES_GCM:
             return AESGCM(key[:32]).decrypt(sealed.iv, sealed.ct, aad)
+        if sealed.alg == SM4_CTR_HMAC:
+            if aad:
+                raise CryptoError(f"{SM4_CTR_HMAC} takes no additional data")
+            return _ctr_hmac_decrypt(key, sealed)
     except Exception as exc:  # InvalidTag and friends: never say more than "did not decrypt"
         raise CryptoError("ciphertext did not decrypt: wrong key or tampered data") from exc
     raise CryptoError(f"unknown cipher {sealed.alg}")
