@@ -35,7 +35,7 @@ export const SOURCES = {
   table: {
     find: (q, p) => api(`/warehouse/tables?q=${enc(q)}${p.topic ? `&topic=${enc(p.topic)}` : ""}`, { quiet: true }),
     // within one topic the value is the table's name, across topics "topic.name"
-    value: (tb, p) => (p.topic ? tb.name : `${tb.topic}.${tb.name}`), label: (tb) => tb.title || tb.name, sub: (tb) => `${tb.topic}.${tb.name}`,
+    value: (tb, p) => (p.topic ? tb.name : `${tb.topic}.${tb.name}`), label: (tb) => tb.title || tb.name, sub: () => "",
   },
   user: {
     find: (q) => api(`/users?q=${enc(q)}`, { quiet: true }),

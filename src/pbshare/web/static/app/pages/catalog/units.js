@@ -3,10 +3,12 @@ import { ref, reactive, onMounted } from "vue";
 import { ElMessage } from "element-plus";
 import { t, label, options } from "./labels.js";
 import { api } from "../../api.js";
+import { tableComponents } from "../../tables.js";
 import { can } from "../../session.js";
 
 export default {
   name: "UnitsPage",
+  components: { ...tableComponents },
   setup() {
     const rows = ref([]);
     const loading = ref(false);
@@ -50,15 +52,15 @@ export default {
       <el-input v-model="q" :placeholder="t('unit.name')" clearable />
       <el-button v-if="can('units:write')" type="primary" @click="edit(null)" data-test="unit-new">{{ t('unit.new') }}</el-button>
     </div>
-    <el-table :data="shown()" v-loading="loading" stripe data-test="units-table">
-      <el-table-column prop="code" :label="t('unit.code')" width="110" />
-      <el-table-column :label="t('unit.name')" min-width="200"><template #default="{ row }"><el-button link type="primary" @click="show(row)">{{ row.name }}</el-button></template></el-table-column>
+    <list-table :data="shown()" :name="t('nav.units')" :searchable="false" :page-size="50" v-loading="loading" stripe data-test="units-table">
+      <el-table-column prop="code" sortable="custom" :label="t('unit.code')" width="110" />
+      <el-table-column prop="name" sortable="custom" :label="t('unit.name')" min-width="200"><template #default="{ row }"><el-button link type="primary" @click="show(row)">{{ row.name }}</el-button></template></el-table-column>
       <el-table-column :label="t('unit.kind')" width="140" class-name="hide-mobile" label-class-name="hide-mobile"><template #default="{ row }">{{ label('unit_kind', row.kind) }}</template></el-table-column>
       <el-table-column prop="credit_code" :label="t('unit.creditCode')" width="190" class-name="hide-mobile" label-class-name="hide-mobile" />
       <el-table-column :label="t('unit.state')" width="100"><template #default="{ row }"><el-tag size="small" :type="stateTag(row)" :data-test="'unit-state-' + row.code">{{ label('unit_state', shownState(row)) }}</el-tag></template></el-table-column>
-      <el-table-column prop="resources" :label="t('unit.resources')" width="100" class-name="hide-mobile" label-class-name="hide-mobile" />
-      <el-table-column v-if="can('units:write')" :label="t('common.actions')" width="80"><template #default="{ row }"><el-button link type="primary" @click="edit(row)" :data-test="'unit-edit-' + row.code">{{ t('common.edit') }}</el-button></template></el-table-column>
-    </el-table>
+      <el-table-column prop="resources" sortable="custom" :label="t('unit.resources')" width="100" class-name="hide-mobile" label-class-name="hide-mobile" />
+      <el-table-column v-if="can('units:write')" :label="t('common.actions')" width="80" fixed="right"><template #default="{ row }"><el-button link type="primary" @click="edit(row)" :data-test="'unit-edit-' + row.code">{{ t('common.edit') }}</el-button></template></el-table-column>
+    </list-table>
 
     <el-drawer :model-value="!!detail" @update:model-value="detail = null" :title="detail?.name" size="min(560px, 100%)">
       <template v-if="detail">

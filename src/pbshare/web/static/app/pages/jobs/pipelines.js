@@ -5,6 +5,7 @@ import { ElMessage } from "element-plus";
 import { t } from "../../i18n.js";
 import { api } from "../../api.js";
 import { guardComponents } from "../../guard.js";
+import { tableComponents } from "../../tables.js";
 import { can } from "../../session.js";
 import { kindLabel, paramLabel } from "./labels.js";
 
@@ -14,7 +15,7 @@ function blankStep(kind) {
 
 export default {
   name: "PipelinesPage",
-  components: { ...guardComponents },
+  components: { ...guardComponents, ...tableComponents },
   setup() {
     const router = useRouter();
     const rows = ref([]);
@@ -78,12 +79,12 @@ export default {
   <div>
     <h2 class="page-title">{{ t('nav.pipelines') }}</h2>
     <div class="toolbar"><el-button v-if="can('jobs:manage')" type="primary" data-test="new-pipeline" @click="edit(null)">{{ t('jobs.newPipeline') }}</el-button></div>
-    <el-table :data="rows" data-test="pipelines-table" :empty-text="t('jobs.noPipelines')">
-      <el-table-column :label="t('jobs.name')" prop="name" min-width="160" />
+    <list-table :data="rows" :name="t('nav.pipelines')" data-test="pipelines-table" :empty-text="t('jobs.noPipelines')">
+      <el-table-column :label="t('jobs.name')" prop="name" sortable="custom" min-width="160" />
       <el-table-column :label="t('jobs.steps')" min-width="260">
         <template #default="{ row }"><span class="muted">{{ row.steps.map((s) => s.name || kindLabel(kinds, s.kind)).join(' → ') }}</span></template>
       </el-table-column>
-      <el-table-column width="330">
+      <el-table-column width="330" fixed="right">
         <template #default="{ row }">
           <el-button v-if="can('jobs:manage')" size="small" type="primary" :data-test="'run-' + row.name" @click="runNow(row)">{{ t('jobs.runNow') }}</el-button>
           <el-button v-if="can('jobs:manage')" size="small" :data-test="'schedule-' + row.name" @click="router.push({ path: '/jobs/schedules', query: { pipeline: row.id } })">{{ t('jobs.schedule') }}</el-button>
@@ -91,7 +92,7 @@ export default {
           <guarded-button v-if="can('jobs:manage')" size="small" type="danger" link @click="remove(row)" :confirm="t('guard.deleteAsk', { n: row.name })" :confirm-text="t('guard.delete')" :data-test="'pipeline-delete-' + row.name">{{ t('jobs.delete') }}</guarded-button>
         </template>
       </el-table-column>
-    </el-table>
+    </list-table>
     <el-dialog v-model="form.open" :title="form.id ? t('jobs.editPipeline') : t('jobs.newPipeline')" width="min(860px, 96vw)" top="4vh">
       <el-form label-width="100px" size="small">
         <el-form-item :label="t('jobs.name')"><el-input v-model="form.name" data-test="pipeline-name" /></el-form-item>
