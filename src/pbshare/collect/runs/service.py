@@ -145,20 +145,20 @@ def preview(db: Session, database: Database, spec: ImportSpec, *, file: Path | N
 # --------------------------------------------------------------------------- runs
 def start_run(db: Session, database: Database, *, spec: ImportSpec, profile_id: str | None = None,
               file: Path | None = None, run_by: str | None = None, trusted: bool = False) -> ImportRun:
-    """The run's row, queued; ``flows.execute_run`` does the work."""
+    """The run's row, queued; ``flows.execute_run`` does the work (and records the file's content hash, read
+    beside the load rather than before it)."""
     safe_identifier(spec.target_topic, what="topic")
     safe_identifier(spec.target_table, what="table")
     warehouse.get_topic(db, name=spec.target_topic)
     run = ImportRun(profile_id=profile_id, source_kind=spec.source_kind, target=f"{spec.target_topic}.{spec.target_table}",
                     source_label=sources.source_label(database.settings, spec, file=file, trusted=trusted),
-                    mode=spec.mode, status=RunStatus.queued.value, run_by=run_by,
-                    content_hash=_file_hash(database, spec, file, trusted))
+                    mode=spec.mode, status=RunStatus.queued.value, run_by=run_by)
     db.add(run)
     db.flush()
     return run
 
 
-def _file_hash(database: Database, spec: ImportSpec, file: Path | None, trusted: bool) -> str | None:
+def file_hash(database: Database, spec: ImportSpec, file: Path | None, trusted: bool) -> str | None:
     """The delivered file's content hash (file sources only; a missing file fails later, with its own message)."""
     if spec.source_kind not in ("csv", "excel"):
         return None
@@ -175,7 +175,7 @@ def check_not_imported(db: Session, database: Database, *, profile_id: str, spec
 
     An append profile would add the same rows again; the message says so and offers upsert.
     """
-    digest = _file_hash(database, spec, file, False)
+    digest = file_hash(database, spec, file, False)
     if digest is None:
         return
     before = db.scalar(select(ImportRun).where(ImportRun.profile_id == profile_id, ImportRun.content_hash == digest,
