@@ -23,6 +23,7 @@ internal-word check.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -145,17 +146,48 @@ def watch_page(page) -> Watch:
     page.on("requestfinished", lambda r: inflight.discard(r))
     page.on("requestfailed", lambda r: inflight.discard(r))
     page._ui_inflight = inflight  # read by settle()
+    page.add_init_script(_NET_JS)
     return watch
+
+
+# The page's own fetch() calls counted in the page, so settle() waits there in one call instead of polling from here.
+_NET_JS = r"""
+(() => {
+  const net = (window.__uiNet = { inflight: 0, last: performance.now(), token: null });
+  const fetch0 = window.fetch;
+  window.fetch = function (...args) {
+    net.inflight++; net.last = performance.now();
+    return fetch0.apply(this, args).finally(() => { net.inflight--; net.last = performance.now(); });
+  };
+})();
+"""
+_QUIET_JS = r"""
+({ quiet, token }) => {
+  let net = window.__uiNet;
+  if (!net) {  // a page loaded before watch_page(): wait quiet_ms, the network is then watched from Python
+    net = window.__uiWait = window.__uiWait || { inflight: 0, last: 0, token: null };
+  }
+  if (net.token !== token) { net.token = token; net.last = Math.max(net.last, performance.now()); }
+  return net.inflight === 0 && performance.now() - net.last >= quiet;
+}
+"""
+
+
+_tokens = itertools.count()
 
 
 def settle(page, quiet_ms: int = 250, timeout_ms: int = 15000, step_ms: int = 25) -> None:
     """Wait until the page has had no request in flight for ``quiet_ms`` (a hash route change fires no load event).
 
-    The network is watched from here (page.on("request") also sees module imports and images, which an in-page
-    fetch counter would not); each step is one short round trip to the browser."""
+    First in the page (its fetch() calls, counted by the script watch_page() adds; one round trip however long the
+    wait), then from here for anything else still loading (page.on("request") also sees module imports and images)."""
     inflight = getattr(page, "_ui_inflight", set())
-    waited = quiet = 0
-    page.wait_for_timeout(step_ms)
+    # first in the page: its fetch() calls quiet for quiet_ms (counted from this call), one round trip
+    page.wait_for_function(_QUIET_JS, arg={"quiet": quiet_ms, "token": next(_tokens)}, polling=step_ms,
+                           timeout=timeout_ms)
+    if not inflight:
+        return
+    waited = quiet = 0  # then anything else the browser still loads (module imports, images), watched from here
     while waited < timeout_ms:
         quiet = quiet + step_ms if not inflight else 0
         if quiet >= quiet_ms:
