@@ -4,13 +4,14 @@ import { ElMessage } from "element-plus";
 import { t, lang } from "../../i18n.js";
 import { api } from "../../api.js";
 import { guardComponents } from "../../guard.js";
+import { tableComponents } from "../../tables.js";
 import { can } from "../../session.js";
 import { options } from "../catalog/labels.js";
 import "./labels.js";
 
 export default {
   name: "MetaTypesPage",
-  components: { ...guardComponents },
+  components: { ...guardComponents, ...tableComponents },
   setup() {
     const rows = ref([]);
     const form = reactive({ open: false, isNew: false, code: "", name_zh: "", name_en: "", attributes: [] });
@@ -37,15 +38,15 @@ export default {
     <h2 class="page-title">{{ t('md.types') }}</h2>
     <p class="muted">{{ t('md.typeHint') }}</p>
     <div class="toolbar"><el-button v-if="can('metadata:write')" type="primary" @click="edit(null)" data-test="type-new">{{ t('md.newType') }}</el-button></div>
-    <el-table :data="rows" stripe data-test="types">
-      <el-table-column prop="code" :label="t('md.code')" width="120" />
+    <list-table :data="rows" :name="t('nav.metaTypes')" stripe data-test="types">
+      <el-table-column prop="code" sortable="custom" :label="t('md.code')" width="120" />
       <el-table-column :label="t('md.name')" min-width="120"><template #default="{ row }">{{ lang === 'en' ? row.name_en : row.name_zh }}</template></el-table-column>
       <el-table-column :label="t('md.builtin')" width="70"><template #default="{ row }">{{ row.builtin ? '✓' : '' }}</template></el-table-column>
       <el-table-column :label="t('md.attributes')" min-width="200"><template #default="{ row }">{{ row.attributes.map((a) => a.label_zh + (a.required ? '*' : '')).join('、') }}</template></el-table-column>
-      <el-table-column v-if="can('metadata:write')" :label="t('common.actions')" width="140"><template #default="{ row }">
+      <el-table-column v-if="can('metadata:write')" :label="t('common.actions')" width="140" fixed="right"><template #default="{ row }">
         <el-button link type="primary" @click="edit(row)" :data-test="'type-edit-' + row.code">{{ t('common.edit') }}</el-button>
         <guarded-button v-if="!row.builtin" link type="danger" @click="remove(row)" :confirm="t('guard.deleteAsk', { n: row.code })" :confirm-text="t('guard.delete')" :data-test="'type-delete-' + row.code">{{ t('md.delete') }}</guarded-button></template></el-table-column>
-    </el-table>
+    </list-table>
     <el-dialog v-model="form.open" :title="form.isNew ? t('md.newType') : t('md.editType', { c: form.code })" width="760px" style="max-width:96vw">
       <el-form label-width="100px">
         <el-form-item :label="t('md.code')" required><el-input v-model="form.code" :disabled="!form.isNew" /></el-form-item>

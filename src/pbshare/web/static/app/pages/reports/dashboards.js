@@ -8,6 +8,7 @@ import { t } from "../../i18n.js";
 import { api } from "../../api.js";
 import { guardComponents } from "../../guard.js";
 import { pickerComponents } from "../../pickers.js";
+import { tableComponents } from "../../tables.js";
 import { can, session } from "../../session.js";
 import { ROLES, download } from "./labels.js";
 import ReportChart from "./chart.js";
@@ -81,7 +82,7 @@ export const BuiltinHome = {
 
 export default {
   name: "DashboardsPage",
-  components: { BuiltinDashboards, ...guardComponents },
+  components: { BuiltinDashboards, ...guardComponents, ...tableComponents },
   setup() {
     const router = useRouter();
     const dashboards = ref([]);
@@ -118,20 +119,20 @@ export default {
       <el-tab-pane name="mine" :label="t('rp.dashboards')" data-test="tab-dashboards">
         <div class="toolbar" v-if="can('reports:write')"><el-button type="primary" @click="dlg.open = true" data-test="new-dashboard">{{ t('rp.newDashboard') }}</el-button></div>
         <div v-if="!dashboards.length" class="muted">{{ t('rp.noDashboards') }}</div>
-        <el-table v-else :data="dashboards" size="small">
-          <el-table-column :label="t('rp.title')"><template #default="{ row }"><router-link :to="'/reports/dashboards/' + row.id" :data-test="'open-' + row.title">{{ row.title }}</router-link></template></el-table-column>
+        <list-table v-else :data="dashboards" :name="t('rp.dashboards')" size="small" data-test="dashboards-table">
+          <el-table-column prop="title" sortable="custom" :label="t('rp.title')"><template #default="{ row }"><router-link :to="'/reports/dashboards/' + row.id" :data-test="'open-' + row.title">{{ row.title }}</router-link></template></el-table-column>
           <el-table-column :label="t('rp.share')" class-name="hide-mobile"><template #default="{ row }">{{ row.roles.join(', ') }}</template></el-table-column>
-          <el-table-column v-if="can('reports:write')" width="90"><template #default="{ row }"><guarded-button link type="danger" @click="removeDashboard(row)" :confirm="t('guard.deleteAsk', { n: row.title })" :confirm-text="t('guard.delete')" :data-test="'dashboard-delete-' + row.id">{{ t('rp.delete') }}</guarded-button></template></el-table-column>
-        </el-table>
+          <el-table-column v-if="can('reports:write')" width="90" fixed="right"><template #default="{ row }"><guarded-button link type="danger" @click="removeDashboard(row)" :confirm="t('guard.deleteAsk', { n: row.title })" :confirm-text="t('guard.delete')" :data-test="'dashboard-delete-' + row.id">{{ t('rp.delete') }}</guarded-button></template></el-table-column>
+        </list-table>
       </el-tab-pane>
       <el-tab-pane name="reports" :label="t('rp.myReports')">
         <div class="toolbar" v-if="can('reports:write')"><router-link to="/reports/builder"><el-button type="primary">{{ t('rp.newReport') }}</el-button></router-link></div>
         <div v-if="!reports.length" class="muted">{{ t('rp.noReports') }}</div>
-        <el-table v-else :data="reports" size="small">
-          <el-table-column :label="t('rp.title')"><template #default="{ row }"><router-link :to="'/reports/builder/' + row.id">{{ row.title }}</router-link></template></el-table-column>
+        <list-table v-else :data="reports" :name="t('rp.myReports')" size="small" data-test="reports-table">
+          <el-table-column prop="title" sortable="custom" :label="t('rp.title')"><template #default="{ row }"><router-link :to="'/reports/builder/' + row.id">{{ row.title }}</router-link></template></el-table-column>
           <el-table-column :label="t('rp.chart')" width="110"><template #default="{ row }">{{ t('rp.chart.' + row.chart) }}</template></el-table-column>
-          <el-table-column v-if="can('reports:write')" width="90"><template #default="{ row }"><guarded-button link type="danger" @click="removeReport(row)" :confirm="t('guard.deleteAsk', { n: row.title })" :confirm-text="t('guard.delete')" :data-test="'report-delete-' + row.id">{{ t('rp.delete') }}</guarded-button></template></el-table-column>
-        </el-table>
+          <el-table-column v-if="can('reports:write')" width="90" fixed="right"><template #default="{ row }"><guarded-button link type="danger" @click="removeReport(row)" :confirm="t('guard.deleteAsk', { n: row.title })" :confirm-text="t('guard.delete')" :data-test="'report-delete-' + row.id">{{ t('rp.delete') }}</guarded-button></template></el-table-column>
+        </list-table>
       </el-tab-pane>
     </el-tabs>
     <el-dialog v-model="dlg.open" :title="t('rp.newDashboard')" width="min(520px, 95%)">
