@@ -95,9 +95,13 @@ def test_security_pages_for_the_security_admin_and_the_auditor(page, live_server
     _login(page, live_server, "audi")
     expect(page.locator("[data-test=welcome]")).to_be_visible(timeout=15000)
     page.goto(live_server + "/#/security/audit")
-    page.fill("input[data-test=audit-action]", "api_client")
+    # Actions are offered and shown by their labels, never as codes like api_client.create.
+    page.click("[data-test=audit-action]")
+    page.keyboard.type("API 客户端")
+    page.locator(".el-select-dropdown__item:visible", has_text="API 客户端").first.click()
     page.click("[data-test=audit-search]")
-    expect(page.locator("[data-test=audit-table]")).to_contain_text("api_client.create")
+    expect(page.locator("[data-test=audit-table]")).to_contain_text("API 客户端·新建")
+    expect(page.locator("[data-test=audit-table]")).not_to_contain_text("api_client.create")
     page.click("[data-test=audit-verify]")
     expect(page.locator("[data-test=audit-report]")).to_contain_text("审计链完整")
     with page.expect_download() as dl:
