@@ -53,7 +53,7 @@ def _tile(title: str, result: QueryResult) -> dict[str, Any]:
 # --------------------------------------------------------------------------- query
 @router.post("/query", response_model=QueryResult, summary="灵活查询（JSON 查询规格，无需 SQL） / flexible query")
 def query(spec: QuerySpec, principal: ReportReader, db: DbSession, database: DatabaseDep) -> QueryResult:
-    return service.run_query(db, database, spec=spec, principal=principal)
+    return service.run_query(db, database, spec=spec, principal=principal, audit_apart=True)
 
 
 @router.post("/query/export", summary="导出查询结果（Excel / CSV，全部行） / export a query's rows")
@@ -63,7 +63,7 @@ def query_export(spec: QuerySpec, principal: ReportReader, db: DbSession, databa
     page = 1
     while True:
         res = service.run_query(db, database, spec=spec.model_copy(update={"page": page, "size": 500}),
-                                principal=principal)
+                                principal=principal, audit_apart=True)
         rows += res.rows
         if len(rows) >= res.total or not res.rows or len(rows) >= EXPORT_ROWS:
             break
