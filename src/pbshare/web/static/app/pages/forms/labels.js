@@ -156,6 +156,7 @@ register({
   "fm.createdAt": ["创建时间", "Created at"],
   "fm.pick": ["请选择", "Pick one"],
   "fm.addRow": ["添加一行", "Add a row"],
+  "fm.nRows": ["{n} 行", "{n} rows"],
   "fm.fixErrors": ["请按提示修改后再提交", "Fix what is marked, then submit"],
   "fm.yes": ["是", "Yes"],
   "fm.no": ["否", "No"],

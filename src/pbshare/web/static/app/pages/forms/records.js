@@ -8,6 +8,7 @@ import { t } from "../../i18n.js";
 import { api, ApiError } from "../../api.js";
 import { guardComponents } from "../../guard.js";
 import { OPS, isVisible, isRequired, fmt } from "./labels.js";
+import { fmtValue } from "../../format.js";
 
 const FieldInput = {
   name: "FieldInput",
@@ -152,9 +153,11 @@ function cell(f, v) {
   if (f.type === "attachment" && typeof v === "object") return v.name || "";
   if (Array.isArray(v)) {
     if (f.type === "multiselect") return v.map((x) => (f.options || []).find((o) => o.value === x)?.label || x).join("、");
-    return `${v.length} 行`;
+    return t("fm.nRows", { n: v.length });
   }
   if (f.type === "select") return (f.options || []).find((o) => o.value === v)?.label || v;
+  // money 15,125.00 and grouped numbers (a datetime field holds the wall time the person entered: shown as entered)
+  if (["money", "decimal", "integer"].includes(f.type)) return fmtValue(v, f.type);
   return String(v);
 }
 
