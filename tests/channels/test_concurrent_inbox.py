@@ -4,6 +4,7 @@ request in the crowd is refused alone; the audit names every envelope and the ch
 
 from __future__ import annotations
 
+import asyncio
 import json
 from concurrent.futures import ThreadPoolExecutor
 from xml.sax.saxutils import escape
@@ -158,3 +159,24 @@ def test_a_batched_request_answers_each_envelope_in_order(client, open_connectio
         assert refused.status_code == 422, bad
         assert refused.json()["payload"]["code"] in ("bad_batch", "bad_number"), refused.text
     assert len(inbox_ids(database)) == len(sent)
+
+
+async def test_several_socket_connections_at_once_each_get_their_own_receipts(runtime, open_connection, database):
+    from pbshare.channels.socket import send_frames
+    from tests.channels.conftest import eventually
+
+    units = [open_connection("socket") for _ in range(3)]
+    await runtime.start()
+    port = await eventually(lambda: runtime.channels.get("socket") and runtime.channels["socket"].port)
+    sent = {u.unit_code: [u.envelope(payload={"n": i}) for i in range(25)] for u in units}
+    acks = await asyncio.gather(*(send_frames("127.0.0.1", port, [env_mod.dumps(e) for e in sent[u.unit_code]])
+                                  for u in units for _ in range(2)))  # each unit on two connections, same frames
+    for k, unit in enumerate(units):
+        for copy in (acks[2 * k], acks[2 * k + 1]):
+            assert [a["correlation_id"] for a in copy] == [e["id"] for e in sent[unit.unit_code]]
+            assert all(env_mod.verify(a, unit.key) for a in copy)
+        statuses = [a["payload"]["status"] for a in acks[2 * k] + acks[2 * k + 1]]
+        assert statuses.count("accepted") == 25 and statuses.count("duplicate") == 25, "stored once each"
+    assert sorted(inbox_ids(database)) == sorted(e["id"] for es in sent.values() for e in es)
+    named, chain_ok = audited_envelopes(database, "socket")
+    assert {e["id"] for es in sent.values() for e in es} <= named and chain_ok

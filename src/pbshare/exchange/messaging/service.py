@@ -223,7 +223,8 @@ def hold_chain(db: Session) -> None:
     audit.hold_chain(db)
 
 
-def _audit(db: Session, channel: str, outcomes: list[Outcome], peer: str | None) -> None:
+def _audit(db: Session, channel: str, outcomes: list[Outcome], peer: str | None,
+           peers: list[str] | None = None) -> None:
     """One audit record per received batch: which envelopes came in, which were refused and why."""
     if not outcomes:
         return
@@ -234,8 +235,9 @@ def _audit(db: Session, channel: str, outcomes: list[Outcome], peer: str | None)
                  object_id=(outcomes[0].envelope or {}).get("id") if len(outcomes) == 1 else None,
                  result="refused" if by_status.get("rejected") == len(outcomes) else "ok",
                  ip=peer if channel in ("rest", "soap") else None, actor_name=f"channel:{channel}",
-                 detail={"channel": channel, "peer": peer, **by_status,
-                         "envelopes": [o.envelope["id"] for o in outcomes if o.envelope][:100],
+                 detail={"channel": channel, "peer": peer, **({"peers": peers[:50]} if peers else {}), **by_status,
+                         # every envelope of a batch (a group commit holds at most 500)
+                         "envelopes": [o.envelope["id"] for o in outcomes if o.envelope][:500],
                          "refused": [o.error.code for o in outcomes if o.error][:100]})
 
 
@@ -464,12 +466,17 @@ def receive_batch(database: Database, *, raws: list[tuple[bytes, str | None]], c
             conn.last_seen_at = now
             outcomes[i] = _answer(env, conn, unit_code, _act(db, env, conn), data_dir)
         done = [o for o in outcomes if o is not None]
-        # One audit record per batch and caller's address: requests from several peers name each one.
-        by_peer: dict[str | None, list[Outcome]] = {}
-        for (_, peer), outcome in zip(raws, done, strict=True):
-            by_peer.setdefault(peer, []).append(outcome)
-        for peer, group in by_peer.items():
-            _audit(db, channel, group, peer)
+        # One audit record per batch; REST and SOAP requests (whose record names the caller's address) one
+        # per address. Socket connections merged into one batch are listed in the record.
+        if channel in ("rest", "soap"):
+            by_peer: dict[str | None, list[Outcome]] = {}
+            for (_, peer), outcome in zip(raws, done, strict=True):
+                by_peer.setdefault(peer, []).append(outcome)
+            for peer, group in by_peer.items():
+                _audit(db, channel, group, peer)
+        else:
+            peers = list(dict.fromkeys(peer for _, peer in raws if peer))
+            _audit(db, channel, done, peers[0] if len(peers) == 1 else None, peers=peers if len(peers) > 1 else None)
         return done
 
 
