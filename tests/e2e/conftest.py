@@ -6,10 +6,13 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import uvicorn
 from playwright.sync_api import expect
+
+from tests.conftest import PASSWORD
 
 # CI shares two cores between the server, chromium and the test; give slow steps room, not retries.
 expect.set_options(timeout=15_000)
@@ -24,19 +27,28 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def live_server(app) -> Iterator[str]:
+@contextmanager
+def serving(app) -> Iterator[str]:
+    """``app`` served by uvicorn in a thread on a free port, for as long as the block runs: its base URL."""
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    for _ in range(100):
+    for _ in range(200):
         if server.started:
             break
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[str]:
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -58,3 +70,19 @@ def page(browser):
     pg.js_errors = errors
     yield pg
     context.close()
+
+
+def signed_in(browser, base: str, username: str, *, width: int = 1280, password: str = PASSWORD):
+    """A fresh browser context signed in through the login form as ``username``: (context, page). The page's
+    uncaught errors collect in ``page.js_errors``; downloads are accepted."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.js_errors = errors
+    page.goto(base + "/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("[data-test=login-submit]")
+    expect(page.locator("[data-test=welcome]")).to_be_visible(timeout=20000)
+    return context, page

@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 from pbshare.demo import catalog as demo_catalog
 from pbshare.demo import service as demo_service
 from pbshare.metadata import service as metadata_service
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import make_user
+from tests.e2e.conftest import signed_in
 from tests.e2e.widgets import answer, confirm_box
 
 pytestmark = pytest.mark.browser
@@ -26,17 +27,7 @@ def _patient_expect():
 
 
 def _login(browser, base: str, username: str):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.js_errors = errors
-    page.goto(base + "/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("[data-test=login-submit]")
-    expect(page.locator("[data-test=welcome]")).to_be_visible()
-    return context, page
+    return signed_in(browser, base, username)
 
 
 def _pick(page, select: str, option: str) -> None:

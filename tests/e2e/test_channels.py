@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 from pbshare.exchange.connections import service as connections
 from pbshare.exchange.messaging import service as messaging
 from pbshare.units import service as unit_service
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import make_user
+from tests.e2e.conftest import signed_in
 from tests.e2e.widgets import pick
 
 pytestmark = pytest.mark.browser
@@ -31,15 +32,8 @@ def test_connections_page_and_dead_letter_replay(browser, live_server, database,
             messaging.mark_failed(s, msg, error="ConnectionRefusedError: 拒绝连接")
         dead_id = msg.id
     make_user(database, "ops", ["sys_admin"])
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(live_server + "/")
-    page.fill("input[name=username]", "ops")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("[data-test=login-submit]")
-    expect(page.locator("[data-test=welcome]")).to_be_visible(timeout=20000)
+    context, page = signed_in(browser, live_server, "ops")
+    errors = page.js_errors
 
     page.goto(live_server + "/#/channels")
     expect(page.get_by_text("公积金套接字")).to_be_visible(timeout=15000)

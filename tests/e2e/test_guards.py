@@ -20,23 +20,16 @@ from pbshare.security.crypto import pii
 from pbshare.security.identity import service as identity
 from pbshare.units import service as unit_service
 from pbshare.warehouse import service as warehouse
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import make_user
+from tests.e2e.conftest import signed_in
 from tests.e2e.widgets import answer, confirm_box, pick
 
 pytestmark = pytest.mark.browser
 
 
 def _login(browser, live_server, username, width=1280):
-    context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(live_server + "/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("[data-test=login-submit]")
-    expect(page.locator("[data-test=welcome]")).to_be_visible(timeout=20000)
-    return context, page, errors
+    context, page = signed_in(browser, live_server, username, width=width)
+    return context, page, page.js_errors
 
 
 def test_a_delete_asks_first_and_cancel_keeps_the_object(browser, live_server, database):

@@ -9,7 +9,8 @@ from playwright.sync_api import expect
 from pbshare.catalog.resources import service as catalog_service
 from pbshare.demo import catalog as demo_catalog
 from pbshare.exchange.connections import service as connections
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import make_user
+from tests.e2e.conftest import signed_in
 
 pytestmark = pytest.mark.browser
 
@@ -21,15 +22,8 @@ def test_joint_test_gate_override_and_termination(browser, live_server, database
                                                     channel="rest", name="法院 REST")
         connections.transition(s, connection_id=conn.id, to="testing")
     make_user(database, "ops", ["sys_admin"])
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(live_server + "/")
-    page.fill("input[name=username]", "ops")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("[data-test=login-submit]")
-    expect(page.locator("[data-test=welcome]")).to_be_visible(timeout=20000)
+    context, page = signed_in(browser, live_server, "ops")
+    errors = page.js_errors
 
     page.goto(live_server + "/#/channels")
     page.click(f"[data-test=jt-{conn.id}]")

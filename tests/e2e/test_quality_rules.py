@@ -12,7 +12,8 @@ from pbshare.collect.profiles.schemas import ProfileIn
 from pbshare.demo import catalog as demo_catalog
 from pbshare.quality.rules import service as rules_service
 from pbshare.warehouse import service as warehouse
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import make_user
+from tests.e2e.conftest import signed_in
 
 pytestmark = pytest.mark.browser
 
@@ -35,15 +36,8 @@ def test_edit_and_save_a_resource_rule_set(browser, live_server, database, setti
                      {"target": "amount", "source": "金额", "type": "decimal"}])).id
         s.commit()
     make_user(database, "dq", ["data_admin"])
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(live_server + "/")
-    page.fill("input[name=username]", "dq")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("[data-test=login-submit]")
-    expect(page.locator("[data-test=welcome]")).to_be_visible()
+    context, page = signed_in(browser, live_server, "dq", width=1400)
+    errors = page.js_errors
 
     page.goto(live_server + "/#/quality/rules")
     expect(page.locator(".page-title")).to_contain_text("质量规则集")

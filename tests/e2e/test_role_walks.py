@@ -11,19 +11,16 @@ page is tested on both databases by its own tests. Pages settle on the network g
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from playwright.sync_api import expect
 
 from pbshare.config import Settings
 from pbshare.core.db import Database
 from pbshare.demo import service as demo_service
 from pbshare.units import service as unit_service
-from tests.e2e.conftest import _free_port
+from tests.e2e.conftest import serving
 from tests.e2e.ui_checks import check_screen, settle, watch_page
 
 pytestmark = pytest.mark.browser
@@ -59,18 +56,8 @@ def walk_server(templates, tmp_path_factory) -> Iterator[str]:
         demo_service.run(s, data_dir=settings.resolved_data_dir, cases=6, database=database)
     from pbshare.app import create_app
 
-    app = create_app(settings, database=database)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(settings, database=database)) as url:
+        yield url
     database.dispose()
 
 

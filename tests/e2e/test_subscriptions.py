@@ -11,7 +11,8 @@ from pbshare.exchange.messaging import service as messaging
 from pbshare.exchange.subscriptions import service as subs
 from pbshare.exchange.subscriptions.schemas import SubscriptionIn
 from tests.channels.conftest import open_connection  # noqa: F401  (fixture)
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import make_user
+from tests.e2e.conftest import signed_in
 from tests.exchange.requests_world import make_world
 from tests.exchange.test_subscriptions_rules import who
 
@@ -19,16 +20,8 @@ pytestmark = pytest.mark.browser
 
 
 def _login(browser, url: str, username: str):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(url + "/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("[data-test=login-submit]")
-    expect(page.locator("[data-test=welcome]")).to_be_visible(timeout=20000)
-    return context, page, errors
+    context, page = signed_in(browser, url, username)
+    return context, page, page.js_errors
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])  # the browser path once; both databases are covered below it

@@ -331,15 +331,21 @@ def _row_select(row: WarehouseTable, table: Table, shown: list[Column], query: R
     return stmt
 
 
+def _selection(db: Session, database: Database, *, topic: str, name: str,
+               query: RowQuery | None) -> tuple[WarehouseTable, list[Column], Any]:
+    """The table's registry row, the columns a person may see, and the select ``query`` makes of them: what the
+    browser's page and its Excel export both read."""
+    row = get_table(db, topic=topic, name=name)
+    table = topic_store(database).reflect_table(topic, name)
+    shown = visible_columns(row, table)
+    return row, shown, _row_select(row, table, shown, query or RowQuery())
+
+
 def table_rows(db: Session, database: Database, *, topic: str, name: str, page: int = 1, size: int = 50,
                principal: Principal | None = None, query: RowQuery | None = None) -> dict:
     """One page of a table, searched, filtered and sorted by ``query``; sealed identifiers opened and masked,
     blind indexes hidden."""
-    query = query or RowQuery()
-    row = get_table(db, topic=topic, name=name)
-    table = topic_store(database).reflect_table(topic, name)
-    shown = visible_columns(row, table)
-    stmt = _row_select(row, table, shown, query)
+    row, shown, stmt = _selection(db, database, topic=topic, name=name, query=query)
     with database.warehouse_engine.connect() as conn:
         total = int(conn.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
         rows = conn.execute(stmt.limit(size).offset((page - 1) * size)).all()
@@ -361,11 +367,7 @@ def export_rows(db: Session, database: Database, *, topic: str, name: str, princ
     the export is in the audit log with its row count."""
     from pbshare.security.exports import ExportColumn, masked_workbook
 
-    query = query or RowQuery()
-    row = get_table(db, topic=topic, name=name)
-    table = topic_store(database).reflect_table(topic, name)
-    shown = visible_columns(row, table)
-    stmt = _row_select(row, table, shown, query)
+    row, shown, stmt = _selection(db, database, topic=topic, name=name, query=query)
     with database.warehouse_engine.connect() as conn:
         total = int(conn.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
         if total > EXPORT_MAX_ROWS:
