@@ -28,3 +28,16 @@ def test_a_list_is_saved_as_excel_masked_and_audited(as_user, database):
 
     res = client.post("/api/v1/exports/xlsx", json={"name": "x", "columns": [], "rows": []})
     assert res.status_code == 422
+
+
+def test_control_characters_in_a_list_are_dropped_not_a_server_error(as_user):
+    """Excel cannot hold control characters: a value or title carrying one (pasted from another system, say)
+    is saved without them instead of failing the whole export."""
+    client = as_user("viewer", ["report_viewer"])
+    res = client.post("/api/v1/exports/xlsx", json={
+        "name": "名单\x07", "columns": [{"key": "note", "title": "备注\x01"}],
+        "rows": [{"note": "第一行\x0b第二行"}]})
+    assert res.status_code == 200, res.text
+    sheet = load_workbook(io.BytesIO(res.content)).active
+    assert sheet.title == "名单"
+    assert list(sheet.iter_rows(values_only=True)) == [("备注",), ("第一行第二行",)]

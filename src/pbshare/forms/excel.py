@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from pbshare.core.db import Database
 from pbshare.core.errors import Invalid, TooLarge
 from pbshare.core.i18n import T
+from pbshare.core.sheets import worksheet_value
 from pbshare.forms import fields as ftypes
 from pbshare.forms import records, service
 from pbshare.forms.models import DataModel
@@ -173,9 +174,9 @@ def _cell(f: dict, value: Any) -> Any:
     if isinstance(value, bool):
         return "是" if value else "否"
     if f["type"] == "subtable":
-        return json.dumps(value, ensure_ascii=False)
+        return worksheet_value(json.dumps(value, ensure_ascii=False))
     if isinstance(value, list):
-        return "、".join(str(v) for v in value)
+        return worksheet_value("、".join(str(v) for v in value))
     if f["type"] in ("integer",):
         return value
-    return str(value)
+    return worksheet_value(str(value))

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from pbshare.core.clock import utcnow
 from pbshare.core.errors import Conflict, Forbidden, Invalid, NotFound
 from pbshare.core.i18n import T
+from pbshare.core.sheets import worksheet_value
 from pbshare.quality.models import QuarantineRow
 from pbshare.security.audit import service as audit
 from pbshare.security.crypto import pii
@@ -220,7 +221,7 @@ def export_excel(db: Session, *, data_dir: Path, run_id: str, principal: Princip
     ws = wb.create_sheet("隔离数据")
     ws.append([LINE_HEADER, REASON_HEADER, *columns])
     for line, reason, source in rows:
-        ws.append([line, reason, *[source.get(c) for c in columns]])
+        ws.append([line, worksheet_value(reason), *[worksheet_value(source.get(c)) for c in columns]])
     buf = io.BytesIO()
     wb.save(buf)
     audit.record(db, action="quality.quarantine.export", principal=principal, object_type="import_run",

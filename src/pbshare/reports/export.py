@@ -17,6 +17,7 @@ from typing import Any
 
 from pbshare.core.errors import AppError, Invalid
 from pbshare.core.i18n import T
+from pbshare.core.sheets import worksheet_value
 
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
@@ -46,9 +47,9 @@ def font_path() -> Path:
 
 
 def _cell(v: Any) -> Any:
-    if v is None or isinstance(v, (int, float, str, bool)):
+    if v is None or isinstance(v, (int, float, bool)):
         return v
-    return str(v)
+    return worksheet_value(str(v))
 
 
 def _sheet_name(title: str, taken: set[str]) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from pbshare.core.sheets import sheet_title, worksheet_value
 from pbshare.security.audit import service as audit
 from pbshare.security.crypto.pii import mask
 from pbshare.units.principal import Principal
@@ -48,11 +49,11 @@ def masked_workbook(
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(sheet[:31])
-    ws.append([c.title for c in columns])
+    ws = wb.create_sheet(sheet_title(sheet))
+    ws.append([worksheet_value(c.title) for c in columns])
     count = 0
     for row in rows:
-        ws.append(mask_row(row, columns))
+        ws.append([worksheet_value(v) for v in mask_row(row, columns)])
         count += 1
     buf = io.BytesIO()
     wb.save(buf)
