@@ -96,7 +96,7 @@ export const RequestCard = {
       emit("changed");
     }
     const stateType = (s) => ({ answered: "success", checked: "success", closed: "info", rejected: "danger", withdrawn: "info" }[s] || "warning");
-    return { t, act, stateType, showFull, can };
+    return { t, fmtDateTime, act, stateType, showFull, can };
   },
   template: `
   <el-card shadow="never" class="req-card" :data-test="'request-' + req.id" style="margin-bottom:12px">
